@@ -1,0 +1,79 @@
+//! `huashu`: scan turns, check rulesets, explain rules. The command-line contract (ARCHITECTURE.md §5) is
+//! stable: other tools depend on it.
+
+mod commands;
+mod input;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "huashu",
+    version,
+    about = "话术 — check and coach customer-service agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Text,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan turns (JSON lines {"id","role","text"}, or plain agent lines) and print findings per line.
+    Scan {
+        /// A bundled ruleset name (zh-CN) or a ruleset directory.
+        #[arg(long, default_value = "zh-CN")]
+        ruleset: String,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Input files; standard input when none.
+        files: Vec<String>,
+    },
+    /// Validate a ruleset and run every rule's examples; exits non-zero on any problem.
+    Check {
+        /// A bundled ruleset name or a directory.
+        #[arg(default_value = "zh-CN")]
+        ruleset: String,
+    },
+    /// Show what a rule looks for, why, and its examples.
+    Explain {
+        rule: String,
+        #[arg(long, default_value = "zh-CN")]
+        ruleset: String,
+    },
+    /// Print the JSON Schema of rule files (`rule`) or of ruleset.toml (`ruleset`).
+    Schema {
+        #[arg(value_parser = ["rule", "ruleset"], default_value = "rule")]
+        what: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan {
+            ruleset,
+            format,
+            files,
+        } => commands::scan(&ruleset, format, &files),
+        Command::Check { ruleset } => commands::check(&ruleset),
+        Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
+        Command::Schema { what } => commands::schema(&what),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("huashu: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Context conditions: what around a hit makes it compliant after all (polite 不知道您…, negated 不能保证收益,
+//! a refusal that comes with a reason). They run only on hits, never on the whole turn.
+
+use huashu_rules::Rule;
+use huashu_text::{is_clause_break, is_sentence_break};
+
+use crate::error::EngineError;
+
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    followed_by: Vec<String>,
+    preceded_by: Vec<String>,
+    before: Vec<String>,
+    before_window: usize,
+    after: Vec<String>,
+    after_window: usize,
+    sentence_has: Vec<String>,
+    turn_has: Vec<String>,
+    only_if_sentence_has: Vec<String>,
+}
+
+impl Context {
+    pub(crate) fn compile(
+        rule: &Rule,
+        norm: &dyn Fn(&str) -> String,
+    ) -> Result<Context, EngineError> {
+        let m = &rule.matcher;
+        let list = |words: &[String]| -> Result<Vec<String>, EngineError> {
+            words
+                .iter()
+                .map(|w| {
+                    let n = norm(w);
+                    if n.is_empty() {
+                        Err(EngineError::unreachable(rule, w))
+                    } else {
+                        Ok(n)
+                    }
+                })
+                .collect()
+        };
+        Ok(Context {
+            followed_by: list(&m.unless_followed_by)?,
+            preceded_by: list(&m.unless_preceded_by)?,
+            before: list(&m.unless_before)?,
+            before_window: m.before_window,
+            after: list(&m.unless_after)?,
+            after_window: m.after_window,
+            sentence_has: list(&m.unless_sentence_has)?,
+            turn_has: list(&m.unless_turn_has)?,
+            only_if_sentence_has: list(&m.only_if_sentence_has)?,
+        })
+    }
+
+    /// Whether the hit `t[start..end]` stands as a finding.
+    pub(crate) fn allows(&self, t: &str, start: usize, end: usize) -> bool {
+        let (before, after) = (&t[..start], &t[end..]);
+        if self
+            .followed_by
+            .iter()
+            .any(|w| after.starts_with(w.as_str()))
+        {
+            return false;
+        }
+        if self
+            .preceded_by
+            .iter()
+            .any(|w| before.ends_with(w.as_str()))
+        {
+            return false;
+        }
+        if !self.before.is_empty() {
+            let region = clause_tail(before, self.before_window);
+            if contains_any(region, &self.before) {
+                return false;
+            }
+        }
+        if !self.after.is_empty() {
+            let region = clause_head(after, self.after_window);
+            if contains_any(region, &self.after) {
+                return false;
+            }
+        }
+        if !self.sentence_has.is_empty() || !self.only_if_sentence_has.is_empty() {
+            let (pre, post) = (sentence_tail(before), sentence_head(after));
+            let has = |words: &[String]| contains_any(pre, words) || contains_any(post, words);
+            if has(&self.sentence_has) {
+                return false;
+            }
+            if !self.only_if_sentence_has.is_empty() && !has(&self.only_if_sentence_has) {
+                return false;
+            }
+        }
+        if contains_any(before, &self.turn_has) || contains_any(after, &self.turn_has) {
+            return false;
+        }
+        true
+    }
+}
+
+fn contains_any(region: &str, words: &[String]) -> bool {
+    words.iter().any(|w| region.contains(w.as_str()))
+}
+
+/// The end of `before` back to the last clause break, at most `window` chars.
+fn clause_tail(before: &str, window: usize) -> &str {
+    let mut start = before.len();
+    for (n, (i, c)) in before.char_indices().rev().enumerate() {
+        if n >= window || is_clause_break(c) {
+            break;
+        }
+        start = i;
+    }
+    &before[start..]
+}
+
+/// The start of `after` up to the next clause break, at most `window` chars.
+fn clause_head(after: &str, window: usize) -> &str {
+    let mut end = 0;
+    for (n, (i, c)) in after.char_indices().enumerate() {
+        if n >= window || is_clause_break(c) {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    &after[..end]
+}
+
+fn sentence_tail(before: &str) -> &str {
+    match before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_sentence_break(c))
+    {
+        Some((i, c)) => &before[i + c.len_utf8()..],
+        None => before,
+    }
+}
+
+fn sentence_head(after: &str) -> &str {
+    match after.char_indices().find(|&(_, c)| is_sentence_break(c)) {
+        Some((i, _)) => &after[..i],
+        None => after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_stop_at_clause_breaks() {
+        assert_eq!(clause_tail("我们不能,保证", 6), "保证");
+        assert_eq!(clause_tail("我们不能保证", 3), "能保证");
+        assert_eq!(clause_head("收益,稳赚", 6), "收益");
+        assert_eq!(sentence_tail("好的。我们不能,"), "我们不能,");
+        assert_eq!(sentence_head("因为缺货,建议您!好"), "因为缺货,建议您");
+    }
+}

@@ -1,0 +1,350 @@
+//! Compiling a ruleset into matchers, and checking one turn.
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use huashu_rules::{Mask, Role, Rule, Ruleset, Validate};
+use huashu_text::{Normalized, Options, Span, normalize};
+use regex::{Regex, RegexSet};
+
+use crate::context::Context;
+use crate::error::EngineError;
+use crate::finding::{Finding, Suggestion, apply_suggestions};
+use crate::validate;
+
+/// A ruleset compiled for matching. Immutable, `Send + Sync`, cheap to share behind an [`Arc`]; a new
+/// ruleset version means a new `Engine`.
+#[derive(Debug)]
+pub struct Engine {
+    ruleset: Arc<Ruleset>,
+    opts: Options,
+    rules: Vec<CompiledRule>,
+    /// One automaton over every rule's normalised phrases; reports overlapping matches so that
+    /// two rules sharing text both see it.
+    phrases: Option<AhoCorasick>,
+    /// Pattern id of `phrases` → the rules that own that phrase.
+    phrase_owners: Vec<Vec<u32>>,
+    /// Which regexes can match a turn, in one pass; then only those run for spans.
+    regex_set: RegexSet,
+    regexes: Vec<CompiledRegex>,
+    allow: Option<AhoCorasick>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub(crate) context: Context,
+}
+
+#[derive(Debug)]
+struct CompiledRegex {
+    rule: u32,
+    regex: Regex,
+    hit_group: Option<usize>,
+}
+
+/// A hit before it becomes a [`Finding`]: rule index and byte range of the normalised text.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    rule: u32,
+    start: usize,
+    end: usize,
+}
+
+impl Engine {
+    /// Compiles `ruleset`.
+    ///
+    /// # Errors
+    /// A regex that does not compile, a phrase or context word that normalises to nothing, or an
+    /// automaton too large to build; each names the rule, its file and line.
+    pub fn new(ruleset: Ruleset) -> Result<Engine, EngineError> {
+        let n = &ruleset.manifest.normalize;
+        let opts = Options {
+            width: n.width,
+            case: n.case,
+            traditional: n.traditional,
+            numbers: n.numbers,
+            noise: n.noise,
+            repeats: n.repeats,
+        };
+        let norm = |s: &str| normalize(s, &opts).as_str().to_string();
+
+        let mut rules = Vec::with_capacity(ruleset.rules.len());
+        let mut patterns: Vec<String> = Vec::new();
+        let mut phrase_owners: Vec<Vec<u32>> = Vec::new();
+        let mut regex_sources = Vec::new();
+        let mut regexes = Vec::new();
+        for (idx, rule) in ruleset.rules.iter().enumerate() {
+            let idx = idx as u32;
+            for phrase in &rule.matcher.phrases {
+                let p = norm(phrase);
+                if p.is_empty() {
+                    return Err(EngineError::unreachable(rule, phrase));
+                }
+                match patterns.iter().position(|q| *q == p) {
+                    Some(at) => {
+                        if !phrase_owners[at].contains(&idx) {
+                            phrase_owners[at].push(idx);
+                        }
+                    }
+                    None => {
+                        patterns.push(p);
+                        phrase_owners.push(vec![idx]);
+                    }
+                }
+            }
+            for src in &rule.matcher.regex {
+                let regex = Regex::new(src).map_err(|e| EngineError::regex(rule, src, &e))?;
+                let hit_group = regex.capture_names().position(|n| n == Some("hit"));
+                regex_sources.push(src.clone());
+                regexes.push(CompiledRegex {
+                    rule: idx,
+                    regex,
+                    hit_group,
+                });
+            }
+            rules.push(CompiledRule {
+                context: Context::compile(rule, &norm)?,
+            });
+        }
+        let phrases = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .or_else(|_| AhoCorasick::new(&patterns))
+                    .map_err(|e| EngineError::Automaton(e.to_string()))?,
+            )
+        };
+        let regex_set =
+            RegexSet::new(&regex_sources).map_err(|e| EngineError::Automaton(e.to_string()))?;
+        let allow_words: Vec<String> = ruleset
+            .manifest
+            .allow
+            .iter()
+            .map(|a| norm(a))
+            .filter(|a| !a.is_empty())
+            .collect();
+        let allow = if allow_words.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::new(&allow_words)
+                    .map_err(|e| EngineError::Automaton(e.to_string()))?,
+            )
+        };
+        Ok(Engine {
+            ruleset: Arc::new(ruleset),
+            opts,
+            rules,
+            phrases,
+            phrase_owners,
+            regex_set,
+            regexes,
+            allow,
+        })
+    }
+
+    /// The bundled default ruleset `zh-CN`, compiled.
+    ///
+    /// # Errors
+    /// Only if the bundled ruleset were broken, which the test suite rules out.
+    pub fn default_ruleset() -> Result<Engine, EngineError> {
+        Engine::new(Ruleset::builtin("zh-CN")?)
+    }
+
+    pub fn ruleset(&self) -> &Ruleset {
+        &self.ruleset
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Normalises `text` with this engine's options.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        normalize(text, &self.opts)
+    }
+
+    /// Findings for one turn, sorted by position; never overlapping.
+    pub fn check(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.check_turn(role, text, 0)
+    }
+
+    /// As [`Engine::check`], stamping `turn_index` on each finding.
+    pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let norm = self.normalize(text);
+        let hits = self.hits(role, norm.as_str());
+        hits.into_iter()
+            .map(|h| self.finding(h, text, &norm, turn_index))
+            .collect()
+    }
+
+    /// `text` with the safe suggestion of every finding applied.
+    pub fn rewrite(&self, role: Role, text: &str) -> String {
+        apply_suggestions(text, &self.check(role, text))
+    }
+
+    fn hits(&self, role: Role, t: &str) -> Vec<Hit> {
+        let mut raw: Vec<Hit> = Vec::new();
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(t) {
+                for &rule in &self.phrase_owners[m.pattern().as_usize()] {
+                    if self.ruleset.rules[rule as usize].role.applies_to(role) {
+                        raw.push(Hit {
+                            rule,
+                            start: m.start(),
+                            end: m.end(),
+                        });
+                    }
+                }
+            }
+        }
+        if !self.regexes.is_empty() {
+            for i in self.regex_set.matches(t).iter() {
+                let r = &self.regexes[i];
+                let rule = &self.ruleset.rules[r.rule as usize];
+                if !rule.role.applies_to(role) {
+                    continue;
+                }
+                for caps in r.regex.captures_iter(t) {
+                    let m = r
+                        .hit_group
+                        .and_then(|g| caps.get(g))
+                        .or_else(|| caps.get(0));
+                    if let Some(m) = m.filter(|m| !m.is_empty()) {
+                        raw.push(Hit {
+                            rule: r.rule,
+                            start: m.start(),
+                            end: m.end(),
+                        });
+                    }
+                }
+            }
+        }
+        if raw.is_empty() {
+            return raw;
+        }
+        // Within a rule: leftmost-longest, non-overlapping.
+        raw.sort_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end)));
+        let mut kept: Vec<Hit> = Vec::with_capacity(raw.len());
+        let mut last: Option<(u32, usize)> = None;
+        for h in raw {
+            if let Some((rule, end)) = last {
+                if rule == h.rule && h.start < end {
+                    continue;
+                }
+            }
+            if !self.passes(&h, t) {
+                continue;
+            }
+            last = Some((h.rule, h.end));
+            kept.push(h);
+        }
+        if let Some(allow) = &self.allow {
+            let allowed: Vec<(usize, usize)> = allow
+                .find_overlapping_iter(t)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
+        resolve_overlaps(kept, &self.ruleset.rules)
+    }
+
+    fn passes(&self, h: &Hit, t: &str) -> bool {
+        let rule = &self.ruleset.rules[h.rule as usize];
+        let ok = match rule.matcher.validate {
+            Validate::None => true,
+            Validate::IdCard => validate::id_card(&t[h.start..h.end]),
+            Validate::Luhn => validate::luhn(&t[h.start..h.end]),
+        };
+        ok && self.rules[h.rule as usize]
+            .context
+            .allows(t, h.start, h.end)
+    }
+
+    fn finding(&self, h: Hit, text: &str, norm: &Normalized, turn_index: usize) -> Finding {
+        let rule = &self.ruleset.rules[h.rule as usize];
+        let span = norm.original_span(h.start..h.end);
+        let chars = span.to_chars(text);
+        let matched = text[span.start..span.end].to_string();
+        Finding {
+            rule_id: rule.id.clone(),
+            category: rule.category,
+            severity: rule.severity,
+            turn_index,
+            span,
+            char_start: chars.start,
+            char_end: chars.end,
+            message: rule.message.replace("{matched}", &matched),
+            suggestions: suggestions(rule, span, &matched),
+            matched,
+        }
+    }
+}
+
+fn suggestions(rule: &Rule, span: Span, matched: &str) -> Vec<Suggestion> {
+    rule.suggest
+        .iter()
+        .map(|s| Suggestion {
+            span,
+            replacement: match (&s.replace, s.mask) {
+                (Some(r), _) => r.clone(),
+                (None, Some(mask)) => apply_mask(matched, mask),
+                (None, None) => String::new(),
+            },
+            applicability: s.applicability,
+        })
+        .collect()
+}
+
+/// Redacts `s`: with `KeepLast4`, every letter or digit except the last four becomes `*` (separators stay,
+/// so the agent can still read back "尾号 1234").
+pub fn apply_mask(s: &str, mask: Mask) -> String {
+    match mask {
+        Mask::All => s
+            .chars()
+            .map(|c| if c.is_whitespace() { c } else { '*' })
+            .collect(),
+        Mask::KeepLast4 => {
+            let total = s.chars().filter(|c| c.is_alphanumeric()).count();
+            let mut seen = 0;
+            s.chars()
+                .map(|c| {
+                    if c.is_alphanumeric() {
+                        seen += 1;
+                        if seen + 4 <= total { '*' } else { c }
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// Across rules, findings never overlap: the more severe wins, then the longer, then the earlier, then the
+/// lower rule id. Deterministic whatever order the matchers produced.
+fn resolve_overlaps(mut hits: Vec<Hit>, rules: &[Rule]) -> Vec<Hit> {
+    hits.sort_by(|a, b| {
+        let (ra, rb) = (&rules[a.rule as usize], &rules[b.rule as usize]);
+        rb.severity
+            .cmp(&ra.severity)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+            .then(ra.id.cmp(&rb.id))
+    });
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        if !kept.iter().any(|k| h.start < k.end && k.start < h.end) {
+            kept.push(h);
+        }
+    }
+    kept.sort_by_key(|h| (h.start, h.end, h.rule));
+    kept
+}

@@ -1,0 +1,104 @@
+//! What the engine reports for one turn.
+
+use huashu_rules::{Applicability, Category, Role, Severity};
+use huashu_text::Span;
+use serde::Serialize;
+
+/// One turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Turn {
+    pub role: Role,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_ms: Option<u64>,
+}
+
+impl Turn {
+    pub fn new(role: Role, text: impl Into<String>) -> Turn {
+        Turn {
+            role,
+            text: text.into(),
+            start_ms: None,
+            end_ms: None,
+        }
+    }
+
+    pub fn agent(text: impl Into<String>) -> Turn {
+        Turn::new(Role::Agent, text)
+    }
+
+    pub fn customer(text: impl Into<String>) -> Turn {
+        Turn::new(Role::Customer, text)
+    }
+
+    pub fn with_times(mut self, start_ms: u64, end_ms: u64) -> Turn {
+        self.start_ms = Some(start_ms);
+        self.end_ms = Some(end_ms);
+        self
+    }
+}
+
+/// A compliant replacement for a finding's span.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    /// Bytes of the original text this replaces (the finding's span).
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+}
+
+/// A rule that fired on a turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub category: Category,
+    pub severity: Severity,
+    /// Index of the turn in its conversation (0 for a single scanned turn).
+    pub turn_index: usize,
+    /// Bytes of the ORIGINAL text.
+    pub span: Span,
+    /// Characters of the original text: `text.chars().skip(start).take(end - start)` is `matched`.
+    pub char_start: usize,
+    pub char_end: usize,
+    /// The original text of the span.
+    pub matched: String,
+    pub message: String,
+    pub suggestions: Vec<Suggestion>,
+}
+
+impl Finding {
+    /// The suggestion `rewrite` applies, if any: the first safe one.
+    pub fn safe_suggestion(&self) -> Option<&Suggestion> {
+        self.suggestions
+            .iter()
+            .find(|s| s.applicability == Applicability::Safe)
+    }
+}
+
+/// Applies the first safe suggestion of each finding to `text`. Findings must point into `text` and not
+/// overlap (what [`crate::Engine::check`] returns); any that do not are skipped, never panicking.
+pub fn apply_suggestions(text: &str, findings: &[Finding]) -> String {
+    let mut edits: Vec<&Suggestion> = findings
+        .iter()
+        .filter_map(Finding::safe_suggestion)
+        .collect();
+    edits.sort_by_key(|s| (s.span.start, s.span.end));
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut at = 0;
+    for s in edits {
+        let ok = s.span.start >= at
+            && s.span.end <= text.len()
+            && text.is_char_boundary(s.span.start)
+            && text.is_char_boundary(s.span.end);
+        if !ok {
+            continue;
+        }
+        out.push_str(&text[at..s.span.start]);
+        out.push_str(&s.replacement);
+        at = s.span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}

@@ -1,0 +1,18 @@
+//! The Huashu matcher: a ruleset compiled into one phrase automaton and one regex set, context checks on
+//! the hits, findings with exact spans into the original text, and compliant rewrites.
+
+mod context;
+mod engine;
+mod error;
+mod finding;
+pub mod selftest;
+mod validate;
+
+pub use engine::{Engine, apply_mask};
+pub use error::EngineError;
+pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
+pub use huashu_rules::{
+    Applicability, Category, Role, RoleScope, Rule, Ruleset, RulesetError, Severity,
+};
+pub use huashu_text::Span;
+pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};

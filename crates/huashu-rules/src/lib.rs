@@ -1,0 +1,45 @@
+//! Huashu rulesets as data: the model, the loader, the JSON Schema and the bundled rulesets.
+//!
+//! A ruleset is a directory with a `ruleset.toml` and one TOML file per rule (see `docs/rules.md`).
+//! Loading never panics; every error names the file, the line and the field.
+
+mod embedded;
+mod error;
+mod load;
+mod model;
+mod validate;
+
+pub use error::RulesetError;
+pub use model::{
+    Applicability, Category, Example, Manifest, Mask, Match, Normalization, Role, RoleScope, Rule,
+    Severity, Source, Suggest, Validate,
+};
+pub use validate::MAX_WINDOW;
+
+/// A loaded ruleset: its manifest and its rules (inherited ones included), sorted by id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ruleset {
+    pub manifest: Manifest,
+    pub rules: Vec<Rule>,
+}
+
+impl Ruleset {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// `name@version`, stamped on reports.
+    pub fn version_tag(&self) -> String {
+        format!("{}@{}", self.manifest.name, self.manifest.version)
+    }
+}
+
+/// JSON Schema of a rule file, for editors (`#:schema` in TOML).
+pub fn rule_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Rule)).unwrap_or_default()
+}
+
+/// JSON Schema of `ruleset.toml`.
+pub fn manifest_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Manifest)).unwrap_or_default()
+}

@@ -1,0 +1,85 @@
+//! Character classes the normaliser and the matcher's context checks share.
+
+/// CJK unified ideographs (basic, extension A, compatibility) — the characters whose runs collapse.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// Characters an agent (or an obfuscator) puts between characters that carry no meaning for matching:
+/// symbols, quotes, brackets, zero-width and control characters. Clause punctuation is not noise.
+pub fn is_noise(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '_'
+            | '*'
+            | '~'
+            | '·'
+            | '•'
+            | '|'
+            | '/'
+            | '\\'
+            | '^'
+            | '#'
+            | '&'
+            | '+'
+            | '='
+            | '<'
+            | '>'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '"'
+            | '\''
+            | '`'
+            | '@'
+            | '$'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '「'
+            | '」'
+            | '『'
+            | '』'
+            | '【'
+            | '】'
+            | '《'
+            | '》'
+            | '〈'
+            | '〉'
+            | '〔'
+            | '〕'
+            | '（'
+            | '）'
+            | '—'
+            | '–'
+            | '－'
+            | '～'
+            | '〜'
+            | '・'
+            | '×'
+            | '※'
+            | '☆'
+            | '★'
+            | '♥'
+            | '❤'
+            | '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{FE0F}' | '\u{FE0E}'
+    ) || (c.is_control() && c != '\n')
+}
+
+/// Ends a clause: context windows (`unless_before`, `unless_after`) never look past one.
+pub fn is_clause_break(c: char) -> bool {
+    matches!(c, ',' | ':' | '、' | '，' | '：') || is_sentence_break(c)
+}
+
+/// Ends a sentence: `unless_sentence_has` / `only_if_sentence_has` look no further.
+pub fn is_sentence_break(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；' | '…' | '\n' | '\r'
+    )
+}

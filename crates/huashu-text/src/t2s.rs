@@ -1,0 +1,72 @@
+//! Traditional → simplified, one character at a time (OpenCC's TSCharacters table, Apache-2.0).
+//!
+//! Character-level conversion keeps the normalised text aligned one-to-one with the original; phrase-level
+//! conversion (OpenCC's TSPhrases) would only matter for a handful of ambiguous characters.
+
+use std::sync::OnceLock;
+
+static TABLE: &str = include_str!("../data/TSCharacters.txt");
+
+/// Dense lookup for the BMP ideograph block, where almost every traditional character lives, and a sorted
+/// list for the rest; built once, read without locks.
+struct T2s {
+    dense: Vec<char>,
+    sparse: Vec<(char, char)>,
+}
+
+const DENSE_START: u32 = 0x3400;
+const DENSE_END: u32 = 0xA000;
+
+fn table() -> &'static T2s {
+    static T: OnceLock<T2s> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut dense: Vec<char> = (DENSE_START..DENSE_END)
+            .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))
+            .collect();
+        let mut sparse = Vec::new();
+        for line in TABLE.lines().filter(|l| !l.starts_with('#')) {
+            let mut parts = line.split('\t');
+            let (Some(from), Some(to)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let (Some(f), Some(t)) = (
+                single_char(from),
+                to.split(' ').next().and_then(single_char),
+            ) else {
+                continue;
+            };
+            let u = f as u32;
+            if (DENSE_START..DENSE_END).contains(&u) {
+                dense[(u - DENSE_START) as usize] = t;
+            } else {
+                sparse.push((f, t));
+            }
+        }
+        sparse.sort_unstable();
+        T2s { dense, sparse }
+    })
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// The simplified form of `c`, or `c` itself.
+pub fn to_simplified(c: char) -> char {
+    let u = c as u32;
+    if u < DENSE_START {
+        return c;
+    }
+    let t = table();
+    if u < DENSE_END {
+        return t.dense[(u - DENSE_START) as usize];
+    }
+    match t.sparse.binary_search_by_key(&c, |p| p.0) {
+        Ok(i) => t.sparse[i].1,
+        Err(_) => c,
+    }
+}
