@@ -15,6 +15,37 @@ pub fn load_engine(ruleset: &str) -> Result<Engine> {
     Engine::new(rs).with_context(|| format!("cannot compile ruleset {ruleset:?}"))
 }
 
+pub fn score(ruleset: &str, format: Format, files: &[String]) -> Result<ExitCode> {
+    let engine = std::sync::Arc::new(load_engine(ruleset)?);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut failed_files = 0;
+    if files.is_empty() {
+        crate::score::score_reader(&engine, format, io::stdin().lock(), None, &mut out)?;
+    }
+    for path in files {
+        match File::open(path) {
+            Ok(f) => crate::score::score_reader(
+                &engine,
+                format,
+                BufReader::new(f),
+                Some(path),
+                &mut out,
+            )?,
+            Err(e) => {
+                eprintln!("huashu: cannot read {path}: {e}");
+                failed_files += 1;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed_files > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 pub fn scan(ruleset: &str, format: Format, files: &[String]) -> Result<ExitCode> {
     let engine = load_engine(ruleset)?;
     let stdout = io::stdout();

@@ -4,6 +4,7 @@
 mod commands;
 mod input;
 mod render;
+mod score;
 
 use std::process::ExitCode;
 
@@ -38,6 +39,15 @@ enum Command {
         /// Input files; standard input when none.
         files: Vec<String>,
     },
+    /// Score whole conversations (JSON lines {"id","turns":[{"role","text","start_ms"?,"end_ms"?}]}).
+    Score {
+        #[arg(long, default_value = "zh-CN")]
+        ruleset: String,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Input files; standard input when none.
+        files: Vec<String>,
+    },
     /// Validate a ruleset and run every rule's examples; exits non-zero on any problem.
     Check {
         /// A bundled ruleset name or a directory.
@@ -65,6 +75,11 @@ fn main() -> ExitCode {
             format,
             files,
         } => commands::scan(&ruleset, format, &files),
+        Command::Score {
+            ruleset,
+            format,
+            files,
+        } => commands::score(&ruleset, format, &files),
         Command::Check { ruleset } => commands::check(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),

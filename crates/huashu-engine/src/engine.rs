@@ -8,6 +8,7 @@ use huashu_text::{Normalized, Options, Span, normalize};
 use regex::{Regex, RegexSet};
 
 use crate::context::Context;
+use crate::conversation::Conversation;
 use crate::error::EngineError;
 use crate::finding::{Finding, Suggestion, apply_suggestions};
 use crate::validate;
@@ -28,6 +29,7 @@ pub struct Engine {
     regex_set: RegexSet,
     regexes: Vec<CompiledRegex>,
     allow: Option<AhoCorasick>,
+    conversation: Option<Box<Conversation>>,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,14 @@ impl Engine {
     /// A regex that does not compile, a phrase or context word that normalises to nothing, or an
     /// automaton too large to build; each names the rule, its file and line.
     pub fn new(ruleset: Ruleset) -> Result<Engine, EngineError> {
+        let conversation = Conversation::compile(&ruleset)?;
+        let mut engine = Engine::compile_rules(ruleset)?;
+        engine.conversation = Some(Box::new(conversation));
+        Ok(engine)
+    }
+
+    /// The per-turn matcher alone (also used for conversation cues).
+    pub(crate) fn compile_rules(ruleset: Ruleset) -> Result<Engine, EngineError> {
         let n = &ruleset.manifest.normalize;
         let opts = Options {
             width: n.width,
@@ -144,7 +154,13 @@ impl Engine {
             regex_set,
             regexes,
             allow,
+            conversation: None,
         })
+    }
+
+    /// The conversation scorer (cues, scorecard); present on every engine built with [`Engine::new`].
+    pub(crate) fn conversation(&self) -> Option<&Conversation> {
+        self.conversation.as_deref()
     }
 
     /// The bundled default ruleset `zh-CN`, compiled.
@@ -179,9 +195,20 @@ impl Engine {
             return Vec::new();
         }
         let norm = self.normalize(text);
-        let hits = self.hits(role, norm.as_str());
+        self.check_normalized(role, text, &norm, turn_index)
+    }
+
+    /// As [`Engine::check_turn`] on a text already normalised with this engine's options.
+    pub(crate) fn check_normalized(
+        &self,
+        role: Role,
+        text: &str,
+        norm: &Normalized,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        let hits = self.hits(role, norm.as_str(), true);
         hits.into_iter()
-            .map(|h| self.finding(h, text, &norm, turn_index))
+            .map(|h| self.finding(h, text, norm, turn_index))
             .collect()
     }
 
@@ -190,7 +217,16 @@ impl Engine {
         apply_suggestions(text, &self.check(role, text))
     }
 
-    fn hits(&self, role: Role, t: &str) -> Vec<Hit> {
+    /// Every rule's hits in `t` (normalised) as (rule index, byte range of `t`), context applied; overlaps
+    /// across rules kept. Conversation cues use this: an empathy cue may share words with a solution cue.
+    pub(crate) fn cue_hits(&self, role: Role, t: &str) -> Vec<(usize, std::ops::Range<usize>)> {
+        self.hits(role, t, false)
+            .into_iter()
+            .map(|h| (h.rule as usize, h.start..h.end))
+            .collect()
+    }
+
+    fn hits(&self, role: Role, t: &str, resolve: bool) -> Vec<Hit> {
         let mut raw: Vec<Hit> = Vec::new();
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
@@ -253,7 +289,11 @@ impl Engine {
                 .collect();
             kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
         }
-        resolve_overlaps(kept, &self.ruleset.rules)
+        if resolve {
+            resolve_overlaps(kept, &self.ruleset.rules)
+        } else {
+            kept
+        }
     }
 
     fn passes(&self, h: &Hit, t: &str) -> bool {

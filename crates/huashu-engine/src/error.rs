@@ -26,6 +26,13 @@ pub enum EngineError {
         word: String,
     },
 
+    #[error("{file}: field `{field}`: {message}")]
+    Invalid {
+        file: String,
+        field: String,
+        message: String,
+    },
+
     #[error("cannot build the matcher: {0}")]
     Automaton(String),
 }

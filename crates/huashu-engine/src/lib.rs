@@ -2,12 +2,14 @@
 //! the hits, findings with exact spans into the original text, and compliant rewrites.
 
 mod context;
+pub mod conversation;
 mod engine;
 mod error;
 mod finding;
 pub mod selftest;
 mod validate;
 
+pub use conversation::{CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
 pub use engine::{Engine, apply_mask};
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};

@@ -11,8 +11,8 @@ mod validate;
 
 pub use error::RulesetError;
 pub use model::{
-    Applicability, Category, Example, Manifest, Mask, Match, Normalization, Role, RoleScope, Rule,
-    Severity, Source, Suggest, Validate,
+    Applicability, Category, CheckSpec, Deductions, Disclosure, Example, Manifest, Mask, Match,
+    Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Suggest, Timing, Validate,
 };
 pub use validate::MAX_WINDOW;
 

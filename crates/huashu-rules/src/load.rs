@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::RulesetError;
-use crate::model::{Manifest, Rule, Source};
+use crate::model::{Manifest, Rule, Scoring, Source};
 use crate::{Ruleset, embedded};
 
 /// Most levels of `extends` a ruleset may chain; deeper means a cycle or a mistake.
@@ -171,9 +171,11 @@ fn assemble(
     // Inherited rules first, so that a pack's own rule with the same id replaces the base one.
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
     let mut allow = Vec::new();
+    let mut scoring = Scoring::default();
     for base in &manifest.extends {
         let base_set = assemble(resolve(base)?, resolve, depth + 1)?;
         allow.extend(base_set.manifest.allow.iter().cloned());
+        scoring = merge_scoring(scoring, base_set.manifest.scoring);
         for rule in base_set.rules {
             by_id.insert(rule.id.clone(), rule);
         }
@@ -194,6 +196,7 @@ fn assemble(
     allow.append(&mut manifest.allow);
     allow.dedup();
     manifest.allow = allow;
+    manifest.scoring = merge_scoring(scoring, manifest.scoring);
     Ok(Ruleset {
         manifest,
         rules: by_id.into_values().collect(),
@@ -219,4 +222,44 @@ pub(crate) fn line_of(text: &str, key: &str) -> usize {
             t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
         })
         .map_or(1, |i| i + 1)
+}
+
+/// A pack's scoring over its base's: cue lists grow, checks and settings the pack states win, disclosures add up.
+fn merge_scoring(base: Scoring, pack: Scoring) -> Scoring {
+    let d = Scoring::default();
+    let mut out = base;
+    if pack.pass_mark != d.pass_mark {
+        out.pass_mark = pack.pass_mark;
+    }
+    if pack.fatal_cap != d.fatal_cap {
+        out.fatal_cap = pack.fatal_cap;
+    }
+    if pack.deduct != d.deduct {
+        out.deduct = pack.deduct;
+    }
+    if pack.timing != d.timing {
+        out.timing = pack.timing;
+    }
+    out.require_identity |= pack.require_identity;
+    for (name, cue) in pack.cues {
+        match out.cues.get_mut(&name) {
+            Some(have) => {
+                have.phrases.extend(cue.phrases);
+                have.regex.extend(cue.regex);
+                have.unless_followed_by.extend(cue.unless_followed_by);
+                have.unless_preceded_by.extend(cue.unless_preceded_by);
+                have.unless_before.extend(cue.unless_before);
+                have.unless_after.extend(cue.unless_after);
+                have.unless_sentence_has.extend(cue.unless_sentence_has);
+                have.unless_turn_has.extend(cue.unless_turn_has);
+                have.only_if_sentence_has.extend(cue.only_if_sentence_has);
+            }
+            None => {
+                out.cues.insert(name, cue);
+            }
+        }
+    }
+    out.checks.extend(pack.checks);
+    out.disclosure.extend(pack.disclosure);
+    out
 }

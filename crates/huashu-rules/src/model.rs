@@ -320,8 +320,172 @@ pub struct Manifest {
     pub allow: Vec<String>,
     #[serde(default)]
     pub normalize: Normalization,
-    /// Conversation-level configuration (scorecard, cues); interpreted by the engine.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<serde_json::Value>")]
-    pub scoring: Option<toml::Table>,
+    /// Conversation-level scorecard: cues, checks and their points, timing limits, disclosures.
+    #[serde(default)]
+    pub scoring: Scoring,
+}
+
+fn d_pass_mark() -> u32 {
+    60
+}
+fn d_fatal_cap() -> u32 {
+    40
+}
+
+/// How whole conversations are scored (`[scoring]` in ruleset.toml). Domain packs extend the base's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    /// A conversation passes at this score or above, with no fatal item.
+    #[serde(default = "d_pass_mark")]
+    pub pass_mark: u32,
+    /// The highest score a conversation with a fatal item can get.
+    #[serde(default = "d_fatal_cap")]
+    pub fatal_cap: u32,
+    /// Points deducted per finding, by severity.
+    #[serde(default)]
+    pub deduct: Deductions,
+    /// Whether the domain requires an identity check (banking, telecom).
+    #[serde(default)]
+    pub require_identity: bool,
+    /// Named cue lists the checks look for (complaint, empathy, solution, commitment, greeting, …).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cues: std::collections::BTreeMap<String, Match>,
+    /// Scorecard items by check id, with their points.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub checks: std::collections::BTreeMap<String, CheckSpec>,
+    #[serde(default)]
+    pub timing: Timing,
+    /// Must-say items: when a trigger is said, the required words must come before or with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disclosure: Vec<Disclosure>,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            pass_mark: d_pass_mark(),
+            fatal_cap: d_fatal_cap(),
+            deduct: Deductions::default(),
+            require_identity: false,
+            cues: Default::default(),
+            checks: Default::default(),
+            timing: Timing::default(),
+            disclosure: Vec::new(),
+        }
+    }
+}
+
+/// Points deducted per finding of each severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Deductions {
+    pub info: u32,
+    pub minor: u32,
+    pub major: u32,
+    pub critical: u32,
+}
+
+impl Default for Deductions {
+    fn default() -> Self {
+        Deductions {
+            info: 0,
+            minor: 3,
+            major: 8,
+            critical: 20,
+        }
+    }
+}
+
+impl Deductions {
+    pub fn for_severity(&self, s: Severity) -> u32 {
+        match s {
+            Severity::Info => self.info,
+            Severity::Minor => self.minor,
+            Severity::Major => self.major,
+            Severity::Critical => self.critical,
+        }
+    }
+}
+
+/// One scorecard item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// Points earned when the check passes (out of the applicable total, scaled to 100).
+    pub points: u32,
+    /// Failing this check fails the whole conversation.
+    #[serde(default)]
+    pub fatal: bool,
+    /// What the check asks for, in the manual's words.
+    #[serde(default)]
+    pub description: String,
+    /// One coaching tip when it fails.
+    #[serde(default)]
+    pub tip: String,
+}
+
+fn d_first_response() -> u64 {
+    30_000
+}
+fn d_silence() -> u64 {
+    20_000
+}
+fn d_overlap() -> u64 {
+    1_000
+}
+fn d_min_rate() -> f64 {
+    2.0
+}
+fn d_max_rate() -> f64 {
+    8.0
+}
+
+/// Limits for the timing checks (turns with `start_ms`/`end_ms`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    #[serde(default = "d_first_response")]
+    pub first_response_ms: u64,
+    #[serde(default = "d_silence")]
+    pub max_silence_ms: u64,
+    #[serde(default = "d_overlap")]
+    pub max_overlap_ms: u64,
+    /// Agent speech rate bounds, characters per second.
+    #[serde(default = "d_min_rate")]
+    pub min_chars_per_s: f64,
+    #[serde(default = "d_max_rate")]
+    pub max_chars_per_s: f64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            first_response_ms: d_first_response(),
+            max_silence_ms: d_silence(),
+            max_overlap_ms: d_overlap(),
+            min_chars_per_s: d_min_rate(),
+            max_chars_per_s: d_max_rate(),
+        }
+    }
+}
+
+/// A must-say item, e.g. a risk disclosure with any product recommendation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    pub id: String,
+    pub name: String,
+    pub message: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub why: String,
+    #[serde(default)]
+    pub tip: String,
+    /// What obliges the disclosure (e.g. recommending a product).
+    pub trigger: Match,
+    /// What counts as the disclosure.
+    pub required: Match,
+    /// The words to add.
+    pub suggest: String,
 }

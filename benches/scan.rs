@@ -1,0 +1,61 @@
+//! Scanning agent turns with the default ruleset, next to a raw aho-corasick scan of the same phrases.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use huashu::{Engine, Role};
+use std::hint::black_box;
+
+fn scan(c: &mut Criterion) {
+    let engine = Engine::default_ruleset().expect("default ruleset");
+    let turns = huashu_benches::generated_turns(10_000, 7);
+    let bytes: usize = turns.iter().map(String::len).sum();
+    let phrases: Vec<String> = engine
+        .ruleset()
+        .rules
+        .iter()
+        .flat_map(|r| {
+            r.matcher
+                .phrases
+                .iter()
+                .map(|p| engine.normalize(p).as_str().to_string())
+        })
+        .collect();
+    let raw = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&phrases)
+        .expect("baseline automaton");
+
+    let mut g = c.benchmark_group("default_ruleset");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("engine_check", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &turns {
+                n += engine.check(Role::Agent, black_box(t)).len();
+            }
+            n
+        })
+    });
+    g.bench_function("raw_aho_corasick", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &turns {
+                n += raw.find_iter(black_box(t.as_str())).count();
+            }
+            n
+        })
+    });
+    g.bench_function("normalize_only", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &turns {
+                n += engine.normalize(black_box(t)).char_len();
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, scan);
+criterion_main!(benches);

@@ -1,0 +1,279 @@
+//! `huashu score`: whole conversations in, one scorecard per line out (ARCHITECTURE.md §5).
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use anyhow::Result;
+use huashu::{Engine, Report, Role, Turn};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Format;
+use crate::input::{Lines, MAX_LINE_BYTES, RawLine, type_name};
+use crate::render::{ErrorOut, FindingOut};
+
+/// Longest conversation line accepted (a long call transcript is one line).
+pub const MAX_CONVERSATION_BYTES: usize = 16 << 20;
+
+#[derive(Serialize)]
+struct FindingWithTurn<'a> {
+    turn: usize,
+    #[serde(flatten)]
+    finding: FindingOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ScoreOut<'a> {
+    id: &'a Value,
+    ruleset: &'a str,
+    score: u32,
+    passed: bool,
+    fatal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fatal_reason: Option<&'a str>,
+    structure: &'a huashu::Structure,
+    checks: &'a [huashu::CheckResult],
+    findings: Vec<FindingWithTurn<'a>>,
+    findings_total: usize,
+}
+
+pub fn parse_conversation(raw: RawLine) -> Result<(Value, Vec<Turn>), String> {
+    let bytes = match raw {
+        RawLine::TooLong(n) => {
+            return Err(format!(
+                "line is {n} bytes, over the limit of {MAX_CONVERSATION_BYTES} bytes; skipped"
+            ));
+        }
+        RawLine::Bytes(b) => b,
+    };
+    let line = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "invalid UTF-8 at byte {} of the line",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let value: Value = serde_json::from_str(line.trim_start_matches('\u{FEFF}'))
+        .map_err(|e| format!("invalid JSON: {e}"))?;
+    let Value::Object(mut obj) = value else {
+        return Err("expected a JSON object {\"id\", \"turns\": [...]}".into());
+    };
+    let id = obj.remove("id").unwrap_or(Value::Null);
+    let Some(Value::Array(items)) = obj.remove("turns") else {
+        return Err("missing array field \"turns\"".into());
+    };
+    let mut turns = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Value::Object(t) = item else {
+            return Err(format!(
+                "turns[{i}]: expected an object, not {}",
+                type_name(&item)
+            ));
+        };
+        let role = match t.get("role") {
+            Some(Value::String(s)) => Role::parse(s).ok_or_else(|| {
+                format!("turns[{i}]: unknown role {s:?} (expected \"agent\", \"customer\" or \"system\")")
+            })?,
+            None => return Err(format!("turns[{i}]: missing field \"role\"")),
+            Some(other) => return Err(format!("turns[{i}]: field \"role\" must be a string, not {}", type_name(other))),
+        };
+        let text = match t.get("text") {
+            Some(Value::String(s)) => s.clone(),
+            None => return Err(format!("turns[{i}]: missing field \"text\"")),
+            Some(other) => {
+                return Err(format!(
+                    "turns[{i}]: field \"text\" must be a string, not {}",
+                    type_name(other)
+                ));
+            }
+        };
+        let ms = |k: &str| -> Result<Option<u64>, String> {
+            match t.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => n
+                    .as_u64()
+                    .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                    .map(Some)
+                    .ok_or_else(|| format!("turns[{i}]: field \"{k}\" must be a non-negative number of milliseconds")),
+                Some(other) => Err(format!("turns[{i}]: field \"{k}\" must be a number, not {}", type_name(other))),
+            }
+        };
+        let (start_ms, end_ms) = (ms("start_ms")?, ms("end_ms")?);
+        if let (Some(s), Some(e)) = (start_ms, end_ms) {
+            if e < s {
+                return Err(format!("turns[{i}]: end_ms {e} is before start_ms {s}"));
+            }
+        }
+        turns.push(Turn {
+            role,
+            text,
+            start_ms,
+            end_ms,
+        });
+    }
+    Ok((id, turns))
+}
+
+pub fn score_reader(
+    engine: &Arc<Engine>,
+    format: Format,
+    reader: impl BufRead,
+    file: Option<&str>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let _ = MAX_LINE_BYTES;
+    let mut lines = Lines::new(reader, MAX_CONVERSATION_BYTES);
+    let mut n = 0;
+    loop {
+        let raw = match lines.next_line() {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break,
+            Err(e) => {
+                eprintln!(
+                    "huashu: {}: read error after line {n}: {e}",
+                    file.unwrap_or("<stdin>")
+                );
+                break;
+            }
+        };
+        n += 1;
+        if matches!(&raw, RawLine::Bytes(b) if b.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        match parse_conversation(raw) {
+            Ok((id, turns)) => {
+                let report = engine.score(&turns);
+                match format {
+                    Format::Jsonl => {
+                        serde_json::to_writer(&mut *out, &score_out(&id, &report))?;
+                        out.write_all(b"\n")?;
+                    }
+                    Format::Text => out.write_all(text_report(&id, &turns, &report).as_bytes())?,
+                }
+            }
+            Err(error) => match format {
+                Format::Jsonl => {
+                    serde_json::to_writer(
+                        &mut *out,
+                        &ErrorOut {
+                            id: Value::Null,
+                            line: n,
+                            file,
+                            error: &error,
+                        },
+                    )?;
+                    out.write_all(b"\n")?;
+                }
+                Format::Text => writeln!(out, "{}:{n}: error: {error}", file.unwrap_or("<stdin>"))?,
+            },
+        }
+    }
+    Ok(())
+}
+
+fn score_out<'a>(id: &'a Value, r: &'a Report) -> ScoreOut<'a> {
+    ScoreOut {
+        id,
+        ruleset: &r.ruleset,
+        score: r.score,
+        passed: r.passed,
+        fatal: r.fatal,
+        fatal_reason: r.fatal_reason.as_deref(),
+        structure: &r.structure,
+        checks: &r.checks,
+        findings: r
+            .findings
+            .iter()
+            .map(|f| FindingWithTurn {
+                turn: f.turn_index,
+                finding: FindingOut::from(f),
+            })
+            .collect(),
+        findings_total: r.findings_total,
+    }
+}
+
+/// What a QA lead reads: the score, each check with its evidence, findings per turn, one tip per failure.
+pub fn text_report(id: &Value, turns: &[Turn], r: &Report) -> String {
+    let mut s = String::new();
+    let id = match id {
+        Value::String(x) => x.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    };
+    let verdict = if r.fatal {
+        "FAIL (fatal)"
+    } else if r.passed {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    s.push_str(&format!(
+        "conversation {id}: {}/100 {verdict}   [{}; {} turns]\n",
+        r.score, r.ruleset, r.turns
+    ));
+    if let Some(reason) = &r.fatal_reason {
+        s.push_str(&format!("  fatal: {reason}\n"));
+    }
+    let st = &r.structure;
+    if st.complaints > 0 {
+        s.push_str(&format!(
+            "  structure {}/100 over {} complaint(s): empathy {} solution {} commitment {} in order {} prompt {}\n",
+            st.score,
+            st.complaints,
+            mark(st.empathy),
+            mark(st.solution),
+            mark(st.commitment),
+            mark(st.in_order),
+            mark(st.prompt)
+        ));
+        for e in &st.evidence {
+            s.push_str(&format!("    {e}\n"));
+        }
+    }
+    s.push_str("  checks:\n");
+    for c in &r.checks {
+        let pts = if c.id == "compliance" {
+            format!("{:+}", c.points)
+        } else {
+            format!("{}/{}", c.points, c.max)
+        };
+        s.push_str(&format!(
+            "    {} {:<18} {:>7}  {}\n",
+            mark(c.passed),
+            c.id,
+            pts,
+            c.detail
+        ));
+    }
+    if !r.findings.is_empty() {
+        s.push_str("  findings:\n");
+        for f in &r.findings {
+            let text = turns.get(f.turn_index).map_or("", |t| t.text.as_str());
+            s.push_str(&format!(
+                "    turn {} {} {}/{} “{}” in “{}”\n      {}\n",
+                f.turn_index,
+                f.rule_id,
+                f.category.as_str(),
+                f.severity.as_str(),
+                f.matched,
+                text,
+                f.message
+            ));
+            for sug in &f.suggestions {
+                s.push_str(&format!("      → {}\n", sug.replacement));
+            }
+        }
+    }
+    let tips = r.tips();
+    if !tips.is_empty() {
+        s.push_str("  coaching:\n");
+        for (id, tip) in tips {
+            s.push_str(&format!("    [{id}] {tip}\n"));
+        }
+    }
+    s
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✓" } else { "✗" }
+}

@@ -1,0 +1,288 @@
+//! The command-line contract (ARCHITECTURE.md §5), run through the real binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn huashu(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn huashu");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    out
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .expect("utf-8 output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
+}
+
+#[test]
+fn traditional_text_gives_two_forbidden_findings_with_spans_into_the_original() {
+    let text = "這不是我的問題，你自己看說明書";
+    let input = format!("{{\"id\":1,\"role\":\"agent\",\"text\":\"{text}\"}}\n");
+    let out = huashu(&["scan"], input.as_bytes());
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], 1);
+    let findings = lines[0]["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let chars: Vec<char> = text.chars().collect();
+    for f in findings {
+        assert_eq!(f["category"], "forbidden");
+        let (s, e) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        let marked: String = chars[s..e].iter().collect();
+        assert_eq!(marked, f["matched"].as_str().unwrap());
+        let (bs, be) = (
+            f["byte_start"].as_u64().unwrap() as usize,
+            f["byte_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[bs..be], marked);
+        assert!(!f["suggestions"].as_array().unwrap().is_empty());
+    }
+    assert_eq!(findings[0]["matched"], "這不是我的問題");
+    assert_eq!(findings[0]["start"], 0);
+    assert_eq!(findings[0]["end"], 7);
+    assert_eq!(
+        findings[0]["suggestions"][0],
+        "这个问题我会协调相关同事处理"
+    );
+    assert_eq!(findings[1]["matched"], "你自己看說明書");
+    assert_eq!(findings[1]["start"], 8);
+    assert_eq!(findings[1]["end"], 15);
+    assert_eq!(
+        findings[1]["suggestions"][0],
+        "我为您整理一份操作指南，您看是否需要"
+    );
+    assert_eq!(
+        lines[0]["rewrite"],
+        "这个问题我会协调相关同事处理，我为您整理一份操作指南，您看是否需要"
+    );
+}
+
+#[test]
+fn bad_lines_get_error_records_and_the_run_goes_on() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"id\":\"a\",\"text\":\"\xe4\xb8\x8d\xe7\x9f\xa5\xe9\x81\x93\xff\"}\n",
+    ); // invalid UTF-8
+    input.extend_from_slice(b"{\"id\": 2, \"text\": \n"); // invalid JSON
+    input.extend_from_slice(b"{\"id\":3,\"role\":\"robot\",\"text\":\"hi\"}\n"); // unknown role
+    input.extend_from_slice(b"{\"id\":4}\n"); // no text
+    input.extend_from_slice(&vec![b'a'; 10 * 1024 * 1024]); // a 10 MB line
+    input.push(b'\n');
+    input.extend_from_slice("你自己去查\n".as_bytes()); // plain text = an agent turn
+    input.extend_from_slice(
+        "{\"id\":7,\"role\":\"customer\",\"text\":\"这不是我的问题\"}\n".as_bytes(),
+    );
+    let out = huashu(&["scan"], &input);
+    assert!(out.status.success(), "exit code 0 despite bad lines");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 7, "one output line per input line");
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["id"], Value::Null);
+    assert_eq!(lines[0]["error"], "invalid UTF-8 at byte 27 of the line");
+    assert_eq!(lines[1]["line"], 2);
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON: "),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[2]["error"],
+        "unknown role \"robot\" (expected \"agent\", \"customer\" or \"system\")"
+    );
+    assert_eq!(lines[3]["error"], "missing field \"text\"");
+    assert_eq!(
+        lines[4]["error"],
+        "line is 10485761 bytes, over the limit of 1048576 bytes; skipped"
+    );
+    assert_eq!(lines[5]["id"], Value::Null);
+    assert_eq!(lines[5]["findings"][0]["category"], "forbidden");
+    assert_eq!(lines[6]["id"], 7);
+    assert_eq!(
+        lines[6]["findings"].as_array().unwrap().len(),
+        0,
+        "customers may say anything"
+    );
+}
+
+#[test]
+fn text_format_marks_the_span() {
+    let out = huashu(&["scan", "--format", "text"], "这不是我的问题\n".as_bytes());
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines[0], "1: 这不是我的问题");
+    assert!(lines[1].starts_with("   ^^^^^^^^^^^^^^ F"), "{s}");
+    assert!(s.contains("→ 这个问题我会协调相关同事处理"), "{s}");
+    assert!(s.contains("rewrite: 这个问题我会协调相关同事处理"), "{s}");
+}
+
+#[test]
+fn unreadable_file_is_an_error_but_others_are_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, "{\"id\":1,\"text\":\"稳赚不赔\"}\n").unwrap();
+    let out = huashu(
+        &["scan", "/nonexistent/x.jsonl", good.to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.jsonl"));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["findings"][0]["category"], "promise");
+}
+
+#[test]
+fn check_passes_on_the_default_ruleset() {
+    let out = huashu(&["check"], b"");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{s}");
+    assert!(s.trim_end().ends_with("all passed"), "{s}");
+}
+
+fn write_ruleset(dir: &std::path::Path, rule_file: &str, rule: &str) {
+    std::fs::create_dir_all(dir.join("rules/forbidden")).expect("write test ruleset");
+    std::fs::write(dir.join("ruleset.toml"), "name = \"t\"\nversion = \"1\"\n")
+        .expect("write test ruleset");
+    std::fs::write(dir.join("rules/forbidden").join(rule_file), rule).expect("write test ruleset");
+}
+
+const RULE: &str = r#"id = "T001"
+name = "cold-wait"
+category = "forbidden"
+severity = "major"
+message = "冷漠：{matched}"
+
+[match]
+phrases = ["等着吧"]
+
+[[suggest]]
+replace = "请您稍等，我马上为您处理"
+
+[[example]]
+bad = "等着吧"
+[[example]]
+bad = "你就等着吧"
+[[example]]
+ok = "请您稍等"
+[[example]]
+ok = "等着您的回复"
+"#;
+
+#[test]
+fn check_reports_a_failing_example_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = RULE.replace("ok = \"请您稍等\"", "ok = \"那你等着吧\"");
+    write_ruleset(dir.path(), "T001.toml", &broken);
+    let out = huashu(&["check", dir.path().to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("T001.toml:18: rule T001: ok example \"那你等着吧\" triggers this rule on \"等着吧\" (chars 2..5)"),
+        "{s}"
+    );
+    // The good version passes.
+    write_ruleset(dir.path(), "T001.toml", RULE);
+    let out = huashu(&["check", dir.path().to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn broken_ruleset_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ruleset(
+        dir.path(),
+        "T001.toml",
+        &RULE.replace("phrases =", "phrase ="),
+    );
+    let out = huashu(&["scan", "--ruleset", dir.path().to_str().unwrap()], b"x\n");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("T001.toml:8:1: unknown field `phrase`"),
+        "{err}"
+    );
+
+    write_ruleset(
+        dir.path(),
+        "T001.toml",
+        &RULE.replace("severity = \"major\"", "severity = \"huge\""),
+    );
+    let out = huashu(&["check", dir.path().to_str().unwrap()], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("T001.toml:4:12: unknown variant `huge`"),
+        "{err}"
+    );
+
+    write_ruleset(
+        dir.path(),
+        "T001.toml",
+        &RULE.replace("phrases = [\"等着吧\"]", "regex = ['等着(吧']"),
+    );
+    let out = huashu(&["check", dir.path().to_str().unwrap()], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("T001.toml:8: rule T001: field `match.regex`: \"等着(吧\" does not compile"),
+        "{err}"
+    );
+
+    write_ruleset(dir.path(), "T002.toml", RULE);
+    let out = huashu(&["check", dir.path().to_str().unwrap()], b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("T002.toml:1: field `id`: id `T001` does not match the file name `T002.toml`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_shows_the_rule() {
+    let out = huashu(&["explain", "P001"], b"");
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("P001 "), "{s}");
+    assert!(s.contains("✗ ") && s.contains("✓ "), "{s}");
+    let out = huashu(&["explain", "NOPE"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rule \"NOPE\" in zh-CN@0.1.0"));
+}
+
+#[test]
+fn unknown_ruleset_is_a_clear_error() {
+    let out = huashu(&["scan", "--ruleset", "xx-YY"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no ruleset named `xx-YY` (bundled: zh-CN"),
+        "{err}"
+    );
+}

@@ -1,0 +1,140 @@
+//! Whole conversations: the streaming [`Session`], the empathy → solution → commitment structure score,
+//! flow, courtesy, timing and disclosure checks, and the scorecard [`Report`].
+//!
+//! Scoring is a pure function of the final turns, folded one turn at a time into a bounded state, so a
+//! conversation scored live (pushes, partials, finals) and one scored in batch give the same report.
+
+mod cues;
+mod report;
+mod session;
+
+pub use cues::{CUE_NAMES, CueHit};
+pub use report::{CheckResult, Evidence, Report, Structure};
+pub use session::{Session, TurnUpdate};
+
+use huashu_rules::{CheckSpec, Ruleset, Scoring};
+
+use crate::error::EngineError;
+use cues::Cues;
+
+/// The scorecard items the engine knows how to judge; their points come from the ruleset.
+pub const CHECK_IDS: &[(&str, &[&str])] = &[
+    ("greeting", &["greeting"]),
+    ("need_confirmation", &["need_confirmation"]),
+    ("identity", &["identity"]),
+    ("empathy", &["complaint", "empathy"]),
+    ("solution", &["complaint", "solution"]),
+    ("commitment", &["complaint", "commitment"]),
+    (
+        "in_order",
+        &["complaint", "empathy", "solution", "commitment"],
+    ),
+    ("prompt", &["complaint", "empathy"]),
+    ("closing", &["closing"]),
+    ("courtesy", &["polite"]),
+    ("hold", &["hold", "hold_needed"]),
+    ("escalation_time", &["escalation", "time"]),
+    ("first_response", &[]),
+    ("silence", &["hold"]),
+    ("talk_over", &[]),
+    ("speech_rate", &[]),
+];
+
+/// A ruleset's conversation scorer, compiled.
+#[derive(Debug)]
+pub(crate) struct Conversation {
+    pub(crate) cues: Cues,
+    pub(crate) scoring: Scoring,
+    /// (check id, spec), in the order of [`CHECK_IDS`].
+    pub(crate) checks: Vec<(&'static str, CheckSpec)>,
+    pub(crate) cue: CueIndex,
+}
+
+/// Where each named cue sits in the compiled cue list (None when the ruleset has no such cue).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CueIndex {
+    pub complaint: Option<usize>,
+    pub empathy: Option<usize>,
+    pub solution: Option<usize>,
+    pub commitment: Option<usize>,
+    pub greeting: Option<usize>,
+    pub need_confirmation: Option<usize>,
+    pub identity: Option<usize>,
+    pub closing: Option<usize>,
+    pub polite: Option<usize>,
+    pub hold: Option<usize>,
+    pub hold_needed: Option<usize>,
+    pub escalation: Option<usize>,
+    pub time: Option<usize>,
+}
+
+impl Conversation {
+    pub(crate) fn compile(ruleset: &Ruleset) -> Result<Conversation, EngineError> {
+        let label = format!("{} ruleset.toml", ruleset.manifest.name);
+        let scoring = ruleset.manifest.scoring.clone();
+        let cues = Cues::compile(&ruleset.manifest, &label)?;
+        let mut checks = Vec::new();
+        for (id, spec) in &scoring.checks {
+            let Some((known, needs)) = CHECK_IDS.iter().find(|(k, _)| k == id) else {
+                return Err(EngineError::Invalid {
+                    file: label.clone(),
+                    field: format!("scoring.checks.{id}"),
+                    message: format!(
+                        "unknown check (known: {})",
+                        CHECK_IDS
+                            .iter()
+                            .map(|(k, _)| *k)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            };
+            if let Some(missing) = needs.iter().find(|c| cues.index(c).is_none()) {
+                return Err(EngineError::Invalid {
+                    file: label.clone(),
+                    field: format!("scoring.checks.{id}"),
+                    message: format!("needs the cue list `scoring.cues.{missing}`"),
+                });
+            }
+            checks.push((*known, spec.clone()));
+        }
+        checks.sort_by_key(|(id, _)| CHECK_IDS.iter().position(|(k, _)| k == id));
+        let cue = CueIndex {
+            complaint: cues.index("complaint"),
+            empathy: cues.index("empathy"),
+            solution: cues.index("solution"),
+            commitment: cues.index("commitment"),
+            greeting: cues.index("greeting"),
+            need_confirmation: cues.index("need_confirmation"),
+            identity: cues.index("identity"),
+            closing: cues.index("closing"),
+            polite: cues.index("polite"),
+            hold: cues.index("hold"),
+            hold_needed: cues.index("hold_needed"),
+            escalation: cues.index("escalation"),
+            time: cues.index("time"),
+        };
+        Ok(Conversation {
+            cues,
+            scoring,
+            checks,
+            cue,
+        })
+    }
+}
+
+impl crate::Engine {
+    /// A streaming session on this engine.
+    pub fn session(self: &std::sync::Arc<Self>) -> Session {
+        Session::new(std::sync::Arc::clone(self))
+    }
+
+    /// Scores a whole conversation in one go: the same report a session fed these final turns gives.
+    pub fn score(self: &std::sync::Arc<Self>, turns: &[crate::Turn]) -> Report {
+        let mut session = self.session();
+        for t in turns {
+            session.push_ref(t);
+        }
+        session.finish()
+    }
+}

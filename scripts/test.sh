@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite. README's test command; .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR=never
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test (workspace: unit, rule examples, corpus P/R, CLI contract, doc examples)"
+cargo test --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
+echo "== huashu check (every bundled ruleset)"
+for rs in rulesets/*/; do
+  [ -f "$rs/ruleset.toml" ] || continue
+  cargo run --quiet -p huashu-cli -- check "$rs"
+done
+echo "== benches compile"
+cargo bench --workspace --no-run --quiet
