@@ -1,1 +1,200 @@
+//! Engine behaviour users rely on: exact spans, exact suggestions and rewrites on the shared cases file
+//! (`tests/cases/scan.jsonl`, also run by the Python binding's tests), the allow-list, overlap resolution,
+//! and conversation scores.
 
+use std::sync::Arc;
+
+use huashu::rules::{Manifest, Ruleset};
+use huashu::{Engine, Role, Turn};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Case {
+    role: String,
+    text: String,
+    findings: Vec<Expected>,
+    rewrite: String,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Expected {
+    rule: String,
+    category: String,
+    start: usize,
+    end: usize,
+    matched: String,
+    suggestion: Option<String>,
+}
+
+#[test]
+fn shared_scan_cases() {
+    let engine = Engine::default_ruleset().expect("default ruleset");
+    let data = std::fs::read_to_string(huashu_tests::root().join("tests/cases/scan.jsonl"))
+        .expect("cases");
+    let mut n = 0;
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Case = serde_json::from_str(line).expect("case parses");
+        let role = Role::parse(&case.role).expect("role");
+        let got: Vec<Expected> = engine
+            .check(role, &case.text)
+            .into_iter()
+            .map(|f| Expected {
+                rule: f.rule_id.clone(),
+                category: f.category.as_str().to_string(),
+                start: f.char_start,
+                end: f.char_end,
+                suggestion: f.suggestions.first().map(|s| s.replacement.clone()),
+                matched: f.matched,
+            })
+            .collect();
+        assert_eq!(got, case.findings, "findings for {:?}", case.text);
+        assert_eq!(
+            engine.rewrite(role, &case.text),
+            case.rewrite,
+            "rewrite of {:?}",
+            case.text
+        );
+        n += 1;
+    }
+    assert!(n >= 20);
+}
+
+fn tiny_ruleset(allow: &[&str], rules: &[(&str, &str)]) -> Ruleset {
+    let manifest: Manifest = toml_manifest(allow);
+    Ruleset {
+        manifest,
+        rules: rules
+            .iter()
+            .map(|(label, text)| Ruleset::parse_rule(label, text).expect("rule parses"))
+            .collect(),
+    }
+}
+
+fn toml_manifest(allow: &[&str]) -> Manifest {
+    let mut m = Ruleset::builtin("zh-CN").expect("zh-CN").manifest;
+    m.allow = allow.iter().map(|s| s.to_string()).collect();
+    m.scoring = Default::default();
+    m
+}
+
+fn rule(id: &str, severity: &str, phrases: &str) -> (String, String) {
+    (
+        format!("rules/forbidden/{id}.toml"),
+        format!(
+            "id = \"{id}\"\nname = \"t\"\ncategory = \"forbidden\"\nseverity = \"{severity}\"\nmessage = \"m {{matched}}\"\n[match]\nphrases = [{phrases}]\n[[suggest]]\nreplace = \"R{id}\"\n"
+        ),
+    )
+}
+
+#[test]
+fn allow_list_wins_over_rules() {
+    let r = rule("T001", "major", "\"保证\"");
+    let without = Engine::new(tiny_ruleset(&[], &[(&r.0, &r.1)])).expect("compiles");
+    assert_eq!(without.check(Role::Agent, "请缴纳保证金").len(), 1);
+    let with = Engine::new(tiny_ruleset(&["保证金"], &[(&r.0, &r.1)])).expect("compiles");
+    assert!(with.check(Role::Agent, "请缴纳保证金").is_empty());
+    // Only hits inside an allowed occurrence are dropped.
+    let f = with.check(Role::Agent, "保证金之外我保证");
+    assert_eq!((f.len(), f[0].char_start, f[0].char_end), (1, 6, 8));
+}
+
+#[test]
+fn overlapping_findings_resolve_by_severity_then_length_then_position() {
+    let a = rule("T001", "major", "\"不知道\"");
+    let b = rule("T002", "critical", "\"知道了吧\"");
+    let c = rule("T003", "major", "\"我不知道\"");
+    let rs = tiny_ruleset(&[], &[(&a.0, &a.1), (&b.0, &b.1), (&c.0, &c.1)]);
+    let engine = Engine::new(rs).expect("compiles");
+    // T002 (critical) wins over the overlapping majors, whatever the rule order.
+    let f = engine.check(Role::Agent, "我不知道了吧");
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].rule_id.as_str(), f[0].char_start, f[0].char_end),
+        ("T002", 2, 6)
+    );
+    // Same severity: the longer wins.
+    let f = engine.check(Role::Agent, "我不知道");
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].rule_id.as_str(), f[0].matched.as_str()),
+        ("T003", "我不知道")
+    );
+    // Reversed rule order gives the same result.
+    let rs = tiny_ruleset(&[], &[(&c.0, &c.1), (&b.0, &b.1), (&a.0, &a.1)]);
+    let engine = Engine::new(rs).expect("compiles");
+    assert_eq!(engine.check(Role::Agent, "我不知道")[0].rule_id, "T003");
+}
+
+fn conversation(agent: &[&str]) -> Vec<Turn> {
+    let mut turns = vec![Turn::customer("我买的空调坏了三次了，你们到底怎么回事？")];
+    turns.extend(agent.iter().map(|t| Turn::agent(*t)));
+    turns
+}
+
+#[test]
+fn complaint_structure_scores_in_the_expected_order() {
+    let engine = Arc::new(Engine::default_ruleset().expect("default"));
+    let (e, s, c) = (
+        "非常抱歉给您带来不便，我理解您的心情",
+        "我马上为您申请上门检测",
+        "我会全程跟进，今天下午五点前给您回电",
+    );
+    let good = engine.score(&conversation(&[e, s, c]));
+    let reversed = engine.score(&conversation(&[c, s, e]));
+    let solution_only = engine.score(&conversation(&[s]));
+    let hostile = engine.score(&conversation(&[
+        "这不是我的问题，你自己看说明书",
+        "有本事你去投诉啊",
+    ]));
+    assert!(good.score >= 80, "{}", good.score);
+    assert!(
+        good.score > reversed.score,
+        "{} vs {}",
+        good.score,
+        reversed.score
+    );
+    assert!(
+        reversed.score > solution_only.score,
+        "{} vs {}",
+        reversed.score,
+        solution_only.score
+    );
+    assert!(
+        solution_only.score > hostile.score,
+        "{} vs {}",
+        solution_only.score,
+        hostile.score
+    );
+    assert!(hostile.score <= 40 && hostile.fatal && !hostile.passed);
+    assert_eq!(
+        hostile.fatal_reason.as_deref(),
+        Some("critical finding at turn 2: F014 “有本事你去投诉啊”")
+    );
+
+    // Explanations name the turn and the words.
+    let check =
+        |r: &huashu::Report, id: &str| r.checks.iter().find(|c| c.id == id).cloned().expect(id);
+    assert_eq!(
+        check(&good, "empathy").detail,
+        "turn 1 “非常抱歉” after the complaint at turn 0"
+    );
+    assert_eq!(
+        check(&good, "solution").detail,
+        "turn 2 “马上为您” after the complaint at turn 0"
+    );
+    assert_eq!(
+        check(&good, "commitment").detail,
+        "turn 3 “全程跟进” after the complaint at turn 0"
+    );
+    assert!(good.structure.in_order && good.structure.prompt);
+    assert_eq!(good.structure.score, 100);
+    let in_order = check(&reversed, "in_order");
+    assert!(!in_order.passed);
+    assert_eq!(
+        in_order.detail,
+        "after the complaint at turn 0: empathy turn 3, solution turn 2, commitment turn 1 — not empathy → solution → commitment"
+    );
+    assert_eq!(reversed.structure.score, 75);
+    assert_eq!(solution_only.structure.score, 25);
+    assert!(check(&solution_only, "empathy").tip.is_some());
+}

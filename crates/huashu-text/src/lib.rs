@@ -85,7 +85,7 @@ pub struct Options {
     pub case: bool,
     /// Traditional Chinese characters to simplified (OpenCC character table).
     pub traditional: bool,
-    /// `百分之百`, `百分百`, `百分之一百` to `100%`.
+    /// `百分之百`, `百分百`, `百分之一百` to `100%`; regional variants such as `甚麼` to `什么`.
     pub numbers: bool,
     /// Drop whitespace and symbols inserted between characters (a single space between two ASCII words stays).
     pub noise: bool,
@@ -171,21 +171,24 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
     let mut it = input.char_indices().peekable();
     while let Some((s, raw)) = it.next() {
         let e = s + raw.len_utf8();
-        if opts.numbers && raw == '百' {
-            if let Some(len) = hundred_percent_at(&input[s..]) {
-                // Skip the rest of the number form.
+        if opts.numbers && (raw == '百' || raw == '甚') {
+            if let Some((len, to)) = form_at(&input[s..]) {
+                // Skip the rest of the form.
                 while it.peek().is_some_and(|&(p, _)| p < s + len) {
                     it.next();
                 }
                 pending_space = None;
-                for c in "100%".chars() {
+                for c in to.chars() {
                     push(&mut out, c, s, s + len);
+                    last = Some(c);
                 }
-                last = Some('%');
                 continue;
             }
         }
         let c = fold(raw, opts);
+        if opts.noise && c == '.' && dotted_single_chars(input, s, e) {
+            continue;
+        }
         if opts.noise {
             if c.is_whitespace() {
                 pending_space.get_or_insert((s, e));
@@ -249,12 +252,31 @@ fn fold(c: char, opts: &Options) -> char {
     c
 }
 
-/// Byte length of a 100% number form at the start of `s`.
-fn hundred_percent_at(s: &str) -> Option<usize> {
-    ["百分之一百", "百分之百", "百分百"]
+/// Whether the full stop at `s..e` separates single CJK characters (不.知.道): inserted noise, not the end of
+/// a sentence (好的.谢谢 keeps its stop).
+fn dotted_single_chars(input: &str, s: usize, e: usize) -> bool {
+    let is_dot = |c: char| c == '.' || c == '．';
+    let mut back = input[..s].chars().rev();
+    let mut ahead = input[e..].chars();
+    let (b1, b2, a1, a2) = (back.next(), back.next(), ahead.next(), ahead.next());
+    let cjk = |c: Option<char>| c.is_some_and(is_cjk);
+    cjk(b1) && cjk(a1) && (b2.is_some_and(is_dot) || a2.is_some_and(is_dot))
+}
+
+/// Multi-character forms written one way and matched another: number forms and regional variants that a
+/// character table cannot express. Returns the byte length of the form at the start of `s` and its canonical text.
+fn form_at(s: &str) -> Option<(usize, &'static str)> {
+    const FORMS: &[(&str, &str)] = &[
+        ("百分之一百", "100%"),
+        ("百分之百", "100%"),
+        ("百分百", "100%"),
+        ("甚麼", "什么"),
+        ("甚么", "什么"),
+    ];
+    FORMS
         .iter()
-        .find(|form| s.starts_with(*form))
-        .map(|form| form.len())
+        .find(|(form, _)| s.starts_with(form))
+        .map(|(form, to)| (form.len(), *to))
 }
 
 #[cfg(test)]

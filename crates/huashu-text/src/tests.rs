@@ -24,6 +24,10 @@ fn removes_inserted_noise() {
     assert_eq!(n("这-不是-我的-问题"), "这不是我的问题");
     assert_eq!(n("不 知 道"), "不知道");
     assert_eq!(n("不*知*道"), "不知道");
+    assert_eq!(n("不.知.道"), "不知道");
+    assert_eq!(n("3.5%"), "3.5%");
+    assert_eq!(n("好的.谢谢"), "好的.谢");
+    assert_eq!(n("这.不.是我的问题"), "这不是我的问题");
     assert_eq!(n("不\u{200B}知道"), "不知道");
     assert_eq!(n("6222 0212-3456"), "622202123456");
     assert_eq!(n("I   can  guarantee"), "i can guarantee");
@@ -42,6 +46,7 @@ fn number_forms() {
     assert_eq!(n("百分之一百无故障"), "100%无故障");
     assert_eq!(n("100 %"), "100%");
     assert_eq!(n("百分之九十"), "百分之九十");
+    assert_eq!(n("急甚麼"), "急什么");
 }
 
 #[test]
