@@ -1,1 +1,73 @@
+//! Real agent turns (JD.com chats in ../shared/corpora, never copied into the repo): how often the default
+//! ruleset flags them. Real agents mostly use trigger words compliantly, so a jump in this rate means a rule
+//! has started firing on the wrong turns. Skips cleanly when the corpora are absent.
 
+use std::collections::BTreeMap;
+
+use huashu::{Engine, Role};
+
+/// Most turns in a thousand the default ruleset may flag on real agent turns.
+const MAX_FLAGS_PER_THOUSAND: usize = 10;
+
+fn flag_rate(name: &str, turns: &[String], engine: &Engine) {
+    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut flagged = 0;
+    for t in turns {
+        let f = engine.check(Role::Agent, t);
+        if !f.is_empty() {
+            flagged += 1;
+        }
+        for x in f {
+            *per_rule.entry(x.rule_id).or_default() += 1;
+        }
+    }
+    let per_thousand = flagged * 1000 / turns.len().max(1);
+    println!(
+        "{name}: {flagged} of {} agent turns flagged ({:.2}%); per rule {per_rule:?}",
+        turns.len(),
+        100.0 * flagged as f64 / turns.len().max(1) as f64
+    );
+    assert!(
+        per_thousand <= MAX_FLAGS_PER_THOUSAND,
+        "{name}: {flagged} of {} real agent turns flagged ({per_rule:?})",
+        turns.len()
+    );
+}
+
+#[test]
+fn jddc_2019_agent_turns() {
+    let Some(path) = huashu_tests::shared_corpus("jddc2019_chat_0.1per.tsv") else {
+        eprintln!("skipped: ../shared/corpora/jddc2019_chat_0.1per.tsv absent");
+        return;
+    };
+    let data = std::fs::read_to_string(path).expect("read");
+    let turns: Vec<String> = data
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() >= 7 && cols[2] == "1").then(|| cols[6..].join("\t"))
+        })
+        .collect();
+    assert!(turns.len() > 6000);
+    flag_rate(
+        "jddc2019",
+        &turns,
+        &Engine::default_ruleset().expect("default"),
+    );
+}
+
+#[test]
+fn jddc_2018_agent_replies() {
+    let Some(path) = huashu_tests::shared_corpus("jddc2018_baseline_train.dec.txt") else {
+        eprintln!("skipped: ../shared/corpora/jddc2018_baseline_train.dec.txt absent");
+        return;
+    };
+    let data = std::fs::read_to_string(path).expect("read");
+    let turns: Vec<String> = data.lines().map(str::to_string).collect();
+    assert!(turns.len() > 10000);
+    flag_rate(
+        "jddc2018",
+        &turns,
+        &Engine::default_ruleset().expect("default"),
+    );
+}

@@ -286,3 +286,64 @@ fn unknown_ruleset_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn score_outputs_the_contract_and_reports_bad_lines() {
+    let input = concat!(
+        "{\"id\":\"a\",\"turns\":[{\"role\":\"customer\",\"text\":\"我要投诉，快递怎么还没到\",\"start_ms\":0,\"end_ms\":3000},",
+        "{\"role\":\"agent\",\"text\":\"非常抱歉给您带来不便，我马上为您催促，今天下午五点前给您回电\",\"start_ms\":45000,\"end_ms\":52000}]}\n",
+        "{\"id\":\"b\",\"turns\":[{\"role\":\"robot\",\"text\":\"x\"}]}\n",
+        "{\"id\":\"c\",\"turns\":[{\"role\":\"agent\",\"text\":\"x\",\"start_ms\":5,\"end_ms\":1}]}\n",
+        "not json\n",
+    );
+    let out = huashu(&["score"], input.as_bytes());
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 4);
+    let a = &lines[0];
+    assert_eq!(a["id"], "a");
+    assert_eq!(a["ruleset"], "zh-CN@0.1.0");
+    assert!(a["score"].as_u64().unwrap() <= 100);
+    assert_eq!(a["structure"]["empathy"], true);
+    assert_eq!(a["structure"]["solution"], true);
+    assert_eq!(a["structure"]["commitment"], true);
+    let checks = a["checks"].as_array().unwrap();
+    let first = checks
+        .iter()
+        .find(|c| c["id"] == "first_response")
+        .expect("first_response check");
+    assert_eq!(first["passed"], false);
+    assert_eq!(
+        first["detail"],
+        "first reply 42.0 s after the customer's turn 0"
+    );
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(
+        lines[1]["error"],
+        "turns[0]: unknown role \"robot\" (expected \"agent\", \"customer\" or \"system\")"
+    );
+    assert_eq!(lines[2]["error"], "turns[0]: end_ms 1 is before start_ms 5");
+    assert!(
+        lines[3]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON")
+    );
+}
+
+#[test]
+fn score_text_report_names_the_evidence_and_tips() {
+    let input = "{\"id\":\"d\",\"turns\":[{\"role\":\"customer\",\"text\":\"我买的空调坏了三次了\"},{\"role\":\"agent\",\"text\":\"有本事你去投诉啊\"}]}\n";
+    let out = huashu(&["score", "--format", "text"], input.as_bytes());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("conversation d: 0/100 FAIL (fatal)"), "{s}");
+    assert!(
+        s.contains("fatal: critical finding at turn 1: F014 “有本事你去投诉啊”"),
+        "{s}"
+    );
+    assert!(
+        s.contains("→ 非常抱歉给您带来不好的体验，我这边为您升级处理"),
+        "{s}"
+    );
+    assert!(s.contains("[empathy] 客户投诉时先共情"), "{s}");
+}
