@@ -5,6 +5,7 @@ mod commands;
 mod input;
 mod render;
 mod score;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -65,6 +66,10 @@ enum Command {
         #[arg(value_parser = ["rule", "ruleset"], default_value = "rule")]
         what: String,
     },
+    /// Run the sidecar daemon (WebSocket/REST/SSE live agent assist, console at /).
+    Serve(serve::ServeArgs),
+    /// Drive many concurrent WebSocket sessions against a running daemon (loopback only).
+    Loadtest(serve::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +88,8 @@ fn main() -> ExitCode {
         Command::Check { ruleset } => commands::check(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),
+        Command::Serve(args) => serve::serve(args),
+        Command::Loadtest(args) => serve::loadtest(args),
     };
     match result {
         Ok(code) => code,

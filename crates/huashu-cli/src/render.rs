@@ -4,47 +4,8 @@ use huashu::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Serialize)]
-pub struct FindingOut<'a> {
-    pub rule: &'a str,
-    pub category: &'a str,
-    pub severity: &'a str,
-    pub start: usize,
-    pub end: usize,
-    pub byte_start: usize,
-    pub byte_end: usize,
-    pub matched: &'a str,
-    pub message: &'a str,
-    pub suggestions: Vec<&'a str>,
-}
-
-impl<'a> From<&'a Finding> for FindingOut<'a> {
-    fn from(f: &'a Finding) -> Self {
-        FindingOut {
-            rule: &f.rule_id,
-            category: f.category.as_str(),
-            severity: f.severity.as_str(),
-            start: f.char_start,
-            end: f.char_end,
-            byte_start: f.span.start,
-            byte_end: f.span.end,
-            matched: &f.matched,
-            message: &f.message,
-            suggestions: f
-                .suggestions
-                .iter()
-                .map(|s| s.replacement.as_str())
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-pub struct ScanOut<'a> {
-    pub id: &'a Value,
-    pub findings: Vec<FindingOut<'a>>,
-    pub rewrite: &'a str,
-}
+/// The scan output shapes live in `huashu::wire` (one definition, shared with the sidecar daemon).
+pub use huashu::wire::{FindingOut, ScanOut};
 
 #[derive(Serialize)]
 pub struct ErrorOut<'a> {

@@ -1,0 +1,152 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `huashu serve` as a process: starts with no flags besides the port, SIGTERM mid-stream ends every session
+//! with a final score and close code 1001, then the process exits 0.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal WebSocket client over std (text frames, client masking), enough for this test.
+struct Ws(TcpStream);
+
+impl Ws {
+    fn connect(port: u16) -> Ws {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(line.contains("101"), "{line}");
+        loop {
+            line.clear();
+            r.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+        }
+        Ws(s)
+    }
+
+    fn send(&mut self, text: &str) {
+        let p = text.as_bytes();
+        let mut f = vec![0x81u8];
+        match p.len() {
+            n if n < 126 => f.push(0x80 | n as u8),
+            n => {
+                f.push(0x80 | 126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        let mask = [1u8, 2, 3, 4];
+        f.extend_from_slice(&mask);
+        f.extend(p.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.0.write_all(&f).unwrap();
+    }
+
+    /// Next frame: Ok(text) or Err(close code).
+    fn recv(&mut self) -> Result<String, u16> {
+        let mut h = [0u8; 2];
+        self.0.read_exact(&mut h).map_err(|_| 0u16)?;
+        let mut len = (h[1] & 0x7f) as usize;
+        if len == 126 {
+            let mut b = [0u8; 2];
+            self.0.read_exact(&mut b).unwrap();
+            len = u16::from_be_bytes(b) as usize;
+        } else if len == 127 {
+            let mut b = [0u8; 8];
+            self.0.read_exact(&mut b).unwrap();
+            len = u64::from_be_bytes(b) as usize;
+        }
+        let mut p = vec![0u8; len];
+        self.0.read_exact(&mut p).unwrap();
+        match h[0] & 0x0f {
+            0x1 => Ok(String::from_utf8(p).unwrap()),
+            0x8 => Err(p.get(..2).map_or(0, |c| u16::from_be_bytes([c[0], c[1]]))),
+            _ => self.recv(),
+        }
+    }
+
+    fn until(&mut self, needle: &str) -> String {
+        loop {
+            let m = self
+                .recv()
+                .unwrap_or_else(|c| panic!("closed {c} before {needle}"));
+            if m.contains(needle) {
+                return m;
+            }
+        }
+    }
+}
+
+#[test]
+fn serve_with_no_flags_then_sigterm_mid_stream() {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("HUASHU_TOKENS")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "huashu serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut a = Ws::connect(port);
+    let mut b = Ws::connect(port);
+    a.send(r#"{"type":"session.start","conversation_id":"sig-a"}"#);
+    a.until("session.started");
+    b.send(r#"{"type":"session.start","conversation_id":"sig-b"}"#);
+    b.until("session.started");
+    a.send(r#"{"type":"utterance","role":"agent","text":"这不是我的问题，你自己看说明书","final":true,"ref":1}"#);
+    let f = a.until("\"finding\"");
+    assert!(f.contains("F004"), "{f}");
+    a.until("\"ack\"");
+    b.send(r#"{"type":"utterance","role":"customer","text":"我要投诉","final":true,"ref":1}"#);
+    b.until("\"ack\"");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for ws in [&mut a, &mut b] {
+        let score = ws.until("\"score\"");
+        assert!(score.contains("\"final\":true"), "{score}");
+        assert!(score.contains("\"ruleset\":\"zh-CN@"), "{score}");
+        assert_eq!(ws.recv(), Err(1001));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "exit status {st}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("listening on http://127.0.0.1:"), "{err}");
+    assert!(err.contains("stopped"), "{err}");
+}

@@ -1,0 +1,171 @@
+//! `huashu.toml`: where to listen, which ruleset, who may connect, and the limits.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::SidecarError;
+
+/// Environment variable with extra bearer tokens, comma-separated.
+pub const TOKENS_ENV: &str = "HUASHU_TOKENS";
+
+/// The daemon's configuration. Every field has a default, so `huashu serve` runs with no file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (TLS is left to a proxy).
+    pub listen: SocketAddr,
+    /// A bundled ruleset name or a ruleset directory; a directory is watched and hot-reloaded.
+    pub ruleset: String,
+    /// Bearer tokens accepted on the API (more from `HUASHU_TOKENS`). None at all: no auth (loopback only).
+    pub tokens: Vec<String>,
+    /// Allow running without tokens on a non-loopback address.
+    pub allow_anonymous: bool,
+    pub limits: Limits,
+    pub reload: Reload,
+}
+
+/// Bounds that keep one client from hurting the others.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Concurrent conversations (and WebSocket connections); beyond it: 503 / close 1013.
+    pub max_sessions: usize,
+    /// Largest WebSocket text frame or HTTP body accepted, in bytes (close 1009 / 413 beyond).
+    pub max_frame_bytes: usize,
+    /// Inputs (finals and control messages) queued per connection before the server stops reading it.
+    pub queue_depth: usize,
+    /// Output messages queued per connection.
+    pub out_queue: usize,
+    /// A send to a client that does not read for this long closes its connection.
+    pub write_timeout_ms: u64,
+    /// A REST conversation with no activity for this long is ended (final score sent to its SSE listeners).
+    pub idle_timeout_s: u64,
+    /// Lifetime of a WebSocket ticket (`POST /v1/tickets`).
+    pub ticket_ttl_s: u64,
+    /// On SIGTERM, how long in-flight sessions get to finish.
+    pub shutdown_grace_ms: u64,
+}
+
+/// Ruleset hot reload.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reload {
+    /// Watch the ruleset directory (when `ruleset` is a directory).
+    pub watch: bool,
+    /// Quiet time after the last change before reloading.
+    pub debounce_ms: u64,
+    /// Also run every rule's examples (`huashu check`) before accepting a new version.
+    pub selftest: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            ruleset: "zh-CN".into(),
+            tokens: Vec::new(),
+            allow_anonymous: false,
+            limits: Limits::default(),
+            reload: Reload::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sessions: 5000,
+            max_frame_bytes: 64 * 1024,
+            queue_depth: 64,
+            out_queue: 256,
+            write_timeout_ms: 10_000,
+            idle_timeout_s: 1800,
+            ticket_ttl_s: 60,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+impl Default for Reload {
+    fn default() -> Self {
+        Reload {
+            watch: true,
+            debounce_ms: 300,
+            selftest: true,
+        }
+    }
+}
+
+impl Limits {
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms)
+    }
+}
+
+impl Config {
+    /// Reads `huashu.toml`.
+    ///
+    /// # Errors
+    /// An unreadable file, invalid TOML or an unknown field.
+    pub fn from_file(path: &Path) -> Result<Config, SidecarError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SidecarError::ConfigRead {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            SidecarError::Config(message) => SidecarError::ConfigParse {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses the text of a `huashu.toml`.
+    ///
+    /// # Errors
+    /// Invalid TOML or an unknown field.
+    pub fn from_toml(text: &str) -> Result<Config, SidecarError> {
+        toml::from_str(text).map_err(|e| SidecarError::Config(e.to_string()))
+    }
+
+    /// Adds the tokens from `HUASHU_TOKENS` and checks the limits.
+    ///
+    /// # Errors
+    /// A zero limit, or no tokens on a non-loopback address without `allow_anonymous`.
+    pub fn finish(mut self) -> Result<Config, SidecarError> {
+        if let Ok(env) = std::env::var(TOKENS_ENV) {
+            self.tokens.extend(
+                env.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from),
+            );
+        }
+        self.tokens.retain(|t| !t.is_empty());
+        let l = &self.limits;
+        if l.max_sessions == 0 || l.max_frame_bytes < 256 || l.queue_depth == 0 || l.out_queue == 0
+        {
+            return Err(SidecarError::Config(
+                "limits: max_sessions, queue_depth and out_queue must be > 0, max_frame_bytes ≥ 256"
+                    .into(),
+            ));
+        }
+        if self.tokens.is_empty() && !self.listen.ip().is_loopback() && !self.allow_anonymous {
+            return Err(SidecarError::Config(format!(
+                "no bearer tokens (config `tokens` or {TOKENS_ENV}) while listening on {}; \
+                 set tokens, or allow_anonymous = true",
+                self.listen
+            )));
+        }
+        Ok(self)
+    }
+
+    /// Whether requests must carry a token.
+    pub fn auth_required(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+}

@@ -1,0 +1,20 @@
+//! The Huashu sidecar daemon (`huashu serve`): an agent-assist screen or a chat platform streams a
+//! conversation over a WebSocket (or posts utterances over REST) and gets findings, hints and scores back
+//! while the agent is still typing or talking. Protocol: `docs/protocol.md`.
+
+pub mod auth;
+pub mod config;
+pub mod console;
+pub mod conv;
+pub mod engines;
+pub mod error;
+pub mod loadtest;
+pub mod metrics;
+pub mod protocol;
+pub mod reload;
+pub mod server;
+mod ws;
+
+pub use config::Config;
+pub use error::SidecarError;
+pub use server::{App, Running, run, start};

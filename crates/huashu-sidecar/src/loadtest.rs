@@ -1,0 +1,348 @@
+//! `huashu loadtest`: many concurrent WebSocket sessions against a running daemon (loopback), each a whole
+//! conversation; measures throughput, hint latency (utterance sent → its `ack`, all its findings and hints
+//! having arrived before) and the daemon's memory per held session (from `/metrics`). Bounded in count and
+//! time: every session sends a fixed number of utterances and the whole run has a deadline.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Barrier;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::error::SidecarError;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The daemon (loopback only).
+    pub addr: SocketAddr,
+    pub sessions: usize,
+    /// Final utterances per session.
+    pub utterances: usize,
+    /// Pause between one utterance's ack and the next utterance (0 = as fast as the server answers).
+    pub interval: Duration,
+    pub token: Option<String>,
+    /// Connections opened at once while ramping up.
+    pub ramp_batch: usize,
+    /// The whole run stops after this.
+    pub deadline: Duration,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            sessions: 1000,
+            utterances: 20,
+            interval: Duration::from_millis(200),
+            token: None,
+            ramp_batch: 100,
+            deadline: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What was measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadReport {
+    pub sessions: usize,
+    /// Sessions connected and started, all held open at once before the utterances began.
+    pub sessions_held: usize,
+    /// Sessions whose final score counted every utterance they sent.
+    pub sessions_complete: usize,
+    pub utterances: usize,
+    pub findings: usize,
+    pub hints: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub utterances_per_s: f64,
+    pub latency_ms_p50: f64,
+    pub latency_ms_p99: f64,
+    pub latency_ms_max: f64,
+    pub rss_before_bytes: Option<f64>,
+    pub rss_held_bytes: Option<f64>,
+    pub rss_peak_bytes: Option<f64>,
+    /// (peak − before) / sessions.
+    pub bytes_per_session: Option<f64>,
+}
+
+const SCRIPT: &[(&str, &str)] = &[
+    ("agent", "您好，很高兴为您服务，请问有什么可以帮您？"),
+    ("customer", "我的快递三天了还没到，你们怎么回事，太慢了！"),
+    ("agent", "这不是我的问题，你自己去问快递公司吧。"),
+    ("customer", "你这是什么态度？我要投诉！"),
+    (
+        "agent",
+        "非常抱歉给您带来不便，我理解您的心情，我马上为您联系快递核实。",
+    ),
+    ("agent", "我们保证收益100%，绝对没有风险。"),
+    ("customer", "好的，那什么时候能有结果？"),
+    (
+        "agent",
+        "我会全程跟进，今天下午五点前给您回电，请问还有其他可以帮您的吗？",
+    ),
+];
+
+#[derive(Default)]
+struct SessionResult {
+    held: bool,
+    complete: bool,
+    sent: usize,
+    findings: usize,
+    hints: usize,
+    errors: usize,
+    latencies: Vec<Duration>,
+}
+
+/// Runs the load test.
+///
+/// # Errors
+/// A non-loopback address; a runtime that cannot start.
+pub async fn run(opts: LoadOptions) -> Result<LoadReport, SidecarError> {
+    if !opts.addr.ip().is_loopback() {
+        return Err(SidecarError::Load(format!(
+            "refusing to load-test {}: loopback addresses only",
+            opts.addr
+        )));
+    }
+    let rss_before = rss(opts.addr, opts.token.as_deref()).await;
+    let n = opts.sessions.max(1);
+    let held = Arc::new(Barrier::new(n + 1));
+    let done_utt = Arc::new(Barrier::new(n + 1));
+    let opts = Arc::new(opts);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    let batch = opts.ramp_batch.max(1);
+    for i in 0..n {
+        let (held, done_utt, opts) = (Arc::clone(&held), Arc::clone(&done_utt), Arc::clone(&opts));
+        tasks.push(tokio::spawn(async move {
+            let mut r = SessionResult::default();
+            let deadline = opts.deadline;
+            let res =
+                tokio::time::timeout(deadline, session(i, &opts, &held, &done_utt, &mut r)).await;
+            if !matches!(res, Ok(Ok(()))) {
+                r.errors += 1;
+            }
+            r
+        }));
+        if (i + 1) % batch == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // Every session waits at both barriers exactly once, even on failure (see `session`).
+    held.wait().await;
+    let rss_held = rss(opts.addr, opts.token.as_deref()).await;
+    let t0 = Instant::now();
+    done_utt.wait().await;
+    let utter_secs = t0.elapsed().as_secs_f64();
+    let rss_peak = rss(opts.addr, opts.token.as_deref()).await;
+    let mut results = Vec::with_capacity(n);
+    for t in tasks {
+        if let Ok(r) = t.await {
+            results.push(r);
+        }
+    }
+    let mut lat: Vec<Duration> = results
+        .iter()
+        .flat_map(|r| r.latencies.iter().copied())
+        .collect();
+    lat.sort();
+    let pct = |p: f64| -> f64 {
+        if lat.is_empty() {
+            return 0.0;
+        }
+        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
+        lat[i.min(lat.len() - 1)].as_secs_f64() * 1000.0
+    };
+    let utterances: usize = results.iter().map(|r| r.sent).sum();
+    Ok(LoadReport {
+        sessions: n,
+        sessions_held: results.iter().filter(|r| r.held).count(),
+        sessions_complete: results.iter().filter(|r| r.complete).count(),
+        utterances,
+        findings: results.iter().map(|r| r.findings).sum(),
+        hints: results.iter().map(|r| r.hints).sum(),
+        errors: results.iter().map(|r| r.errors).sum(),
+        seconds: started.elapsed().as_secs_f64(),
+        utterances_per_s: if utter_secs > 0.0 {
+            utterances as f64 / utter_secs
+        } else {
+            0.0
+        },
+        latency_ms_p50: pct(0.5),
+        latency_ms_p99: pct(0.99),
+        latency_ms_max: pct(1.0),
+        bytes_per_session: match (rss_before, rss_peak) {
+            (Some(a), Some(b)) => Some((b - a) / n as f64),
+            _ => None,
+        },
+        rss_before_bytes: rss_before,
+        rss_held_bytes: rss_held,
+        rss_peak_bytes: rss_peak,
+    })
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn next_json(ws: &mut Ws) -> Option<Value> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(t)) => return serde_json::from_str(t.as_str()).ok(),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+async fn session(
+    i: usize,
+    opts: &LoadOptions,
+    held: &Barrier,
+    done_utt: &Barrier,
+    r: &mut SessionResult,
+) -> Result<(), String> {
+    let mut at_held = false;
+    let mut at_done = false;
+    let result = session_inner(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await;
+    // Keep the barriers whole when a session fails early.
+    if !at_held {
+        held.wait().await;
+    }
+    if !at_done {
+        done_utt.wait().await;
+    }
+    result
+}
+
+async fn session_inner(
+    i: usize,
+    opts: &LoadOptions,
+    held: &Barrier,
+    done_utt: &Barrier,
+    r: &mut SessionResult,
+    at_held: &mut bool,
+    at_done: &mut bool,
+) -> Result<(), String> {
+    let mut req = format!("ws://{}/v1/stream", opts.addr)
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    if let Some(t) = &opts.token {
+        let v = format!("Bearer {t}")
+            .parse()
+            .map_err(|_| "bad token".to_string())?;
+        req.headers_mut().insert("authorization", v);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = format!("load-{i}");
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(
+        json!({"type": "session.start", "conversation_id": id}),
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
+    match next_json(&mut ws).await {
+        Some(v) if v["type"] == "session.started" => {}
+        other => return Err(format!("no session.started: {other:?}")),
+    }
+    r.held = true;
+    *at_held = true;
+    held.wait().await;
+    for k in 0..opts.utterances {
+        let (role, text) = SCRIPT[k % SCRIPT.len()];
+        // A partial before each final, as ASR would send.
+        let partial: String = text.chars().take(text.chars().count() / 2).collect();
+        ws.send(send(
+            json!({"type": "utterance", "role": role, "text": partial, "final": false}),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        ws.send(send(
+            json!({"type": "utterance", "role": role, "text": text, "final": true, "ref": k}),
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+        r.sent += 1;
+        loop {
+            let Some(v) = next_json(&mut ws).await else {
+                return Err("connection closed".into());
+            };
+            let is_final = v["final"] == true;
+            match v["type"].as_str() {
+                Some("finding") if is_final => r.findings += 1,
+                Some("hint") if is_final => r.hints += 1,
+                Some("error") => r.errors += 1,
+                Some("ack") if is_final && v["ref"] == k => {
+                    r.latencies.push(t.elapsed());
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if !opts.interval.is_zero() {
+            tokio::time::sleep(opts.interval).await;
+        }
+    }
+    *at_done = true;
+    done_utt.wait().await;
+    ws.send(send(json!({"type": "session.end"})))
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        let Some(v) = next_json(&mut ws).await else {
+            return Err("closed before the final score".into());
+        };
+        if v["type"] == "score" && v["final"] == true {
+            // Nothing lost: the scorecard counts every final finding this client received.
+            r.complete = v["findings_total"].as_u64() == Some(r.findings as u64);
+            break;
+        }
+    }
+    let _ = ws.close(None).await;
+    Ok(())
+}
+
+/// The daemon's resident memory from `/metrics`.
+pub async fn rss(addr: SocketAddr, token: Option<&str>) -> Option<f64> {
+    let body = http_get(addr, "/metrics", token).await?;
+    body.lines()
+        .find(|l| l.starts_with("huashu_process_resident_bytes"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+}
+
+/// A minimal HTTP/1.1 GET (loopback tooling; no client library needed).
+pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<String> {
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// Runs the load test on its own runtime.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_blocking(opts: LoadOptions) -> Result<LoadReport, SidecarError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(opts))
+}

@@ -1,0 +1,302 @@
+//! The wire protocol (docs/protocol.md): client messages in, server messages out, all JSON objects with a
+//! `"type"`.
+
+use huashu::Role;
+use huashu::wire::{FindingOut, ScoreOut};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Error codes sent in `{"type":"error","code",…}` (and in REST error bodies).
+pub mod code {
+    pub const BAD_JSON: &str = "bad_json";
+    pub const BAD_MESSAGE: &str = "bad_message";
+    pub const UNKNOWN_TYPE: &str = "unknown_type";
+    pub const NO_SESSION: &str = "no_session";
+    pub const SESSION_ACTIVE: &str = "session_active";
+    pub const UNKNOWN_RULESET: &str = "unknown_ruleset";
+    pub const FRAME_TOO_LARGE: &str = "frame_too_large";
+    pub const CAPACITY: &str = "capacity";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const SHUTTING_DOWN: &str = "shutting_down";
+    pub const SLOW_CONSUMER: &str = "slow_consumer";
+    pub const BINARY: &str = "binary_frame";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const CONFLICT: &str = "conflict";
+}
+
+/// WebSocket close codes the server uses.
+pub mod close {
+    /// Normal end (client asked).
+    pub const NORMAL: u16 = 1000;
+    /// Server shutting down (SIGTERM): the final score was sent first.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame over `max_frame_bytes`.
+    pub const TOO_BIG: u16 = 1009;
+    /// At capacity: try again later.
+    pub const TRY_AGAIN: u16 = 1013;
+    /// The client did not read its messages within `write_timeout_ms`.
+    pub const POLICY: u16 = 1008;
+}
+
+/// The fields of an utterance (WebSocket `utterance` and the REST body).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Utterance {
+    pub role: String,
+    pub text: String,
+    #[serde(rename = "final", default = "yes")]
+    pub is_final: bool,
+    #[serde(default)]
+    pub start_ms: Option<u64>,
+    #[serde(default)]
+    pub end_ms: Option<u64>,
+    /// Echoed as `ref` on every message this input produces.
+    #[serde(default, rename = "ref")]
+    pub reference: Option<Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Start {
+    pub conversation_id: Value,
+    #[serde(default)]
+    pub ruleset: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    pub text: String,
+    #[serde(default, rename = "ref")]
+    pub reference: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {
+    #[serde(default, rename = "ref")]
+    pub reference: Option<Value>,
+}
+
+/// A parsed client message.
+#[derive(Debug, Clone)]
+pub enum In {
+    Start(Start),
+    Utterance(Utterance),
+    Draft(Draft),
+    Score(Empty),
+    End(Empty),
+}
+
+/// Message types a client may send.
+pub const IN_TYPES: &[&str] = &[
+    "session.start",
+    "utterance",
+    "draft",
+    "score",
+    "session.end",
+];
+
+/// A protocol error: a code and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtoError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ProtoError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ProtoError {
+        ProtoError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses one text frame.
+///
+/// # Errors
+/// `bad_json`, `bad_message` (missing/invalid fields) or `unknown_type`.
+pub fn parse(text: &str) -> Result<In, ProtoError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| ProtoError::new(code::BAD_JSON, format!("invalid JSON: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(ProtoError::new(
+            code::BAD_MESSAGE,
+            "expected a JSON object with a \"type\"",
+        ));
+    };
+    let kind = match obj.remove("type") {
+        Some(Value::String(s)) => s,
+        Some(_) => {
+            return Err(ProtoError::new(
+                code::BAD_MESSAGE,
+                "field \"type\" must be a string",
+            ));
+        }
+        None => return Err(ProtoError::new(code::BAD_MESSAGE, "missing field \"type\"")),
+    };
+    let rest = Value::Object(obj);
+    fn fields<T: serde::de::DeserializeOwned>(kind: &str, v: Value) -> Result<T, ProtoError> {
+        serde_json::from_value(v)
+            .map_err(|e| ProtoError::new(code::BAD_MESSAGE, format!("{kind}: {e}")))
+    }
+    match kind.as_str() {
+        "session.start" => fields(&kind, rest).map(In::Start),
+        "utterance" => fields(&kind, rest).map(In::Utterance),
+        "draft" => fields(&kind, rest).map(In::Draft),
+        "score" => fields(&kind, rest).map(In::Score),
+        "session.end" => fields(&kind, rest).map(In::End),
+        other => Err(ProtoError::new(
+            code::UNKNOWN_TYPE,
+            format!(
+                "unknown message type {:?}; expected one of {}",
+                truncate(other, 40),
+                IN_TYPES.join(", ")
+            ),
+        )),
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// Parses a role name.
+///
+/// # Errors
+/// `bad_message` for anything but agent, customer, system.
+pub fn role(s: &str) -> Result<Role, ProtoError> {
+    Role::parse(s).ok_or_else(|| {
+        ProtoError::new(
+            code::BAD_MESSAGE,
+            format!(
+                "unknown role {:?} (expected \"agent\", \"customer\" or \"system\")",
+                truncate(s, 40)
+            ),
+        )
+    })
+}
+
+/// Where a turn's findings came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Utterance,
+    Draft,
+}
+
+// ---- outgoing messages ----------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct StartedMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: &'a Value,
+    pub ruleset: &'a str,
+}
+
+/// Fields every per-turn message carries.
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct TurnRef<'a> {
+    pub conversation_id: &'a Value,
+    pub turn: usize,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub source: Source,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub at: TurnRef<'a>,
+    #[serde(flatten)]
+    pub finding: FindingOut<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HintMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub at: TurnRef<'a>,
+    /// `suggestion` (a compliant wording for one finding), `rewrite` (the whole turn with the safe
+    /// suggestions applied) or `coaching` (a scorecard tip).
+    pub hint: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<&'a str>,
+    pub text: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AckMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub at: TurnRef<'a>,
+    pub findings: usize,
+    pub ruleset: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RulesetMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: &'a Value,
+    pub ruleset: &'a str,
+    pub previous: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScoreMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a Value>,
+    #[serde(flatten)]
+    pub score: ScoreOut<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub code: &'a str,
+    pub message: &'a str,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a Value>,
+}
+
+/// Serialises an outgoing message (these types cannot fail to serialise; a failure yields an error message).
+pub fn to_json<T: Serialize>(msg: &T) -> String {
+    serde_json::to_string(msg).unwrap_or_else(|e| {
+        format!(
+            "{{\"type\":\"error\",\"code\":\"internal\",\"message\":{}}}",
+            Value::String(e.to_string())
+        )
+    })
+}
+
+/// An error message.
+pub fn error_json(e: &ProtoError, reference: Option<&Value>) -> String {
+    to_json(&ErrorMsg {
+        kind: "error",
+        code: e.code,
+        message: &e.message,
+        reference,
+    })
+}
