@@ -8,6 +8,9 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== console test prerequisites (headless Chromium, CJK font)"
+bash scripts/console-prereqs.sh
+export HUASHU_REQUIRE_CHROMIUM=1
 echo "== cargo test (workspace: unit, rule examples, corpus P/R, CLI contract, doc examples)"
 cargo test --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
 echo "== huashu check (every bundled ruleset)"
@@ -17,3 +20,5 @@ for rs in rulesets/*/; do
 done
 echo "== benches compile"
 cargo bench --workspace --no-run --quiet
+echo "== sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
+SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Load test on loopback: start `huashu serve` on a free port, drive SESSIONS concurrent WebSocket sessions,
+# print the figures, stop the daemon with SIGTERM. Bounded: fixed utterances per session and a deadline.
+#   SESSIONS=1000 UTTERANCES=20 INTERVAL_MS=200 PROFILE=release bash scripts/loadtest.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS=${SESSIONS:-1000}
+UTTERANCES=${UTTERANCES:-5}
+INTERVAL_MS=${INTERVAL_MS:-100}
+PROFILE=${PROFILE:-dev}
+PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+cargo build --quiet --profile "$PROFILE" -p huashu-cli
+dir=$( [ "$PROFILE" = dev ] && echo debug || echo "$PROFILE" )
+BIN="${CARGO_TARGET_DIR:-target}/$dir/huashu"
+"$BIN" serve --listen "127.0.0.1:$PORT" 2>/tmp/huashu-loadtest-serve.log &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  sleep 0.2
+done
+timeout 300 "$BIN" loadtest --addr "127.0.0.1:$PORT" --sessions "$SESSIONS" --utterances "$UTTERANCES" \
+  --interval-ms "$INTERVAL_MS" --deadline-s 240
+kill -TERM $SERVER
+wait $SERVER
+trap - EXIT
