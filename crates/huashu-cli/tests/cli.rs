@@ -282,7 +282,7 @@ fn unknown_ruleset_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no ruleset named `xx-YY` (bundled: zh-CN"),
+        err.contains("no ruleset named `xx-YY` (bundled: en, zh-CN, zh-CN-ecommerce, zh-CN-finance; or give a directory)"),
         "{err}"
     );
 }

@@ -4,9 +4,14 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use huashu_rules::{Mask, Role, Rule, Ruleset, Validate};
-use huashu_text::{Normalized, Options, Span, normalize};
-use regex::{Regex, RegexSet};
+use huashu_text::{Normalized, Options, Span, normalize, normalize_into};
+use regex::Regex;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
+use crate::anchors::anchors;
+
+use crate::asr::{Tolerance, TolerantPhrases};
 use crate::context::Context;
 use crate::conversation::Conversation;
 use crate::error::EngineError;
@@ -20,21 +25,29 @@ pub struct Engine {
     ruleset: Arc<Ruleset>,
     opts: Options,
     rules: Vec<CompiledRule>,
-    /// One automaton over every rule's normalised phrases; reports overlapping matches so that
-    /// two rules sharing text both see it.
+    /// One automaton over every rule's normalised phrases and every regex's literal anchors; reports
+    /// overlapping matches so that two rules sharing text both see it.
     phrases: Option<AhoCorasick>,
-    /// Pattern id of `phrases` → the rules that own that phrase.
-    phrase_owners: Vec<Vec<u32>>,
-    /// Which regexes can match a turn, in one pass; then only those run for spans.
-    regex_set: RegexSet,
+    /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors.
+    owners: Vec<Owner>,
     regexes: Vec<CompiledRegex>,
+    /// Regexes with no literal anchor: they run on every turn their rule applies to.
+    unanchored: Vec<u32>,
     allow: Option<AhoCorasick>,
     conversation: Option<Box<Conversation>>,
+    /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
+    tolerant: TolerantPhrases,
 }
 
 #[derive(Debug)]
 pub(crate) struct CompiledRule {
     pub(crate) context: Context,
+}
+
+#[derive(Debug, Default)]
+struct Owner {
+    rules: Vec<u32>,
+    regexes: Vec<u32>,
 }
 
 #[derive(Debug)]
@@ -50,6 +63,22 @@ struct Hit {
     rule: u32,
     start: usize,
     end: usize,
+    /// 0 for an exact hit; for a tolerant one the edit cost in half edits.
+    cost: u32,
+    /// Syllables of the phrase a tolerant hit matched (0 for exact hits).
+    syllables: usize,
+}
+
+impl Hit {
+    fn exact(rule: u32, start: usize, end: usize) -> Hit {
+        Hit {
+            rule,
+            start,
+            end,
+            cost: 0,
+            syllables: 0,
+        }
+    }
 }
 
 impl Engine {
@@ -79,10 +108,19 @@ impl Engine {
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
 
         let mut rules = Vec::with_capacity(ruleset.rules.len());
-        let mut patterns: Vec<String> = Vec::new();
-        let mut phrase_owners: Vec<Vec<u32>> = Vec::new();
-        let mut regex_sources = Vec::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Owner> = Vec::new();
+        let mut pattern_index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut owner_of =
+            |p: Vec<u8>, patterns: &mut Vec<Vec<u8>>, owners: &mut Vec<Owner>| -> usize {
+                *pattern_index.entry(p.clone()).or_insert_with(|| {
+                    patterns.push(p);
+                    owners.push(Owner::default());
+                    patterns.len() - 1
+                })
+            };
         let mut regexes = Vec::new();
+        let mut unanchored = Vec::new();
         for (idx, rule) in ruleset.rules.iter().enumerate() {
             let idx = idx as u32;
             for phrase in &rule.matcher.phrases {
@@ -90,22 +128,24 @@ impl Engine {
                 if p.is_empty() {
                     return Err(EngineError::unreachable(rule, phrase));
                 }
-                match patterns.iter().position(|q| *q == p) {
-                    Some(at) => {
-                        if !phrase_owners[at].contains(&idx) {
-                            phrase_owners[at].push(idx);
-                        }
-                    }
-                    None => {
-                        patterns.push(p);
-                        phrase_owners.push(vec![idx]);
-                    }
+                let at = owner_of(p.into_bytes(), &mut patterns, &mut owners);
+                if !owners[at].rules.contains(&idx) {
+                    owners[at].rules.push(idx);
                 }
             }
             for src in &rule.matcher.regex {
                 let regex = Regex::new(src).map_err(|e| EngineError::regex(rule, src, &e))?;
                 let hit_group = regex.capture_names().position(|n| n == Some("hit"));
-                regex_sources.push(src.clone());
+                let r = regexes.len() as u32;
+                match anchors(src) {
+                    Some(lits) => {
+                        for lit in lits {
+                            let at = owner_of(lit, &mut patterns, &mut owners);
+                            owners[at].regexes.push(r);
+                        }
+                    }
+                    None => unanchored.push(r),
+                }
                 regexes.push(CompiledRegex {
                     rule: idx,
                     regex,
@@ -128,8 +168,6 @@ impl Engine {
                     .map_err(|e| EngineError::Automaton(e.to_string()))?,
             )
         };
-        let regex_set =
-            RegexSet::new(&regex_sources).map_err(|e| EngineError::Automaton(e.to_string()))?;
         let allow_words: Vec<String> = ruleset
             .manifest
             .allow
@@ -137,6 +175,7 @@ impl Engine {
             .map(|a| norm(a))
             .filter(|a| !a.is_empty())
             .collect();
+        let tolerant = TolerantPhrases::compile(&ruleset, &norm);
         let allow = if allow_words.is_empty() {
             None
         } else {
@@ -150,11 +189,12 @@ impl Engine {
             opts,
             rules,
             phrases,
-            phrase_owners,
-            regex_set,
+            owners,
             regexes,
+            unanchored,
             allow,
             conversation: None,
+            tolerant,
         })
     }
 
@@ -194,8 +234,17 @@ impl Engine {
         if text.is_empty() {
             return Vec::new();
         }
-        let norm = self.normalize(text);
-        self.check_normalized(role, text, &norm, turn_index)
+        thread_local! {
+            // One scratch normalisation per thread: the hot path allocates nothing for a clean turn.
+            static SCRATCH: RefCell<Normalized> = RefCell::new(Normalized::default());
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut norm) => {
+                normalize_into(&mut norm, text, &self.opts);
+                self.check_normalized(role, text, &norm, turn_index)
+            }
+            Err(_) => self.check_normalized(role, text, &self.normalize(text), turn_index),
+        })
     }
 
     /// As [`Engine::check_turn`] on a text already normalised with this engine's options.
@@ -206,9 +255,55 @@ impl Engine {
         norm: &Normalized,
         turn_index: usize,
     ) -> Vec<Finding> {
-        let hits = self.hits(role, norm.as_str(), true);
+        self.check_normalized_asr(role, text, norm, turn_index, None)
+    }
+
+    /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a
+    /// confidence, and rules also match at pinyin level as `tolerance` says (a tolerant hit's confidence is
+    /// lowered by its edit distance).
+    pub fn check_asr(
+        &self,
+        role: Role,
+        text: &str,
+        confidence: f32,
+        tolerance: Tolerance,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let norm = self.normalize(text);
+        self.check_normalized_asr(role, text, &norm, turn_index, Some((confidence, tolerance)))
+    }
+
+    pub(crate) fn check_normalized_asr(
+        &self,
+        role: Role,
+        text: &str,
+        norm: &Normalized,
+        turn_index: usize,
+        asr: Option<(f32, Tolerance)>,
+    ) -> Vec<Finding> {
+        let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
+        let hits = self.hits_with(role, norm.as_str(), true, tolerance);
         hits.into_iter()
-            .map(|h| self.finding(h, text, norm, turn_index))
+            .map(|h| {
+                let mut f = self.finding(h, text, norm, turn_index);
+                if let Some((c, _)) = asr {
+                    let c = if c.is_finite() {
+                        c.clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                    let penalty = if h.syllables == 0 {
+                        1.0
+                    } else {
+                        1.0 - h.cost as f32 / (2 * h.syllables) as f32
+                    };
+                    f.confidence = Some((c * penalty).clamp(0.0, 1.0));
+                }
+                f
+            })
             .collect()
     }
 
@@ -227,47 +322,69 @@ impl Engine {
     }
 
     fn hits(&self, role: Role, t: &str, resolve: bool) -> Vec<Hit> {
+        self.hits_with(role, t, resolve, Tolerance::Off)
+    }
+
+    fn hits_with(&self, role: Role, t: &str, resolve: bool, tolerance: Tolerance) -> Vec<Hit> {
         let mut raw: Vec<Hit> = Vec::new();
+        let mut run: Vec<u32> = Vec::new();
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
-                for &rule in &self.phrase_owners[m.pattern().as_usize()] {
+                let owner = &self.owners[m.pattern().as_usize()];
+                for &rule in &owner.rules {
                     if self.ruleset.rules[rule as usize].role.applies_to(role) {
-                        raw.push(Hit {
-                            rule,
-                            start: m.start(),
-                            end: m.end(),
-                        });
+                        raw.push(Hit::exact(rule, m.start(), m.end()));
+                    }
+                }
+                for &r in &owner.regexes {
+                    if !run.contains(&r) {
+                        run.push(r);
                     }
                 }
             }
         }
-        if !self.regexes.is_empty() {
-            for i in self.regex_set.matches(t).iter() {
-                let r = &self.regexes[i];
-                let rule = &self.ruleset.rules[r.rule as usize];
-                if !rule.role.applies_to(role) {
-                    continue;
-                }
-                for caps in r.regex.captures_iter(t) {
-                    let m = r
-                        .hit_group
-                        .and_then(|g| caps.get(g))
-                        .or_else(|| caps.get(0));
-                    if let Some(m) = m.filter(|m| !m.is_empty()) {
-                        raw.push(Hit {
-                            rule: r.rule,
-                            start: m.start(),
-                            end: m.end(),
-                        });
+        run.extend_from_slice(&self.unanchored);
+        for &i in &run {
+            let r = &self.regexes[i as usize];
+            if !self.ruleset.rules[r.rule as usize].role.applies_to(role) {
+                continue;
+            }
+            match r.hit_group {
+                None => {
+                    for m in r.regex.find_iter(t).filter(|m| !m.is_empty()) {
+                        raw.push(Hit::exact(r.rule, m.start(), m.end()));
                     }
                 }
+                Some(g) => {
+                    for caps in r.regex.captures_iter(t) {
+                        if let Some(m) = caps
+                            .get(g)
+                            .or_else(|| caps.get(0))
+                            .filter(|m| !m.is_empty())
+                        {
+                            raw.push(Hit::exact(r.rule, m.start(), m.end()));
+                        }
+                    }
+                }
+            }
+        }
+        if tolerance != Tolerance::Off && !self.tolerant.is_empty() {
+            let wanted = |rule: u32| self.ruleset.rules[rule as usize].role.applies_to(role);
+            for h in self.tolerant.find(t, tolerance, &wanted) {
+                raw.push(Hit {
+                    rule: h.rule,
+                    start: h.start,
+                    end: h.end,
+                    cost: h.cost,
+                    syllables: h.syllables,
+                });
             }
         }
         if raw.is_empty() {
             return raw;
         }
         // Within a rule: leftmost-longest, non-overlapping.
-        raw.sort_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end)));
+        raw.sort_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
         let mut kept: Vec<Hit> = Vec::with_capacity(raw.len());
         let mut last: Option<(u32, usize)> = None;
         for h in raw {
@@ -324,6 +441,7 @@ impl Engine {
             message: rule.message.replace("{matched}", &matched),
             suggestions: suggestions(rule, span, &matched),
             matched,
+            confidence: None,
         }
     }
 }
@@ -375,6 +493,7 @@ fn resolve_overlaps(mut hits: Vec<Hit>, rules: &[Rule]) -> Vec<Hit> {
         let (ra, rb) = (&rules[a.rule as usize], &rules[b.rule as usize]);
         rb.severity
             .cmp(&ra.severity)
+            .then(a.cost.cmp(&b.cost))
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
             .then(ra.id.cmp(&rb.id))

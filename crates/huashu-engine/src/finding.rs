@@ -50,7 +50,7 @@ pub struct Suggestion {
 }
 
 /// A rule that fired on a turn.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub rule_id: String,
     pub category: Category,
@@ -66,7 +66,14 @@ pub struct Finding {
     pub matched: String,
     pub message: String,
     pub suggestions: Vec<Suggestion>,
+    /// On a transcribed turn: how sure we are the words were said, in [0, 1] (the recogniser's confidence,
+    /// lowered for a tolerant match by its edit distance). `None` on text turns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
 }
+
+// `confidence` is never NaN (clamped where it is set), so equality stays an equivalence.
+impl Eq for Finding {}
 
 impl Finding {
     /// The suggestion `rewrite` applies, if any: the first safe one.

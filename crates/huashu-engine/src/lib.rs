@@ -1,6 +1,8 @@
 //! The Huashu matcher: a ruleset compiled into one phrase automaton and one regex set, context checks on
 //! the hits, findings with exact spans into the original text, and compliant rewrites.
 
+mod anchors;
+mod asr;
 mod context;
 pub mod conversation;
 mod engine;
@@ -9,6 +11,7 @@ mod finding;
 pub mod selftest;
 mod validate;
 
+pub use asr::Tolerance;
 pub use conversation::{CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
 pub use engine::{Engine, apply_mask};
 pub use error::EngineError;

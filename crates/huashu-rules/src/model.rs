@@ -197,6 +197,10 @@ pub struct Match {
     pub only_if_sentence_has: Vec<String>,
     #[serde(default)]
     pub validate: Validate,
+    /// On transcribed (speech) turns, also match the Chinese phrases at pinyin level with a small edit
+    /// distance, absorbing recogniser near-misses (不适合我的问题 for 不是我的问题).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asr_tolerant: bool,
 }
 
 /// A compliant phrasing (or a redaction) for what a rule found.

@@ -165,6 +165,15 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
         text: String::with_capacity(input.len()),
         map: Vec::with_capacity(input.len() / 2 + 1),
     };
+    normalize_into(&mut out, input, opts);
+    out
+}
+
+/// As [`normalize`], reusing `out`'s buffers (the hot path normalises every turn into one scratch value).
+pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
+    out.text.clear();
+    out.map.clear();
+    out.text.reserve(input.len());
     // First whitespace char (original byte range) seen since the last emitted char, if any.
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
@@ -179,7 +188,7 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
                 }
                 pending_space = None;
                 for c in to.chars() {
-                    push(&mut out, c, s, s + len);
+                    push(out, c, s, s + len);
                     last = Some(c);
                 }
                 continue;
@@ -190,7 +199,7 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
             continue;
         }
         if opts.noise {
-            if c.is_whitespace() {
+            if c.is_whitespace() && c != '\n' {
                 pending_space.get_or_insert((s, e));
                 continue;
             }
@@ -204,7 +213,7 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
             if last.is_some_and(|l| word(l) && !(l.is_ascii_digit() && c.is_ascii_digit()))
                 && word(c)
             {
-                push(&mut out, ' ', ws, we);
+                push(out, ' ', ws, we);
                 last = Some(' ');
             }
         }
@@ -214,10 +223,9 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
             }
             continue;
         }
-        push(&mut out, c, s, e);
+        push(out, c, s, e);
         last = Some(c);
     }
-    out
 }
 
 fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
@@ -227,7 +235,19 @@ fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
 }
 
 /// Width, case and script folding of one character.
+#[inline]
 fn fold(c: char, opts: &Options) -> char {
+    // Fast paths: ASCII and the CJK ideograph blocks are nearly all of the text.
+    if c.is_ascii() {
+        return if opts.case { c.to_ascii_lowercase() } else { c };
+    }
+    if is_cjk(c) {
+        return if opts.traditional {
+            t2s::to_simplified(c)
+        } else {
+            c
+        };
+    }
     let mut c = c;
     if opts.width {
         c = match c {

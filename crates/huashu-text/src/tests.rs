@@ -31,6 +31,7 @@ fn removes_inserted_noise() {
     assert_eq!(n("不\u{200B}知道"), "不知道");
     assert_eq!(n("6222 0212-3456"), "622202123456");
     assert_eq!(n("I   can  guarantee"), "i can guarantee");
+    assert_eq!(n("不知道\n\n你问别人"), "不知道\n你问别人");
 }
 
 #[test]

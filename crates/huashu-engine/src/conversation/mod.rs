@@ -137,4 +137,19 @@ impl crate::Engine {
         }
         session.finish()
     }
+
+    /// As [`Engine::score`] for a transcribed call: `confidences[i]` is the recogniser's confidence in
+    /// `turns[i]` (missing ones count as 1), and rules match tolerantly as `tolerance` says.
+    pub fn score_asr(
+        self: &std::sync::Arc<Self>,
+        turns: &[crate::Turn],
+        confidences: &[f32],
+        tolerance: crate::Tolerance,
+    ) -> Report {
+        let mut session = self.session();
+        for (i, t) in turns.iter().enumerate() {
+            session.push_asr(t, confidences.get(i).copied().unwrap_or(1.0), tolerance);
+        }
+        session.finish()
+    }
 }

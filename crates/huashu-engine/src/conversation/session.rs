@@ -9,6 +9,7 @@ use huashu_rules::{Category, Role, Severity};
 use super::Conversation;
 use super::cues::CueHit;
 use super::report::{self, Evidence};
+use crate::asr::Tolerance;
 use crate::engine::Engine;
 use crate::finding::{Finding, Suggestion, Turn};
 
@@ -148,9 +149,19 @@ impl Session {
 
     /// As [`Session::push`], borrowing the turn.
     pub fn push_ref(&mut self, turn: &Turn) -> TurnUpdate {
+        self.push_with(turn, None)
+    }
+
+    /// A final turn that a speech recogniser produced with `confidence` (0–1): findings carry the
+    /// confidence, and rules match tolerantly as `tolerance` says (see [`Tolerance`]).
+    pub fn push_asr(&mut self, turn: &Turn, confidence: f32, tolerance: Tolerance) -> TurnUpdate {
+        self.push_with(turn, Some((confidence, tolerance)))
+    }
+
+    fn push_with(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> TurnUpdate {
         self.partial = None;
         let index = self.state.turns;
-        let findings = self.fold(turn);
+        let findings = self.fold(turn, asr);
         TurnUpdate {
             turn_index: index,
             findings,
@@ -192,11 +203,11 @@ impl Session {
         self.report()
     }
 
-    fn fold(&mut self, turn: &Turn) -> Vec<Finding> {
+    fn fold(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> Vec<Finding> {
         let engine = Arc::clone(&self.engine);
         let index = self.state.turns;
         let norm = engine.normalize(&turn.text);
-        let mut findings = engine.check_normalized(turn.role, &turn.text, &norm, index);
+        let mut findings = engine.check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
         let st = &mut self.state;
         st.turns += 1;
         if let Some(conv) = engine.conversation() {
@@ -507,6 +518,7 @@ fn disclosures(
                 replacement: format!("{}{}", d.suggest, t.matched),
                 applicability: huashu_rules::Applicability::Review,
             }],
+            confidence: None,
         });
     }
     out
