@@ -194,7 +194,10 @@ async fn stream(
     m::connection(1.0);
     let guard = ConnGuard(Arc::clone(&app));
     let limit = app.config.limits.max_frame_bytes;
-    ws.max_message_size(limit.saturating_mul(2))
+    // Small socket buffers: most of a held session's memory is these (tungstenite defaults to 128 KiB each).
+    ws.read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(limit.saturating_mul(2))
         .max_frame_size(limit.saturating_mul(2))
         .on_upgrade(move |socket| ws::run(socket, guard))
 }
