@@ -198,3 +198,86 @@ fn complaint_structure_scores_in_the_expected_order() {
     assert_eq!(solution_only.structure.score, 25);
     assert!(check(&solution_only, "empathy").tip.is_some());
 }
+
+#[derive(Deserialize)]
+struct ScoreCase {
+    name: String,
+    turns: Vec<CaseTurn>,
+    score: u32,
+    passed: bool,
+    fatal: bool,
+    structure: ExpectedStructure,
+    rules: Vec<String>,
+    failed_checks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CaseTurn {
+    role: String,
+    text: String,
+    start_ms: Option<u64>,
+    end_ms: Option<u64>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct ExpectedStructure {
+    score: u32,
+    complaints: usize,
+    empathy: bool,
+    solution: bool,
+    commitment: bool,
+    in_order: bool,
+    prompt: bool,
+}
+
+/// `tests/cases/score.jsonl`: whole conversations with their expected score, verdict and structure flags;
+/// the Python binding's tests run the same file.
+#[test]
+fn shared_score_cases() {
+    let engine = Arc::new(Engine::default_ruleset().expect("default ruleset"));
+    let data = std::fs::read_to_string(huashu_tests::root().join("tests/cases/score.jsonl"))
+        .expect("cases");
+    let mut n = 0;
+    for line in data.lines().filter(|l| !l.trim().is_empty()) {
+        let case: ScoreCase = serde_json::from_str(line).expect("case parses");
+        let turns: Vec<Turn> = case
+            .turns
+            .iter()
+            .map(|t| Turn {
+                role: Role::parse(&t.role).expect("role"),
+                text: t.text.clone(),
+                start_ms: t.start_ms,
+                end_ms: t.end_ms,
+            })
+            .collect();
+        let r = engine.score(&turns);
+        let s = &r.structure;
+        let got = ExpectedStructure {
+            score: s.score,
+            complaints: s.complaints,
+            empathy: s.empathy,
+            solution: s.solution,
+            commitment: s.commitment,
+            in_order: s.in_order,
+            prompt: s.prompt,
+        };
+        let name = &case.name;
+        assert_eq!(
+            (r.score, r.passed, r.fatal),
+            (case.score, case.passed, case.fatal),
+            "score, passed, fatal of {name:?}"
+        );
+        assert_eq!(got, case.structure, "structure of {name:?}");
+        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, case.rules, "findings of {name:?}");
+        let failed: Vec<&str> = r
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(failed, case.failed_checks, "failed checks of {name:?}");
+        n += 1;
+    }
+    assert!(n >= 5);
+}
