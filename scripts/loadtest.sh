@@ -8,7 +8,7 @@ SESSIONS=${SESSIONS:-1000}
 UTTERANCES=${UTTERANCES:-5}
 INTERVAL_MS=${INTERVAL_MS:-100}
 PROFILE=${PROFILE:-dev}
-PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+PORT=${PORT:-$((20000 + RANDOM % 20000))}
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 cargo build --quiet --profile "$PROFILE" -p huashu-cli
 dir=$( [ "$PROFILE" = dev ] && echo debug || echo "$PROFILE" )
