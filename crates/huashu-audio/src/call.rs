@@ -1,0 +1,275 @@
+//! A whole call: channels → roles → utterances → recognised, timed turns.
+
+use std::path::Path;
+
+use huashu_engine::{Role, Turn};
+use serde::Serialize;
+
+use crate::vad::{self, VadOptions};
+use crate::{Audio, AudioError, TARGET_RATE, decode_file, resample};
+
+/// What a recogniser returns for one utterance: text, times relative to the utterance, confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub text: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Mean token probability in [0, 1].
+    pub confidence: f32,
+    /// The recogniser's probability that this is not speech at all.
+    pub no_speech: f32,
+}
+
+/// A speech recogniser over 16 kHz mono samples (Whisper, or a fake in tests).
+pub trait Recognize {
+    /// # Errors
+    /// Whatever the recogniser reports.
+    fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError>;
+}
+
+/// Which role speaks on which channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelMap {
+    /// Role of channel i (0 = left).
+    pub roles: Vec<Role>,
+    /// Role of a mono recording's only channel.
+    pub mono: Role,
+}
+
+impl Default for ChannelMap {
+    /// Left = agent, right = customer (the usual call-recorder layout); mono = agent.
+    fn default() -> Self {
+        ChannelMap {
+            roles: vec![Role::Agent, Role::Customer],
+            mono: Role::Agent,
+        }
+    }
+}
+
+impl std::str::FromStr for ChannelMap {
+    type Err = AudioError;
+
+    /// `"agent,customer"` (left, right), `"customer,agent"`; a role may be `-` to ignore that channel.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut roles = Vec::new();
+        for part in s.split(',').map(str::trim) {
+            match part {
+                "-" | "skip" | "none" => roles.push(Role::System),
+                p => roles.push(Role::parse(p).ok_or_else(|| AudioError::ChannelMap(s.into()))?),
+            }
+        }
+        if roles.is_empty() || s.trim().is_empty() {
+            return Err(AudioError::ChannelMap(s.into()));
+        }
+        Ok(ChannelMap {
+            mono: roles[0],
+            roles,
+        })
+    }
+}
+
+/// Options of [`transcribe_audio`].
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    pub channels: ChannelMap,
+    pub vad: VadOptions,
+}
+
+/// A recognised turn with its recogniser confidence and source channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AudioTurn {
+    #[serde(flatten)]
+    pub turn: Turn,
+    pub confidence: f32,
+    pub channel: usize,
+}
+
+/// Decodes and transcribes the recording at `path`.
+///
+/// # Errors
+/// Decoding errors ([`decode_file`]), a channel map that does not fit, recogniser errors.
+pub fn transcribe_file(
+    path: &Path,
+    rec: &mut dyn Recognize,
+    opts: &CallOptions,
+) -> Result<Vec<AudioTurn>, AudioError> {
+    transcribe_audio(&decode_file(path)?, rec, opts)
+}
+
+/// Transcribes decoded audio: each channel (by its role) at 16 kHz, cut by the VAD, recognised utterance by
+/// utterance; turns of all channels merged by start time.
+///
+/// # Errors
+/// [`AudioError::Channels`] when the recording has more channels than the map names (more than one), and
+/// resampling or recogniser errors.
+pub fn transcribe_audio(
+    audio: &Audio,
+    rec: &mut dyn Recognize,
+    opts: &CallOptions,
+) -> Result<Vec<AudioTurn>, AudioError> {
+    let n = audio.channels.len();
+    let roles: Vec<Role> = if n == 1 {
+        vec![opts.channels.mono]
+    } else if n <= opts.channels.roles.len() {
+        opts.channels.roles[..n].to_vec()
+    } else {
+        return Err(AudioError::Channels {
+            got: n,
+            want: opts.channels.roles.len(),
+        });
+    };
+    let mut turns = Vec::new();
+    for (channel, (samples, role)) in audio.channels.iter().zip(roles).enumerate() {
+        if role == Role::System {
+            continue; // an ignored channel
+        }
+        let pcm = resample(samples, audio.rate, TARGET_RATE)?;
+        for u in vad::utterances(&pcm, TARGET_RATE, &opts.vad) {
+            let segs = rec.recognize(&pcm[u.start..u.end])?;
+            if let Some(t) = merge_segments(&segs, role, channel, u.start, u.end) {
+                turns.push(t);
+            }
+        }
+    }
+    turns.sort_by_key(|t| (t.turn.start_ms, t.channel));
+    Ok(turns)
+}
+
+const fn ms(samples: usize) -> u64 {
+    samples as u64 * 1000 / TARGET_RATE as u64
+}
+
+/// One turn per utterance: the segments' text joined, times of the utterance (VAD), confidence the mean of
+/// the segments' weighted by length. Segments that are probably not speech are dropped.
+fn merge_segments(
+    segs: &[Segment],
+    role: Role,
+    channel: usize,
+    start: usize,
+    end: usize,
+) -> Option<AudioTurn> {
+    let kept: Vec<&Segment> = segs
+        .iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .filter(|s| !(s.no_speech > 0.8 && s.confidence < 0.5))
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for s in &kept {
+        let t = s.text.trim();
+        // Latin words need a space between segments; Chinese does not.
+        if text.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == ',' || c == '.')
+            && t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            text.push(' ');
+        }
+        text.push_str(t);
+    }
+    let weight: usize = kept.iter().map(|s| s.text.chars().count().max(1)).sum();
+    let confidence = kept
+        .iter()
+        .map(|s| s.confidence.clamp(0.0, 1.0) * s.text.chars().count().max(1) as f32)
+        .sum::<f32>()
+        / weight.max(1) as f32;
+    Some(AudioTurn {
+        turn: Turn {
+            role,
+            text,
+            start_ms: Some(ms(start)),
+            end_ms: Some(ms(end)),
+        },
+        confidence,
+        channel,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recognises any utterance as "u{n}" with its length in ms.
+    struct Fake(usize);
+
+    impl Recognize for Fake {
+        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+            self.0 += 1;
+            Ok(vec![Segment {
+                text: format!("u{} {}", self.0, pcm.len() / 16),
+                start_ms: 0,
+                end_ms: ms(pcm.len()),
+                confidence: 0.9,
+                no_speech: 0.0,
+            }])
+        }
+    }
+
+    fn tone(ms: usize) -> Vec<f32> {
+        (0..16 * ms).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect()
+    }
+
+    #[test]
+    fn stereo_channels_become_roles_merged_by_time() {
+        // Agent speaks 0.5–1.5 s and 4–5 s; customer 2–3 s. At 8 kHz to exercise resampling.
+        let mut agent = vec![0.0; 6 * 16_000];
+        let mut customer = vec![0.0; 6 * 16_000];
+        agent[8_000..24_000].copy_from_slice(&tone(1000));
+        agent[64_000..80_000].copy_from_slice(&tone(1000));
+        customer[32_000..48_000].copy_from_slice(&tone(1000));
+        let half = |v: &Vec<f32>| v.iter().step_by(2).copied().collect::<Vec<f32>>();
+        let audio = Audio {
+            rate: 8_000,
+            channels: vec![half(&agent), half(&customer)],
+        };
+        let turns = transcribe_audio(&audio, &mut Fake(0), &CallOptions::default()).expect("ok");
+        let roles: Vec<Role> = turns.iter().map(|t| t.turn.role).collect();
+        assert_eq!(roles, [Role::Agent, Role::Customer, Role::Agent], "{turns:?}");
+        let s = turns[1].turn.start_ms.expect("start");
+        assert!((1_700..=2_000).contains(&s), "{turns:?}");
+        assert!(turns.iter().all(|t| t.turn.start_ms < t.turn.end_ms));
+
+        let swapped: ChannelMap = "customer,agent".parse().expect("map");
+        let opts = CallOptions {
+            channels: swapped,
+            ..Default::default()
+        };
+        let turns = transcribe_audio(&audio, &mut Fake(0), &opts).expect("ok");
+        assert_eq!(turns[0].turn.role, Role::Customer);
+    }
+
+    #[test]
+    fn channel_map_parsing_and_mismatch() {
+        assert!("agent,customer".parse::<ChannelMap>().is_ok());
+        assert!("agent,robot".parse::<ChannelMap>().is_err());
+        assert!("".parse::<ChannelMap>().is_err());
+        let audio = Audio {
+            rate: 16_000,
+            channels: vec![tone(500), tone(500), tone(500)],
+        };
+        let e = transcribe_audio(&audio, &mut Fake(0), &CallOptions::default());
+        assert!(matches!(e, Err(AudioError::Channels { got: 3, want: 2 })));
+    }
+
+    #[test]
+    fn segments_join_and_empty_or_non_speech_dropped() {
+        let seg = |t: &str, c: f32, ns: f32| Segment {
+            text: t.into(),
+            start_ms: 0,
+            end_ms: 1,
+            confidence: c,
+            no_speech: ns,
+        };
+        let t = merge_segments(
+            &[seg(" I can", 0.8, 0.0), seg(" help.", 0.6, 0.0), seg(" ", 0.1, 0.0)],
+            Role::Agent,
+            0,
+            0,
+            16_000,
+        )
+        .expect("turn");
+        assert_eq!(t.turn.text, "I can help.");
+        assert!(t.confidence > 0.6 && t.confidence < 0.8);
+        assert!(merge_segments(&[seg("嗯", 0.2, 0.95)], Role::Agent, 0, 0, 1).is_none());
+    }
+}

@@ -1,0 +1,191 @@
+//! The recogniser: whisper.cpp through whisper-rs.
+
+use std::path::Path;
+use std::sync::{Arc, Once};
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use crate::{AudioError, Recognize, Segment};
+
+/// Spoken language of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Zh,
+    En,
+    /// Detected per utterance.
+    Auto,
+}
+
+impl Language {
+    fn code(self) -> &'static str {
+        match self {
+            Language::Zh => "zh",
+            Language::En => "en",
+            Language::Auto => "auto",
+        }
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "zh" | "cmn" | "zh-cn" => Ok(Language::Zh),
+            "en" => Ok(Language::En),
+            "auto" => Ok(Language::Auto),
+            other => Err(format!("unknown language {other:?} (expected zh, en or auto)")),
+        }
+    }
+}
+
+/// Decoding settings.
+#[derive(Debug, Clone)]
+pub struct WhisperOptions {
+    pub language: Language,
+    /// ggml threads; use 1 on a busy machine (ggml threads spin-wait).
+    pub threads: usize,
+    /// Shrink the encoder window to the utterance (much faster on short utterances, same text in practice).
+    pub fit_audio_ctx: bool,
+    /// An initial prompt: steers the script (e.g. simplified Chinese) and the domain vocabulary.
+    pub prompt: Option<String>,
+}
+
+impl Default for WhisperOptions {
+    fn default() -> Self {
+        WhisperOptions {
+            language: Language::Zh,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            fit_audio_ctx: true,
+            prompt: None,
+        }
+    }
+}
+
+/// A loaded Whisper model and one decoding state: one `Whisper` per concurrent transcription
+/// ([`Whisper::share`] gives another state over the same weights).
+pub struct Whisper {
+    ctx: Arc<WhisperContext>,
+    state: WhisperState,
+    eot: i32,
+    pub options: WhisperOptions,
+}
+
+impl std::fmt::Debug for Whisper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Whisper").field("options", &self.options).finish()
+    }
+}
+
+static LOGGING: Once = Once::new();
+
+impl Whisper {
+    /// Loads a ggml Whisper model.
+    ///
+    /// # Errors
+    /// [`AudioError::NoModel`] when the file is missing or not a Whisper model whisper.cpp accepts.
+    pub fn load(path: &Path, options: WhisperOptions) -> Result<Whisper, AudioError> {
+        LOGGING.call_once(whisper_rs::install_logging_hooks);
+        if !path.is_file() {
+            return Err(AudioError::NoModel(format!("{} is not a file", path.display())));
+        }
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| {
+                AudioError::NoModel(format!("{} is not a usable ggml Whisper model: {e}", path.display()))
+            })?;
+        Whisper::with_context(Arc::new(ctx), options)
+    }
+
+    /// Another decoder over the same weights.
+    ///
+    /// # Errors
+    /// When whisper.cpp cannot allocate a state.
+    pub fn share(&self) -> Result<Whisper, AudioError> {
+        Whisper::with_context(Arc::clone(&self.ctx), self.options.clone())
+    }
+
+    fn with_context(ctx: Arc<WhisperContext>, options: WhisperOptions) -> Result<Whisper, AudioError> {
+        let state = ctx
+            .create_state()
+            .map_err(|e| AudioError::Recognition(format!("cannot create a decoding state: {e}")))?;
+        let eot = ctx.token_eot();
+        Ok(Whisper {
+            ctx,
+            state,
+            eot,
+            options,
+        })
+    }
+
+    /// Whether the model is multilingual (an English-only model cannot do `zh`).
+    pub fn is_multilingual(&self) -> bool {
+        self.ctx.is_multilingual()
+    }
+}
+
+impl Recognize for Whisper {
+    fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+        if pcm.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let lang = if self.is_multilingual() {
+            self.options.language.code()
+        } else {
+            "en"
+        };
+        params.set_language(Some(lang));
+        params.set_n_threads(self.options.threads.max(1) as i32);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        // Bound the worst case: no temperature fallback loops, at most ~ 8 tokens per second of audio + 32.
+        params.set_temperature_inc(0.0);
+        let secs = pcm.len() as f32 / 16_000.0;
+        params.set_max_tokens((secs * 8.0) as i32 + 32);
+        if self.options.fit_audio_ctx && secs < 29.0 {
+            // 1500 encoder positions = 30 s; keep a margin and a floor (too small a window hurts accuracy).
+            let ctx = ((((secs + 1.5) * 50.0) as i32) + 63) / 64 * 64;
+            params.set_audio_ctx(ctx.clamp(384, 1500));
+        }
+        if let Some(p) = &self.options.prompt {
+            params.set_initial_prompt(p);
+        }
+        self.state
+            .full(params, pcm)
+            .map_err(|e| AudioError::Recognition(e.to_string()))?;
+        let n = self.state.full_n_segments();
+        let mut out = Vec::with_capacity(n.max(0) as usize);
+        for i in 0..n {
+            let Some(seg) = self.state.get_segment(i) else {
+                continue;
+            };
+            let text = seg
+                .to_str_lossy()
+                .map_err(|e| AudioError::Recognition(e.to_string()))?
+                .into_owned();
+            let (mut sum, mut count) = (0.0f32, 0usize);
+            for t in 0..seg.n_tokens() {
+                if let Some(tok) = seg.get_token(t) {
+                    if tok.token_id() < self.eot {
+                        sum += tok.token_probability();
+                        count += 1;
+                    }
+                }
+            }
+            out.push(Segment {
+                text,
+                start_ms: (seg.start_timestamp().max(0) as u64) * 10,
+                end_ms: (seg.end_timestamp().max(0) as u64) * 10,
+                confidence: if count == 0 { 0.0 } else { sum / count as f32 },
+                no_speech: seg.no_speech_probability(),
+            });
+        }
+        Ok(out)
+    }
+}
