@@ -22,3 +22,5 @@ echo "== benches compile"
 cargo bench --workspace --no-run --quiet
 echo "== sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
 SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh
+echo "== audio: whisper front end, model converter, synthesised calls"
+bash scripts/test-audio.sh

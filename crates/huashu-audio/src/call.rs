@@ -160,7 +160,10 @@ fn merge_segments(
     for s in &kept {
         let t = s.text.trim();
         // Latin words need a space between segments; Chinese does not.
-        if text.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == ',' || c == '.')
+        if text
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == ',' || c == '.')
             && t.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         {
             text.push(' ');
@@ -206,7 +209,9 @@ mod tests {
     }
 
     fn tone(ms: usize) -> Vec<f32> {
-        (0..16 * ms).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect()
+        (0..16 * ms)
+            .map(|i| 0.3 * (i as f32 * 0.05).sin())
+            .collect()
     }
 
     #[test]
@@ -224,7 +229,11 @@ mod tests {
         };
         let turns = transcribe_audio(&audio, &mut Fake(0), &CallOptions::default()).expect("ok");
         let roles: Vec<Role> = turns.iter().map(|t| t.turn.role).collect();
-        assert_eq!(roles, [Role::Agent, Role::Customer, Role::Agent], "{turns:?}");
+        assert_eq!(
+            roles,
+            [Role::Agent, Role::Customer, Role::Agent],
+            "{turns:?}"
+        );
         let s = turns[1].turn.start_ms.expect("start");
         assert!((1_700..=2_000).contains(&s), "{turns:?}");
         assert!(turns.iter().all(|t| t.turn.start_ms < t.turn.end_ms));
@@ -261,7 +270,11 @@ mod tests {
             no_speech: ns,
         };
         let t = merge_segments(
-            &[seg(" I can", 0.8, 0.0), seg(" help.", 0.6, 0.0), seg(" ", 0.1, 0.0)],
+            &[
+                seg(" I can", 0.8, 0.0),
+                seg(" help.", 0.6, 0.0),
+                seg(" ", 0.1, 0.0),
+            ],
             Role::Agent,
             0,
             0,

@@ -151,12 +151,18 @@ pub fn decode(source: Box<dyn MediaSource>, ext: Option<&str>) -> Result<Audio, 
                 buf.copy_to_vec_interleaved(&mut interleaved);
                 for frame in interleaved.chunks_exact(n) {
                     for (c, s) in channels.iter_mut().zip(frame) {
-                        c.push(if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 });
+                        c.push(if s.is_finite() {
+                            s.clamp(-1.0, 1.0)
+                        } else {
+                            0.0
+                        });
                     }
                 }
                 let frames = channels.first().map_or(0, Vec::len) as u64;
                 if rate > 0 && frames / u64::from(rate) > MAX_SECONDS {
-                    return Err(AudioError::TooLong { limit_s: MAX_SECONDS });
+                    return Err(AudioError::TooLong {
+                        limit_s: MAX_SECONDS,
+                    });
                 }
             }
             Err(SymError::DecodeError(e)) => {

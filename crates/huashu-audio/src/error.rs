@@ -24,7 +24,9 @@ pub enum AudioError {
     TooLong { limit_s: u64 },
     #[error("the recording has {got} channel(s), the channel map names {want}")]
     Channels { got: usize, want: usize },
-    #[error("invalid channel map {0:?}: expected roles separated by commas, e.g. \"agent,customer\"")]
+    #[error(
+        "invalid channel map {0:?}: expected roles separated by commas, e.g. \"agent,customer\""
+    )]
     ChannelMap(String),
     #[error("resampling failed: {0}")]
     Resample(String),

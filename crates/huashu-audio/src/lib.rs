@@ -18,7 +18,9 @@ pub mod vad;
 #[cfg(feature = "whisper")]
 mod whisper;
 
-pub use call::{AudioTurn, CallOptions, ChannelMap, Recognize, Segment, transcribe_audio, transcribe_file};
+pub use call::{
+    AudioTurn, CallOptions, ChannelMap, Recognize, Segment, transcribe_audio, transcribe_file,
+};
 pub use decode::{Audio, MAX_SECONDS, decode, decode_bytes, decode_file};
 pub use error::AudioError;
 pub use resample::{TARGET_RATE, resample, to_16k};

@@ -29,14 +29,19 @@ pub fn cache_dir() -> Option<PathBuf> {
 /// # Errors
 /// [`AudioError::NoModel`] naming what was tried and how to fetch the default model.
 pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, AudioError> {
-    let candidate = explicit
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(MODEL_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let candidate = explicit.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os(MODEL_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     if let Some(p) = candidate {
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(AudioError::NoModel(format!("{} is not a file", p.display())))
+            Err(AudioError::NoModel(format!(
+                "{} is not a file",
+                p.display()
+            )))
         };
     }
     let cached = cache_dir().map(|d| d.join(DEFAULT_MODEL));

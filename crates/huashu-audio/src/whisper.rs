@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::sync::{Arc, Once};
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use crate::{AudioError, Recognize, Segment};
 
@@ -35,7 +37,9 @@ impl std::str::FromStr for Language {
             "zh" | "cmn" | "zh-cn" => Ok(Language::Zh),
             "en" => Ok(Language::En),
             "auto" => Ok(Language::Auto),
-            other => Err(format!("unknown language {other:?} (expected zh, en or auto)")),
+            other => Err(format!(
+                "unknown language {other:?} (expected zh, en or auto)"
+            )),
         }
     }
 }
@@ -74,7 +78,9 @@ pub struct Whisper {
 
 impl std::fmt::Debug for Whisper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Whisper").field("options", &self.options).finish()
+        f.debug_struct("Whisper")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -88,11 +94,17 @@ impl Whisper {
     pub fn load(path: &Path, options: WhisperOptions) -> Result<Whisper, AudioError> {
         LOGGING.call_once(whisper_rs::install_logging_hooks);
         if !path.is_file() {
-            return Err(AudioError::NoModel(format!("{} is not a file", path.display())));
+            return Err(AudioError::NoModel(format!(
+                "{} is not a file",
+                path.display()
+            )));
         }
         let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|e| {
-                AudioError::NoModel(format!("{} is not a usable ggml Whisper model: {e}", path.display()))
+                AudioError::NoModel(format!(
+                    "{} is not a usable ggml Whisper model: {e}",
+                    path.display()
+                ))
             })?;
         Whisper::with_context(Arc::new(ctx), options)
     }
@@ -105,7 +117,10 @@ impl Whisper {
         Whisper::with_context(Arc::clone(&self.ctx), self.options.clone())
     }
 
-    fn with_context(ctx: Arc<WhisperContext>, options: WhisperOptions) -> Result<Whisper, AudioError> {
+    fn with_context(
+        ctx: Arc<WhisperContext>,
+        options: WhisperOptions,
+    ) -> Result<Whisper, AudioError> {
         let state = ctx
             .create_state()
             .map_err(|e| AudioError::Recognition(format!("cannot create a decoding state: {e}")))?;

@@ -50,7 +50,13 @@ fn peak(x: &[f32]) -> f32 {
 fn pcm_16_24_32_and_float() {
     let x = sine(8_000);
     let cases: Vec<(u16, u16, Vec<u8>)> = vec![
-        (1, 16, x.iter().flat_map(|s| ((s * 32767.0) as i16).to_le_bytes()).collect()),
+        (
+            1,
+            16,
+            x.iter()
+                .flat_map(|s| ((s * 32767.0) as i16).to_le_bytes())
+                .collect(),
+        ),
         (
             1,
             24,
@@ -62,7 +68,13 @@ fn pcm_16_24_32_and_float() {
                 })
                 .collect(),
         ),
-        (1, 32, x.iter().flat_map(|s| ((s * 2_147_483_647.0) as i32).to_le_bytes()).collect()),
+        (
+            1,
+            32,
+            x.iter()
+                .flat_map(|s| ((s * 2_147_483_647.0) as i32).to_le_bytes())
+                .collect(),
+        ),
         (3, 32, x.iter().flat_map(|s| s.to_le_bytes()).collect()),
     ];
     for (format, bits, data) in cases {
@@ -71,7 +83,10 @@ fn pcm_16_24_32_and_float() {
         assert_eq!(a.rate, 8_000);
         assert_eq!(a.channels.len(), 1);
         assert_eq!(a.frames(), x.len(), "format {format} bits {bits}");
-        assert!((peak(&a.channels[0]) - 0.5).abs() < 0.01, "format {format} bits {bits}");
+        assert!(
+            (peak(&a.channels[0]) - 0.5).abs() < 0.01,
+            "format {format} bits {bits}"
+        );
     }
 }
 
@@ -123,7 +138,11 @@ fn telephony_mulaw_and_alaw_stereo() {
             .unwrap_or_else(|e| panic!("format {format}: {e}"));
         assert_eq!(a.channels.len(), 2);
         assert_eq!(a.frames(), x.len());
-        assert!((peak(&a.channels[0]) - 0.5).abs() < 0.05, "format {format}: {}", peak(&a.channels[0]));
+        assert!(
+            (peak(&a.channels[0]) - 0.5).abs() < 0.05,
+            "format {format}: {}",
+            peak(&a.channels[0])
+        );
         assert!(peak(&a.channels[1]) < 0.01, "format {format}");
     }
 }
@@ -132,7 +151,11 @@ fn telephony_mulaw_and_alaw_stereo() {
 fn resampled_to_16k_keeps_duration_and_level() {
     let x = sine(8_000);
     let y = resample(&x, 8_000, 16_000).expect("resample");
-    assert!((y.len() as i64 - 2 * x.len() as i64).abs() < 64, "{}", y.len());
+    assert!(
+        (y.len() as i64 - 2 * x.len() as i64).abs() < 64,
+        "{}",
+        y.len()
+    );
     // The level survives (skip the filter's edges).
     assert!((peak(&y[1000..7000]) - 0.5).abs() < 0.05);
     let z = resample(&sine(44_100), 44_100, 16_000).expect("resample");
@@ -141,13 +164,24 @@ fn resampled_to_16k_keeps_duration_and_level() {
 
 #[test]
 fn broken_inputs_give_clear_errors() {
-    assert!(matches!(decode_bytes(Vec::new(), Some("wav")), Err(AudioError::Empty)));
+    assert!(matches!(
+        decode_bytes(Vec::new(), Some("wav")),
+        Err(AudioError::Empty)
+    ));
     let text = b"{\"id\":1,\"role\":\"agent\",\"text\":\"not audio at all\"}\n".repeat(20);
     let e = decode_bytes(text, Some("wav")).expect_err("not audio");
     assert!(matches!(e, AudioError::Format(_)), "{e}");
     // A WAV cut in the middle of its header, then in the middle of its data.
     let x = sine(8_000);
-    let full = wav(1, 1, 8_000, 16, &x.iter().flat_map(|s| ((s * 32767.0) as i16).to_le_bytes()).collect::<Vec<u8>>());
+    let full = wav(
+        1,
+        1,
+        8_000,
+        16,
+        &x.iter()
+            .flat_map(|s| ((s * 32767.0) as i16).to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
     let e = decode_bytes(full[..30].to_vec(), Some("wav")).expect_err("header cut");
     assert!(!e.to_string().is_empty());
     match decode_bytes(full[..full.len() / 2 + 1].to_vec(), Some("wav")) {
@@ -162,7 +196,9 @@ fn broken_inputs_give_clear_errors() {
     let mut junk = b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk".to_vec();
     junk.extend((0..2000u32).map(|i| (i * 7919 % 251) as u8));
     assert!(decode_bytes(junk, Some("wav")).is_err());
-    let noise: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761u32) >> 24) as u8).collect();
+    let noise: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761u32) >> 24) as u8)
+        .collect();
     assert!(decode_bytes(noise, None).is_err());
     // Files: missing, empty.
     let dir = std::env::temp_dir().join(format!("huashu-audio-{}", std::process::id()));
@@ -170,6 +206,9 @@ fn broken_inputs_give_clear_errors() {
     let empty = dir.join("empty.wav");
     std::fs::write(&empty, b"").expect("write");
     assert!(matches!(decode_file(&empty), Err(AudioError::Empty)));
-    assert!(matches!(decode_file(&dir.join("missing.wav")), Err(AudioError::Io { .. })));
+    assert!(matches!(
+        decode_file(&dir.join("missing.wav")),
+        Err(AudioError::Io { .. })
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }

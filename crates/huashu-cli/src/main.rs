@@ -1,6 +1,8 @@
 //! `huashu`: scan turns, check rulesets, explain rules. The command-line contract (ARCHITECTURE.md §5) is
 //! stable: other tools depend on it.
 
+#[cfg(feature = "audio")]
+mod audio;
 mod commands;
 mod input;
 mod render;
@@ -48,7 +50,17 @@ enum Command {
         format: Format,
         /// Input files; standard input when none.
         files: Vec<String>,
+        /// The files are call recordings (or directories of them): transcribe, then score each as one call.
+        #[cfg(feature = "audio")]
+        #[arg(long)]
+        audio: bool,
+        #[cfg(feature = "audio")]
+        #[command(flatten)]
+        asr: audio::AsrArgs,
     },
+    /// Transcribe call recordings (files or directories) into JSON lines of timed turns.
+    #[cfg(feature = "audio")]
+    Transcribe(audio::TranscribeArgs),
     /// Validate a ruleset and run every rule's examples; exits non-zero on any problem.
     Check {
         /// A bundled ruleset name or a directory.
@@ -84,7 +96,19 @@ fn main() -> ExitCode {
             ruleset,
             format,
             files,
-        } => commands::score(&ruleset, format, &files),
+            #[cfg(feature = "audio")]
+            audio,
+            #[cfg(feature = "audio")]
+            asr,
+        } => {
+            #[cfg(feature = "audio")]
+            let recordings = audio.then(|| audio::score(&ruleset, format, &files, &asr));
+            #[cfg(not(feature = "audio"))]
+            let recordings = None;
+            recordings.unwrap_or_else(|| commands::score(&ruleset, format, &files))
+        }
+        #[cfg(feature = "audio")]
+        Command::Transcribe(args) => audio::transcribe(&args),
         Command::Check { ruleset } => commands::check(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),

@@ -1,0 +1,306 @@
+//! End to end over speech (feature `audio`): a two-channel call synthesised with espeak-ng and sox (agent on
+//! the left, customer on the right) goes through `huashu transcribe` and `huashu score --audio`.
+//!
+//! Needs `espeak-ng`, `sox` and a Whisper model (`$HUASHU_WHISPER_MODEL` or the cache `scripts/fetch-model`
+//! fills); `scripts/test-audio.sh` provides all three. Without them the tests say so and pass, unless
+//! `HUASHU_AUDIO_REQUIRED=1` (CI), where a missing piece fails.
+#![cfg(feature = "audio")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn required() -> bool {
+    std::env::var("HUASHU_AUDIO_REQUIRED").is_ok_and(|v| v == "1")
+}
+
+fn skip(why: &str) {
+    assert!(!required(), "audio test cannot run: {why}");
+    eprintln!("skipping audio test: {why}");
+}
+
+fn model() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("HUASHU_WHISPER_MODEL") {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".cache/huashu/models/ggml-base.bin")).filter(|p| p.is_file())
+}
+
+fn tool(name: &str) -> bool {
+    Command::new(name).arg("--version").output().is_ok()
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Speech for one party at 16 kHz mono, padded with `before` s of silence and 0.5 s after.
+fn say(
+    dir: &Path,
+    name: &str,
+    voice: Option<&str>,
+    speed: &str,
+    text: &str,
+    before: f32,
+) -> PathBuf {
+    let raw = dir.join(format!("{name}.raw.wav"));
+    let out = dir.join(format!("{name}.wav"));
+    let mut e = Command::new("espeak-ng");
+    if let Some(v) = voice {
+        e.args(["-v", v]);
+    }
+    run(e.args(["-s", speed, "-w"]).arg(&raw).arg(text));
+    run(Command::new("sox")
+        .arg(&raw)
+        .args(["-r", "16000", "-c", "1", "-b", "16"])
+        .arg(&out)
+        .args(["pad", &before.to_string(), "0.5"]));
+    out
+}
+
+fn seconds(path: &Path) -> f32 {
+    let out = Command::new("soxi")
+        .arg("-D")
+        .arg(path)
+        .output()
+        .expect("soxi");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("duration")
+}
+
+/// The customer speaks first (right channel), then the agent answers (left channel).
+fn call(
+    dir: &Path,
+    name: &str,
+    voice: Option<&str>,
+    speed: &str,
+    customer: &str,
+    agent: &str,
+) -> PathBuf {
+    let c = say(
+        dir,
+        &format!("{name}-customer"),
+        voice,
+        speed,
+        customer,
+        0.3,
+    );
+    let a = say(
+        dir,
+        &format!("{name}-agent"),
+        voice,
+        speed,
+        agent,
+        seconds(&c) + 0.3,
+    );
+    let out = dir.join(format!("{name}.wav"));
+    run(Command::new("sox").arg("-M").arg(&a).arg(&c).arg(&out));
+    out
+}
+
+fn huashu(model: &Path, args: &[&str]) -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_huashu"))
+        .args(args)
+        .arg("--model")
+        .arg(model)
+        .args(["--threads", "1"])
+        .output()
+        .expect("run huashu");
+    assert!(
+        out.status.success(),
+        "huashu {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// Character error rate of `got` against `want`, both normalised (simplified, no punctuation or spaces).
+fn cer(want: &str, got: &str) -> f64 {
+    let clean = |s: &str| -> Vec<char> {
+        huashu::text::normalize(s, &huashu::text::Options::default())
+            .as_str()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let (a, b) = (clean(want), clean(got));
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            cur[j] = (prev[j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                .min(prev[j] + 1)
+                .min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()] as f64 / a.len().max(1) as f64
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let Some(model) = model() else {
+        skip("no Whisper model (run scripts/fetch-model or set HUASHU_WHISPER_MODEL)");
+        return None;
+    };
+    if !tool("espeak-ng") || !tool("sox") {
+        skip("espeak-ng and sox are not installed");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "huashu-audio-cli-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    Some((model, dir))
+}
+
+fn findings(score: &Value) -> Vec<(String, String, String)> {
+    score["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    (
+                        f["rule"].as_str().unwrap_or("").to_string(),
+                        f["category"].as_str().unwrap_or("").to_string(),
+                        f["matched"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn mandarin_call_finds_forbidden_dont_know() {
+    let Some((model, dir)) = setup() else { return };
+    let wav = call(
+        &dir,
+        "zh",
+        Some("cmn-latn-pinyin"),
+        "120",
+        "wo3 de5 ding4 dan1 zen3 me5 hai2 mei2 dao4",
+        "nin2 hao3, zhe4 bu2 shi4 wo3 de5 wen4 ti2. wo3 bu4 zhi1 dao4.",
+    );
+    let wav = wav.to_str().expect("utf-8 path");
+
+    let turns = huashu(&model, &["transcribe", wav]);
+    assert_eq!(turns.len(), 2, "{turns:?}");
+    assert_eq!(turns[0]["role"], "customer", "{turns:?}");
+    assert_eq!(turns[1]["role"], "agent", "{turns:?}");
+    assert!(
+        turns[0]["end_ms"].as_u64() <= turns[1]["start_ms"].as_u64(),
+        "{turns:?}"
+    );
+    let agent = turns[1]["text"].as_str().unwrap_or("");
+    let rate = cer("您好，这不是我的问题。我不知道。", agent);
+    eprintln!("zh agent transcript {agent:?}: character error rate {rate:.3}");
+    assert!(rate <= 0.5, "{agent:?}");
+
+    let scores = huashu(&model, &["score", "--audio", wav]);
+    let found = findings(&scores[0]);
+    assert!(
+        found
+            .iter()
+            .any(|(_, cat, m)| cat == "forbidden" && m.contains("不知")),
+        "{found:?} in {scores:?}"
+    );
+    assert!(
+        scores[0]["findings"][0]["confidence"]
+            .as_f64()
+            .is_some_and(|c| c > 0.0 && c <= 1.0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn english_call_finds_promise() {
+    let Some((model, dir)) = setup() else { return };
+    let wav = call(
+        &dir,
+        "en",
+        None,
+        "150",
+        "Is my money safe with you?",
+        "I can guarantee you a hundred percent return.",
+    );
+    let wav = wav.to_str().expect("utf-8 path");
+    // The bundled English ruleset when it is in the tree, else a test-only one.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ruleset = if root.join("rulesets/en/ruleset.toml").is_file() {
+        "en".to_string()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/en-min")
+            .display()
+            .to_string()
+    };
+    let scores = huashu(
+        &model,
+        &[
+            "score",
+            "--audio",
+            "--language",
+            "en",
+            "--ruleset",
+            &ruleset,
+            wav,
+        ],
+    );
+    let agent = scores[0]["transcript"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["role"] == "agent"))
+        .and_then(|t| t["text"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let rate = cer(
+        "I can guarantee you a hundred percent return",
+        &agent.replace("100%", "a hundred percent"),
+    );
+    eprintln!("en agent transcript {agent:?}: character error rate {rate:.3}");
+    let found = findings(&scores[0]);
+    assert!(
+        found.iter().any(|(_, cat, _)| cat == "promise"),
+        "{found:?} in {scores:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn broken_recordings_are_reported_not_fatal() {
+    let Some((model, dir)) = setup() else { return };
+    let empty = dir.join("empty.wav");
+    std::fs::write(&empty, b"").expect("write");
+    let text = dir.join("notes.wav");
+    std::fs::write(&text, "this is not audio\n".repeat(50)).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_huashu"))
+        .arg("transcribe")
+        .arg(&empty)
+        .arg(&text)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines.iter().all(|l| l["error"].is_string()), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

