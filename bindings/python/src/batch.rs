@@ -57,7 +57,10 @@ pub fn scan_many(
         let s: String = t.extract().map_err(|_| {
             PyTypeError::new_err(format!(
                 "texts[{i}] must be a string, not {}",
-                t.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                t.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             ))
         })?;
         items.push((Role::Agent, s));
@@ -73,11 +76,11 @@ pub fn scan_many(
         Some(r) => {
             let mut n = 0;
             for (i, role) in r.try_iter()?.enumerate() {
-                let role: String = role?.extract().map_err(|_| {
-                    PyTypeError::new_err(format!("roles[{i}] must be a string"))
-                })?;
-                let role =
-                    parse_role(&role).map_err(|e| InputError::new_err(format!("roles[{i}]: {e}")))?;
+                let role: String = role?
+                    .extract()
+                    .map_err(|_| PyTypeError::new_err(format!("roles[{i}] must be a string")))?;
+                let role = parse_role(&role)
+                    .map_err(|e| InputError::new_err(format!("roles[{i}]: {e}")))?;
                 if let Some(it) = items.get_mut(i) {
                     it.0 = role;
                 }
@@ -168,7 +171,13 @@ impl PyScanResults {
     /// One row per finding: `index` (of the text), `rule`, `category`, `severity`, `start`, `end`,
     /// `byte_start`, `byte_end`, `matched`, `message`, `suggestion` (first, or None).
     fn to_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        finding_columns(py, self.findings.iter().enumerate().map(|(i, fs)| (i, None, fs.as_slice())))
+        finding_columns(
+            py,
+            self.findings
+                .iter()
+                .enumerate()
+                .map(|(i, fs)| (i, None, fs.as_slice())),
+        )
     }
 
     /// `to_columns()` as a `pyarrow.Table` (needs pyarrow).
@@ -336,9 +345,13 @@ impl PyScoreResults {
         d.set_item("fatal", r.iter().map(|r| r.fatal).collect::<Vec<_>>())?;
         d.set_item(
             "fatal_reason",
-            r.iter().map(|r| r.fatal_reason.as_deref()).collect::<Vec<_>>(),
+            r.iter()
+                .map(|r| r.fatal_reason.as_deref())
+                .collect::<Vec<_>>(),
         )?;
-        let st = |f: fn(&huashu::Structure) -> bool| r.iter().map(|r| f(&r.structure)).collect::<Vec<_>>();
+        let st = |f: fn(&huashu::Structure) -> bool| {
+            r.iter().map(|r| f(&r.structure)).collect::<Vec<_>>()
+        };
         d.set_item(
             "structure_score",
             r.iter().map(|r| r.structure.score).collect::<Vec<_>>(),
@@ -359,7 +372,12 @@ impl PyScoreResults {
         d.set_item(
             "rules",
             r.iter()
-                .map(|r| r.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>())
+                .map(|r| {
+                    r.findings
+                        .iter()
+                        .map(|f| f.rule_id.as_str())
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>(),
         )?;
         Ok(d)
@@ -392,4 +410,3 @@ impl PyScoreResults {
         format!("ScoreResults(conversations={})", self.reports.len())
     }
 }
-

@@ -190,7 +190,13 @@ impl PySession {
         start_ms: Option<u64>,
         end_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let turn = make_turn(parse_role(role)?, text.to_string(), start_ms, end_ms, "turn")?;
+        let turn = make_turn(
+            parse_role(role)?,
+            text.to_string(),
+            start_ms,
+            end_ms,
+            "turn",
+        )?;
         let update = self.get()?.push(turn);
         findings_list(py, &update.findings)
     }
@@ -341,7 +347,10 @@ pub(crate) fn extract_conversation(obj: &Bound<'_, PyAny>, at: &str) -> PyResult
         let turns = d
             .get_item("turns")?
             .ok_or_else(|| InputError::new_err(format!("{at}: missing \"turns\"")))?;
-        let id = d.get_item("id")?.filter(|v| !v.is_none()).map(Bound::unbind);
+        let id = d
+            .get_item("id")?
+            .filter(|v| !v.is_none())
+            .map(Bound::unbind);
         let agent = match d.get_item("agent")? {
             Some(a) if !a.is_none() => Some(a.str()?.to_string()),
             _ => None,
@@ -355,9 +364,9 @@ pub(crate) fn extract_conversation(obj: &Bound<'_, PyAny>, at: &str) -> PyResult
             "{at}: expected a sequence of turns, not a string"
         )));
     }
-    let seq = turns_obj.cast::<PySequence>().map_err(|_| {
-        PyTypeError::new_err(format!("{at}: expected a sequence of turns"))
-    })?;
+    let seq = turns_obj
+        .cast::<PySequence>()
+        .map_err(|_| PyTypeError::new_err(format!("{at}: expected a sequence of turns")))?;
     let n = seq.len()?;
     let mut turns = Vec::with_capacity(n);
     for i in 0..n {

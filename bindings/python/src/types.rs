@@ -454,7 +454,10 @@ impl PyReport {
     fn findings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(
             py,
-            self.inner.findings.iter().map(|f| PyFinding::new(f.clone())),
+            self.inner
+                .findings
+                .iter()
+                .map(|f| PyFinding::new(f.clone())),
         )
     }
     #[getter]

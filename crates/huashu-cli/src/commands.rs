@@ -1,149 +1,34 @@
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use huashu::{Engine, Ruleset, apply_suggestions, selftest};
-use serde_json::Value;
+use huashu::{Engine, Ruleset, selftest};
 
 use crate::Format;
-use crate::input::{Lines, MAX_LINE_BYTES, parse_turn};
-use crate::render::{ErrorOut, FindingOut, ScanOut, text_report};
+use crate::batch::BatchArgs;
 
 pub fn load_engine(ruleset: &str) -> Result<Engine> {
     let rs = Ruleset::load(ruleset).with_context(|| format!("cannot load ruleset {ruleset:?}"))?;
     Engine::new(rs).with_context(|| format!("cannot compile ruleset {ruleset:?}"))
 }
 
-pub fn score(ruleset: &str, format: Format, files: &[String]) -> Result<ExitCode> {
-    let engine = std::sync::Arc::new(load_engine(ruleset)?);
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut failed_files = 0;
-    if files.is_empty() {
-        crate::score::score_reader(&engine, format, io::stdin().lock(), None, &mut out)?;
-    }
-    for path in files {
-        match File::open(path) {
-            Ok(f) => crate::score::score_reader(
-                &engine,
-                format,
-                BufReader::new(f),
-                Some(path),
-                &mut out,
-            )?,
-            Err(e) => {
-                eprintln!("huashu: cannot read {path}: {e}");
-                failed_files += 1;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(if failed_files > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-pub fn scan(ruleset: &str, format: Format, files: &[String]) -> Result<ExitCode> {
-    let engine = load_engine(ruleset)?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut failed_files = 0;
-    if files.is_empty() {
-        scan_reader(&engine, format, io::stdin().lock(), None, &mut out)?;
-    }
-    for path in files {
-        match File::open(path) {
-            Ok(f) => scan_reader(&engine, format, BufReader::new(f), Some(path), &mut out)?,
-            Err(e) => {
-                eprintln!("huashu: cannot read {path}: {e}");
-                failed_files += 1;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(if failed_files > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn scan_reader(
-    engine: &Engine,
+/// `huashu score`: see [`crate::batch`].
+pub fn score(
+    ruleset: &str,
     format: Format,
-    reader: impl BufRead,
-    file: Option<&str>,
-    out: &mut impl Write,
-) -> Result<()> {
-    let mut lines = Lines::new(reader, MAX_LINE_BYTES);
-    let mut n = 0;
-    loop {
-        let raw = match lines.next_line() {
-            Ok(Some(raw)) => raw,
-            Ok(None) => break,
-            Err(e) => {
-                eprintln!(
-                    "huashu: {}: read error after line {n}: {e}",
-                    file.unwrap_or("<stdin>")
-                );
-                break;
-            }
-        };
-        n += 1;
-        match parse_turn(raw) {
-            Ok(rec) => {
-                let findings = engine.check(rec.role, &rec.text);
-                let rewrite = apply_suggestions(&rec.text, &findings);
-                match format {
-                    Format::Jsonl => {
-                        let line = ScanOut {
-                            id: &rec.id,
-                            findings: findings.iter().map(FindingOut::from).collect(),
-                            rewrite: &rewrite,
-                        };
-                        serde_json::to_writer(&mut *out, &line)?;
-                        out.write_all(b"\n")?;
-                    }
-                    Format::Text => {
-                        let label = match (&rec.id, file) {
-                            (Value::Null, Some(f)) => format!("{f}:{n}"),
-                            (Value::Null, None) => format!("{n}"),
-                            (id, _) => format!("{n} [{}]", id_label(id)),
-                        };
-                        out.write_all(
-                            text_report(&label, &rec.text, &findings, &rewrite).as_bytes(),
-                        )?;
-                    }
-                }
-            }
-            Err(error) => match format {
-                Format::Jsonl => {
-                    let line = ErrorOut {
-                        id: Value::Null,
-                        line: n,
-                        file,
-                        error: &error,
-                    };
-                    serde_json::to_writer(&mut *out, &line)?;
-                    out.write_all(b"\n")?;
-                }
-                Format::Text => {
-                    writeln!(out, "{}:{n}: error: {error}", file.unwrap_or("<stdin>"))?;
-                }
-            },
-        }
-    }
-    Ok(())
+    files: &[String],
+    batch: &BatchArgs,
+) -> Result<ExitCode> {
+    crate::batch::score(ruleset, format, files, batch)
 }
 
-fn id_label(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// `huashu scan`: see [`crate::batch`].
+pub fn scan(
+    ruleset: &str,
+    format: Format,
+    files: &[String],
+    batch: &BatchArgs,
+) -> Result<ExitCode> {
+    crate::batch::scan(ruleset, format, files, batch)
 }
 
 pub fn check(ruleset: &str) -> Result<ExitCode> {

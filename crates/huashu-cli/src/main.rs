@@ -3,9 +3,11 @@
 
 #[cfg(feature = "audio")]
 mod audio;
+mod batch;
 mod commands;
 mod input;
 mod render;
+mod report;
 mod score;
 mod serve;
 
@@ -39,8 +41,10 @@ enum Command {
         ruleset: String,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
-        /// Input files; standard input when none.
+        /// Input files or directories (JSON lines or CSV); standard input when none.
         files: Vec<String>,
+        #[command(flatten)]
+        batch: batch::BatchArgs,
     },
     /// Score whole conversations (JSON lines {"id","turns":[{"role","text","start_ms"?,"end_ms"?}]}).
     Score {
@@ -48,8 +52,10 @@ enum Command {
         ruleset: String,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
-        /// Input files; standard input when none.
+        /// Input files or directories (JSON lines or CSV); standard input when none.
         files: Vec<String>,
+        #[command(flatten)]
+        batch: batch::BatchArgs,
         /// The files are call recordings (or directories of them): transcribe, then score each as one call.
         #[cfg(feature = "audio")]
         #[arg(long)]
@@ -61,6 +67,8 @@ enum Command {
     /// Transcribe call recordings (files or directories) into JSON lines of timed turns.
     #[cfg(feature = "audio")]
     Transcribe(audio::TranscribeArgs),
+    /// Write one self-contained HTML page (charts, worst conversations) from `huashu score` results.
+    Report(report::ReportArgs),
     /// Validate a ruleset and run every rule's examples; exits non-zero on any problem.
     Check {
         /// A bundled ruleset name or a directory.
@@ -91,11 +99,13 @@ fn main() -> ExitCode {
             ruleset,
             format,
             files,
-        } => commands::scan(&ruleset, format, &files),
+            batch,
+        } => commands::scan(&ruleset, format, &files, &batch),
         Command::Score {
             ruleset,
             format,
             files,
+            batch,
             #[cfg(feature = "audio")]
             audio,
             #[cfg(feature = "audio")]
@@ -105,10 +115,11 @@ fn main() -> ExitCode {
             let recordings = audio.then(|| audio::score(&ruleset, format, &files, &asr));
             #[cfg(not(feature = "audio"))]
             let recordings = None;
-            recordings.unwrap_or_else(|| commands::score(&ruleset, format, &files))
+            recordings.unwrap_or_else(|| commands::score(&ruleset, format, &files, &batch))
         }
         #[cfg(feature = "audio")]
         Command::Transcribe(args) => audio::transcribe(&args),
+        Command::Report(args) => report::run(&args),
         Command::Check { ruleset } => commands::check(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),

@@ -1,16 +1,12 @@
 //! `huashu score`: whole conversations in, one scorecard per line out (ARCHITECTURE.md §5).
 
-use std::io::{BufRead, Write};
-use std::sync::Arc;
-
-use anyhow::Result;
-use huashu::{Engine, Report, Role, Turn};
+use huashu::{Report, Role, Turn};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Format;
-use crate::input::{Lines, MAX_LINE_BYTES, RawLine, type_name};
-use crate::render::{ErrorOut, FindingOut};
+use crate::batch::Conversation;
+use crate::input::{RawLine, type_name};
+use crate::render::FindingOut;
 
 /// Longest conversation line accepted (a long call transcript is one line).
 pub const MAX_CONVERSATION_BYTES: usize = 16 << 20;
@@ -23,8 +19,10 @@ struct FindingWithTurn<'a> {
 }
 
 #[derive(Serialize)]
-struct ScoreOut<'a> {
+pub struct ScoreOut<'a> {
     id: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a Value>,
     ruleset: &'a str,
     score: u32,
     passed: bool,
@@ -37,7 +35,7 @@ struct ScoreOut<'a> {
     findings_total: usize,
 }
 
-pub fn parse_conversation(raw: RawLine) -> Result<(Value, Vec<Turn>), String> {
+pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
     let bytes = match raw {
         RawLine::TooLong(n) => {
             return Err(format!(
@@ -58,6 +56,7 @@ pub fn parse_conversation(raw: RawLine) -> Result<(Value, Vec<Turn>), String> {
         return Err("expected a JSON object {\"id\", \"turns\": [...]}".into());
     };
     let id = obj.remove("id").unwrap_or(Value::Null);
+    let agent = obj.remove("agent").filter(|a| !a.is_null());
     let Some(Value::Array(items)) = obj.remove("turns") else {
         return Err("missing array field \"turns\"".into());
     };
@@ -110,69 +109,13 @@ pub fn parse_conversation(raw: RawLine) -> Result<(Value, Vec<Turn>), String> {
             end_ms,
         });
     }
-    Ok((id, turns))
+    Ok(Conversation { id, agent, turns })
 }
 
-pub fn score_reader(
-    engine: &Arc<Engine>,
-    format: Format,
-    reader: impl BufRead,
-    file: Option<&str>,
-    out: &mut impl Write,
-) -> Result<()> {
-    let _ = MAX_LINE_BYTES;
-    let mut lines = Lines::new(reader, MAX_CONVERSATION_BYTES);
-    let mut n = 0;
-    loop {
-        let raw = match lines.next_line() {
-            Ok(Some(raw)) => raw,
-            Ok(None) => break,
-            Err(e) => {
-                eprintln!(
-                    "huashu: {}: read error after line {n}: {e}",
-                    file.unwrap_or("<stdin>")
-                );
-                break;
-            }
-        };
-        n += 1;
-        if matches!(&raw, RawLine::Bytes(b) if b.iter().all(u8::is_ascii_whitespace)) {
-            continue;
-        }
-        match parse_conversation(raw) {
-            Ok((id, turns)) => {
-                let report = engine.score(&turns);
-                match format {
-                    Format::Jsonl => {
-                        serde_json::to_writer(&mut *out, &score_out(&id, &report))?;
-                        out.write_all(b"\n")?;
-                    }
-                    Format::Text => out.write_all(text_report(&id, &turns, &report).as_bytes())?,
-                }
-            }
-            Err(error) => match format {
-                Format::Jsonl => {
-                    serde_json::to_writer(
-                        &mut *out,
-                        &ErrorOut {
-                            id: Value::Null,
-                            line: n,
-                            file,
-                            error: &error,
-                        },
-                    )?;
-                    out.write_all(b"\n")?;
-                }
-                Format::Text => writeln!(out, "{}:{n}: error: {error}", file.unwrap_or("<stdin>"))?,
-            },
-        }
-    }
-    Ok(())
-}
-
-fn score_out<'a>(id: &'a Value, r: &'a Report) -> ScoreOut<'a> {
+pub fn score_out<'a>(id: &'a Value, agent: Option<&'a Value>, r: &'a Report) -> ScoreOut<'a> {
     ScoreOut {
         id,
+        agent,
         ruleset: &r.ruleset,
         score: r.score,
         passed: r.passed,
