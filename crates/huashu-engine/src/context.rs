@@ -1,6 +1,7 @@
 //! Context conditions: what around a hit makes it compliant after all (polite 不知道您…, negated 不能保证收益,
 //! a refusal that comes with a reason). They run only on hits, never on the whole turn.
 
+use daachorse::CharwiseDoubleArrayAhoCorasick;
 use huashu_rules::Rule;
 use huashu_text::{is_clause_break, is_sentence_break};
 
@@ -10,13 +11,55 @@ use crate::error::EngineError;
 pub(crate) struct Context {
     followed_by: Vec<String>,
     preceded_by: Vec<String>,
-    before: Vec<String>,
+    before: Words,
     before_window: usize,
-    after: Vec<String>,
+    after: Words,
     after_window: usize,
-    sentence_has: Vec<String>,
-    turn_has: Vec<String>,
-    only_if_sentence_has: Vec<String>,
+    sentence_has: Words,
+    turn_has: Words,
+    only_if_sentence_has: Words,
+}
+
+/// A context word list, searched in one pass: these lists run to dozens of words and are asked about on
+/// every hit, so one automaton beats a substring search per word.
+#[derive(Default)]
+struct Words {
+    words: Vec<String>,
+    automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+}
+
+/// Lists shorter than this are searched word by word.
+const AUTOMATON_MIN_WORDS: usize = 4;
+
+impl Words {
+    fn new(mut words: Vec<String>) -> Words {
+        words.sort();
+        words.dedup();
+        let automaton = (words.len() >= AUTOMATON_MIN_WORDS)
+            .then(|| CharwiseDoubleArrayAhoCorasick::new(&words).ok())
+            .flatten();
+        Words { words, automaton }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    fn found_in(&self, region: &str) -> bool {
+        if region.is_empty() || self.words.is_empty() {
+            return false;
+        }
+        match &self.automaton {
+            Some(a) => a.find_iter(region).next().is_some(),
+            None => self.words.iter().any(|w| region.contains(w.as_str())),
+        }
+    }
+}
+
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.words).finish()
+    }
 }
 
 impl Context {
@@ -41,13 +84,13 @@ impl Context {
         Ok(Context {
             followed_by: list(&m.unless_followed_by)?,
             preceded_by: list(&m.unless_preceded_by)?,
-            before: list(&m.unless_before)?,
+            before: Words::new(list(&m.unless_before)?),
             before_window: m.before_window,
-            after: list(&m.unless_after)?,
+            after: Words::new(list(&m.unless_after)?),
             after_window: m.after_window,
-            sentence_has: list(&m.unless_sentence_has)?,
-            turn_has: list(&m.unless_turn_has)?,
-            only_if_sentence_has: list(&m.only_if_sentence_has)?,
+            sentence_has: Words::new(list(&m.unless_sentence_has)?),
+            turn_has: Words::new(list(&m.unless_turn_has)?),
+            only_if_sentence_has: Words::new(list(&m.only_if_sentence_has)?),
         })
     }
 
@@ -68,21 +111,19 @@ impl Context {
         {
             return false;
         }
-        if !self.before.is_empty() {
-            let region = clause_tail(before, self.before_window);
-            if contains_any(region, &self.before) {
-                return false;
-            }
+        if !self.before.is_empty()
+            && self
+                .before
+                .found_in(clause_tail(before, self.before_window))
+        {
+            return false;
         }
-        if !self.after.is_empty() {
-            let region = clause_head(after, self.after_window);
-            if contains_any(region, &self.after) {
-                return false;
-            }
+        if !self.after.is_empty() && self.after.found_in(clause_head(after, self.after_window)) {
+            return false;
         }
         if !self.sentence_has.is_empty() || !self.only_if_sentence_has.is_empty() {
             let (pre, post) = (sentence_tail(before), sentence_head(after));
-            let has = |words: &[String]| contains_any(pre, words) || contains_any(post, words);
+            let has = |words: &Words| words.found_in(pre) || words.found_in(post);
             if has(&self.sentence_has) {
                 return false;
             }
@@ -90,15 +131,11 @@ impl Context {
                 return false;
             }
         }
-        if contains_any(before, &self.turn_has) || contains_any(after, &self.turn_has) {
+        if self.turn_has.found_in(before) || self.turn_has.found_in(after) {
             return false;
         }
         true
     }
-}
-
-fn contains_any(region: &str, words: &[String]) -> bool {
-    words.iter().any(|w| region.contains(w.as_str()))
 }
 
 /// The end of `before` back to the last clause break, at most `window` chars.

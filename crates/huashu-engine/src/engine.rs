@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use daachorse::CharwiseDoubleArrayAhoCorasick;
 use huashu_rules::{Mask, Role, Rule, Ruleset, Validate};
 use huashu_text::{Normalized, Options, Span, normalize, normalize_into};
 use regex::Regex;
@@ -20,20 +20,18 @@ use crate::validate;
 
 /// A ruleset compiled for matching. Immutable, `Send + Sync`, cheap to share behind an [`Arc`]; a new
 /// ruleset version means a new `Engine`.
-#[derive(Debug)]
 pub struct Engine {
     ruleset: Arc<Ruleset>,
     opts: Options,
     rules: Vec<CompiledRule>,
     /// One automaton over every rule's normalised phrases and every regex's literal anchors; reports
     /// overlapping matches so that two rules sharing text both see it.
-    phrases: Option<AhoCorasick>,
+    phrases: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors.
     owners: Vec<Owner>,
     regexes: Vec<CompiledRegex>,
     /// Regexes with no literal anchor: they run on every turn their rule applies to.
     unanchored: Vec<u32>,
-    allow: Option<AhoCorasick>,
     conversation: Option<Box<Conversation>>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
     tolerant: TolerantPhrases,
@@ -48,6 +46,8 @@ pub(crate) struct CompiledRule {
 struct Owner {
     rules: Vec<u32>,
     regexes: Vec<u32>,
+    /// The pattern is an allow-list phrase of the ruleset.
+    allow: bool,
 }
 
 #[derive(Debug)]
@@ -55,6 +55,14 @@ struct CompiledRegex {
     rule: u32,
     regex: Regex,
     hit_group: Option<usize>,
+}
+
+/// Buffers one turn's matching reuses.
+#[derive(Default)]
+struct Scratch {
+    raw: Vec<Hit>,
+    run: Vec<u32>,
+    allowed: Vec<(usize, usize)>,
 }
 
 /// A hit before it becomes a [`Finding`]: rule index and byte range of the normalised text.
@@ -67,6 +75,18 @@ struct Hit {
     cost: u32,
     /// Syllables of the phrase a tolerant hit matched (0 for exact hits).
     syllables: usize,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("ruleset", &self.ruleset.version_tag())
+            .field("rules", &self.rules.len())
+            .field("patterns", &self.owners.len())
+            .field("regexes", &self.regexes.len())
+            .field("unanchored", &self.unanchored.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Hit {
@@ -108,11 +128,11 @@ impl Engine {
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
 
         let mut rules = Vec::with_capacity(ruleset.rules.len());
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
         let mut owners: Vec<Owner> = Vec::new();
-        let mut pattern_index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut pattern_index: HashMap<String, usize> = HashMap::new();
         let mut owner_of =
-            |p: Vec<u8>, patterns: &mut Vec<Vec<u8>>, owners: &mut Vec<Owner>| -> usize {
+            |p: String, patterns: &mut Vec<String>, owners: &mut Vec<Owner>| -> usize {
                 *pattern_index.entry(p.clone()).or_insert_with(|| {
                     patterns.push(p);
                     owners.push(Owner::default());
@@ -128,7 +148,7 @@ impl Engine {
                 if p.is_empty() {
                     return Err(EngineError::unreachable(rule, phrase));
                 }
-                let at = owner_of(p.into_bytes(), &mut patterns, &mut owners);
+                let at = owner_of(p, &mut patterns, &mut owners);
                 if !owners[at].rules.contains(&idx) {
                     owners[at].rules.push(idx);
                 }
@@ -137,7 +157,10 @@ impl Engine {
                 let regex = Regex::new(src).map_err(|e| EngineError::regex(rule, src, &e))?;
                 let hit_group = regex.capture_names().position(|n| n == Some("hit"));
                 let r = regexes.len() as u32;
-                match anchors(src) {
+                // The char-wise automaton takes whole characters: anchors cut inside one are not used.
+                let lits: Option<Vec<String>> = anchors(src)
+                    .and_then(|l| l.into_iter().map(|b| String::from_utf8(b).ok()).collect());
+                match lits {
                     Some(lits) => {
                         for lit in lits {
                             let at = owner_of(lit, &mut patterns, &mut owners);
@@ -156,34 +179,27 @@ impl Engine {
                 context: Context::compile(rule, &norm)?,
             });
         }
+        for word in &ruleset.manifest.allow {
+            let w = norm(word);
+            if !w.is_empty() {
+                let at = owner_of(w, &mut patterns, &mut owners);
+                owners[at].allow = true;
+            }
+        }
         let phrases = if patterns.is_empty() {
             None
         } else {
             Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .or_else(|_| AhoCorasick::new(&patterns))
-                    .map_err(|e| EngineError::Automaton(e.to_string()))?,
+                CharwiseDoubleArrayAhoCorasick::with_values(
+                    patterns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| (p.as_str(), i as u32)),
+                )
+                .map_err(|e| EngineError::Automaton(e.to_string()))?,
             )
         };
-        let allow_words: Vec<String> = ruleset
-            .manifest
-            .allow
-            .iter()
-            .map(|a| norm(a))
-            .filter(|a| !a.is_empty())
-            .collect();
         let tolerant = TolerantPhrases::compile(&ruleset, &norm);
-        let allow = if allow_words.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::new(&allow_words)
-                    .map_err(|e| EngineError::Automaton(e.to_string()))?,
-            )
-        };
         Ok(Engine {
             ruleset: Arc::new(ruleset),
             opts,
@@ -192,7 +208,6 @@ impl Engine {
             owners,
             regexes,
             unanchored,
-            allow,
             conversation: None,
             tolerant,
         })
@@ -326,11 +341,34 @@ impl Engine {
     }
 
     fn hits_with(&self, role: Role, t: &str, resolve: bool, tolerance: Tolerance) -> Vec<Hit> {
-        let mut raw: Vec<Hit> = Vec::new();
-        let mut run: Vec<u32> = Vec::new();
+        thread_local! {
+            // Reused per thread: most turns have no hit, and those that do should not allocate to find out.
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.hits_in(&mut scratch, role, t, resolve, tolerance),
+            Err(_) => self.hits_in(&mut Scratch::default(), role, t, resolve, tolerance),
+        })
+    }
+
+    fn hits_in(
+        &self,
+        scratch: &mut Scratch,
+        role: Role,
+        t: &str,
+        resolve: bool,
+        tolerance: Tolerance,
+    ) -> Vec<Hit> {
+        let Scratch { raw, run, allowed } = scratch;
+        raw.clear();
+        run.clear();
+        allowed.clear();
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
-                let owner = &self.owners[m.pattern().as_usize()];
+                let owner = &self.owners[m.value() as usize];
+                if owner.allow {
+                    allowed.push((m.start(), m.end()));
+                }
                 for &rule in &owner.rules {
                     if self.ruleset.rules[rule as usize].role.applies_to(role) {
                         raw.push(Hit::exact(rule, m.start(), m.end()));
@@ -344,7 +382,7 @@ impl Engine {
             }
         }
         run.extend_from_slice(&self.unanchored);
-        for &i in &run {
+        for &i in run.iter() {
             let r = &self.regexes[i as usize];
             if !self.ruleset.rules[r.rule as usize].role.applies_to(role) {
                 continue;
@@ -381,13 +419,13 @@ impl Engine {
             }
         }
         if raw.is_empty() {
-            return raw;
+            return Vec::new();
         }
         // Within a rule: leftmost-longest, non-overlapping.
-        raw.sort_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
-        let mut kept: Vec<Hit> = Vec::with_capacity(raw.len());
+        raw.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
+        let mut kept: Vec<Hit> = Vec::new();
         let mut last: Option<(u32, usize)> = None;
-        for h in raw {
+        for &h in raw.iter() {
             if let Some((rule, end)) = last {
                 if rule == h.rule && h.start < end {
                     continue;
@@ -399,11 +437,7 @@ impl Engine {
             last = Some((h.rule, h.end));
             kept.push(h);
         }
-        if let Some(allow) = &self.allow {
-            let allowed: Vec<(usize, usize)> = allow
-                .find_overlapping_iter(t)
-                .map(|m| (m.start(), m.end()))
-                .collect();
+        if !allowed.is_empty() {
             kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
         }
         if resolve {

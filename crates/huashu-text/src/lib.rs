@@ -174,36 +174,60 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.text.clear();
     out.map.clear();
     out.text.reserve(input.len());
+    out.map.reserve(input.len() / 3 + 8);
+    let table = opts.traditional.then(t2s::table);
     // First whitespace char (original byte range) seen since the last emitted char, if any.
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
-    let mut it = input.char_indices().peekable();
-    while let Some((s, raw)) = it.next() {
+    // End of a multi-character form already emitted; chars before it are skipped.
+    let mut skip_to = 0;
+    // Start of a run of characters emitted unchanged: copied in one go when the run ends.
+    let mut run: Option<usize> = None;
+    for (s, raw) in input.char_indices() {
+        if s < skip_to {
+            continue;
+        }
         let e = s + raw.len_utf8();
-        if opts.numbers && (raw == '百' || raw == '甚') {
-            if let Some((len, to)) = form_at(&input[s..]) {
-                // Skip the rest of the form.
-                while it.peek().is_some_and(|&(p, _)| p < s + len) {
-                    it.next();
+        if is_cjk(raw) {
+            // Fast path: nearly every character of a Chinese turn is an ideograph.
+            if opts.numbers && (raw == '百' || raw == '甚') {
+                if let Some((len, to)) = form_at(&input[s..]) {
+                    flush(out, input, &mut run, s);
+                    skip_to = s + len;
+                    pending_space = None;
+                    for c in to.chars() {
+                        push(out, c, s, s + len);
+                        last = Some(c);
+                    }
+                    continue;
                 }
-                pending_space = None;
-                for c in to.chars() {
-                    push(out, c, s, s + len);
-                    last = Some(c);
+            }
+            let c = table.map_or(raw, |t| t.get(raw));
+            pending_space = None;
+            if opts.repeats && last == Some(c) {
+                flush(out, input, &mut run, s);
+                if let Some(m) = out.map.last_mut() {
+                    m.2 = e as u32;
                 }
                 continue;
             }
+            emit(out, input, &mut run, c, raw, s, e);
+            last = Some(c);
+            continue;
         }
         let c = fold(raw, opts);
         if opts.noise && c == '.' && dotted_single_chars(input, s, e) {
+            flush(out, input, &mut run, s);
             continue;
         }
         if opts.noise {
             if c.is_whitespace() && c != '\n' {
+                flush(out, input, &mut run, s);
                 pending_space.get_or_insert((s, e));
                 continue;
             }
             if is_noise(c) {
+                flush(out, input, &mut run, s);
                 continue;
             }
         }
@@ -213,21 +237,54 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             if last.is_some_and(|l| word(l) && !(l.is_ascii_digit() && c.is_ascii_digit()))
                 && word(c)
             {
+                flush(out, input, &mut run, s);
                 push(out, ' ', ws, we);
                 last = Some(' ');
             }
         }
         if opts.repeats && last == Some(c) && (is_cjk(c) || is_clause_break(c)) {
+            flush(out, input, &mut run, s);
             if let Some(m) = out.map.last_mut() {
                 m.2 = e as u32;
             }
             continue;
         }
-        push(out, c, s, e);
+        emit(out, input, &mut run, c, raw, s, e);
         last = Some(c);
+    }
+    flush(out, input, &mut run, input.len());
+}
+
+/// Emits `c` for the original `raw` at `s..e`: an unchanged character joins the current copy run.
+#[inline(always)]
+fn emit(
+    out: &mut Normalized,
+    input: &str,
+    run: &mut Option<usize>,
+    c: char,
+    raw: char,
+    s: usize,
+    e: usize,
+) {
+    if c == raw {
+        let start = *run.get_or_insert(s);
+        out.map
+            .push(((out.text.len() + s - start) as u32, s as u32, e as u32));
+    } else {
+        flush(out, input, run, s);
+        push(out, c, s, e);
     }
 }
 
+/// Copies the pending run of unchanged characters, which ends at `end`.
+#[inline(always)]
+fn flush(out: &mut Normalized, input: &str, run: &mut Option<usize>, end: usize) {
+    if let Some(start) = run.take() {
+        out.text.push_str(&input[start..end]);
+    }
+}
+
+#[inline(always)]
 fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
     out.map
         .push((out.text.len() as u32, start as u32, end as u32));

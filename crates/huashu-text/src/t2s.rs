@@ -9,7 +9,7 @@ static TABLE: &str = include_str!("../data/TSCharacters.txt");
 
 /// Dense lookup for the BMP ideograph block, where almost every traditional character lives, and a sorted
 /// list for the rest; built once, read without locks.
-struct T2s {
+pub(crate) struct T2s {
     dense: Vec<char>,
     sparse: Vec<(char, char)>,
 }
@@ -17,7 +17,7 @@ struct T2s {
 const DENSE_START: u32 = 0x3400;
 const DENSE_END: u32 = 0xA000;
 
-fn table() -> &'static T2s {
+pub(crate) fn table() -> &'static T2s {
     static T: OnceLock<T2s> = OnceLock::new();
     T.get_or_init(|| {
         let mut dense: Vec<char> = (DENSE_START..DENSE_END)
@@ -57,16 +57,26 @@ fn single_char(s: &str) -> Option<char> {
 
 /// The simplified form of `c`, or `c` itself.
 pub fn to_simplified(c: char) -> char {
-    let u = c as u32;
-    if u < DENSE_START {
+    if (c as u32) < DENSE_START {
         return c;
     }
-    let t = table();
-    if u < DENSE_END {
-        return t.dense[(u - DENSE_START) as usize];
-    }
-    match t.sparse.binary_search_by_key(&c, |p| p.0) {
-        Ok(i) => t.sparse[i].1,
-        Err(_) => c,
+    table().get(c)
+}
+
+impl T2s {
+    #[inline]
+    pub(crate) fn get(&self, c: char) -> char {
+        let u = c as u32;
+        if u < DENSE_START {
+            return c;
+        }
+        let t = self;
+        if u < DENSE_END {
+            return t.dense[(u - DENSE_START) as usize];
+        }
+        match t.sparse.binary_search_by_key(&c, |p| p.0) {
+            Ok(i) => t.sparse[i].1,
+            Err(_) => c,
+        }
     }
 }

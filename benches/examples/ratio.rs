@@ -1,0 +1,44 @@
+//! Instruction-count comparison (run under callgrind): engine.check vs raw aho-corasick on the same turns.
+use aho_corasick::{AhoCorasick, MatchKind};
+use huashu::{Engine, Role};
+
+#[inline(never)]
+fn engine_pass(engine: &Engine, turns: &[String]) -> usize {
+    turns
+        .iter()
+        .map(|t| engine.check(Role::Agent, t).len())
+        .sum()
+}
+
+#[inline(never)]
+fn raw_pass(ac: &AhoCorasick, turns: &[String]) -> usize {
+    turns.iter().map(|t| ac.find_iter(t.as_str()).count()).sum()
+}
+
+fn main() {
+    let engine = Engine::default_ruleset().expect("default");
+    let turns = huashu_benches::generated_turns(20_000, 7);
+    let phrases: Vec<String> = engine
+        .ruleset()
+        .rules
+        .iter()
+        .flat_map(|r| {
+            r.matcher
+                .phrases
+                .iter()
+                .map(|p| engine.normalize(p).as_str().to_string())
+        })
+        .collect();
+    let raw = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&phrases)
+        .expect("ac");
+    // Warm both (regex caches, thread-local scratch).
+    engine_pass(&engine, &turns[..100]);
+    raw_pass(&raw, &turns[..100]);
+    println!(
+        "{} {}",
+        engine_pass(&engine, &turns),
+        raw_pass(&raw, &turns)
+    );
+}
