@@ -4,6 +4,7 @@
 #[cfg(feature = "audio")]
 mod audio;
 mod batch;
+mod bench;
 mod commands;
 mod input;
 mod render;
@@ -90,6 +91,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Drive many concurrent WebSocket sessions against a running daemon (loopback only).
     Loadtest(serve::LoadArgs),
+    /// Measure this ruleset's speed on this machine next to a raw aho-corasick scan of the same phrases.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Schema { what } => commands::schema(&what),
         Command::Serve(args) => serve::serve(args),
         Command::Loadtest(args) => serve::loadtest(args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ pub mod conversation;
 mod engine;
 mod error;
 mod finding;
+pub mod sample;
 pub mod selftest;
 mod validate;
 
