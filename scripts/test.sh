@@ -24,3 +24,7 @@ echo "== sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
 SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh
 echo "== audio: whisper front end, model converter, synthesised calls"
 bash scripts/test-audio.sh
+echo "== report page in headless Chromium"
+bash scripts/test-report.sh
+echo "== Python binding (fresh venv, pytest, stubtest) and the Spark example (local[2])"
+bash scripts/test-python.sh

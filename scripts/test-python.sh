@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The Python binding in a fresh venv: pip install ./bindings/python, pytest (shared engine cases, API, equality
+# with the CLI), mypy.stubtest on the hand-written stubs, the issue's one-liner; then the Spark example in
+# local[2] mode (pyspark is large: skip it with HUASHU_SKIP_SPARK=1). Uses $CARGO_TARGET_DIR when set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+export CARGO_TERM_COLOR=never
+
+echo "== binding: cargo fmt, clippy (its own workspace, outside the root one)"
+(cd bindings/python && cargo fmt -- --check && cargo clippy --quiet --all-targets -- -D warnings)
+
+cargo build --quiet -p huashu-cli
+export HUASHU_BIN="$ROOT/${CARGO_TARGET_DIR:-target}/debug/huashu"
+case "${CARGO_TARGET_DIR:-}" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;; esac
+
+VENV="$(mktemp -d)/venv"
+trap 'rm -rf "$(dirname "$VENV")"' EXIT
+python3 -m venv "$VENV"
+PY="$VENV/bin/python"
+echo "== pip install ./bindings/python (fresh venv)"
+"$PY" -m pip install --quiet ./bindings/python pytest mypy pyarrow
+
+# pytest exits 5 when it collected nothing: that is a failure here (the tests vanished), as is any other code.
+run_pytest() {
+  local rc=0
+  (cd "$(mktemp -d)" && "$PY" -m pytest -q -p no:cacheprovider "$@") || rc=$?
+  if [ "$rc" = 5 ]; then echo "FAIL: pytest collected no tests in $*"; return 1; fi
+  return "$rc"
+}
+
+echo "== the issue's one-liner"
+(cd "$(mktemp -d)" && "$PY" -c "import huashu; print(huashu.Engine().scan('这不是我的问题', role='agent'))")
+echo "== pytest bindings/python/tests"
+run_pytest "$ROOT/bindings/python/tests"
+echo "== mypy.stubtest huashu"
+(cd "$(mktemp -d)" && "$PY" -m mypy.stubtest huashu)
+
+if [ "${HUASHU_SKIP_SPARK:-0}" = 1 ]; then
+  echo "== spark: skipped (HUASHU_SKIP_SPARK=1)"
+  exit 0
+fi
+echo "== spark example in local[2] (pyspark; needs Java)"
+"$PY" -m pip install --quiet pyspark "pandas<3"
+start=$(date +%s)
+run_pytest -s -p no:warnings "$ROOT/examples/spark/test_spark.py"
+echo "spark test: $(( $(date +%s) - start ))s"
