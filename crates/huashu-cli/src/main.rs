@@ -113,13 +113,11 @@ fn main() -> ExitCode {
             audio,
             #[cfg(feature = "audio")]
             asr,
-        } => {
+        } => match () {
             #[cfg(feature = "audio")]
-            let recordings = audio.then(|| audio::score(&ruleset, format, &files, &asr));
-            #[cfg(not(feature = "audio"))]
-            let recordings = None;
-            recordings.unwrap_or_else(|| commands::score(&ruleset, format, &files, &batch))
-        }
+            () if audio => audio::score(&ruleset, format, &files, &asr),
+            () => commands::score(&ruleset, format, &files, &batch),
+        },
         #[cfg(feature = "audio")]
         Command::Transcribe(args) => audio::transcribe(&args),
         Command::Report(args) => report::run(&args),
