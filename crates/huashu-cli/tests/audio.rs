@@ -77,14 +77,15 @@ fn seconds(path: &Path) -> f32 {
         .expect("duration")
 }
 
-/// The customer speaks first (right channel), then the agent answers (left channel).
+/// The customer speaks first (right channel), then the agent answers (left channel) in one or more
+/// utterances half a second apart.
 fn call(
     dir: &Path,
     name: &str,
     voice: Option<&str>,
     speed: &str,
     customer: &str,
-    agent: &str,
+    agent: &[&str],
 ) -> PathBuf {
     let c = say(
         dir,
@@ -94,14 +95,20 @@ fn call(
         customer,
         0.3,
     );
-    let a = say(
-        dir,
-        &format!("{name}-agent"),
-        voice,
-        speed,
-        agent,
-        seconds(&c) + 0.3,
-    );
+    let mut parts = Vec::new();
+    for (i, text) in agent.iter().enumerate() {
+        let before = if i == 0 { seconds(&c) + 0.3 } else { 0.5 };
+        parts.push(say(
+            dir,
+            &format!("{name}-agent{i}"),
+            voice,
+            speed,
+            text,
+            before,
+        ));
+    }
+    let a = dir.join(format!("{name}-agent.wav"));
+    run(Command::new("sox").args(&parts).arg(&a));
     let out = dir.join(format!("{name}.wav"));
     run(Command::new("sox").arg("-M").arg(&a).arg(&c).arg(&out));
     out
@@ -193,20 +200,28 @@ fn mandarin_call_finds_forbidden_dont_know() {
         Some("cmn-latn-pinyin"),
         "120",
         "wo3 de5 ding4 dan1 zen3 me5 hai2 mei2 dao4",
-        "nin2 hao3, zhe4 bu2 shi4 wo3 de5 wen4 ti2. wo3 bu4 zhi1 dao4.",
+        &[
+            "nin2 hao3, zhe4 bu2 shi4 wo3 de5 wen4 ti2.",
+            "wo3 bu4 zhi1 dao4.",
+        ],
     );
     let wav = wav.to_str().expect("utf-8 path");
 
     let turns = huashu(&model, &["transcribe", wav]);
-    assert_eq!(turns.len(), 2, "{turns:?}");
+    assert_eq!(turns.len(), 3, "{turns:?}");
     assert_eq!(turns[0]["role"], "customer", "{turns:?}");
-    assert_eq!(turns[1]["role"], "agent", "{turns:?}");
+    assert!(turns[1..].iter().all(|t| t["role"] == "agent"), "{turns:?}");
     assert!(
-        turns[0]["end_ms"].as_u64() <= turns[1]["start_ms"].as_u64(),
+        turns
+            .windows(2)
+            .all(|w| w[0]["end_ms"].as_u64() <= w[1]["start_ms"].as_u64()),
         "{turns:?}"
     );
-    let agent = turns[1]["text"].as_str().unwrap_or("");
-    let rate = cer("您好，这不是我的问题。我不知道。", agent);
+    let agent: String = turns[1..]
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    let rate = cer("您好，这不是我的问题。我不知道。", &agent);
     eprintln!("zh agent transcript {agent:?}: character error rate {rate:.3}");
     assert!(rate <= 0.5, "{agent:?}");
 
@@ -235,7 +250,7 @@ fn english_call_finds_promise() {
         None,
         "150",
         "Is my money safe with you?",
-        "I can guarantee you a hundred percent return.",
+        &["I can guarantee you a hundred percent return."],
     );
     let wav = wav.to_str().expect("utf-8 path");
     // The bundled English ruleset when it is in the tree, else a test-only one.
