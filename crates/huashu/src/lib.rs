@@ -32,11 +32,11 @@
 //! # Ok::<(), huashu::EngineError>(())
 //! ```
 
-pub use huashu_engine::*;
-pub use huashu_rules as rules;
-pub use huashu_text as text;
 /// The speech front end (feature `audio`): recordings in, timed turns out.
 #[cfg(feature = "audio")]
 pub use huashu_audio as audio;
+pub use huashu_engine::*;
+pub use huashu_rules as rules;
+pub use huashu_text as text;
 
 pub mod wire;
