@@ -1,6 +1,6 @@
 //! Every bundled ruleset loads, compiles and passes its own examples; the committed JSON Schemas are current.
 
-use huashu::rules::{manifest_schema, rule_schema};
+use huashu::rules::{drill_schema, manifest_schema, rule_schema};
 use huashu::{Engine, Ruleset, selftest};
 
 #[test]
@@ -46,6 +46,7 @@ fn committed_schemas_are_current() {
     for (file, schema) in [
         ("rule.schema.json", rule_schema()),
         ("ruleset.schema.json", manifest_schema()),
+        ("drill.schema.json", drill_schema()),
     ] {
         let want = serde_json::to_string_pretty(&schema).expect("json") + "\n";
         let path = dir.join(file);

@@ -6,6 +6,7 @@ mod audio;
 mod batch;
 mod bench;
 mod commands;
+mod drill;
 mod input;
 mod render;
 mod report;
@@ -87,6 +88,9 @@ enum Command {
         #[arg(value_parser = ["rule", "ruleset"], default_value = "rule")]
         what: String,
     },
+    /// Role-play practice: answer a scripted customer, get feedback per reply and coaching tips; lists drills
+    /// without NAME. Exit code 1 when the drill is failed.
+    Drill(drill::DrillArgs),
     /// Run the sidecar daemon (WebSocket/REST/SSE live agent assist, console at /).
     Serve(serve::ServeArgs),
     /// Drive many concurrent WebSocket sessions against a running daemon (loopback only).
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Check { ruleset } => commands::check(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),
+        Command::Drill(args) => drill::run(&args),
         Command::Serve(args) => serve::serve(args),
         Command::Loadtest(args) => serve::loadtest(args),
         Command::Bench(args) => bench::run(&args),

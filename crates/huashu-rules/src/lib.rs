@@ -3,12 +3,16 @@
 //! A ruleset is a directory with a `ruleset.toml` and one TOML file per rule (see `docs/rules.md`).
 //! Loading never panics; every error names the file, the line and the field.
 
+mod drill;
 mod embedded;
 mod error;
 mod load;
 mod model;
 mod validate;
 
+pub use drill::{
+    Branch, Drill, DrillExample, REQUIREMENT_CUES, Step, drill_schema, known_requirement,
+};
 pub use error::RulesetError;
 pub use model::{
     Applicability, Category, CheckSpec, Deductions, Disclosure, Example, Manifest, Mask, Match,

@@ -39,4 +39,5 @@ pub use huashu_engine::*;
 pub use huashu_rules as rules;
 pub use huashu_text as text;
 
+pub mod drill;
 pub mod wire;

@@ -106,6 +106,11 @@ impl Cues {
         self.names.iter().position(|n| n == name)
     }
 
+    /// The name of cue `i` (`empathy`, …, or `disclosure:<id>:trigger|required`).
+    pub fn name(&self, i: usize) -> Option<&str> {
+        self.names.get(i).map(String::as_str)
+    }
+
     /// Cues in one turn, in order of position.
     pub fn find(&self, role: Role, text: &str, norm: &Normalized) -> Vec<CueHit> {
         let mut hits: Vec<CueHit> = self

@@ -124,6 +124,21 @@ impl Conversation {
 }
 
 impl crate::Engine {
+    /// The scorecard cues one turn contains, in order of position: `(cue name, the original words)`. Names are
+    /// those of `[scoring.cues]` (`empathy`, `solution`, `commitment`, `time`, …) and, for must-say items,
+    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no scorecard.
+    pub fn cues(&self, role: huashu_rules::Role, text: &str) -> Vec<(String, String)> {
+        let Some(conv) = self.conversation() else {
+            return Vec::new();
+        };
+        let norm = self.normalize(text);
+        conv.cues
+            .find(role, text, &norm)
+            .into_iter()
+            .filter_map(|h| Some((conv.cues.name(h.cue)?.to_string(), h.matched)))
+            .collect()
+    }
+
     /// A streaming session on this engine.
     pub fn session(self: &std::sync::Arc<Self>) -> Session {
         Session::new(std::sync::Arc::clone(self))
