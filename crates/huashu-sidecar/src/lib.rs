@@ -10,6 +10,7 @@ pub mod engines;
 pub mod error;
 pub mod loadtest;
 pub mod metrics;
+pub mod practice;
 pub mod protocol;
 pub mod reload;
 pub mod server;

@@ -38,6 +38,7 @@ pub struct App {
     pub engines: Engines,
     pub registry: Registry,
     pub auth: Auth,
+    pub practice: crate::practice::Practice,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
     shutdown: watch::Sender<bool>,
@@ -57,6 +58,10 @@ impl App {
             auth: Auth::new(
                 config.tokens.clone(),
                 Duration::from_secs(config.limits.ticket_ttl_s),
+            ),
+            practice: crate::practice::Practice::new(
+                config.limits.max_sessions,
+                Duration::from_secs(config.limits.idle_timeout_s),
             ),
             engines,
             connections: AtomicUsize::new(0),
@@ -112,6 +117,11 @@ pub fn router(app: Arc<App>) -> Router {
             get(get_score).delete(end_conversation),
         )
         .route("/v1/conversations/{id}/events", get(events))
+        .route("/v1/drills", get(drills))
+        .route("/v1/drills/{name}", get(drill))
+        .route("/v1/drills/{name}/attempts", post(drill_attempt))
+        .route("/v1/drills/{name}/attempts/{id}", get(drill_summary))
+        .route("/v1/drills/{name}/attempts/{id}/replies", post(drill_reply))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             require_bearer,
@@ -269,6 +279,53 @@ async fn ticket(State(app): State<Arc<App>>) -> Response {
             &ProtoError::new(code::CAPACITY, "too many outstanding tickets"),
         ),
     }
+}
+
+fn json_or_error(r: Result<Value, ProtoError>) -> Response {
+    match r {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => error_response(proto_status(&e), &e),
+    }
+}
+
+/// `GET /v1/drills`: the practice drills.
+async fn drills(State(app): State<Arc<App>>) -> Response {
+    axum::Json(app.practice.list()).into_response()
+}
+
+async fn drill(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+    json_or_error(app.practice.get(&name))
+}
+
+async fn drill_attempt(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+    if app.shutting_down() {
+        let e = ProtoError::new(code::SHUTTING_DOWN, "the server is shutting down");
+        return error_response(proto_status(&e), &e);
+    }
+    json_or_error(app.practice.start(&app.engines, &name))
+}
+
+async fn drill_summary(
+    State(app): State<Arc<App>>,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    json_or_error(app.practice.summary(&name, &id))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    text: String,
+}
+
+async fn drill_reply(
+    State(app): State<Arc<App>>,
+    Path((name, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    json_or_error(
+        parse_body::<ReplyBody>(&body).and_then(|b| app.practice.reply(&name, &id, &b.text)),
+    )
 }
 
 fn id_value(id: &str) -> Value {

@@ -182,3 +182,137 @@
   $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) submit(e); });
   $("use-rewrite").addEventListener("click", () => { $("text").value = draft.rewrite || draft.text; onType(); });
 })();
+
+// Practice tab: role-play drills through /v1/drills (docs/protocol.md), the same feedback as `huashu drill`.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const practice = { drills: 0, replies: 0, done: false, passed: null, score: null, errors: 0 };
+  window.huashuPractice = practice;
+  let attempt = null; // {id, drill}
+  const labels = { empathy: "共情", solution: "方案", commitment: "承诺", time: "时间", order: "顺序", identity: "身份核验",
+    polite: "礼貌", hold: "请稍等", need_confirmation: "复述确认", escalation: "升级", greeting: "问候", closing: "结束语" };
+  const label = (n) => labels[n] || (n.startsWith("disclosure:") ? "必须提示 " + n.slice(11) : n);
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  async function api(method, path, body) {
+    const token = $("token").value.trim();
+    const headers = { "Content-Type": "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const v = await r.json();
+    if (!r.ok) throw new Error((v.error && v.error.message) || r.statusText);
+    return v;
+  }
+  function fail(e) {
+    practice.errors++;
+    const li = document.createElement("li");
+    li.className = "turn";
+    li.textContent = "error: " + e.message;
+    $("practice-turns").append(li);
+  }
+  function show(tab) {
+    $("assist-view").hidden = tab !== "assist";
+    $("practice-view").hidden = tab !== "practice";
+    $("tab-assist").classList.toggle("active", tab === "assist");
+    $("tab-practice").classList.toggle("active", tab === "practice");
+    if (tab === "practice" && !practice.drills) loadDrills();
+  }
+  async function loadDrills() {
+    try {
+      const list = await api("GET", "/v1/drills");
+      $("drill-select").innerHTML = list.map((d) =>
+        '<option value="' + esc(d.id) + '">' + esc(d.name) + " · " + esc(d.id) + "</option>").join("");
+      practice.drills = list.length;
+    } catch (e) { fail(e); }
+  }
+  function customer(text) {
+    const li = document.createElement("li");
+    li.className = "turn customer";
+    li.innerHTML = '<div class="who">客户 customer</div><div>' + esc(text) + "</div>";
+    $("practice-turns").append(li);
+  }
+  function mark(p) {
+    return '<span class="' + (p.present ? "ok" : "no") + '">' + esc(label(p.name)) + (p.present ? " ✓" : " ✗") +
+      (p.matched && p.name !== "order" ? " “" + esc(p.matched) + "”" : "") + "</span>";
+  }
+  function feedback(fb) {
+    const li = document.createElement("li");
+    li.className = "turn agent";
+    li.innerHTML = '<div class="who">你 trainee</div><div>' + esc(fb.reply) + "</div>";
+    $("practice-turns").append(li);
+    const box = document.createElement("li");
+    box.className = "feedback";
+    let h = "<div>" + fb.structure.map(mark).join(" · ") + "</div>";
+    if (fb.requirements.length) h += "<div>要求 " + fb.requirements.map(mark).join(" · ") + "</div>";
+    for (const f of fb.findings) {
+      h += '<div class="finding"><span class="rule">' + esc(f.rule) + "</span>“" + esc(f.matched) + "” " + esc(f.message) +
+        (f.suggestion ? ' <span class="sugg">→ ' + esc(f.suggestion) + "</span>" : "") + "</div>";
+    }
+    if (fb.rewrite !== fb.reply) h += '<div>合规改写：<span class="sugg">' + esc(fb.rewrite) + "</span></div>";
+    if (fb.step_score < 100 && fb.model) h += '<div class="model">参考答案：' + esc(fb.model) + "</div>";
+    h += '<div class="pts">本轮 ' + fb.step_score + " 分 · 累计 " + fb.running_score + " 分</div>";
+    box.innerHTML = h;
+    $("practice-turns").append(box);
+    $("practice-score").textContent = fb.running_score;
+    for (const li2 of $("practice-structure").children) {
+      const p = fb.structure.find((x) => x.name === li2.dataset.k);
+      li2.className = p && p.present ? "ok" : "no";
+    }
+  }
+  function summary(s) {
+    $("practice-summary").hidden = false;
+    const v = $("practice-verdict");
+    v.textContent = s.score + "/100 " + (s.passed ? "通过 PASS" : "未通过 FAIL");
+    v.className = "big " + (s.passed ? "pass" : "fail");
+    $("practice-tips").innerHTML = s.tips.map((t) => '<li><span class="kind">' + esc(t.weakness) + "</span>" + esc(t.tip) + "</li>").join("");
+    practice.done = true;
+    practice.passed = s.passed;
+    practice.score = s.score;
+    $("practice-text").disabled = true;
+    $("practice-send").disabled = true;
+  }
+  async function start() {
+    const id = $("drill-select").value;
+    if (!id) return;
+    try {
+      const a = await api("POST", "/v1/drills/" + encodeURIComponent(id) + "/attempts");
+      attempt = { id: a.attempt, drill: a.drill };
+      Object.assign(practice, { replies: 0, done: false, passed: null, score: null });
+      $("practice-turns").innerHTML = "";
+      $("practice-summary").hidden = true;
+      $("practice-score").textContent = "–";
+      for (const li of $("practice-structure").children) li.className = "";
+      $("drill-brief").hidden = false;
+      $("drill-title").textContent = a.name;
+      $("drill-meta").textContent = a.steps + " 轮 · 及格 " + a.pass_mark + " 分";
+      $("drill-scenario").textContent = a.scenario;
+      $("drill-persona").textContent = a.persona;
+      $("practice-ruleset").textContent = a.ruleset;
+      customer(a.customer);
+      $("practice-text").disabled = false;
+      $("practice-send").disabled = false;
+      $("practice-text").focus();
+    } catch (e) { fail(e); }
+  }
+  async function reply(e) {
+    if (e) e.preventDefault();
+    const text = $("practice-text").value.trim();
+    if (!text || !attempt) return;
+    $("practice-text").value = "";
+    try {
+      const r = await api("POST", "/v1/drills/" + encodeURIComponent(attempt.drill) + "/attempts/" +
+        encodeURIComponent(attempt.id) + "/replies", { text });
+      practice.replies++;
+      feedback(r.feedback);
+      if (r.feedback.next) customer(r.feedback.next);
+      if (r.summary) summary(r.summary);
+    } catch (err) { fail(err); }
+  }
+  $("tab-assist").addEventListener("click", () => show("assist"));
+  $("tab-practice").addEventListener("click", () => show("practice"));
+  $("drill-start").addEventListener("click", start);
+  $("practice-say").addEventListener("submit", reply);
+  $("practice-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) reply(e); });
+  if (location.hash === "#practice") show("practice");
+})();
