@@ -31,4 +31,5 @@ echo "== cargo clippy (audio feature)"
 cargo clippy -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
   --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
 echo "== cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
-cargo test -p huashu-audio -p huashu-cli --quiet --features huashu-cli/audio,huashu-audio/whisper -- --test-threads 1
+cargo test -p huashu-audio --quiet --features whisper
+cargo test -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
