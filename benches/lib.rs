@@ -1,3 +1,48 @@
-//! Deterministic generated corpora for the benchmarks (no real chats are copied into the repo).
+//! Corpora and rulesets for the benchmarks (no real chats are copied into the repo).
+
+use huashu::rules::{Category, Match, RoleScope, Rule, Ruleset, Severity, Source};
 
 pub use huashu::sample::generated_turns;
+
+/// The houbb lexicon in `../shared/corpora` (65k real Chinese words), when present.
+pub fn lexicon(limit: usize) -> Option<Vec<String>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpora/houbb_sensitive_word_dict_v20240407.txt");
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut words: Vec<String> = text
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    words.truncate(limit);
+    Some(words)
+}
+
+/// A stress ruleset: the default manifest with one rule per 1,000 lexicon phrases.
+pub fn stress_ruleset(phrases: &[String]) -> Ruleset {
+    let mut rs = Ruleset::builtin("zh-CN").expect("zh-CN");
+    rs.manifest.allow.clear();
+    rs.manifest.scoring = Default::default();
+    rs.rules = phrases
+        .chunks(1000)
+        .enumerate()
+        .map(|(i, chunk)| Rule {
+            id: format!("S{i:03}"),
+            name: "stress".into(),
+            category: Category::Forbidden,
+            severity: Severity::Minor,
+            role: RoleScope::Agent,
+            message: "{matched}".into(),
+            why: String::new(),
+            tip: None,
+            matcher: Match {
+                phrases: chunk.to_vec(),
+                ..Match::default()
+            },
+            suggest: Vec::new(),
+            example: Vec::new(),
+            source: Source::default(),
+        })
+        .collect();
+    rs
+}

@@ -1,4 +1,5 @@
-//! Scanning agent turns with the default ruleset, next to a raw aho-corasick scan of the same phrases.
+//! The default ruleset over generated agent turns: the full engine (normalise + match + context +
+//! suggestions), normalisation alone, and a raw aho-corasick scan of the same phrases, in the same run.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -29,29 +30,26 @@ fn scan(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("engine_check", |b| {
         b.iter(|| {
-            let mut n = 0;
-            for t in &turns {
-                n += engine.check(Role::Agent, black_box(t)).len();
-            }
-            n
+            turns
+                .iter()
+                .map(|t| engine.check(Role::Agent, black_box(t)).len())
+                .sum::<usize>()
         })
     });
     g.bench_function("raw_aho_corasick", |b| {
         b.iter(|| {
-            let mut n = 0;
-            for t in &turns {
-                n += raw.find_iter(black_box(t.as_str())).count();
-            }
-            n
+            turns
+                .iter()
+                .map(|t| raw.find_iter(black_box(t.as_str())).count())
+                .sum::<usize>()
         })
     });
     g.bench_function("normalize_only", |b| {
         b.iter(|| {
-            let mut n = 0;
-            for t in &turns {
-                n += engine.normalize(black_box(t)).char_len();
-            }
-            n
+            turns
+                .iter()
+                .map(|t| engine.normalize(black_box(t)).char_len())
+                .sum::<usize>()
         })
     });
     g.finish();

@@ -201,16 +201,21 @@ pub(crate) fn build(
         }),
         fatal: st.fatal.is_some(),
     });
-    let scoring = conv.map(|c| c.scoring.clone()).unwrap_or_default();
+    // Only two numbers are needed: cloning the whole scorecard (cue lists and all) per report was the main
+    // cost of a live session, which builds a report after every final turn.
+    let defaults = huashu_rules::Scoring::default();
+    let (pass_mark, fatal_cap) = conv.map_or((defaults.pass_mark, defaults.fatal_cap), |c| {
+        (c.scoring.pass_mark, c.scoring.fatal_cap)
+    });
     let mut score = (base - deductions).round().clamp(0.0, 100.0) as u32;
     let fatal = fatal_reason.is_some();
     if fatal {
-        score = score.min(scoring.fatal_cap);
+        score = score.min(fatal_cap);
     }
     Report {
         ruleset: engine.ruleset().version_tag(),
         score,
-        passed: !fatal && score >= scoring.pass_mark,
+        passed: !fatal && score >= pass_mark,
         fatal,
         fatal_reason,
         turns: st.turns,
