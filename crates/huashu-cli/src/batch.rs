@@ -588,6 +588,8 @@ fn error_out(
 pub struct Conversation {
     pub id: Value,
     pub agent: Option<Value>,
+    /// `date` or `started_at` of the input, carried to the output as `date` (the report groups by month).
+    pub date: Option<Value>,
     pub turns: Vec<Turn>,
 }
 
@@ -745,6 +747,7 @@ fn csv_conversations(
                 Ok(Conversation {
                     id: Value::String(id.clone()),
                     agent: None,
+                    date: None,
                     turns: Vec::new(),
                 }),
             ));
@@ -804,7 +807,10 @@ fn score_one(
             let report = engine.score(&c.turns);
             match fmt {
                 Out::Jsonl => {
-                    serde_json::to_writer(&mut out, &score_out(&c.id, c.agent.as_ref(), &report))?;
+                    serde_json::to_writer(
+                        &mut out,
+                        &score_out(&c.id, c.agent.as_ref(), c.date.as_ref(), &report),
+                    )?;
                     out.push(b'\n');
                 }
                 Out::Text => out.extend_from_slice(

@@ -54,6 +54,160 @@ struct AgentStat {
     sum: u64,
 }
 
+/// Radar dimensions (the abilities the training manuals train) and the scorecard checks that feed each;
+/// `compliance` is 100 minus the conversation's deductions.
+const DIMS: [(&str, &[&str]); 7] = [
+    ("compliance", &[]),
+    ("courtesy", &["courtesy", "talk_over", "speech_rate"]),
+    ("empathy", &["empathy", "prompt"]),
+    ("solution", &["solution"]),
+    ("commitment", &["commitment", "escalation_time"]),
+    ("timeliness", &["first_response", "silence", "hold"]),
+    (
+        "flow",
+        &[
+            "greeting",
+            "need_confirmation",
+            "identity",
+            "in_order",
+            "closing",
+        ],
+    ),
+];
+
+/// How many findings a study list shows.
+const STUDY: usize = 5;
+
+/// One agent's (or one agent-month's) radar and KPIs, as sums.
+#[derive(Default, Clone)]
+struct Radar {
+    conversations: usize,
+    sum: u64,
+    fatal: usize,
+    first_judged: usize,
+    first_ok: usize,
+    earned: [f64; 7],
+    max: [f64; 7],
+    /// rule → (findings, message, suggested phrasing)
+    rules: HashMap<String, (usize, String, String)>,
+}
+
+impl Radar {
+    fn add(&mut self, r: &Value, score: u64, fatal: bool) {
+        self.conversations += 1;
+        self.sum += score;
+        self.fatal += usize::from(fatal);
+        let empty = Vec::new();
+        let checks = r.get("checks").and_then(Value::as_array).unwrap_or(&empty);
+        let mut deducted = 0.0;
+        for c in checks {
+            let id = str_of(c, "id");
+            let points = c.get("points").and_then(Value::as_f64).unwrap_or(0.0);
+            let max = c.get("max").and_then(Value::as_f64).unwrap_or(0.0);
+            if id == "compliance" {
+                deducted = -points.min(0.0);
+                continue;
+            }
+            if id == "first_response" {
+                self.first_judged += 1;
+                self.first_ok +=
+                    usize::from(c.get("passed").and_then(Value::as_bool) == Some(true));
+            }
+            if let Some(i) = DIMS.iter().position(|(_, ids)| ids.contains(&id.as_str())) {
+                self.earned[i] += points.clamp(0.0, max);
+                self.max[i] += max;
+            }
+        }
+        self.earned[0] += (100.0 - deducted).max(0.0);
+        self.max[0] += 100.0;
+        let findings = r
+            .get("findings")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
+        for f in findings {
+            let rule = str_of(f, "rule");
+            let e = self.rules.entry(rule).or_insert_with(|| {
+                let sugg = f
+                    .get("suggestions")
+                    .and_then(Value::as_array)
+                    .and_then(|s| s.first())
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                (0, str_of(f, "message"), sugg)
+            });
+            e.0 += 1;
+        }
+    }
+
+    fn to_json(&self, agent: &str, month: Option<&str>) -> Value {
+        let n = self.conversations.max(1) as f64;
+        let round1 = |x: f64| (x * 10.0).round() / 10.0;
+        let dims: Vec<Value> = DIMS
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _))| {
+                let v = (self.max[i] > 0.0).then(|| round1(100.0 * self.earned[i] / self.max[i]));
+                json!({"dim": d, "value": v})
+            })
+            .collect();
+        let mut study: Vec<(&String, &(usize, String, String))> = self.rules.iter().collect();
+        study.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        let study: Vec<Value> = study
+            .into_iter()
+            .take(STUDY)
+            .map(|(rule, (n, message, sugg))| {
+                json!({"rule": rule, "findings": n, "message": message, "suggestion": sugg})
+            })
+            .collect();
+        json!({
+            "agent": agent,
+            "month": month,
+            "conversations": self.conversations,
+            "mean": round1(self.sum as f64 / n),
+            "fatal_share": round1(100.0 * self.fatal as f64 / n),
+            "first_response_judged": self.first_judged,
+            "first_response_30s": (self.first_judged > 0)
+                .then(|| round1(100.0 * self.first_ok as f64 / self.first_judged as f64)),
+            "dims": dims,
+            "study": study,
+        })
+    }
+}
+
+/// `YYYY-MM` of a `date` / `started_at` value (an ISO date or date-time string, or epoch seconds/milliseconds).
+fn month_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => {
+            let m = s.get(..7)?;
+            let b = m.as_bytes();
+            (b.len() == 7
+                && b[4] == b'-'
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[5..].iter().all(u8::is_ascii_digit))
+            .then(|| m.to_string())
+        }
+        Value::Number(n) => {
+            let mut secs = n.as_i64()?;
+            if secs > 100_000_000_000 {
+                secs /= 1000;
+            }
+            // Civil from days (Howard Hinnant's algorithm), UTC.
+            let days = secs.div_euclid(86_400);
+            let z = days + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let month = if mp < 10 { mp + 3 } else { mp - 9 };
+            let year = yoe + era * 400 + i64::from(month <= 2);
+            Some(format!("{year:04}-{month:02}"))
+        }
+        _ => None,
+    }
+}
+
 #[derive(Default, Serialize)]
 struct CheckStat {
     id: String,
@@ -91,6 +245,10 @@ struct Agg {
     worst: Vec<Worst>,
     complaints: usize,
     structure_sum: u64,
+    /// The whole team, then per agent, then per agent and month.
+    team: Radar,
+    radars: BTreeMap<String, Radar>,
+    monthly: BTreeMap<(String, String), Radar>,
 }
 
 fn str_of(v: &Value, k: &str) -> String {
@@ -112,6 +270,20 @@ impl Agg {
         self.fatal += usize::from(fatal);
         self.histogram[(score as usize / 10).min(9)][usize::from(passed)] += 1;
         *self.rulesets.entry(str_of(r, "ruleset")).or_default() += 1;
+        self.team.add(r, score, fatal);
+        if let Some(a) = r.get("agent").filter(|a| !a.is_null()) {
+            let name = match a {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(month) = r.get("date").and_then(month_of) {
+                self.monthly
+                    .entry((name.clone(), month))
+                    .or_default()
+                    .add(r, score, fatal);
+            }
+            self.radars.entry(name).or_default().add(r, score, fatal);
+        }
         if let Some(st) = r.get("structure") {
             if st.get("complaints").and_then(Value::as_u64).unwrap_or(0) > 0 {
                 self.complaints += 1;
@@ -333,6 +505,11 @@ fn render(agg: &Agg, title: &str) -> Result<String> {
         "checks": agg.checks,
         "rulesets": agg.rulesets,
         "worst": agg.worst,
+        "radars": std::iter::once(agg.team.to_json("全部 All", None))
+            .chain(agg.radars.iter().map(|(a, r)| r.to_json(a, None)))
+            .chain(agg.monthly.iter().map(|((a, m), r)| r.to_json(a, Some(m))))
+            .collect::<Vec<_>>(),
+        "study": agg.team.to_json("", None)["study"],
     });
     // `<` escaped so that no string in the data can close the script element.
     let data = serde_json::to_string(&data)?.replace('<', "\\u003c");

@@ -23,6 +23,8 @@ pub struct ScoreOut<'a> {
     id: &'a Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a Value>,
     ruleset: &'a str,
     score: u32,
     passed: bool,
@@ -57,6 +59,10 @@ pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
     };
     let id = obj.remove("id").unwrap_or(Value::Null);
     let agent = obj.remove("agent").filter(|a| !a.is_null());
+    let date = obj
+        .remove("date")
+        .filter(|d| !d.is_null())
+        .or_else(|| obj.remove("started_at").filter(|d| !d.is_null()));
     let Some(Value::Array(items)) = obj.remove("turns") else {
         return Err("missing array field \"turns\"".into());
     };
@@ -109,13 +115,24 @@ pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
             end_ms,
         });
     }
-    Ok(Conversation { id, agent, turns })
+    Ok(Conversation {
+        id,
+        agent,
+        date,
+        turns,
+    })
 }
 
-pub fn score_out<'a>(id: &'a Value, agent: Option<&'a Value>, r: &'a Report) -> ScoreOut<'a> {
+pub fn score_out<'a>(
+    id: &'a Value,
+    agent: Option<&'a Value>,
+    date: Option<&'a Value>,
+    r: &'a Report,
+) -> ScoreOut<'a> {
     ScoreOut {
         id,
         agent,
+        date,
         ruleset: &r.ruleset,
         score: r.score,
         passed: r.passed,
