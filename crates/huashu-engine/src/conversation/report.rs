@@ -291,10 +291,7 @@ fn judge(id: &str, st: &State, ep: &Episodes, conv: &Conversation) -> Option<Jud
         "closing" => match &st.last_agent_closing {
             None => None,
             Some(Some(ev)) => pass(ev),
-            Some(None) => fail(
-                "the agent's last turn has no closing (感谢/祝您/还有其他…)",
-                None,
-            ),
+            Some(None) => fail("the agent's last turn has no closing", None),
         },
         "courtesy" => {
             if st.agent_turns == 0 {
