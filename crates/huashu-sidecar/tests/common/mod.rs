@@ -1,6 +1,8 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 //! Helpers: start a daemon on a loopback port, talk to it over WebSocket and raw HTTP.
 
+pub mod chromium;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
