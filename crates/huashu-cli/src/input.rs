@@ -77,23 +77,28 @@ pub struct Record {
     pub text: String,
 }
 
-/// Parses one line: a JSON object `{"id", "role", "text"}`, or (when it does not start with `{`) the plain
-/// text of an agent turn.
-pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
+/// The text of one line read with a `max`-byte limit, or the error record's message.
+pub fn line_text(raw: RawLine, max: usize) -> Result<String, String> {
     let bytes = match raw {
         RawLine::TooLong(n) => {
             return Err(format!(
-                "line is {n} bytes, over the limit of {MAX_LINE_BYTES} bytes; skipped"
+                "line is {n} bytes, over the limit of {max} bytes; skipped"
             ));
         }
         RawLine::Bytes(b) => b,
     };
-    let line = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         format!(
             "invalid UTF-8 at byte {} of the line",
             e.utf8_error().valid_up_to()
         )
-    })?;
+    })
+}
+
+/// Parses one line: a JSON object `{"id", "role", "text"}`, or (when it does not start with `{`) the plain
+/// text of an agent turn.
+pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
+    let line = line_text(raw, MAX_LINE_BYTES)?;
     let line = line.strip_prefix('\u{FEFF}').unwrap_or(&line);
     if !line.trim_start().starts_with('{') {
         return Ok(Record {

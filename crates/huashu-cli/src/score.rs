@@ -38,20 +38,7 @@ pub struct ScoreOut<'a> {
 }
 
 pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
-    let bytes = match raw {
-        RawLine::TooLong(n) => {
-            return Err(format!(
-                "line is {n} bytes, over the limit of {MAX_CONVERSATION_BYTES} bytes; skipped"
-            ));
-        }
-        RawLine::Bytes(b) => b,
-    };
-    let line = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "invalid UTF-8 at byte {} of the line",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let line = crate::input::line_text(raw, MAX_CONVERSATION_BYTES)?;
     let value: Value = serde_json::from_str(line.trim_start_matches('\u{FEFF}'))
         .map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(mut obj) = value else {

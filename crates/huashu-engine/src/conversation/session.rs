@@ -254,9 +254,12 @@ fn customer_turn(st: &mut State, conv: &Conversation, index: usize, cues: &[CueH
     let repeated = (norm.chars().count() >= 4 && st.recent_customer.iter().any(|t| t == norm))
         .then(|| "a repeated question".to_string());
     if let Some(trigger) = complaint.or(repeated) {
-        // Two complaints before any reply are one episode.
-        let open_unanswered = st.current.as_ref().is_some_and(|e| e.replies == 0);
-        if !open_unanswered {
+        // A complaint while the last one is still not fully answered (no reply yet, or not yet all of
+        // empathy, solution and commitment) is the same grievance: the episode goes on.
+        let still_open = st.current.as_ref().is_some_and(|e| {
+            e.replies == 0 || e.empathy.is_none() || e.solution.is_none() || e.commitment.is_none()
+        });
+        if !still_open {
             if let Some(done) = st.current.take() {
                 add_episode(&mut st.episodes, close_episode(&done));
             }
@@ -531,9 +534,14 @@ fn timing(st: &mut State, conv: &Conversation, index: usize, turn: &Turn, cues: 
     };
     let t = &mut st.timing;
     if let Some(prev) = t.prev {
-        t.gaps_checked += 1;
+        // Silence is the agent's when the customer waits for the agent; the wait for the first reply is
+        // judged by `first_response`, and a customer who takes their time is not the agent's fault.
+        let agent_owes = turn.role == Role::Agent && t.awaiting_first_response.is_none();
         let gap = start.saturating_sub(prev.end_ms);
-        if gap > limits.max_silence_ms && !prev.hold && t.silence.is_none() {
+        if agent_owes {
+            t.gaps_checked += 1;
+        }
+        if agent_owes && gap > limits.max_silence_ms && !prev.hold && t.silence.is_none() {
             t.silence = Some(Evidence::new(
                 index,
                 format!(
