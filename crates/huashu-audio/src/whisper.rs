@@ -53,6 +53,9 @@ pub struct WhisperOptions {
     /// Shrink the encoder window to the utterance: much faster on short utterances, but measurably worse
     /// on Mandarin (synthesised test speech turned to gibberish), so off by default.
     pub fit_audio_ctx: bool,
+    /// The smallest fitted encoder window (in encoder positions, 50 per second): 384 keeps accuracy; live
+    /// partials use less for speed.
+    pub min_audio_ctx: i32,
     /// An initial prompt: steers the script (e.g. simplified Chinese) and the domain vocabulary.
     pub prompt: Option<String>,
 }
@@ -63,6 +66,7 @@ impl Default for WhisperOptions {
             language: Language::Zh,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
             fit_audio_ctx: false,
+            min_audio_ctx: 384,
             prompt: None,
         }
     }
@@ -167,7 +171,7 @@ impl Recognize for Whisper {
         if self.options.fit_audio_ctx && secs < 29.0 {
             // 1500 encoder positions = 30 s; keep a margin and a floor (too small a window hurts accuracy).
             let ctx = ((((secs + 1.5) * 50.0) as i32) + 63) / 64 * 64;
-            params.set_audio_ctx(ctx.clamp(384, 1500));
+            params.set_audio_ctx(ctx.clamp(self.options.min_audio_ctx.clamp(64, 1500), 1500));
         }
         if let Some(p) = &self.options.prompt {
             params.set_initial_prompt(p);

@@ -21,6 +21,13 @@ pub struct ServeArgs {
     /// A bundled ruleset name or a ruleset directory, watched for changes (overrides the config).
     #[arg(long)]
     ruleset: Option<String>,
+    /// A ggml Whisper model for live audio on /v1/stream (default: $HUASHU_WHISPER_MODEL; needs the `audio`
+    /// build feature).
+    #[arg(long, value_name = "PATH")]
+    model: Option<PathBuf>,
+    /// Whisper threads per recognition (1 on a busy machine).
+    #[arg(long)]
+    whisper_threads: Option<usize>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -33,6 +40,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     if let Some(r) = args.ruleset {
         config.ruleset = r;
+    }
+    if let Some(m) = args.model {
+        config.audio.model = Some(m);
+    }
+    if let Some(t) = args.whisper_threads {
+        config.audio.threads = t;
     }
     let config = config.finish()?;
     huashu_sidecar::run(config).context("huashu serve")?;

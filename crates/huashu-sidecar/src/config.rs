@@ -25,6 +25,35 @@ pub struct Config {
     pub allow_anonymous: bool,
     pub limits: Limits,
     pub reload: Reload,
+    pub audio: AudioConfig,
+}
+
+/// Environment variable naming the ggml Whisper model for live audio (when `audio.model` is not set).
+pub const WHISPER_MODEL_ENV: &str = "HUASHU_WHISPER_MODEL";
+
+/// Live audio on `/v1/stream` (needs the `audio` build feature and a model).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudioConfig {
+    /// A ggml Whisper model, loaded once at start (default: `HUASHU_WHISPER_MODEL`). None: no live audio.
+    pub model: Option<std::path::PathBuf>,
+    /// Language when `audio.start` names none: `zh`, `en` or `auto`.
+    pub language: String,
+    /// Whisper threads per recognition (1 on a busy machine: ggml threads spin-wait).
+    pub threads: usize,
+    /// Recognitions at once across all connections (0: the number of cores).
+    pub pool: usize,
+}
+
+impl Default for AudioConfig {
+    fn default() -> Self {
+        AudioConfig {
+            model: None,
+            language: "zh".into(),
+            threads: 1,
+            pool: 0,
+        }
+    }
 }
 
 /// Bounds that keep one client from hurting the others.
@@ -70,6 +99,7 @@ impl Default for Config {
             allow_anonymous: false,
             limits: Limits::default(),
             reload: Reload::default(),
+            audio: AudioConfig::default(),
         }
     }
 }
@@ -146,6 +176,17 @@ impl Config {
             );
         }
         self.tokens.retain(|t| !t.is_empty());
+        if cfg!(feature = "audio") && self.audio.model.is_none() {
+            self.audio.model = std::env::var_os(WHISPER_MODEL_ENV)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from);
+        }
+        if self.audio.model.is_some() && !cfg!(feature = "audio") {
+            return Err(SidecarError::Config(
+                "audio.model is set but this build has no live audio (build with the `audio` feature)"
+                    .into(),
+            ));
+        }
         let l = &self.limits;
         if l.max_sessions == 0 || l.max_frame_bytes < 256 || l.queue_depth == 0 || l.out_queue == 0
         {

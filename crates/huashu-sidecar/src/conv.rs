@@ -46,7 +46,7 @@ pub struct Event {
 }
 
 impl Event {
-    fn new(name: &'static str, data: String, partial: bool) -> Event {
+    pub(crate) fn new(name: &'static str, data: String, partial: bool) -> Event {
         Event {
             name,
             data: data.into(),
@@ -135,7 +135,7 @@ impl Conversation {
         self.events.subscribe()
     }
 
-    fn publish(&self, events: &[Event]) {
+    pub(crate) fn publish(&self, events: &[Event]) {
         if self.events.receiver_count() > 0 {
             for e in events {
                 // No listener left is not an error.

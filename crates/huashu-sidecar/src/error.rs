@@ -25,6 +25,8 @@ pub enum SidecarError {
     Watch { path: String, message: String },
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot load the Whisper model: {0}")]
+    Model(String),
     #[error("load test: {0}")]
     Load(String),
 }

@@ -2,6 +2,7 @@
 //! conversation over a WebSocket (or posts utterances over REST) and gets findings, hints and scores back
 //! while the agent is still typing or talking. Protocol: `docs/protocol.md`.
 
+pub mod audio;
 pub mod auth;
 pub mod config;
 pub mod console;

@@ -22,6 +22,16 @@ pub mod code {
     pub const BINARY: &str = "binary_frame";
     pub const NOT_FOUND: &str = "not_found";
     pub const CONFLICT: &str = "conflict";
+    /// `audio.start` on a daemon with no Whisper model (or built without the `audio` feature).
+    pub const AUDIO_UNAVAILABLE: &str = "audio_unavailable";
+    /// `audio.start` while a stream is still open or draining (wait for `audio.ended`).
+    pub const AUDIO_ACTIVE: &str = "audio_active";
+    /// A binary frame or `audio.end` without an open audio stream.
+    pub const NO_AUDIO: &str = "no_audio";
+    /// A binary frame that is not valid audio in the stream's encoding (the frame is dropped).
+    pub const BAD_AUDIO: &str = "bad_audio";
+    /// The recogniser failed on an utterance (the stream goes on).
+    pub const AUDIO_FAILED: &str = "audio_failed";
 }
 
 /// WebSocket close codes the server uses.
@@ -84,6 +94,20 @@ pub struct Empty {
     pub reference: Option<Value>,
 }
 
+/// `audio.start`: binary frames that follow are this role's audio.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioStart {
+    pub role: String,
+    /// `pcm_s16le_16k` or `mulaw_8k`.
+    pub encoding: String,
+    /// `zh`, `en` or `auto` (default: the daemon's `audio.language`).
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default, rename = "ref")]
+    pub reference: Option<Value>,
+}
+
 /// A parsed client message.
 #[derive(Debug, Clone)]
 pub enum In {
@@ -92,6 +116,8 @@ pub enum In {
     Draft(Draft),
     Score(Empty),
     End(Empty),
+    AudioStart(AudioStart),
+    AudioEnd(Empty),
 }
 
 /// Message types a client may send.
@@ -101,6 +127,8 @@ pub const IN_TYPES: &[&str] = &[
     "draft",
     "score",
     "session.end",
+    "audio.start",
+    "audio.end",
 ];
 
 /// A protocol error: a code and a human-readable message.
@@ -153,6 +181,8 @@ pub fn parse(text: &str) -> Result<In, ProtoError> {
         "draft" => fields(&kind, rest).map(In::Draft),
         "score" => fields(&kind, rest).map(In::Score),
         "session.end" => fields(&kind, rest).map(In::End),
+        "audio.start" => fields(&kind, rest).map(In::AudioStart),
+        "audio.end" => fields(&kind, rest).map(In::AudioEnd),
         other => Err(ProtoError::new(
             code::UNKNOWN_TYPE,
             format!(
@@ -269,6 +299,34 @@ pub struct ScoreMsg<'a> {
     pub reference: Option<&'a Value>,
     #[serde(flatten)]
     pub score: ScoreOut<'a>,
+}
+
+/// What live audio was heard as (before its findings, which follow as for an `utterance`).
+#[derive(Debug, Serialize)]
+pub struct TranscriptMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub conversation_id: &'a Value,
+    pub role: &'a str,
+    pub text: &'a str,
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Index of the utterance in the audio stream (its partials and final share it).
+    pub utterance: u64,
+    pub confidence: f32,
+}
+
+/// The end of an audio stream: every final transcript has been sent.
+#[derive(Debug, Serialize)]
+pub struct AudioEndedMsg<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub role: &'a str,
+    pub utterances: u64,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a Value>,
 }
 
 #[derive(Debug, Serialize)]

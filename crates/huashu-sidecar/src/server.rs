@@ -41,6 +41,8 @@ pub struct App {
     pub practice: crate::practice::Practice,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
+    /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
+    pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -53,7 +55,22 @@ impl App {
         m::install();
         let engines = Engines::new(&config.ruleset, config.reload.selftest)?;
         let (shutdown, _) = watch::channel(false);
+        let speech = std::sync::OnceLock::new();
+        #[cfg(feature = "audio")]
+        if let Some(model) = &config.audio.model {
+            let factory = crate::audio::WhisperFactory::load(
+                model,
+                &config.audio.language,
+                config.audio.threads,
+            )
+            .map_err(|e| SidecarError::Model(e.to_string()))?;
+            let _ = speech.set(crate::audio::Speech::new(
+                Arc::new(factory),
+                config.audio.pool,
+            ));
+        }
         Ok(Arc::new(App {
+            speech,
             registry: Registry::new(config.limits.max_sessions),
             auth: Auth::new(
                 config.tokens.clone(),

@@ -17,13 +17,26 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc};
 
+use crate::audio::{AsyncReport, JOB_QUEUE, Report, transcribe_loop};
 use crate::conv::{Conversation, Event};
 use crate::metrics as m;
-use crate::protocol::{self, In, ProtoError, close, code, error_json};
+use crate::protocol::{
+    self, AudioEndedMsg, AudioStart, In, ProtoError, TranscriptMsg, Utterance, close, code,
+    error_json, to_json,
+};
 use crate::server::App;
+use huashu_audio::live::{Encoding, FrameDecoder, LiveJob, LiveOptions, LiveSegmenter};
 
 enum Item {
     Msg(In, Instant),
+    /// A binary frame: audio of the open stream.
+    Audio(axum::body::Bytes),
+    /// A transcription task's result for audio stream `stream`.
+    Heard {
+        stream: u64,
+        role: Arc<str>,
+        report: Report,
+    },
     Error(ProtoError),
     Fatal(ProtoError, u16),
     Disconnected,
@@ -49,8 +62,21 @@ struct Inbox {
 /// The worker is gone; nothing more will be read.
 struct Closed;
 
+fn role_slot(role: &str) -> usize {
+    match role {
+        "agent" => 0,
+        "customer" => 1,
+        _ => 2,
+    }
+}
+
 fn slot(item: &Item) -> Option<usize> {
     match item {
+        Item::Heard {
+            role,
+            report: Report::Heard(t),
+            ..
+        } if !t.is_final => Some(role_slot(role)),
         Item::Msg(In::Utterance(u), _) if !u.is_final => Some(match u.role.as_str() {
             "agent" => 0,
             "customer" => 1,
@@ -97,15 +123,22 @@ impl Inbox {
                     self.items.notify_one();
                     return Ok(());
                 }
-                if terminal || st.queue.len() < self.cap {
+                // Transcripts are bounded by the recogniser (one job at a time per stream) and must not wait
+                // behind the audio frames that wait for them.
+                let heard = matches!(it, Item::Heard { .. });
+                if terminal || heard || st.queue.len() < self.cap {
                     // A final utterance supersedes the pending partial of its role (and an agent final the
                     // draft it became).
-                    if let Item::Msg(In::Utterance(u), _) = &it {
-                        let role_slot = match u.role.as_str() {
-                            "agent" => 0,
-                            "customer" => 1,
-                            _ => 2,
-                        };
+                    let final_role = match &it {
+                        Item::Msg(In::Utterance(u), _) => Some(role_slot(&u.role)),
+                        Item::Heard {
+                            role,
+                            report: Report::Heard(t),
+                            ..
+                        } if t.is_final => Some(role_slot(role)),
+                        _ => None,
+                    };
+                    if let Some(role_slot) = final_role {
                         let mut cleared = st.partials[role_slot].take().is_some();
                         if role_slot == 0 {
                             cleared |= st.partials[3].take().is_some();
@@ -213,7 +246,16 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
                         }
                     }
                 }
-                Some(Ok(Message::Binary(_))) => Item::Error(ProtoError::new(code::BINARY, "binary frames are not part of the protocol; send JSON text frames")),
+                Some(Ok(Message::Binary(b))) => {
+                    if b.len() > limits.max_frame_bytes {
+                        Item::Error(ProtoError::new(
+                            code::FRAME_TOO_LARGE,
+                            format!("audio frame of {} bytes over the limit of {} bytes; the frame was dropped (send ≤ 1 s per frame)", b.len(), limits.max_frame_bytes),
+                        ))
+                    } else {
+                        Item::Audio(b)
+                    }
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             }
         };
@@ -281,6 +323,49 @@ struct Worker {
     app: Arc<App>,
     out: mpsc::Sender<Out>,
     conv: Option<Arc<Conversation>>,
+    inbox: Arc<Inbox>,
+    audio: Option<AudioStream>,
+    streams: u64,
+}
+
+/// The open (or draining) audio stream of a connection.
+struct AudioStream {
+    id: u64,
+    role: Arc<str>,
+    decoder: FrameDecoder,
+    segmenter: LiveSegmenter,
+    /// None after `audio.end`: the task drains and reports `Done`.
+    jobs: Option<mpsc::Sender<LiveJob>>,
+    task: tokio::task::JoinHandle<()>,
+    finals: u64,
+    reference: Option<Value>,
+    buf: Vec<f32>,
+}
+
+impl Drop for AudioStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Delivers a stream's transcripts into the connection's inbox.
+struct InboxReport {
+    inbox: Arc<Inbox>,
+    stream: u64,
+    role: Arc<str>,
+}
+
+impl AsyncReport for InboxReport {
+    async fn report(&mut self, report: Report) -> bool {
+        self.inbox
+            .push(Item::Heard {
+                stream: self.stream,
+                role: Arc::clone(&self.role),
+                report,
+            })
+            .await
+            .is_ok()
+    }
 }
 
 impl Worker {
@@ -311,6 +396,8 @@ impl Worker {
 
     /// Ends the session in progress: the final score (to listeners, and to the client when `send`).
     async fn finish(&mut self, send: bool) -> bool {
+        // An audio stream still open is abandoned (its task is aborted; late results are ignored).
+        self.audio = None;
         let Some(conv) = self.conv.take() else {
             return true;
         };
@@ -417,6 +504,245 @@ impl Worker {
                 }
                 self.finish(true).await
             }
+            In::AudioStart(a) => self.audio_start(a).await,
+            In::AudioEnd(r) => self.audio_end(r.reference.as_ref()).await,
+        }
+    }
+
+    async fn audio_start(&mut self, a: AudioStart) -> bool {
+        let reference = a.reference.as_ref();
+        if self.conv.is_none() {
+            return self.error(&no_session(), reference).await;
+        }
+        let Some(speech) = self.app.speech.get().cloned() else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::AUDIO_UNAVAILABLE,
+                        "live audio is not available: the daemon has no Whisper model (huashu serve --model, \
+                         HUASHU_WHISPER_MODEL, and a build with the `audio` feature)",
+                    ),
+                    reference,
+                )
+                .await;
+        };
+        if self.audio.is_some() {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::AUDIO_ACTIVE,
+                        "an audio stream is open on this connection: send audio.end and wait for audio.ended",
+                    ),
+                    reference,
+                )
+                .await;
+        }
+        let role = match protocol::role(&a.role) {
+            Ok(r) => r,
+            Err(e) => return self.error(&e, reference).await,
+        };
+        let encoding: Encoding = match a.encoding.parse() {
+            Ok(e) => e,
+            Err(msg) => {
+                return self
+                    .error(&ProtoError::new(code::BAD_MESSAGE, msg), reference)
+                    .await;
+            }
+        };
+        let recognizer = match speech.factory.recognizer(a.language.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                return self
+                    .error(
+                        &ProtoError::new(code::BAD_MESSAGE, format!("audio.start: {e}")),
+                        reference,
+                    )
+                    .await;
+            }
+        };
+        self.streams += 1;
+        let role: Arc<str> = Arc::from(role.as_str());
+        let (tx, rx) = mpsc::channel(JOB_QUEUE);
+        let task = tokio::spawn(transcribe_loop(
+            rx,
+            recognizer,
+            Arc::clone(&speech.pool),
+            InboxReport {
+                inbox: Arc::clone(&self.inbox),
+                stream: self.streams,
+                role: Arc::clone(&role),
+            },
+        ));
+        self.audio = Some(AudioStream {
+            id: self.streams,
+            role: Arc::clone(&role),
+            decoder: FrameDecoder::new(encoding),
+            segmenter: LiveSegmenter::new(LiveOptions::default()),
+            jobs: Some(tx),
+            task,
+            finals: 0,
+            reference: a.reference.clone(),
+            buf: Vec::new(),
+        });
+        let msg = serde_json::json!({
+            "type": "audio.started",
+            "role": &*role,
+            "encoding": a.encoding,
+            "sample_rate": 16_000,
+            "ref": a.reference,
+        });
+        self.emit(&Event::new("audio.started", msg.to_string(), false))
+            .await
+    }
+
+    async fn audio_frame(&mut self, bytes: &[u8]) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.jobs.is_some()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::BINARY,
+                        "binary frames are live audio: send audio.start first (the frame was dropped)",
+                    ),
+                    None,
+                )
+                .await;
+        };
+        let mut buf = std::mem::take(&mut stream.buf);
+        buf.clear();
+        if let Err(e) = stream.decoder.decode(bytes, &mut buf) {
+            stream.buf = buf;
+            return self
+                .error(
+                    &ProtoError::new(code::BAD_AUDIO, format!("{e}; the frame was dropped")),
+                    None,
+                )
+                .await;
+        }
+        let jobs = stream.segmenter.push(&buf);
+        stream.buf = buf;
+        self.dispatch(jobs).await
+    }
+
+    /// Hands jobs to the stream's task: partials only if there is room, finals always (waiting).
+    async fn dispatch(&mut self, jobs: Vec<LiveJob>) -> bool {
+        let Some(tx) = self.audio.as_ref().and_then(|s| s.jobs.clone()) else {
+            return true;
+        };
+        for job in jobs {
+            if job.is_final {
+                if tx.send(job).await.is_err() {
+                    return true;
+                }
+            } else if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(job) {
+                m::superseded();
+            }
+        }
+        true
+    }
+
+    async fn audio_end(&mut self, reference: Option<&Value>) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.jobs.is_some()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::NO_AUDIO,
+                        "no audio stream is open: send audio.start first",
+                    ),
+                    reference,
+                )
+                .await;
+        };
+        if reference.is_some() {
+            stream.reference = reference.cloned();
+        }
+        let jobs = stream.segmenter.finish();
+        let go_on = self.dispatch(jobs).await;
+        if let Some(s) = self.audio.as_mut() {
+            // Closing the channel lets the task drain and report Done.
+            s.jobs = None;
+        }
+        go_on
+    }
+
+    async fn heard(&mut self, stream: u64, report: Report) -> bool {
+        if self.audio.as_ref().is_none_or(|s| s.id != stream) {
+            return true;
+        }
+        match report {
+            Report::Heard(t) => {
+                let Some(conv) = self.conv.clone() else {
+                    return true;
+                };
+                let role = self
+                    .audio
+                    .as_ref()
+                    .map_or_else(|| Arc::from("agent"), |s| Arc::clone(&s.role));
+                let event = Event::new(
+                    "transcript",
+                    to_json(&TranscriptMsg {
+                        kind: "transcript",
+                        conversation_id: &conv.id,
+                        role: &role,
+                        text: &t.text,
+                        is_final: t.is_final,
+                        start_ms: t.start_ms,
+                        end_ms: t.end_ms,
+                        utterance: t.utterance,
+                        confidence: t.confidence,
+                    }),
+                    !t.is_final,
+                );
+                conv.publish(std::slice::from_ref(&event));
+                if !self.emit(&event).await {
+                    return false;
+                }
+                if t.is_final {
+                    if let Some(s) = self.audio.as_mut() {
+                        s.finals += 1;
+                    }
+                }
+                let u = Utterance {
+                    role: role.to_string(),
+                    text: t.text,
+                    is_final: t.is_final,
+                    start_ms: Some(t.start_ms),
+                    end_ms: Some(t.end_ms),
+                    reference: None,
+                };
+                match conv.utterance(&self.app.engines, &u) {
+                    Ok(out) => {
+                        for e in &out.events {
+                            if !self.emit(e).await {
+                                return false;
+                            }
+                        }
+                        true
+                    }
+                    Err(e) => self.error(&e, None).await,
+                }
+            }
+            Report::Failed(msg) => {
+                self.error(
+                    &ProtoError::new(
+                        code::AUDIO_FAILED,
+                        format!("speech recognition failed: {msg}"),
+                    ),
+                    None,
+                )
+                .await
+            }
+            Report::Done => {
+                let Some(s) = self.audio.take() else {
+                    return true;
+                };
+                let msg = to_json(&AudioEndedMsg {
+                    kind: "audio.ended",
+                    role: &s.role,
+                    utterances: s.finals,
+                    reference: s.reference.as_ref(),
+                });
+                self.emit(&Event::new("audio.ended", msg, false)).await
+            }
         }
     }
 }
@@ -433,10 +759,15 @@ async fn work_loop(app: Arc<App>, inbox: Arc<Inbox>, out: mpsc::Sender<Out>) {
         app,
         out,
         conv: None,
+        inbox: Arc::clone(&inbox),
+        audio: None,
+        streams: 0,
     };
     while let Some(item) = inbox.pop().await {
         let go_on = match item {
             Item::Msg(msg, received) => w.handle(msg, received).await,
+            Item::Audio(bytes) => w.audio_frame(&bytes).await,
+            Item::Heard { stream, report, .. } => w.heard(stream, report).await,
             Item::Error(e) => w.error(&e, None).await,
             Item::Fatal(e, code) => {
                 w.error(&e, None).await;

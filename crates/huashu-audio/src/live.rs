@@ -1,0 +1,595 @@
+//! Live audio: a stream of 16 kHz samples cut into utterances as it arrives, with a partial recognition
+//! window every `partial_every_ms` of new speech and a final one when the utterance ends.
+//!
+//! [`LiveSegmenter`] is the pure state machine (no recogniser, no threads): push samples, get
+//! [`LiveJob`]s to recognise. The sidecar runs the jobs on its bounded blocking pool; [`LiveTranscriber`]
+//! runs them inline with any [`Recognize`] (tests, tools). Encodings telephony and browsers send are
+//! decoded by [`decode_frame`].
+//!
+//! The detector is the streaming form of [`crate::vad`]: 20 ms frames, speech when a frame's energy is above
+//! both an absolute floor and the running noise floor plus a margin; an utterance opens at the first speech
+//! frame (with `pad_ms` of pre-roll), and closes after `end_silence_ms` without speech, at
+//! `max_utterance_ms`, or at the end of the stream.
+
+use crate::{AudioError, Recognize, Segment};
+
+/// Sample rate of everything after [`decode_frame`].
+pub const LIVE_RATE: u32 = 16_000;
+
+/// Wire encodings of live audio frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Signed 16-bit little-endian PCM, mono, 16 kHz.
+    Pcm16k,
+    /// G.711 μ-law, mono, 8 kHz (telephony); upsampled to 16 kHz.
+    Mulaw8k,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "pcm_s16le_16k" => Ok(Encoding::Pcm16k),
+            "mulaw_8k" => Ok(Encoding::Mulaw8k),
+            other => Err(format!(
+                "unknown encoding {:?} (expected \"pcm_s16le_16k\" or \"mulaw_8k\")",
+                other.chars().take(40).collect::<String>()
+            )),
+        }
+    }
+}
+
+/// One G.711 μ-law byte as a linear sample in [-1, 1].
+pub fn mulaw_to_f32(byte: u8) -> f32 {
+    let u = !byte;
+    let sign = u & 0x80;
+    let exponent = (u >> 4) & 0x07;
+    let mantissa = i32::from(u & 0x0f);
+    let magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
+    let v = if sign != 0 { -magnitude } else { magnitude };
+    v as f32 / 32_768.0
+}
+
+/// Decodes live frames to 16 kHz samples, keeping the state an upsampler needs across frames.
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    encoding: Encoding,
+    /// Last 8 kHz sample of the previous frame (μ-law), for interpolation across frame boundaries.
+    last: Option<f32>,
+}
+
+impl FrameDecoder {
+    pub fn new(encoding: Encoding) -> FrameDecoder {
+        FrameDecoder {
+            encoding,
+            last: None,
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Appends the samples of one frame to `out`.
+    ///
+    /// # Errors
+    /// [`AudioError::Format`] for an odd byte count in 16-bit PCM.
+    pub fn decode(&mut self, bytes: &[u8], out: &mut Vec<f32>) -> Result<(), AudioError> {
+        decode_frame(self.encoding, &mut self.last, bytes, out)
+    }
+}
+
+/// Decodes one frame of `encoding` into 16 kHz samples (`last` carries the upsampler state).
+///
+/// # Errors
+/// [`AudioError::Format`] for an odd byte count in 16-bit PCM.
+pub fn decode_frame(
+    encoding: Encoding,
+    last: &mut Option<f32>,
+    bytes: &[u8],
+    out: &mut Vec<f32>,
+) -> Result<(), AudioError> {
+    match encoding {
+        Encoding::Pcm16k => {
+            if bytes.len() % 2 != 0 {
+                return Err(AudioError::Format(format!(
+                    "a 16-bit PCM frame must have an even byte count, got {}",
+                    bytes.len()
+                )));
+            }
+            out.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0),
+            );
+        }
+        Encoding::Mulaw8k => {
+            // 2× upsampling by linear interpolation: the midpoint between consecutive samples, then the
+            // sample (telephone speech has nothing above 4 kHz to alias).
+            out.reserve(bytes.len() * 2);
+            for &b in bytes {
+                let s = mulaw_to_f32(b);
+                let prev = last.unwrap_or(s);
+                out.push((prev + s) * 0.5);
+                out.push(s);
+                *last = Some(s);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tuning of live cutting and partial results.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveOptions {
+    pub frame_ms: u32,
+    /// Absolute energy floor in dBFS: quieter frames are never speech.
+    pub min_db: f32,
+    /// Margin above the running noise floor in dB.
+    pub margin_db: f32,
+    /// Silence that ends an utterance.
+    pub end_silence_ms: u32,
+    /// Utterances with less speech than this are dropped (clicks), unless a partial was already sent.
+    pub min_speech_ms: u32,
+    /// Audio kept before the first speech frame and after the last.
+    pub pad_ms: u32,
+    /// A partial is recognised every this much new audio while an utterance is open (at a speech frame).
+    pub partial_every_ms: u32,
+    /// Partials recognise at most the last this-much of the utterance (the rolling window).
+    pub window_ms: u32,
+    /// Longer utterances are cut (Whisper's window is 30 s).
+    pub max_utterance_ms: u32,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            frame_ms: 20,
+            min_db: -50.0,
+            margin_db: 12.0,
+            end_silence_ms: 600,
+            min_speech_ms: 150,
+            pad_ms: 200,
+            partial_every_ms: 1000,
+            window_ms: 10_000,
+            max_utterance_ms: 28_000,
+        }
+    }
+}
+
+/// Audio to recognise: the utterance (final) or its rolling window (partial).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveJob {
+    /// Index of the utterance in the stream (0, 1, …): partials and the final of one utterance share it.
+    pub utterance: u64,
+    pub is_final: bool,
+    /// Stream time of the utterance's start and of the end of this audio, in ms.
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// 16 kHz samples: the whole utterance for a final, its last `window_ms` for a partial.
+    pub pcm: Vec<f32>,
+}
+
+/// The streaming utterance cutter (see the module docs).
+#[derive(Debug, Clone)]
+pub struct LiveSegmenter {
+    opts: LiveOptions,
+    frame: usize,
+    /// Samples not yet a whole frame.
+    pending: Vec<f32>,
+    /// Stream position (samples) of the start of `pending`.
+    pos: usize,
+    /// Pre-roll while no utterance is open (at most `pad_ms`).
+    preroll: std::collections::VecDeque<f32>,
+    /// Running noise floor in dB (None before the first frame: then `min_db`).
+    noise_db: Option<f32>,
+    open: Option<Open>,
+    next_utterance: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Open {
+    /// Stream position of `pcm[0]`.
+    start: usize,
+    pcm: Vec<f32>,
+    /// Length of `pcm` at the end of the last speech frame.
+    speech_end: usize,
+    speech_frames: usize,
+    /// Length of `pcm` at the last partial (or the start).
+    last_partial: usize,
+    partials: usize,
+}
+
+impl LiveSegmenter {
+    pub fn new(opts: LiveOptions) -> LiveSegmenter {
+        let frame = (LIVE_RATE as usize * opts.frame_ms.max(1) as usize / 1000).max(1);
+        LiveSegmenter {
+            opts,
+            frame,
+            pending: Vec::new(),
+            pos: 0,
+            preroll: std::collections::VecDeque::new(),
+            noise_db: None,
+            open: None,
+            next_utterance: 0,
+        }
+    }
+
+    fn samples(ms: u32) -> usize {
+        LIVE_RATE as usize * ms as usize / 1000
+    }
+
+    fn ms(samples: usize) -> u64 {
+        samples as u64 * 1000 / u64::from(LIVE_RATE)
+    }
+
+    /// Whether an utterance is open.
+    pub fn in_utterance(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Stream time so far, in ms.
+    pub fn now_ms(&self) -> u64 {
+        Self::ms(self.pos + self.pending.len())
+    }
+
+    /// Feeds 16 kHz samples; returns the jobs they complete, in order.
+    pub fn push(&mut self, samples: &[f32]) -> Vec<LiveJob> {
+        let mut jobs = Vec::new();
+        self.pending.extend_from_slice(samples);
+        let frames = self.pending.len() / self.frame;
+        if frames == 0 {
+            return jobs;
+        }
+        let taken: Vec<f32> = self.pending.drain(..frames * self.frame).collect();
+        for chunk in taken.chunks_exact(self.frame) {
+            self.frame_in(chunk, &mut jobs);
+            self.pos += self.frame;
+        }
+        jobs
+    }
+
+    /// The end of the stream: the open utterance (and any partial frame) becomes a final.
+    pub fn finish(&mut self) -> Vec<LiveJob> {
+        let mut jobs = Vec::new();
+        let rest = std::mem::take(&mut self.pending);
+        if let Some(open) = self.open.as_mut() {
+            open.pcm.extend_from_slice(&rest);
+        }
+        self.pos += rest.len();
+        self.close(&mut jobs, true);
+        jobs
+    }
+
+    fn frame_in(&mut self, chunk: &[f32], jobs: &mut Vec<LiveJob>) {
+        let energy = chunk.iter().map(|s| s * s).sum::<f32>() / chunk.len().max(1) as f32;
+        let db = 10.0 * (energy + 1e-10).log10();
+        let noise = *self.noise_db.get_or_insert(self.opts.min_db);
+        let speech = db > self.opts.min_db && db > noise + self.opts.margin_db;
+        // The floor learns from non-speech frames only: down at once, up slowly.
+        if !speech {
+            self.noise_db = Some(if db < noise {
+                db
+            } else {
+                noise + (db - noise) * 0.05
+            });
+        }
+        let pad = Self::samples(self.opts.pad_ms);
+        match self.open.as_mut() {
+            None => {
+                if speech {
+                    let pre: Vec<f32> = self.preroll.drain(..).collect();
+                    let start = self.pos - pre.len();
+                    let mut pcm = pre;
+                    pcm.extend_from_slice(chunk);
+                    let len = pcm.len();
+                    self.open = Some(Open {
+                        start,
+                        pcm,
+                        speech_end: len,
+                        speech_frames: 1,
+                        last_partial: 0,
+                        partials: 0,
+                    });
+                } else {
+                    self.preroll.extend(chunk.iter().copied());
+                    while self.preroll.len() > pad {
+                        self.preroll.pop_front();
+                    }
+                }
+            }
+            Some(open) => {
+                open.pcm.extend_from_slice(chunk);
+                if speech {
+                    open.speech_end = open.pcm.len();
+                    open.speech_frames += 1;
+                }
+                let silence = open.pcm.len() - open.speech_end;
+                if silence >= Self::samples(self.opts.end_silence_ms) {
+                    self.close(jobs, false);
+                } else if open.pcm.len() >= Self::samples(self.opts.max_utterance_ms) {
+                    // Cut; the next frame of speech opens the next utterance (no pre-roll: it is contiguous).
+                    open.speech_end = open.pcm.len();
+                    self.close(jobs, false);
+                } else if speech
+                    && open.pcm.len() - open.last_partial
+                        >= Self::samples(self.opts.partial_every_ms)
+                {
+                    open.last_partial = open.pcm.len();
+                    open.partials += 1;
+                    let window = Self::samples(self.opts.window_ms).max(1);
+                    let from = open.pcm.len().saturating_sub(window);
+                    jobs.push(LiveJob {
+                        utterance: self.next_utterance,
+                        is_final: false,
+                        start_ms: Self::ms(open.start),
+                        end_ms: Self::ms(open.start + open.pcm.len()),
+                        pcm: open.pcm[from..].to_vec(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, jobs: &mut Vec<LiveJob>, at_end: bool) {
+        let Some(mut open) = self.open.take() else {
+            return;
+        };
+        let pad = Self::samples(self.opts.pad_ms);
+        let end = if at_end {
+            open.pcm.len()
+        } else {
+            (open.speech_end + pad).min(open.pcm.len())
+        };
+        // What follows the kept padding is pre-roll for the next utterance.
+        let tail_from = end.max(open.pcm.len().saturating_sub(pad));
+        self.preroll = open.pcm[tail_from..].iter().copied().collect();
+        open.pcm.truncate(end);
+        let speech_ms = open.speech_frames as u64 * u64::from(self.opts.frame_ms);
+        let utterance = self.next_utterance;
+        self.next_utterance += 1;
+        if speech_ms < u64::from(self.opts.min_speech_ms) && open.partials == 0 {
+            return;
+        }
+        jobs.push(LiveJob {
+            utterance,
+            is_final: true,
+            start_ms: Self::ms(open.start),
+            end_ms: Self::ms(open.start + open.pcm.len()),
+            pcm: open.pcm,
+        });
+    }
+}
+
+/// A recognised job: what the sidecar turns into a `transcript` message and an utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTranscript {
+    pub utterance: u64,
+    pub is_final: bool,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    pub confidence: f32,
+}
+
+/// Joins a recogniser's segments into one transcript (segments Whisper itself thinks are not speech are
+/// dropped). `None` when nothing was said.
+pub fn transcript_of(job: &LiveJob, segments: &[Segment]) -> Option<LiveTranscript> {
+    let kept: Vec<&Segment> = segments
+        .iter()
+        .filter(|s| s.no_speech < 0.8 && !s.text.trim().is_empty())
+        .collect();
+    let text = kept
+        .iter()
+        .map(|s| s.text.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    let confidence = kept.iter().map(|s| s.confidence).sum::<f32>() / kept.len() as f32;
+    Some(LiveTranscript {
+        utterance: job.utterance,
+        is_final: job.is_final,
+        start_ms: job.start_ms,
+        end_ms: job.end_ms,
+        text,
+        confidence,
+    })
+}
+
+/// Segmenter + recogniser run inline: frames in, transcripts out (for tests and tools; the sidecar
+/// schedules the same jobs on its pool).
+pub struct LiveTranscriber<R: Recognize> {
+    pub segmenter: LiveSegmenter,
+    pub recognizer: R,
+    decoder: FrameDecoder,
+    buf: Vec<f32>,
+}
+
+impl<R: Recognize> std::fmt::Debug for LiveTranscriber<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveTranscriber")
+            .field("segmenter", &self.segmenter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Recognize> LiveTranscriber<R> {
+    pub fn new(recognizer: R, encoding: Encoding, opts: LiveOptions) -> LiveTranscriber<R> {
+        LiveTranscriber {
+            segmenter: LiveSegmenter::new(opts),
+            recognizer,
+            decoder: FrameDecoder::new(encoding),
+            buf: Vec::new(),
+        }
+    }
+
+    /// One wire frame.
+    ///
+    /// # Errors
+    /// A malformed frame or a recogniser failure.
+    pub fn frame(&mut self, bytes: &[u8]) -> Result<Vec<LiveTranscript>, AudioError> {
+        self.buf.clear();
+        self.decoder.decode(bytes, &mut self.buf)?;
+        let jobs = self.segmenter.push(&self.buf);
+        self.run(jobs)
+    }
+
+    /// The end of the stream.
+    ///
+    /// # Errors
+    /// A recogniser failure.
+    pub fn finish(&mut self) -> Result<Vec<LiveTranscript>, AudioError> {
+        let jobs = self.segmenter.finish();
+        self.run(jobs)
+    }
+
+    fn run(&mut self, jobs: Vec<LiveJob>) -> Result<Vec<LiveTranscript>, AudioError> {
+        let mut out = Vec::new();
+        for job in jobs {
+            let segs = self.recognizer.recognize(&job.pcm)?;
+            out.extend(transcript_of(&job, &segs));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(ms: u32) -> Vec<f32> {
+        (0..16 * ms)
+            .map(|i| 0.3 * (i as f32 * 0.07).sin())
+            .collect()
+    }
+
+    fn silence(ms: u32) -> Vec<f32> {
+        vec![0.0; 16 * ms as usize]
+    }
+
+    fn pcm16(x: &[f32]) -> Vec<u8> {
+        x.iter()
+            .flat_map(|s| ((s * 32_767.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    /// Says how many ms it heard, so the window each job carried is visible.
+    struct Fake;
+    impl Recognize for Fake {
+        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+            Ok(vec![Segment {
+                text: format!("heard {} ms", pcm.len() / 16),
+                start_ms: 0,
+                end_ms: (pcm.len() / 16) as u64,
+                confidence: 0.9,
+                no_speech: 0.0,
+            }])
+        }
+    }
+
+    #[test]
+    fn partials_every_second_then_a_final_after_the_pause() {
+        let mut x = silence(500);
+        x.extend(tone(2500));
+        x.extend(silence(1000));
+        x.extend(tone(400));
+        x.extend(silence(1000));
+        let mut live = LiveTranscriber::new(Fake, Encoding::Pcm16k, LiveOptions::default());
+        let mut out = Vec::new();
+        // Real-time-sized frames: 20 ms (640 bytes), and an odd-sized chunking to cross frame boundaries.
+        for chunk in pcm16(&x).chunks(646) {
+            out.extend(live.frame(chunk).unwrap());
+        }
+        out.extend(live.finish().unwrap());
+        let partials: Vec<_> = out.iter().filter(|t| !t.is_final).collect();
+        let finals: Vec<_> = out.iter().filter(|t| t.is_final).collect();
+        assert_eq!(finals.len(), 2, "{out:?}");
+        // Utterance 0: opens at 300 ms (200 ms pre-roll), partials at 1 s and 2 s of audio.
+        assert_eq!(partials.len(), 2, "{out:?}");
+        assert!(partials.iter().all(|p| p.utterance == 0));
+        assert_eq!(partials[0].text, "heard 1000 ms");
+        assert_eq!(partials[0].start_ms, 300);
+        assert_eq!(partials[0].end_ms, 1300);
+        // The final: pre-roll + 2.5 s of speech + 200 ms padding.
+        assert_eq!(finals[0].start_ms, 300);
+        assert_eq!(finals[0].end_ms, 3200);
+        assert_eq!(finals[0].text, "heard 2900 ms");
+        assert_eq!(finals[1].utterance, 1);
+        assert!(
+            finals[1].start_ms >= 3800 && finals[1].start_ms <= 4000,
+            "{out:?}"
+        );
+        // Everything of utterance 0 came before utterance 1.
+        let first_of_1 = out.iter().position(|t| t.utterance == 1).unwrap();
+        assert!(out[..first_of_1].iter().all(|t| t.utterance == 0));
+    }
+
+    #[test]
+    fn rolling_window_is_bounded() {
+        let opts = LiveOptions {
+            window_ms: 3000,
+            ..LiveOptions::default()
+        };
+        let mut seg = LiveSegmenter::new(opts);
+        let mut jobs = seg.push(&tone(8000));
+        jobs.extend(seg.finish());
+        let partials: Vec<_> = jobs.iter().filter(|j| !j.is_final).collect();
+        assert_eq!(partials.len(), 8, "{:?}", jobs.len());
+        assert!(partials.iter().all(|p| p.pcm.len() <= 3000 * 16));
+        assert_eq!(partials.last().unwrap().pcm.len(), 3000 * 16);
+        let last = jobs.last().unwrap();
+        assert!(last.is_final);
+        assert_eq!(last.pcm.len(), 8000 * 16);
+    }
+
+    #[test]
+    fn clicks_and_silence_give_nothing_and_long_speech_is_cut() {
+        let mut seg = LiveSegmenter::new(LiveOptions::default());
+        let mut x = silence(1000);
+        x.extend(tone(40));
+        x.extend(silence(2000));
+        let mut jobs = seg.push(&x);
+        jobs.extend(seg.finish());
+        assert!(jobs.is_empty(), "{jobs:?}");
+
+        let mut seg = LiveSegmenter::new(LiveOptions::default());
+        let jobs = seg.push(&tone(61_000));
+        let finals: Vec<_> = jobs.iter().filter(|j| j.is_final).collect();
+        assert_eq!(finals.len(), 2);
+        assert!(finals.iter().all(|j| j.pcm.len() <= 28 * 16_000));
+        assert!(seg.in_utterance());
+    }
+
+    #[test]
+    fn mulaw_decodes_and_upsamples() {
+        // 0xFF and 0x7F are the two zeros; 0x00 / 0x80 the extremes.
+        assert_eq!(mulaw_to_f32(0xFF), 0.0);
+        assert!(mulaw_to_f32(0x00) < -0.97);
+        assert!(mulaw_to_f32(0x80) > 0.97);
+        let mut dec = FrameDecoder::new(Encoding::Mulaw8k);
+        let mut out = Vec::new();
+        dec.decode(&[0xFF, 0x80], &mut out).unwrap();
+        dec.decode(&[0xFF], &mut out).unwrap();
+        assert_eq!(out.len(), 6);
+        // Interpolated midpoints across the frame boundary.
+        assert!((out[2] - mulaw_to_f32(0x80) / 2.0).abs() < 1e-6);
+        assert!((out[4] - mulaw_to_f32(0x80) / 2.0).abs() < 1e-6);
+        assert_eq!(out[5], 0.0);
+    }
+
+    #[test]
+    fn odd_pcm_frames_and_unknown_encodings_are_errors() {
+        let mut dec = FrameDecoder::new(Encoding::Pcm16k);
+        let mut out = Vec::new();
+        assert!(matches!(
+            dec.decode(&[1, 2, 3], &mut out),
+            Err(AudioError::Format(_))
+        ));
+        assert!(out.is_empty());
+        assert!("opus".parse::<Encoding>().is_err());
+        assert_eq!("mulaw_8k".parse::<Encoding>(), Ok(Encoding::Mulaw8k));
+    }
+}

@@ -1,0 +1,456 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Live audio on `/v1/stream`: with a fake recogniser (default suite) the whole path — frames, bounded
+//! queues, VAD, partials on the pool, finals into the session, findings, errors; with the `audio` feature
+//! and a real model, synthesised speech streamed in real time (`scripts/test-audio.sh`).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures_util::SinkExt;
+use huashu_audio::{AudioError, Segment};
+use huashu_sidecar::audio::{LiveRecognizer, RecognizerFactory, Speech};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Hears "I can guarantee" in any window shorter than 2 s, the whole promise in anything longer.
+#[derive(Debug)]
+struct FakeFactory;
+
+struct Fake;
+
+impl LiveRecognizer for Fake {
+    fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
+        std::thread::sleep(Duration::from_millis(20));
+        let text = if partial && pcm.len() < 32_000 {
+            "I can guarantee"
+        } else {
+            "I can guarantee you a hundred percent return"
+        };
+        Ok(vec![Segment {
+            text: text.into(),
+            start_ms: 0,
+            end_ms: (pcm.len() / 16) as u64,
+            confidence: 0.9,
+            no_speech: 0.01,
+        }])
+    }
+}
+
+impl RecognizerFactory for FakeFactory {
+    fn recognizer(&self, language: Option<&str>) -> Result<Box<dyn LiveRecognizer>, AudioError> {
+        match language {
+            None | Some("en" | "zh" | "auto") => Ok(Box::new(Fake)),
+            Some(other) => Err(AudioError::Unsupported(format!("language {other}"))),
+        }
+    }
+}
+
+fn tone(ms: u32, rate: u32) -> Vec<f32> {
+    (0..rate * ms / 1000)
+        .map(|i| 0.3 * (i as f32 * 0.07 * 16_000.0 / rate as f32).sin())
+        .collect()
+}
+
+fn silence(ms: u32, rate: u32) -> Vec<f32> {
+    vec![0.0; (rate * ms / 1000) as usize]
+}
+
+fn pcm16(x: &[f32]) -> Vec<u8> {
+    x.iter()
+        .flat_map(|s| ((s * 32_767.0) as i16).to_le_bytes())
+        .collect()
+}
+
+/// G.711 μ-law encoding (for the test's 8 kHz stream).
+fn mulaw(x: &[f32]) -> Vec<u8> {
+    x.iter()
+        .map(|s| {
+            let v = (s * 32_767.0) as i32;
+            let sign = if v < 0 { 0x80 } else { 0 };
+            let mag = (v.abs().min(32_635) + 0x84) as u32;
+            let exp = (31 - mag.leading_zeros()).saturating_sub(7).min(7);
+            let mant = (mag >> (exp + 3)) & 0x0f;
+            !(sign | (exp << 4) as u8 | mant as u8)
+        })
+        .collect()
+}
+
+async fn binary(ws: &mut Ws, bytes: Vec<u8>) {
+    ws.send(Message::Binary(bytes.into())).await.unwrap();
+}
+
+async fn server(ruleset: &str, with_speech: bool) -> Running {
+    let mut c = config();
+    c.ruleset = ruleset.into();
+    let mut c = c.finish().unwrap();
+    // No real model here, even when HUASHU_WHISPER_MODEL is set (finish() reads it with the `audio` feature).
+    c.audio.model = None;
+    let srv = huashu_sidecar::start(c).await.unwrap();
+    if with_speech {
+        srv.app
+            .speech
+            .set(Speech::new(Arc::new(FakeFactory), 2))
+            .unwrap();
+    }
+    srv
+}
+
+use huashu_sidecar::Running;
+
+async fn end(ws: &mut Ws) -> Value {
+    send(ws, json!({"type": "session.end"})).await;
+    until(ws, "score", |v| v["final"] == true)
+        .await
+        .pop()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn fake_recogniser_partials_then_final_with_findings() {
+    let srv = server("en", true).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "a1").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en", "ref": 7}),
+    )
+    .await;
+    let v = recv(&mut ws).await.unwrap();
+    assert_eq!(v["type"], "audio.started", "{v}");
+    let mut x = silence(300, 16_000);
+    x.extend(tone(3000, 16_000));
+    x.extend(silence(1000, 16_000));
+    for chunk in pcm16(&x).chunks(640) {
+        binary(&mut ws, chunk.to_vec()).await;
+    }
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    let msgs = until(&mut ws, "audio.ended", |_| true).await;
+    let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
+    let partial = transcripts
+        .iter()
+        .find(|t| t["final"] == false)
+        .expect("a partial transcript");
+    assert_eq!(partial["role"], "agent");
+    assert_eq!(partial["text"], "I can guarantee");
+    let fin: Vec<&&Value> = transcripts.iter().filter(|t| t["final"] == true).collect();
+    assert_eq!(fin.len(), 1, "{msgs:?}");
+    assert_eq!(
+        fin[0]["text"],
+        "I can guarantee you a hundred percent return"
+    );
+    assert_eq!(fin[0]["start_ms"], 100);
+    assert!(fin[0]["end_ms"].as_u64().unwrap() >= 3300);
+    // The final's findings follow it, as for a typed utterance.
+    let promise = msgs
+        .iter()
+        .find(|m| m["type"] == "finding" && m["final"] == true)
+        .expect("a final finding");
+    assert_eq!(promise["category"], "promise", "{promise}");
+    assert!(
+        msgs.iter()
+            .any(|m| m["type"] == "ack" && m["final"] == true)
+    );
+    let ended = msgs.last().unwrap();
+    assert_eq!(ended["utterances"], 1);
+    assert_eq!(ended["ref"], 7);
+    // The transcript is a turn of the session: the final score counts it.
+    let fin = end(&mut ws).await;
+    assert!(fin["findings_total"].as_u64().unwrap() >= 1, "{fin}");
+    assert!(
+        fin["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["category"] == "promise"),
+        "{fin}"
+    );
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test]
+async fn mulaw_8k_is_decoded_and_upsampled() {
+    let srv = server("en", true).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "m1").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "customer", "encoding": "mulaw_8k"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
+    let mut x = silence(300, 8_000);
+    x.extend(tone(1500, 8_000));
+    x.extend(silence(1000, 8_000));
+    for chunk in mulaw(&x).chunks(160) {
+        binary(&mut ws, chunk.to_vec()).await;
+    }
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    let msgs = until(&mut ws, "audio.ended", |_| true).await;
+    let fin: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["type"] == "transcript" && m["final"] == true)
+        .collect();
+    assert_eq!(fin.len(), 1, "{msgs:?}");
+    assert_eq!(fin[0]["role"], "customer");
+    // 100 ms (pre-roll) to 1.8 s + 200 ms padding (+ one frame: the interpolated edge), at 16 kHz stream time.
+    assert_eq!(fin[0]["start_ms"], 100);
+    let end = fin[0]["end_ms"].as_u64().unwrap();
+    assert!((2000..=2040).contains(&end), "{end}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test]
+async fn malformed_audio_is_an_error_and_the_session_goes_on() {
+    let srv = server("en", true).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "bad").await;
+    // Frames before audio.start.
+    binary(&mut ws, vec![0u8; 640]).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "binary_frame");
+    // audio.end without a stream.
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "no_audio");
+    // Unknown encoding, role, language.
+    for (msg, code) in [
+        (
+            json!({"type": "audio.start", "role": "agent", "encoding": "opus"}),
+            "bad_message",
+        ),
+        (
+            json!({"type": "audio.start", "role": "boss", "encoding": "mulaw_8k"}),
+            "bad_message",
+        ),
+        (
+            json!({"type": "audio.start", "role": "agent", "encoding": "mulaw_8k", "language": "xx"}),
+            "bad_message",
+        ),
+        (
+            json!({"type": "audio.start", "role": "agent"}),
+            "bad_message",
+        ),
+    ] {
+        send(&mut ws, msg.clone()).await;
+        let v = recv(&mut ws).await.unwrap();
+        assert_eq!(v["code"], code, "{msg}: {v}");
+    }
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
+    // A second audio.start while one is open.
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "customer", "encoding": "pcm_s16le_16k"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "audio_active");
+    // Odd byte count for 16-bit PCM; an oversized frame (over max_frame_bytes): dropped, not fatal.
+    binary(&mut ws, vec![0u8; 641]).await;
+    let v = recv(&mut ws).await.unwrap();
+    assert_eq!(v["code"], "bad_audio", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("even"), "{v}");
+    binary(&mut ws, vec![0u8; 64 * 1024 + 2]).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "frame_too_large");
+    // Typed utterances still work alongside.
+    let msgs = say(
+        &mut ws,
+        "agent",
+        "I can guarantee you a hundred percent return",
+        1,
+    )
+    .await;
+    assert!(findings(&msgs).iter().any(|f| f["category"] == "promise"));
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    let v = recv(&mut ws).await.unwrap();
+    assert_eq!(v["type"], "audio.ended", "{v}");
+    assert_eq!(v["utterances"], 0);
+    let fin = end(&mut ws).await;
+    assert_eq!(fin["findings_total"], 1, "{fin}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test]
+async fn without_a_model_audio_is_unavailable() {
+    let srv = server("en", false).await;
+    let mut ws = connect(srv.addr).await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "no_session");
+    start_session(&mut ws, "n1").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "ref": "x"}),
+    )
+    .await;
+    let v = recv(&mut ws).await.unwrap();
+    assert_eq!(v["code"], "audio_unavailable", "{v}");
+    assert_eq!(v["ref"], "x");
+    let msgs = say(&mut ws, "agent", "hello", 2).await;
+    assert_eq!(msgs.last().unwrap()["type"], "ack");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+/// Synthesised English streamed in real time through a real Whisper model; measures the first partial.
+#[cfg(feature = "audio")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whisper_streams_partials_and_finds_the_promise() {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::time::Instant;
+    let model = std::env::var_os("HUASHU_WHISPER_MODEL").map(PathBuf::from);
+    let tools = ["espeak-ng", "sox"].iter().all(|t| {
+        Command::new(t)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let (Some(model), true) = (model.filter(|m| m.is_file()), tools) else {
+        assert!(
+            std::env::var_os("HUASHU_AUDIO_REQUIRED").is_none(),
+            "HUASHU_AUDIO_REQUIRED: need HUASHU_WHISPER_MODEL, espeak-ng and sox"
+        );
+        eprintln!("skipped: no HUASHU_WHISPER_MODEL / espeak-ng / sox");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.wav");
+    let pcm = dir.path().join("speech.raw");
+    let ok = Command::new("espeak-ng")
+        .args(["-v", "en", "-s", "150", "-w"])
+        .arg(&raw)
+        .arg("I can guarantee you a hundred percent return.")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let ok = Command::new("sox")
+        .arg(&raw)
+        .args([
+            "-r",
+            "16000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            "-t",
+            "raw",
+        ])
+        .arg(&pcm)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let speech = std::fs::read(&pcm).unwrap();
+
+    let mut c = config();
+    c.ruleset = "en".into();
+    c.audio.model = Some(model);
+    c.audio.language = "en".into();
+    c.audio.threads = std::env::var("HUASHU_WHISPER_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    let srv = start(c).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "live-en").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
+
+    // 500 ms of silence, the speech, 1.5 s of silence: 20 ms frames at real-time pace, read concurrently.
+    let mut stream = vec![0u8; 16_000];
+    stream.extend_from_slice(&speech);
+    stream.extend(vec![0u8; 48_000]);
+    let (mut tx, mut rx) = futures_util::StreamExt::split(ws);
+    let began = Instant::now();
+    let speech_at = began + Duration::from_millis(500);
+    let sender = tokio::spawn(async move {
+        let mut next = Instant::now();
+        for chunk in stream.chunks(640) {
+            tx.send(Message::Binary(chunk.to_vec().into()))
+                .await
+                .unwrap();
+            next += Duration::from_millis(20);
+            tokio::time::sleep_until(next.into()).await;
+        }
+        tx.send(Message::Text(
+            json!({"type": "audio.end"}).to_string().into(),
+        ))
+        .await
+        .unwrap();
+        tx
+    });
+    let mut msgs: Vec<Value> = Vec::new();
+    let mut first_partial: Option<Duration> = None;
+    loop {
+        let next = tokio::time::timeout(
+            Duration::from_secs(120),
+            futures_util::StreamExt::next(&mut rx),
+        )
+        .await
+        .expect("messages within 120 s")
+        .expect("open")
+        .unwrap();
+        let Message::Text(t) = next else { continue };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["type"] == "transcript" && v["final"] == false && first_partial.is_none() {
+            first_partial = Some(Instant::now().saturating_duration_since(speech_at));
+            eprintln!(
+                "first partial after {:?} of speech: {}",
+                first_partial.unwrap(),
+                v["text"]
+            );
+        }
+        if v["type"] == "transcript" && v["final"] == true {
+            eprintln!("final after {:?}: {}", began.elapsed(), v["text"]);
+        }
+        let done = v["type"] == "audio.ended";
+        msgs.push(v);
+        if done {
+            break;
+        }
+    }
+    let _tx = sender.await.unwrap();
+    let first_partial = first_partial.expect("a partial transcript");
+    let fin: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["type"] == "transcript" && m["final"] == true)
+        .collect();
+    assert!(!fin.is_empty(), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m["type"] == "finding" && m["final"] == true && m["category"] == "promise"),
+        "{msgs:?}"
+    );
+    eprintln!(
+        "LIVE first-partial latency {} ms after speech onset (speech {} ms)",
+        first_partial.as_millis(),
+        speech.len() / 32
+    );
+    let limit = std::env::var("HUASHU_PARTIAL_LIMIT_MS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2000u64);
+    assert!(
+        first_partial.as_millis() as u64 <= limit,
+        "first partial after {first_partial:?} (limit {limit} ms)"
+    );
+    srv.shutdown();
+}
