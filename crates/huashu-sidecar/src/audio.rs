@@ -40,11 +40,13 @@ pub trait RecognizerFactory: Send + Sync + std::fmt::Debug {
 pub struct Speech {
     pub factory: Arc<dyn RecognizerFactory>,
     pub pool: Arc<Semaphore>,
+    /// One permit per open audio stream.
+    pub streams: Arc<Semaphore>,
 }
 
 impl Speech {
-    /// `threads` recognitions at once (0: the number of cores).
-    pub fn new(factory: Arc<dyn RecognizerFactory>, threads: usize) -> Speech {
+    /// `threads` recognitions at once (0: the number of cores), `max_streams` open streams.
+    pub fn new(factory: Arc<dyn RecognizerFactory>, threads: usize, max_streams: usize) -> Speech {
         let n = if threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -53,6 +55,7 @@ impl Speech {
         Speech {
             factory,
             pool: Arc::new(Semaphore::new(n.max(1))),
+            streams: Arc::new(Semaphore::new(max_streams.max(1))),
         }
     }
 }

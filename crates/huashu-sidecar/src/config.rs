@@ -43,6 +43,9 @@ pub struct AudioConfig {
     pub threads: usize,
     /// Recognitions at once across all connections (0: the number of cores).
     pub pool: usize,
+    /// Open audio streams across all connections (each holds a Whisper decoding state); beyond it
+    /// `audio.start` gets `capacity`.
+    pub max_streams: usize,
 }
 
 impl Default for AudioConfig {
@@ -52,6 +55,7 @@ impl Default for AudioConfig {
             language: "zh".into(),
             threads: 1,
             pool: 0,
+            max_streams: 16,
         }
     }
 }

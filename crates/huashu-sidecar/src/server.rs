@@ -67,6 +67,7 @@ impl App {
             let _ = speech.set(crate::audio::Speech::new(
                 Arc::new(factory),
                 config.audio.pool,
+                config.audio.max_streams,
             ));
         }
         Ok(Arc::new(App {
@@ -620,6 +621,14 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
                 "off: loopback only"
             }
         );
+        if let (Some(_), Some(model)) = (app.speech.get(), &app.config.audio.model) {
+            eprintln!(
+                "huashu serve: live audio on /v1/stream with {} (language {}, {} thread(s) per recognition)",
+                model.display(),
+                app.config.audio.language,
+                app.config.audio.threads
+            );
+        }
         let app = Arc::clone(&running.app);
         tokio::spawn(async move {
             wait_for_signal().await;

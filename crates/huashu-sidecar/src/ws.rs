@@ -337,6 +337,8 @@ struct AudioStream {
     /// None after `audio.end`: the task drains and reports `Done`.
     jobs: Option<mpsc::Sender<LiveJob>>,
     task: tokio::task::JoinHandle<()>,
+    /// Held while the stream is open or draining (`audio.max_streams`).
+    _permit: tokio::sync::OwnedSemaphorePermit,
     finals: u64,
     reference: Option<Value>,
     buf: Vec<f32>,
@@ -549,6 +551,18 @@ impl Worker {
                     .await;
             }
         };
+        let Ok(permit) = Arc::clone(&speech.streams).try_acquire_owned() else {
+            m::rejected("audio_capacity");
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::CAPACITY,
+                        "too many live audio streams (audio.max_streams); try again later",
+                    ),
+                    reference,
+                )
+                .await;
+        };
         let recognizer = match speech.factory.recognizer(a.language.as_deref()) {
             Ok(r) => r,
             Err(e) => {
@@ -580,6 +594,7 @@ impl Worker {
             segmenter: LiveSegmenter::new(LiveOptions::default()),
             jobs: Some(tx),
             task,
+            _permit: permit,
             finals: 0,
             reference: a.reference.clone(),
             buf: Vec::new(),

@@ -83,6 +83,10 @@ async fn binary(ws: &mut Ws, bytes: Vec<u8>) {
 }
 
 async fn server(ruleset: &str, with_speech: bool) -> Running {
+    server_with(ruleset, with_speech, 16).await
+}
+
+async fn server_with(ruleset: &str, with_speech: bool, max_streams: usize) -> Running {
     let mut c = config();
     c.ruleset = ruleset.into();
     let mut c = c.finish().unwrap();
@@ -92,7 +96,7 @@ async fn server(ruleset: &str, with_speech: bool) -> Running {
     if with_speech {
         srv.app
             .speech
-            .set(Speech::new(Arc::new(FakeFactory), 2))
+            .set(Speech::new(Arc::new(FakeFactory), 2, max_streams))
             .unwrap();
     }
     srv
@@ -273,6 +277,27 @@ async fn malformed_audio_is_an_error_and_the_session_goes_on() {
     assert_eq!(v["utterances"], 0);
     let fin = end(&mut ws).await;
     assert_eq!(fin["findings_total"], 1, "{fin}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test]
+async fn audio_streams_are_bounded() {
+    let srv = server_with("en", true, 1).await;
+    let mut a = connect(srv.addr).await;
+    let mut b = connect(srv.addr).await;
+    start_session(&mut a, "s1").await;
+    start_session(&mut b, "s2").await;
+    let open = json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k"});
+    send(&mut a, open.clone()).await;
+    assert_eq!(recv(&mut a).await.unwrap()["type"], "audio.started");
+    send(&mut b, open.clone()).await;
+    assert_eq!(recv(&mut b).await.unwrap()["code"], "capacity");
+    // The slot is free again once the first stream has ended.
+    send(&mut a, json!({"type": "audio.end"})).await;
+    assert_eq!(recv(&mut a).await.unwrap()["type"], "audio.ended");
+    send(&mut b, open).await;
+    assert_eq!(recv(&mut b).await.unwrap()["type"], "audio.started");
     srv.shutdown();
     srv.stopped().await;
 }
