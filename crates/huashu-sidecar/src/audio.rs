@@ -112,10 +112,14 @@ pub async fn transcribe_loop<F>(
                 report.report(Report::Failed(e.to_string())).await
             }
             Err(e) => {
-                let _ = report
+                // The recogniser is gone (it panicked): the stream ends here, reported as done.
+                if !report
                     .report(Report::Failed(format!("the recogniser stopped: {e}")))
-                    .await;
-                false
+                    .await
+                {
+                    return;
+                }
+                break;
             }
         };
         if !ok {

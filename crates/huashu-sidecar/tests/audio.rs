@@ -39,10 +39,20 @@ impl LiveRecognizer for Fake {
     }
 }
 
+/// A recogniser that fails on every job.
+struct Failing;
+
+impl LiveRecognizer for Failing {
+    fn recognize(&mut self, _: &[f32], _: bool) -> Result<Vec<Segment>, AudioError> {
+        Err(AudioError::Recognition("out of memory".into()))
+    }
+}
+
 impl RecognizerFactory for FakeFactory {
     fn recognizer(&self, language: Option<&str>) -> Result<Box<dyn LiveRecognizer>, AudioError> {
         match language {
             None | Some("en" | "zh" | "auto") => Ok(Box::new(Fake)),
+            Some("fail") => Ok(Box::new(Failing)),
             Some(other) => Err(AudioError::Unsupported(format!("language {other}"))),
         }
     }
@@ -277,6 +287,36 @@ async fn malformed_audio_is_an_error_and_the_session_goes_on() {
     assert_eq!(v["utterances"], 0);
     let fin = end(&mut ws).await;
     assert_eq!(fin["findings_total"], 1, "{fin}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test]
+async fn recogniser_failures_are_reported_and_the_stream_ends_cleanly() {
+    let srv = server("en", true).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "f1").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "fail"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
+    let mut x = tone(1500, 16_000);
+    x.extend(silence(1000, 16_000));
+    for chunk in pcm16(&x).chunks(3200) {
+        binary(&mut ws, chunk.to_vec()).await;
+    }
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    let msgs = until(&mut ws, "audio.ended", |_| true).await;
+    assert!(
+        msgs.iter()
+            .any(|m| m["type"] == "error" && m["code"] == "audio_failed"),
+        "{msgs:?}"
+    );
+    assert_eq!(msgs.last().unwrap()["utterances"], 0);
+    let msgs = say(&mut ws, "agent", "hello", 3).await;
+    assert_eq!(msgs.last().unwrap()["type"], "ack");
     srv.shutdown();
     srv.stopped().await;
 }
