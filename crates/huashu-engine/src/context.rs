@@ -139,10 +139,30 @@ impl Context {
 }
 
 /// The end of `before` back to the last clause break, at most `window` chars.
+/// Whether `c` at byte `i` of `s` ends a clause (or a sentence, with `is_sentence_break`): a full stop
+/// between two digits is a decimal point (12.5%), not the end of anything.
+fn is_break_at(s: &str, i: usize, c: char, kind: fn(char) -> bool) -> bool {
+    if !kind(c) {
+        return false;
+    }
+    if c != '.' {
+        return true;
+    }
+    let digit_before = s[..i]
+        .chars()
+        .next_back()
+        .is_some_and(|p| p.is_ascii_digit());
+    let digit_after = s[i + 1..]
+        .chars()
+        .next()
+        .is_some_and(|n| n.is_ascii_digit());
+    !(digit_before && digit_after)
+}
+
 fn clause_tail(before: &str, window: usize) -> &str {
     let mut start = before.len();
     for (n, (i, c)) in before.char_indices().rev().enumerate() {
-        if n >= window || is_clause_break(c) {
+        if n >= window || is_break_at(before, i, c, is_clause_break) {
             break;
         }
         start = i;
@@ -154,7 +174,7 @@ fn clause_tail(before: &str, window: usize) -> &str {
 fn clause_head(after: &str, window: usize) -> &str {
     let mut end = 0;
     for (n, (i, c)) in after.char_indices().enumerate() {
-        if n >= window || is_clause_break(c) {
+        if n >= window || is_break_at(after, i, c, is_clause_break) {
             break;
         }
         end = i + c.len_utf8();
@@ -166,7 +186,7 @@ fn sentence_tail(before: &str) -> &str {
     match before
         .char_indices()
         .rev()
-        .find(|&(_, c)| is_sentence_break(c))
+        .find(|&(i, c)| is_break_at(before, i, c, is_sentence_break))
     {
         Some((i, c)) => &before[i + c.len_utf8()..],
         None => before,
@@ -174,7 +194,10 @@ fn sentence_tail(before: &str) -> &str {
 }
 
 fn sentence_head(after: &str) -> &str {
-    match after.char_indices().find(|&(_, c)| is_sentence_break(c)) {
+    match after
+        .char_indices()
+        .find(|&(i, c)| is_break_at(after, i, c, is_sentence_break))
+    {
         Some((i, _)) => &after[..i],
         None => after,
     }
@@ -191,5 +214,12 @@ mod tests {
         assert_eq!(clause_head("收益,稳赚", 6), "收益");
         assert_eq!(sentence_tail("好的。我们不能,"), "我们不能,");
         assert_eq!(sentence_head("因为缺货,建议您!好"), "因为缺货,建议您");
+        // A decimal point is not the end of a sentence or clause.
+        assert_eq!(
+            sentence_head("收益率12.5%,现在买正合适.好"),
+            "收益率12.5%,现在买正合适"
+        );
+        assert_eq!(sentence_tail("好.年化4.5%的"), "年化4.5%的");
+        assert_eq!(clause_head("4.5%的收益,", 8), "4.5%的收益");
     }
 }
