@@ -52,17 +52,7 @@ fn automata(c: &mut Criterion) {
         .iter()
         .map(|t| engine.normalize(t).as_str().to_string())
         .collect();
-    let phrases = engine
-        .ruleset()
-        .rules
-        .iter()
-        .flat_map(|r| {
-            r.matcher
-                .phrases
-                .iter()
-                .map(|p| engine.normalize(p).as_str().to_string())
-        })
-        .collect();
+    let phrases = engine.normalized_phrases();
     compare(c, "automaton_default_phrases", phrases, &turns);
     if let Some(words) = huashu_benches::lexicon(50_000) {
         let phrases = words

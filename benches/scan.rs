@@ -10,17 +10,7 @@ fn scan(c: &mut Criterion) {
     let engine = Engine::default_ruleset().expect("default ruleset");
     let turns = huashu_benches::generated_turns(10_000, 7);
     let bytes: usize = turns.iter().map(String::len).sum();
-    let phrases: Vec<String> = engine
-        .ruleset()
-        .rules
-        .iter()
-        .flat_map(|r| {
-            r.matcher
-                .phrases
-                .iter()
-                .map(|p| engine.normalize(p).as_str().to_string())
-        })
-        .collect();
+    let phrases: Vec<String> = engine.normalized_phrases();
     let raw = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .build(&phrases)

@@ -18,17 +18,7 @@ fn raw_pass(ac: &AhoCorasick, turns: &[String]) -> usize {
 fn main() {
     let engine = Engine::default_ruleset().expect("default");
     let turns = huashu_benches::generated_turns(20_000, 7);
-    let phrases: Vec<String> = engine
-        .ruleset()
-        .rules
-        .iter()
-        .flat_map(|r| {
-            r.matcher
-                .phrases
-                .iter()
-                .map(|p| engine.normalize(p).as_str().to_string())
-        })
-        .collect();
+    let phrases: Vec<String> = engine.normalized_phrases();
     let raw = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .build(&phrases)

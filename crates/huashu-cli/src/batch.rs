@@ -221,6 +221,21 @@ fn open(src: &Source) -> io::Result<Box<dyn BufRead>> {
     }
 }
 
+/// Opens a source, or reports it on stderr and counts it as failed: one unreadable file never stops a batch.
+fn open_or_report(src: &Source, failed: &mut usize) -> Option<Box<dyn BufRead>> {
+    match open(src) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!(
+                "huashu: cannot read {}: {e}",
+                src.label.as_deref().unwrap_or("<stdin>")
+            );
+            *failed += 1;
+            None
+        }
+    }
+}
+
 fn total_bytes(srcs: &[Source]) -> u64 {
     srcs.iter()
         .filter_map(|s| s.path.as_ref())
@@ -384,16 +399,8 @@ pub fn scan(ruleset: &str, format: Format, files: &[String], args: &BatchArgs) -
         bar: &bar,
     };
     for src in &srcs {
-        let reader = match open(src) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!(
-                    "huashu: cannot read {}: {e}",
-                    src.label.as_deref().unwrap_or("<stdin>")
-                );
-                failed += 1;
-                continue;
-            }
+        let Some(reader) = open_or_report(src, &mut failed) else {
+            continue;
         };
         if is_csv(src.path.as_deref(), args) {
             let mut rdr = csv_reader(reader);
@@ -644,16 +651,8 @@ pub fn score(
         bar: &bar,
     };
     for src in &srcs {
-        let reader = match open(src) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!(
-                    "huashu: cannot read {}: {e}",
-                    src.label.as_deref().unwrap_or("<stdin>")
-                );
-                failed += 1;
-                continue;
-            }
+        let Some(reader) = open_or_report(src, &mut failed) else {
+            continue;
         };
         if is_csv(src.path.as_deref(), args) {
             match csv_conversations(src, reader, args) {

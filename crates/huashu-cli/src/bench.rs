@@ -123,18 +123,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport> {
     let started = Instant::now();
     let engine = crate::commands::load_engine(&args.ruleset)?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let phrases: Vec<String> = engine
-        .ruleset()
-        .rules
-        .iter()
-        .flat_map(|r| {
-            r.matcher
-                .phrases
-                .iter()
-                .map(|p| engine.normalize(p).as_str().to_string())
-        })
-        .filter(|p| !p.is_empty())
-        .collect();
+    let phrases: Vec<String> = engine.normalized_phrases();
     let baseline = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .build(&phrases)

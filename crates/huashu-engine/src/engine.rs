@@ -234,6 +234,17 @@ impl Engine {
         &self.opts
     }
 
+    /// Every rule's phrases, normalised as the matcher sees them (what a raw phrase-scan baseline should use).
+    pub fn normalized_phrases(&self) -> Vec<String> {
+        self.ruleset
+            .rules
+            .iter()
+            .flat_map(|r| r.matcher.phrases.iter())
+            .map(|p| self.normalize(p).as_str().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
     /// Normalises `text` with this engine's options.
     pub fn normalize(&self, text: &str) -> Normalized {
         normalize(text, &self.opts)
