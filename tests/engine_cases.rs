@@ -194,7 +194,10 @@ fn complaint_structure_scores_in_the_expected_order() {
         in_order.detail,
         "after the complaint at turn 0: empathy turn 3, solution turn 2, commitment turn 1 — not empathy → solution → commitment"
     );
-    assert_eq!(reversed.structure.score, 75);
+    // Late empathy (after the solution and the commitment) earns half its weight, order and prompt nothing.
+    assert_eq!(reversed.structure.score, 63);
+    assert!(check(&reversed, "empathy").passed);
+    assert!(check(&reversed, "empathy").points < check(&good, "empathy").points);
     assert_eq!(solution_only.structure.score, 25);
     assert!(check(&solution_only, "empathy").tip.is_some());
 }
@@ -280,4 +283,158 @@ fn shared_score_cases() {
         n += 1;
     }
     assert!(n >= 5);
+}
+
+fn check_of(r: &huashu::Report, id: &str) -> Option<huashu::CheckResult> {
+    r.checks.iter().find(|c| c.id == id).cloned()
+}
+
+fn turns(list: &[(&str, &str)]) -> Vec<Turn> {
+    list.iter()
+        .map(|(role, text)| Turn {
+            role: Role::parse(role).expect("role"),
+            text: (*text).to_string(),
+            start_ms: None,
+            end_ms: None,
+        })
+        .collect()
+}
+
+/// A complaint about the agent's own manner needs an apology, not a solution or a follow-up.
+#[test]
+fn manner_complaints_need_an_apology_not_a_solution() {
+    let engine = Arc::new(Engine::default_ruleset().expect("default"));
+    let cut_in = [
+        ("customer", "我想问一下信用卡年费能不能减免"),
+        ("agent", "年费是按规定收的。"),
+        ("customer", "你先听我说完！我是说我刷够次数了。"),
+    ];
+    let mut apologised = turns(&cut_in);
+    apologised.extend(turns(&[(
+        "agent",
+        "抱歉刚才打断您了。刷卡满6次的话年费可以减免，我帮您看一下记录。",
+    )]));
+    let r = engine.score(&apologised);
+    assert!(check_of(&r, "empathy").expect("empathy").passed);
+    assert!(check_of(&r, "prompt").expect("prompt").passed);
+    for id in ["solution", "commitment", "in_order"] {
+        assert!(
+            check_of(&r, id).is_none(),
+            "{id} applies to a manner complaint"
+        );
+    }
+    let mut ignored = turns(&cut_in);
+    ignored.extend(turns(&[("agent", "刷够6次就可以减免。")]));
+    let r = engine.score(&ignored);
+    let e = check_of(&r, "empathy").expect("empathy");
+    assert!(!e.passed);
+    assert!(
+        e.detail.contains("manner") && e.detail.contains("听我说完"),
+        "{}",
+        e.detail
+    );
+    // A complaint about a third party's attitude together with the problem still needs a solution.
+    let r = engine.score(&turns(&[
+        ("customer", "你们柜员态度太差了，我要投诉。"),
+        ("agent", "非常抱歉，我理解您的心情。"),
+    ]));
+    assert!(check_of(&r, "solution").is_some());
+}
+
+/// Fixed on the spot: no follow-up is due, the order is judged on empathy → solution.
+#[test]
+fn a_problem_fixed_in_the_conversation_needs_no_commitment() {
+    let engine = Arc::new(Engine::default_ruleset().expect("default"));
+    let r = engine.score(&turns(&[
+        ("customer", "我的优惠券怎么用不了？"),
+        ("agent", "非常抱歉给您带来不便，我马上为您重新发放一张。"),
+        ("agent", "已经为您发放好了，您刷新一下就能用了。"),
+    ]));
+    assert!(check_of(&r, "commitment").is_none());
+    let o = check_of(&r, "in_order").expect("in_order");
+    assert!(o.passed, "{}", o.detail);
+    assert!(o.detail.contains("已经为您发放"), "{}", o.detail);
+    // Applied for is not fixed: the outcome is still to come, so a follow-up is due.
+    let r = engine.score(&turns(&[
+        ("customer", "运费多扣了，怎么回事？"),
+        ("agent", "非常抱歉，运费已经给您申请退回了。"),
+    ]));
+    assert!(!check_of(&r, "commitment").expect("commitment").passed);
+}
+
+/// The same question in other words is a repeat: a dissatisfaction signal, and the earlier answer did not
+/// answer it. Filler and shirking are no answers; a hold defers the answer.
+#[test]
+fn questions_need_answers_and_rephrased_repeats_count() {
+    let engine = Arc::new(Engine::default_ruleset().expect("default"));
+    let r = engine.score(&turns(&[
+        ("customer", "我的退款什么时候能到账？"),
+        ("agent", "退款会在验货后处理。"),
+        ("customer", "我就是想知道退款什么时候能到。"),
+        ("agent", "嗯。"),
+    ]));
+    assert_eq!(r.structure.complaints, 1);
+    assert!(r.structure.evidence[0].contains("asked again"));
+    let q = check_of(&r, "responsiveness").expect("responsiveness");
+    assert!(!q.passed);
+    assert_eq!(q.points, 0.0, "{}", q.detail);
+    assert!(q.detail.contains("0 of 2"), "{}", q.detail);
+
+    let r = engine.score(&turns(&[
+        ("customer", "套餐怎么升级？"),
+        ("agent", "请您稍等，我帮您查询一下。"),
+        ("agent", "您可以在APP首页点办理-套餐变更。"),
+        ("customer", "那要多少钱？"),
+        ("agent", "不知道。"),
+    ]));
+    let q = check_of(&r, "responsiveness").expect("responsiveness");
+    assert!(q.detail.starts_with("1 of 2"), "{}", q.detail);
+    assert_eq!(q.turn, Some(3));
+    // Different short questions are not repeats.
+    let r = engine.score(&turns(&[
+        ("customer", "那6期呢？"),
+        ("agent", "6期有手续费。"),
+        ("customer", "多少？"),
+        ("agent", "每期0.6%。"),
+    ]));
+    assert_eq!(r.structure.complaints, 0);
+    assert!(
+        check_of(&r, "responsiveness")
+            .expect("responsiveness")
+            .passed
+    );
+}
+
+/// The English ruleset has the same design.
+#[test]
+fn english_ruleset_judges_manner_answers_and_fixes() {
+    let engine = Arc::new(Engine::new(Ruleset::builtin("en").expect("en")).expect("compiles"));
+    let r = engine.score(&turns(&[
+        ("customer", "How long does shipping take?"),
+        (
+            "agent",
+            "Standard shipping takes three to five business days.",
+        ),
+        ("customer", "Let me finish! I asked about express shipping."),
+        (
+            "agent",
+            "Sorry for cutting in. Express shipping arrives in one to two days.",
+        ),
+    ]));
+    assert!(
+        check_of(&r, "responsiveness")
+            .expect("responsiveness")
+            .passed
+    );
+    assert!(check_of(&r, "empathy").expect("empathy").passed);
+    assert!(check_of(&r, "solution").is_none());
+    let r = engine.score(&turns(&[
+        ("customer", "I was charged twice, this is unacceptable."),
+        (
+            "agent",
+            "I'm so sorry about that. I've issued a refund and it has been processed.",
+        ),
+    ]));
+    assert!(check_of(&r, "commitment").is_none());
+    assert!(check_of(&r, "solution").expect("solution").passed);
 }

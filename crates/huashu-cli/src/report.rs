@@ -60,7 +60,7 @@ const DIMS: [(&str, &[&str]); 7] = [
     ("compliance", &[]),
     ("courtesy", &["courtesy", "talk_over", "speech_rate"]),
     ("empathy", &["empathy", "prompt"]),
-    ("solution", &["solution"]),
+    ("solution", &["solution", "responsiveness"]),
     ("commitment", &["commitment", "escalation_time"]),
     ("timeliness", &["first_response", "silence", "hold"]),
     (

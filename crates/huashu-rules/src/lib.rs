@@ -15,8 +15,9 @@ pub use drill::{
 };
 pub use error::RulesetError;
 pub use model::{
-    Applicability, Category, CheckSpec, Deductions, Disclosure, Example, Manifest, Mask, Match,
-    Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Suggest, Timing, Validate,
+    Applicability, Category, CheckSpec, Deductions, Dialogue, Disclosure, Example, Manifest, Mask,
+    Match, Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Suggest, Timing,
+    Validate,
 };
 pub use validate::MAX_WINDOW;
 

@@ -240,6 +240,9 @@ fn merge_scoring(base: Scoring, pack: Scoring) -> Scoring {
     if pack.timing != d.timing {
         out.timing = pack.timing;
     }
+    if pack.dialogue != d.dialogue {
+        out.dialogue = pack.dialogue;
+    }
     out.require_identity |= pack.require_identity;
     for (name, cue) in pack.cues {
         match out.cues.get_mut(&name) {

@@ -360,6 +360,9 @@ pub struct Scoring {
     pub checks: std::collections::BTreeMap<String, CheckSpec>,
     #[serde(default)]
     pub timing: Timing,
+    /// How complaints and customer questions are judged (late empathy, repeated questions, answers).
+    #[serde(default)]
+    pub dialogue: Dialogue,
     /// Must-say items: when a trigger is said, the required words must come before or with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disclosure: Vec<Disclosure>,
@@ -375,6 +378,7 @@ impl Default for Scoring {
             cues: Default::default(),
             checks: Default::default(),
             timing: Timing::default(),
+            dialogue: Dialogue::default(),
             disclosure: Vec::new(),
         }
     }
@@ -470,6 +474,52 @@ impl Default for Timing {
             max_overlap_ms: d_overlap(),
             min_chars_per_s: d_min_rate(),
             max_chars_per_s: d_max_rate(),
+        }
+    }
+}
+
+fn d_late_empathy_share() -> f64 {
+    0.5
+}
+fn d_repeat_similarity() -> f64 {
+    0.5
+}
+fn d_repeat_min_bigrams() -> usize {
+    3
+}
+fn d_min_answer_chars() -> usize {
+    2
+}
+
+/// Settings for judging complaints and customer questions (`[scoring.dialogue]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dialogue {
+    /// Share of the `empathy` points earned when the first empathy after a complaint comes only after the
+    /// agent already gave the solution or the commitment (the customer's feelings were not met first).
+    #[serde(default = "d_late_empathy_share")]
+    pub late_empathy_share: f64,
+    /// A customer question repeats one of their recent questions when the Dice coefficient of the two
+    /// questions' character bigrams (question clauses, punctuation removed) is at least this (0–1).
+    #[serde(default = "d_repeat_similarity")]
+    pub repeat_similarity: f64,
+    /// Questions with fewer distinct bigrams than this are never taken for repeats (那6期呢？, 多少？).
+    #[serde(default = "d_repeat_min_bigrams")]
+    pub repeat_min_bigrams: usize,
+    /// An agent reply answers a question when it has at least this many letters, digits or CJK characters
+    /// outside `filler` cues (嗯, 好的) and forbidden findings (不知道), and no `hold` or `hold_needed` cue
+    /// (请稍等, 我帮您查一下: the answer is still to come).
+    #[serde(default = "d_min_answer_chars")]
+    pub min_answer_chars: usize,
+}
+
+impl Default for Dialogue {
+    fn default() -> Self {
+        Dialogue {
+            late_empathy_share: d_late_empathy_share(),
+            repeat_similarity: d_repeat_similarity(),
+            repeat_min_bigrams: d_repeat_min_bigrams(),
+            min_answer_chars: d_min_answer_chars(),
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::error::EngineError;
 /// The cues a conversation check can look for. Names are fixed by the engine; phrases come from the ruleset.
 pub const CUE_NAMES: &[&str] = &[
     "complaint",
+    "complaint_manner",
     "empathy",
     "solution",
     "commitment",
@@ -23,6 +24,9 @@ pub const CUE_NAMES: &[&str] = &[
     "hold_needed",
     "escalation",
     "time",
+    "resolved",
+    "question",
+    "filler",
 ];
 
 /// One cue found in a turn.

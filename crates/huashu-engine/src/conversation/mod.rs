@@ -22,6 +22,7 @@ pub const CHECK_IDS: &[(&str, &[&str])] = &[
     ("greeting", &["greeting"]),
     ("need_confirmation", &["need_confirmation"]),
     ("identity", &["identity"]),
+    ("responsiveness", &["question"]),
     ("empathy", &["complaint", "empathy"]),
     ("solution", &["complaint", "solution"]),
     ("commitment", &["complaint", "commitment"]),
@@ -54,6 +55,7 @@ pub(crate) struct Conversation {
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct CueIndex {
     pub complaint: Option<usize>,
+    pub complaint_manner: Option<usize>,
     pub empathy: Option<usize>,
     pub solution: Option<usize>,
     pub commitment: Option<usize>,
@@ -66,6 +68,9 @@ pub(crate) struct CueIndex {
     pub hold_needed: Option<usize>,
     pub escalation: Option<usize>,
     pub time: Option<usize>,
+    pub resolved: Option<usize>,
+    pub question: Option<usize>,
+    pub filler: Option<usize>,
 }
 
 impl Conversation {
@@ -101,6 +106,7 @@ impl Conversation {
         checks.sort_by_key(|(id, _)| CHECK_IDS.iter().position(|(k, _)| k == id));
         let cue = CueIndex {
             complaint: cues.index("complaint"),
+            complaint_manner: cues.index("complaint_manner"),
             empathy: cues.index("empathy"),
             solution: cues.index("solution"),
             commitment: cues.index("commitment"),
@@ -113,7 +119,23 @@ impl Conversation {
             hold_needed: cues.index("hold_needed"),
             escalation: cues.index("escalation"),
             time: cues.index("time"),
+            resolved: cues.index("resolved"),
+            question: cues.index("question"),
+            filler: cues.index("filler"),
         };
+        let d = scoring.dialogue;
+        for (field, v) in [
+            ("late_empathy_share", d.late_empathy_share),
+            ("repeat_similarity", d.repeat_similarity),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(EngineError::Invalid {
+                    file: label.clone(),
+                    field: format!("scoring.dialogue.{field}"),
+                    message: format!("must be between 0 and 1, not {v}"),
+                });
+            }
+        }
         Ok(Conversation {
             cues,
             scoring,

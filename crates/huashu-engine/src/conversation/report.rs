@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::Conversation;
-use super::session::{EpisodeResult, Episodes, State, add_episode};
+use super::session::{EPISODE_CHECKS, EpisodeResult, Episodes, State, add_episode};
 use crate::engine::Engine;
 use crate::finding::Finding;
 
@@ -123,7 +123,9 @@ pub(crate) fn build(
         add_episode(&mut episodes, r);
     }
     let n = episodes.count;
-    let all = |k: usize| n > 0 && k == n;
+    let all = |check: &str| {
+        tally(&episodes, check).is_some_and(|t| t.applicable > 0 && t.passed == t.applicable)
+    };
     let structure = Structure {
         score: if n == 0 {
             100
@@ -131,11 +133,11 @@ pub(crate) fn build(
             (episodes.structure_sum as f64 / n as f64).round() as u32
         },
         complaints: n,
-        empathy: all(episodes.empathy),
-        solution: all(episodes.solution),
-        commitment: all(episodes.commitment),
-        in_order: all(episodes.in_order),
-        prompt: all(episodes.prompt),
+        empathy: all("empathy"),
+        solution: all("solution"),
+        commitment: all("commitment"),
+        in_order: all("in_order"),
+        prompt: all("prompt"),
         evidence: episodes.evidence.clone(),
         missing: episodes.missing.iter().map(|(_, m)| m.clone()).collect(),
     };
@@ -230,12 +232,19 @@ fn share(k: usize, n: usize) -> f64 {
     if n == 0 { 0.0 } else { k as f64 / n as f64 }
 }
 
-fn episode_check(k: usize, check: &str, episodes: &Episodes) -> Option<Judged> {
-    let n = episodes.count;
-    if n == 0 {
+fn tally<'a>(episodes: &'a Episodes, check: &str) -> Option<&'a super::session::Tally> {
+    let i = EPISODE_CHECKS.iter().position(|c| *c == check)?;
+    episodes.tally.get(i)
+}
+
+/// A complaint-structure check over the complaints it applies to: points are the mean share earned.
+fn episode_check(check: &str, episodes: &Episodes) -> Option<Judged> {
+    let t = tally(episodes, check)?;
+    if t.applicable == 0 {
         return None;
     }
-    let list = if k == n {
+    let passed = t.passed == t.applicable;
+    let list = if passed {
         &episodes.found
     } else {
         &episodes.missing
@@ -247,8 +256,8 @@ fn episode_check(k: usize, check: &str, episodes: &Episodes) -> Option<Judged> {
         .collect::<Vec<_>>()
         .join(" | ");
     Some(Judged {
-        passed: k == n,
-        share: share(k, n),
+        passed,
+        share: t.earned / t.applicable as f64,
         detail,
         turn: None,
     })
@@ -283,11 +292,37 @@ fn judge(id: &str, st: &State, ep: &Episodes, conv: &Conversation) -> Option<Jud
                 None => fail("no identity check", None),
             }
         }
-        "empathy" => episode_check(ep.empathy, "empathy", ep),
-        "solution" => episode_check(ep.solution, "solution", ep),
-        "commitment" => episode_check(ep.commitment, "commitment", ep),
-        "in_order" => episode_check(ep.in_order, "in_order", ep),
-        "prompt" => episode_check(ep.prompt, "prompt", ep),
+        "responsiveness" => {
+            let q = &st.questions;
+            if q.asked == 0 {
+                return None;
+            }
+            let passed = q.answered == q.asked;
+            let mut detail = format!(
+                "{} of {} customer question(s) answered",
+                q.answered, q.asked
+            );
+            let unanswered = q.unanswered.clone().or_else(|| {
+                q.pending
+                    .as_ref()
+                    .map(|(turn, words)| Evidence::new(*turn, format!("“{words}” has no answer")))
+            });
+            let ev = if passed {
+                q.answered_example.as_ref()
+            } else {
+                unanswered.as_ref()
+            };
+            if let Some(e) = ev {
+                detail.push_str(&format!(" ({e})"));
+            }
+            Some(Judged {
+                passed,
+                share: share(q.answered, q.asked),
+                detail,
+                turn: ev.map(|e| e.turn),
+            })
+        }
+        "empathy" | "solution" | "commitment" | "in_order" | "prompt" => episode_check(id, ep),
         "closing" => match &st.last_agent_closing {
             None => None,
             Some(Some(ev)) => pass(ev),

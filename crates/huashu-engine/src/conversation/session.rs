@@ -15,8 +15,17 @@ use crate::finding::{Finding, Suggestion, Turn};
 
 /// Findings kept verbatim in a report; beyond this only counts are kept (a 10,000-turn call stays bounded).
 pub const MAX_KEPT_FINDINGS: usize = 500;
-/// Recent customer turns remembered to spot a repeated question.
+/// Recent customer questions remembered to spot a repeated question.
 const RECENT_CUSTOMER_TURNS: usize = 3;
+/// Distinct character bigrams kept per remembered question (bounds the state on very long turns).
+const MAX_BIGRAMS: usize = 96;
+/// Characters of a question quoted in evidence.
+const QUOTE_CHARS: usize = 24;
+/// The complaint-structure checks, in the order of [`Episodes::tally`].
+pub(crate) const EPISODE_CHECKS: [&str; 5] =
+    ["empathy", "solution", "commitment", "in_order", "prompt"];
+/// Weights of those checks in the 0–100 structure summary (of the ones that apply to a complaint).
+const STRUCTURE_WEIGHTS: [f64; 5] = [25.0, 25.0, 25.0, 15.0, 10.0];
 /// Evidence lines kept for the structure score.
 const MAX_STRUCTURE_EVIDENCE: usize = 12;
 
@@ -60,7 +69,8 @@ pub(crate) struct State {
     pub escalation_example: Option<Evidence>,
     pub episodes: Episodes,
     current: Option<Episode>,
-    recent_customer: VecDeque<String>,
+    recent_customer: VecDeque<RecentQuestion>,
+    pub questions: Questions,
     pub timing: TimingState,
     disclosed: Vec<bool>,
     pub findings: Vec<Finding>,
@@ -69,15 +79,40 @@ pub(crate) struct State {
     pub fatal: Option<Evidence>,
 }
 
+/// Customer questions and whether the agent answered them.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Questions {
+    pub asked: usize,
+    pub answered: usize,
+    /// The last question, still waiting for an answer: (turn, quoted words).
+    pub pending: Option<(usize, String)>,
+    pub answered_example: Option<Evidence>,
+    /// The first question left unanswered (another question came first, or the customer had to ask again).
+    pub unanswered: Option<Evidence>,
+}
+
+/// A recent customer question, as character bigrams, for spotting the same question in other words.
+#[derive(Debug, Clone)]
+struct RecentQuestion {
+    turn: usize,
+    bigrams: Vec<u64>,
+    answered: bool,
+}
+
+/// Per-check tally over complaint episodes: how many the check applied to, passed, and the share earned.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    pub applicable: usize,
+    pub passed: usize,
+    pub earned: f64,
+}
+
 /// Aggregates over complaint episodes that have been closed.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Episodes {
     pub count: usize,
-    pub empathy: usize,
-    pub solution: usize,
-    pub commitment: usize,
-    pub in_order: usize,
-    pub prompt: usize,
+    /// One per [`EPISODE_CHECKS`].
+    pub tally: [Tally; 5],
     pub structure_sum: u32,
     /// One line per complaint, for the structure summary.
     pub evidence: Vec<String>,
@@ -91,11 +126,26 @@ pub(crate) struct Episodes {
 struct Episode {
     turn: usize,
     trigger: String,
+    /// Only about the agent's own manner (打断我, 你什么态度): an apology answers it, no solution is due.
+    manner: bool,
     replies: usize,
     empathy: Option<(usize, usize, String)>,
     solution: Option<(usize, usize, String)>,
     commitment: Option<(usize, usize, String)>,
+    /// The problem was fixed in the conversation (已经为您办理好了): nothing is left to follow up.
+    resolved: Option<(usize, usize, String)>,
     prompt: bool,
+}
+
+impl Episode {
+    /// Everything the complaint needs has come, so a new complaint starts a new episode.
+    fn answered(&self) -> bool {
+        self.replies > 0
+            && self.empathy.is_some()
+            && (self.manner
+                || (self.solution.is_some()
+                    && (self.commitment.is_some() || self.resolved.is_some())))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -192,7 +242,11 @@ impl Session {
         let conv = self.engine.conversation();
         report::build(
             &self.state,
-            self.state.current.as_ref().map(close_episode),
+            self.state
+                .current
+                .as_ref()
+                .zip(conv)
+                .map(|(e, c)| close_episode(e, c)),
             conv,
             &self.engine,
         )
@@ -213,9 +267,15 @@ impl Session {
         if let Some(conv) = engine.conversation() {
             let cues = conv.cues.find(turn.role, &turn.text, &norm);
             match turn.role {
-                Role::Customer => customer_turn(st, conv, index, &cues, norm.as_str()),
+                Role::Customer => customer_turn(st, conv, index, &cues, &turn.text, norm.as_str()),
                 Role::Agent => {
-                    agent_turn(st, conv, index, &cues);
+                    // Words of a forbidden finding (不知道, 你自己去查) are no answer.
+                    let shirk_chars = findings
+                        .iter()
+                        .filter(|f| f.category == Category::Forbidden)
+                        .map(|f| f.matched.chars().filter(|c| c.is_alphanumeric()).count())
+                        .sum();
+                    agent_turn(st, conv, index, &cues, norm.as_str(), shirk_chars);
                     findings.extend(disclosures(st, conv, index, &turn.text, &cues));
                 }
                 Role::System => {}
@@ -248,40 +308,248 @@ fn has(cues: &[CueHit], cue: Option<usize>) -> Option<&CueHit> {
     cues.iter().find(|h| h.cue == cue)
 }
 
-fn customer_turn(st: &mut State, conv: &Conversation, index: usize, cues: &[CueHit], norm: &str) {
+fn customer_turn(
+    st: &mut State,
+    conv: &Conversation,
+    index: usize,
+    cues: &[CueHit],
+    text: &str,
+    norm: &str,
+) {
     st.customer_turns += 1;
-    let complaint = has(cues, conv.cue.complaint).map(|h| format!("“{}”", h.matched));
-    let repeated = (norm.chars().count() >= 4 && st.recent_customer.iter().any(|t| t == norm))
-        .then(|| "a repeated question".to_string());
-    if let Some(trigger) = complaint.or(repeated) {
-        // A complaint while the last one is still not fully answered (no reply yet, or not yet all of
-        // empathy, solution and commitment) is the same grievance: the episode goes on.
-        let still_open = st.current.as_ref().is_some_and(|e| {
-            e.replies == 0 || e.empathy.is_none() || e.solution.is_none() || e.commitment.is_none()
-        });
-        if !still_open {
-            if let Some(done) = st.current.take() {
-                add_episode(&mut st.episodes, close_episode(&done));
+    let c = conv.cue;
+    let d = conv.scoring.dialogue;
+    // With a `question` cue list, questions are the clauses that ask something; without one, every turn
+    // is compared whole (only a verbatim repeat of at least 4 chars used to count).
+    let asks: Vec<usize> = match c.question {
+        Some(q) => cues.iter().filter(|h| h.cue == q).map(|h| h.at).collect(),
+        None => Vec::new(),
+    };
+    let is_question = !asks.is_empty();
+    let grams = if c.question.is_some() {
+        bigrams(&question_clauses(norm, &asks))
+    } else {
+        bigrams(norm)
+    };
+    let mut repeated = None;
+    if grams.len() >= d.repeat_min_bigrams.max(1) {
+        if let Some(earlier) = st.recent_customer.iter_mut().rev().find(|q| {
+            q.bigrams.len() >= d.repeat_min_bigrams.max(1)
+                && dice(&q.bigrams, &grams) >= d.repeat_similarity
+        }) {
+            if earlier.answered {
+                // The answer did not settle it: the customer had to ask again.
+                earlier.answered = false;
+                st.questions.answered = st.questions.answered.saturating_sub(1);
+                st.questions.unanswered.get_or_insert_with(|| {
+                    Evidence::new(
+                        earlier.turn,
+                        format!("asked again at turn {index} (“{}”)", quote(text)),
+                    )
+                });
             }
-            st.current = Some(Episode {
-                turn: index,
-                trigger,
-                replies: 0,
-                empathy: None,
-                solution: None,
-                commitment: None,
-                prompt: false,
-            });
+            repeated = Some(format!(
+                "the question of turn {} asked again (“{}”)",
+                earlier.turn,
+                quote(text)
+            ));
         }
     }
-    if st.recent_customer.len() == RECENT_CUSTOMER_TURNS {
-        st.recent_customer.pop_front();
+    let problem = has(cues, c.complaint).map(|h| format!("“{}”", h.matched));
+    let manner = has(cues, c.complaint_manner).map(|h| format!("“{}”", h.matched));
+    // What the customer says outright decides the kind: a complaint about the problem needs a solution; one
+    // only about the agent's manner (你先听我说完, even while repeating the question) needs an apology.
+    let trigger = match (problem, manner, repeated) {
+        (Some(p), _, _) => Some((p, false)),
+        (None, Some(m), _) => Some((m, true)),
+        (None, None, Some(r)) => Some((r, false)),
+        (None, None, None) => None,
+    };
+    if let Some((trigger, manner)) = trigger {
+        // A complaint while the last one is still not fully answered is the same grievance: the episode
+        // goes on (and needs a solution once any part of it is about the problem).
+        match st.current.as_mut().filter(|e| !e.answered()) {
+            Some(open) => open.manner &= manner,
+            None => {
+                if let Some(done) = st.current.take() {
+                    add_episode(&mut st.episodes, close_episode(&done, conv));
+                }
+                st.current = Some(Episode {
+                    turn: index,
+                    trigger,
+                    manner,
+                    replies: 0,
+                    empathy: None,
+                    solution: None,
+                    commitment: None,
+                    resolved: None,
+                    prompt: false,
+                });
+            }
+        }
     }
-    st.recent_customer.push_back(norm.to_string());
+    if is_question {
+        let q = &mut st.questions;
+        if let Some((turn, words)) = q.pending.take() {
+            q.unanswered.get_or_insert_with(|| {
+                Evidence::new(
+                    turn,
+                    format!("“{words}” got no answer before the customer's next question at turn {index}"),
+                )
+            });
+        }
+        q.asked += 1;
+        q.pending = Some((index, quote(text)));
+    }
+    if is_question || c.question.is_none() {
+        if st.recent_customer.len() == RECENT_CUSTOMER_TURNS {
+            st.recent_customer.pop_front();
+        }
+        st.recent_customer.push_back(RecentQuestion {
+            turn: index,
+            bigrams: grams,
+            answered: false,
+        });
+    }
 }
 
-fn agent_turn(st: &mut State, conv: &Conversation, index: usize, cues: &[CueHit]) {
+/// The clauses of a normalised turn that contain one of `asks` (byte offsets of question cues); a clause
+/// runs to and includes its closing punctuation, so a `?` cue belongs to the clause it ends.
+fn question_clauses(norm: &str, asks: &[usize]) -> String {
+    let mut out = String::new();
+    let mut start = 0;
+    let flush = |from: usize, to: usize, out: &mut String| {
+        if asks.iter().any(|&a| a >= from && a < to) {
+            out.push_str(&norm[from..to]);
+            out.push('|');
+        }
+    };
+    for (i, ch) in norm.char_indices() {
+        if is_clause_end(ch) {
+            let end = i + ch.len_utf8();
+            flush(start, end, &mut out);
+            start = end;
+        }
+    }
+    flush(start, norm.len(), &mut out);
+    out
+}
+
+fn is_clause_end(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '.'
+            | '!'
+            | '?'
+            | ';'
+            | ':'
+            | '~'
+            | '\n'
+            | '，'
+            | '。'
+            | '！'
+            | '？'
+            | '；'
+            | '：'
+            | '、'
+            | '…'
+    )
+}
+
+/// Distinct bigrams of adjacent letters, digits or CJK characters (punctuation and spaces break them),
+/// sorted, at most [`MAX_BIGRAMS`].
+fn bigrams(text: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            let ch = ch.to_lowercase().next().unwrap_or(ch);
+            if let Some(p) = prev {
+                out.push(((p as u64) << 32) | ch as u64);
+            }
+            prev = Some(ch);
+        } else {
+            prev = None;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out.truncate(MAX_BIGRAMS);
+    out
+}
+
+/// Dice coefficient of two sorted bigram sets: 2·|A∩B| / (|A|+|B|).
+fn dice(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    2.0 * common as f64 / (a.len() + b.len()) as f64
+}
+
+/// The start of a turn, for evidence.
+fn quote(text: &str) -> String {
+    let t = text.trim();
+    let mut q: String = t.chars().take(QUOTE_CHARS).collect();
+    if t.chars().count() > QUOTE_CHARS {
+        q.push('…');
+    }
+    q
+}
+
+fn agent_turn(
+    st: &mut State,
+    conv: &Conversation,
+    index: usize,
+    cues: &[CueHit],
+    norm: &str,
+    shirk_chars: usize,
+) {
     let c = conv.cue;
+    if let Some((turn, words)) = st.questions.pending.clone() {
+        // An answer has content beyond 嗯/好的 and beyond shirking (不知道, 你自己去查), and is neither a hold
+        // nor a "let me look it up" (请稍等, 我帮您查一下): the answer is still to come.
+        let filler: usize = cues
+            .iter()
+            .filter(|h| Some(h.cue) == c.filler)
+            .map(|h| h.matched.chars().filter(|ch| ch.is_alphanumeric()).count())
+            .sum();
+        let content = norm
+            .chars()
+            .filter(|ch| ch.is_alphanumeric())
+            .count()
+            .saturating_sub(filler + shirk_chars);
+        if has(cues, c.hold).is_none()
+            && has(cues, c.hold_needed).is_none()
+            && content >= conv.scoring.dialogue.min_answer_chars
+        {
+            let q = &mut st.questions;
+            q.answered += 1;
+            q.pending = None;
+            q.answered_example.get_or_insert_with(|| {
+                Evidence::new(
+                    index,
+                    format!("answers the question of turn {turn} (“{words}”)"),
+                )
+            });
+            if let Some(last) = st.recent_customer.back_mut() {
+                if last.turn == turn {
+                    last.answered = true;
+                }
+            }
+        }
+    }
     let ev = |h: &CueHit| Evidence::new(index, format!("“{}”", h.matched));
     if st.agent_turns == 0 {
         st.greeting = Some(has(cues, c.greeting).map(ev));
@@ -345,90 +613,153 @@ fn agent_turn(st: &mut State, conv: &Conversation, index: usize, cues: &[CueHit]
         if ep.commitment.is_none() {
             ep.commitment = first(c.commitment);
         }
+        if ep.resolved.is_none() {
+            ep.resolved = first(c.resolved);
+            // A fix made in the conversation is a solution.
+            if ep.solution.is_none() {
+                ep.solution = ep.resolved.clone();
+            }
+        }
     }
 }
 
 /// One closed episode, judged.
 #[derive(Debug, Clone)]
 pub(crate) struct EpisodeResult {
-    pub empathy: bool,
-    pub solution: bool,
-    pub commitment: bool,
-    pub in_order: bool,
-    pub prompt: bool,
+    /// Per [`EPISODE_CHECKS`]: None when the check does not apply to this complaint, else (passed, share).
+    pub outcome: [Option<(bool, f64)>; 5],
     pub score: u32,
     pub evidence: String,
     pub found: Vec<(&'static str, String)>,
     pub missing: Vec<(&'static str, String)>,
 }
 
-fn close_episode(ep: &Episode) -> EpisodeResult {
-    let pos = |x: &Option<(usize, usize, String)>| x.as_ref().map(|(t, a, _)| (*t, *a));
-    let in_order = match (pos(&ep.empathy), pos(&ep.solution), pos(&ep.commitment)) {
-        (Some(e), Some(s), Some(c)) => e < s && s < c,
-        _ => false,
+type At = Option<(usize, usize, String)>;
+
+fn close_episode(ep: &Episode, conv: &Conversation) -> EpisodeResult {
+    let pos = |x: &At| x.as_ref().map(|(t, a, _)| (*t, *a));
+    let turn_of = |x: &At| x.as_ref().map(|(t, _, _)| *t);
+    let words = |x: &At| {
+        x.as_ref()
+            .map_or(String::new(), |(t, _, m)| format!("turn {t} “{m}”"))
     };
-    let (e, s, c) = (
-        ep.empathy.is_some(),
-        ep.solution.is_some(),
-        ep.commitment.is_some(),
-    );
-    let score =
-        25 * (e as u32 + s as u32 + c as u32) + 15 * in_order as u32 + 10 * ep.prompt as u32;
+    let after = format!("after the complaint at turn {}", ep.turn);
     let mut parts = vec![format!("complaint at turn {} ({})", ep.turn, ep.trigger)];
     let mut found = Vec::new();
     let mut missing = Vec::new();
-    for (name, x) in [
-        ("empathy", &ep.empathy),
-        ("solution", &ep.solution),
-        ("commitment", &ep.commitment),
-    ] {
-        match x {
-            Some((t, _, m)) => {
-                parts.push(format!("{name} turn {t} “{m}”"));
-                found.push((
-                    name,
-                    format!("turn {t} “{m}” after the complaint at turn {}", ep.turn),
-                ));
+    let mut outcome: [Option<(bool, f64)>; 5] = [None; 5];
+
+    // Empathy counts fully before or with the first solution or commitment; after them it is late.
+    let business = [turn_of(&ep.solution), turn_of(&ep.commitment)]
+        .into_iter()
+        .flatten()
+        .min();
+    match (&ep.empathy, turn_of(&ep.empathy)) {
+        (Some((t, _, m)), Some(et)) => {
+            parts.push(format!("empathy turn {t} “{m}”"));
+            match business.filter(|b| *b < et) {
+                Some(b) => {
+                    let share = conv.scoring.dialogue.late_empathy_share;
+                    outcome[0] = Some((true, share));
+                    found.push((
+                        "empathy",
+                        format!(
+                            "turn {t} “{m}” {after}, but only after the agent had moved on to the business at turn {b}: {:.0}% of the points",
+                            share * 100.0
+                        ),
+                    ));
+                }
+                None => {
+                    outcome[0] = Some((true, 1.0));
+                    found.push(("empathy", format!("turn {t} “{m}” {after}")));
+                }
             }
-            None => missing.push((
-                name,
+        }
+        _ if ep.manner => {
+            outcome[0] = Some((false, 0.0));
+            missing.push((
+                "empathy",
                 format!(
-                    "no {name} after the complaint at turn {} ({})",
+                    "no apology after the complaint about the agent's manner at turn {} ({})",
                     ep.turn, ep.trigger
                 ),
-            )),
+            ));
+        }
+        _ => {
+            outcome[0] = Some((false, 0.0));
+            missing.push(("empathy", format!("no empathy {after} ({})", ep.trigger)));
         }
     }
-    if in_order {
-        found.push((
-            "in_order",
-            format!(
-                "empathy → solution → commitment after the complaint at turn {}",
-                ep.turn
-            ),
-        ));
-    } else if e && s && c {
-        let order = |x: &Option<(usize, usize, String)>| x.as_ref().map_or(0, |(t, _, _)| *t);
-        missing.push((
-            "in_order",
-            format!(
-                "after the complaint at turn {}: empathy turn {}, solution turn {}, commitment turn {} — not empathy → solution → commitment",
-                ep.turn,
-                order(&ep.empathy),
-                order(&ep.solution),
-                order(&ep.commitment)
-            ),
-        ));
+    if ep.manner {
+        parts.push("about the agent's manner: an apology is due, no solution".into());
     } else {
-        missing.push((
-            "in_order",
-            format!(
-                "after the complaint at turn {}: the sequence is incomplete",
-                ep.turn
-            ),
-        ));
+        for (k, name, x) in [
+            (1, "solution", &ep.solution),
+            (2, "commitment", &ep.commitment),
+        ] {
+            match x {
+                Some((t, _, m)) => {
+                    parts.push(format!("{name} turn {t} “{m}”"));
+                    outcome[k] = Some((true, 1.0));
+                    found.push((name, format!("turn {t} “{m}” {after}")));
+                }
+                // Fixed on the spot: nothing is left to follow up, so no commitment is due.
+                None if k == 2 && ep.resolved.is_some() => {
+                    parts.push(format!("resolved {}", words(&ep.resolved)));
+                }
+                None => {
+                    outcome[k] = Some((false, 0.0));
+                    missing.push((name, format!("no {name} {after} ({})", ep.trigger)));
+                }
+            }
+        }
+        let resolved_only = ep.commitment.is_none() && ep.resolved.is_some();
+        let in_order = match (pos(&ep.empathy), pos(&ep.solution), pos(&ep.commitment)) {
+            (Some(e), Some(s), Some(c)) => e < s && s < c,
+            (Some(e), Some(s), None) if resolved_only => e < s,
+            _ => false,
+        };
+        outcome[3] = Some((in_order, if in_order { 1.0 } else { 0.0 }));
+        if in_order && resolved_only {
+            found.push((
+                "in_order",
+                format!(
+                    "empathy → solution {after}, fixed at {}",
+                    words(&ep.resolved)
+                ),
+            ));
+        } else if in_order {
+            found.push((
+                "in_order",
+                format!("empathy → solution → commitment {after}"),
+            ));
+        } else if ep.empathy.is_some()
+            && ep.solution.is_some()
+            && (ep.commitment.is_some() || resolved_only)
+        {
+            let order = |x: &At| turn_of(x).map_or("–".to_string(), |t| t.to_string());
+            missing.push((
+                "in_order",
+                if resolved_only {
+                    format!(
+                        "{after}: empathy turn {}, solution turn {} — not empathy → solution",
+                        order(&ep.empathy),
+                        order(&ep.solution)
+                    )
+                } else {
+                    format!(
+                        "{after}: empathy turn {}, solution turn {}, commitment turn {} — not empathy → solution → commitment",
+                        order(&ep.empathy),
+                        order(&ep.solution),
+                        order(&ep.commitment)
+                    )
+                },
+            ));
+        } else {
+            missing.push(("in_order", format!("{after}: the sequence is incomplete")));
+        }
     }
+    outcome[4] = Some((ep.prompt, if ep.prompt { 1.0 } else { 0.0 }));
     if ep.prompt {
         found.push((
             "prompt",
@@ -446,12 +777,20 @@ fn close_episode(ep: &Episode) -> EpisodeResult {
             ),
         ));
     }
+    let (mut earned, mut possible) = (0.0, 0.0);
+    for (o, w) in outcome.iter().zip(STRUCTURE_WEIGHTS) {
+        if let Some((_, share)) = o {
+            earned += w * share;
+            possible += w;
+        }
+    }
+    let score = if possible > 0.0 {
+        (100.0 * earned / possible).round() as u32
+    } else {
+        100
+    };
     EpisodeResult {
-        empathy: e,
-        solution: s,
-        commitment: c,
-        in_order,
-        prompt: ep.prompt,
+        outcome,
         score,
         evidence: parts.join("; "),
         found,
@@ -461,11 +800,13 @@ fn close_episode(ep: &Episode) -> EpisodeResult {
 
 pub(crate) fn add_episode(agg: &mut Episodes, r: EpisodeResult) {
     agg.count += 1;
-    agg.empathy += r.empathy as usize;
-    agg.solution += r.solution as usize;
-    agg.commitment += r.commitment as usize;
-    agg.in_order += r.in_order as usize;
-    agg.prompt += r.prompt as usize;
+    for (t, o) in agg.tally.iter_mut().zip(r.outcome) {
+        if let Some((passed, share)) = o {
+            t.applicable += 1;
+            t.passed += passed as usize;
+            t.earned += share;
+        }
+    }
     agg.structure_sum += r.score;
     if agg.evidence.len() < MAX_STRUCTURE_EVIDENCE {
         agg.evidence.push(r.evidence);
