@@ -2,7 +2,9 @@
 //!
 //! Most rule regexes begin (or end) with one of a few literals (`(保证|承诺)…收益`, `密码(是|为)…`). A regex
 //! can only match where one of its prefix literals occurs, so those literals join the phrase automaton and the
-//! regex runs only on turns where one was seen — instead of a regex set over every turn.
+//! regex runs only on turns where one was seen — instead of a regex set over every turn. A regex that needs
+//! both a prefix and a suffix literal runs only when both were seen (保证 alone, as in 需要保证附件完整, does
+//! not wake `保证…不坏`), and a number pattern runs only when the turn holds a long enough run of digits.
 
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Class, Hir, HirKind};
@@ -10,64 +12,234 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// Most anchors one regex may contribute; beyond this the regex simply runs on every turn.
 const MAX_ANCHORS: usize = 256;
 
+/// Most literal sets one regex is gated on (each one is a bit of a per-turn mask).
+const MAX_SETS: usize = 3;
+
+/// What must be present in a turn for a regex to have any chance of matching.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Gate {
+    /// Sets of literals: every match contains one literal of each set.
+    pub(crate) sets: Vec<Vec<Vec<u8>>>,
+    /// Every match contains at least this many consecutive ASCII digits.
+    pub(crate) digits: usize,
+    /// Index in `sets` of a set one of whose literals every match starts with: the regex then only needs
+    /// trying, anchored, where such a literal was seen.
+    pub(crate) prefix: Option<usize>,
+}
+
+/// The gate of `pattern`. A pattern that does not parse gets the empty gate (it runs on every turn, and the
+/// regex compiler reports the error).
+pub(crate) fn gate(pattern: &str) -> Gate {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else {
+        return Gate::default();
+    };
+    let digits = digit_run(&hir).inner;
+    let (mut candidates, prefix_set) = candidate_sets(&hir);
+    // Number patterns: a run of digits is a far better gate than a few digits or letters, which are in most
+    // turns.
+    if digits > 1 {
+        candidates.retain(|set| !set.iter().flatten().all(u8::is_ascii_alphanumeric));
+    }
+    candidates.sort_by_key(|set| std::cmp::Reverse(strength(set)));
+    let mut sets: Vec<Vec<Vec<u8>>> = Vec::new();
+    for mut set in candidates {
+        set.sort();
+        set.dedup();
+        if sets.len() == MAX_SETS || sets.contains(&set) {
+            continue;
+        }
+        // Every further set costs automaton hits on every turn that holds one of its literals, so it must be
+        // selective: two Chinese characters or more, or, when the first set is a single character (保证…包
+        // and 不 in `(保证|包)…(不会|不)坏`), a handful of single characters.
+        let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+        let first = sets
+            .first()
+            .map(|f| f.iter().map(Vec::len).min().unwrap_or(0));
+        let selective = match first {
+            None => true,
+            Some(f) => shortest >= 6 || (f < 6 && shortest >= 3 && set.len() <= 8),
+        };
+        if selective {
+            sets.push(set);
+        }
+    }
+    let prefix = prefix_set.and_then(|mut p| {
+        p.sort();
+        p.dedup();
+        sets.iter().position(|set| *set == p)
+    });
+    Gate {
+        sets,
+        digits,
+        prefix,
+    }
+}
+
 /// Byte literals one of which occurs in every match of `pattern`, or None when there is no small such set.
 /// Of the candidate sets (required inner literals, prefixes, suffixes) the one whose shortest literal is
 /// longest wins: a one-character anchor such as 了 would wake the regex on most turns.
+#[cfg(test)]
 pub(crate) fn anchors(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut candidates: Vec<Vec<Vec<u8>>> = Vec::new();
-    if let Some(set) = required(&hir) {
-        candidates.push(set);
-    }
-    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
-        let mut ex = Extractor::new();
-        ex.kind(kind).limit_class(16).limit_total(MAX_ANCHORS);
-        let seq = ex.extract(&hir);
-        if let Some(lits) = seq.literals() {
-            candidates.push(lits.iter().map(|l| l.as_bytes().to_vec()).collect());
-        }
-    }
-    let mut best = candidates
-        .into_iter()
-        .filter(|set| {
-            !set.is_empty() && set.len() <= MAX_ANCHORS && set.iter().all(|l| !l.is_empty())
-        })
-        .max_by_key(|set| {
-            (
-                set.iter().map(Vec::len).min().unwrap_or(0),
-                std::cmp::Reverse(set.len()),
-            )
-        })?;
-    best.sort();
-    best.dedup();
-    Some(best)
+    gate(pattern).sets.into_iter().next()
 }
 
-/// A set of literals one of which every match of `hir` contains, found by walking the pattern: a concatenation
-/// needs each of its required parts, an alternation one of its branches, a repetition with min ≥ 1 its body.
-fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+/// The candidate literal sets, and the prefix set among them (if usable).
+type Candidates = (Vec<Vec<Vec<u8>>>, Option<Vec<Vec<u8>>>);
+
+fn candidate_sets(hir: &Hir) -> Candidates {
+    let mut candidates = required(hir);
+    let mut prefix = None;
+    for is_prefix in [true, false] {
+        let mut ex = Extractor::new();
+        let kind = if is_prefix {
+            ExtractKind::Prefix
+        } else {
+            ExtractKind::Suffix
+        };
+        ex.kind(kind).limit_class(16).limit_total(MAX_ANCHORS);
+        let seq = ex.extract(hir);
+        if let Some(lits) = seq.literals() {
+            let set: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+            if is_prefix {
+                prefix = Some(set.clone());
+            }
+            candidates.push(set);
+        }
+    }
+    let usable = |set: &Vec<Vec<u8>>| {
+        !set.is_empty() && set.len() <= MAX_ANCHORS && set.iter().all(|l| !l.is_empty())
+    };
+    candidates.retain(usable);
+    (candidates, prefix.filter(usable))
+}
+
+/// How selective a literal set is: its shortest literal first, then fewer literals.
+fn strength(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    (
+        set.iter().map(Vec::len).min().unwrap_or(0),
+        std::cmp::Reverse(set.len()),
+    )
+}
+
+/// Consecutive ASCII digits in the matches of a pattern.
+#[derive(Debug, Clone, Copy)]
+struct Digits {
+    /// Some(n): every match is made of digits only and is at least n long.
+    only: Option<usize>,
+    /// Every match contains a run of at least this many digits.
+    inner: usize,
+}
+
+fn digit_run(hir: &Hir) -> Digits {
+    let only = |n: usize| Digits {
+        only: Some(n),
+        inner: n,
+    };
+    let none = Digits {
+        only: None,
+        inner: 0,
+    };
     match hir.kind() {
-        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Empty | HirKind::Look(_) => only(0),
+        HirKind::Literal(lit) if lit.0.iter().all(u8::is_ascii_digit) => only(lit.0.len()),
+        HirKind::Literal(_) => none,
+        HirKind::Class(Class::Unicode(cls))
+            if cls
+                .ranges()
+                .iter()
+                .all(|r| r.start() >= '0' && r.end() <= '9') =>
+        {
+            only(1)
+        }
+        HirKind::Class(Class::Bytes(cls))
+            if cls
+                .ranges()
+                .iter()
+                .all(|r| r.start() >= b'0' && r.end() <= b'9') =>
+        {
+            only(1)
+        }
+        HirKind::Class(_) => none,
+        HirKind::Capture(c) => digit_run(&c.sub),
+        HirKind::Repetition(r) => {
+            let sub = digit_run(&r.sub);
+            let min = r.min as usize;
+            Digits {
+                only: sub.only.map(|n| n * min),
+                inner: if min >= 1 {
+                    sub.only.map_or(sub.inner, |n| n * min)
+                } else {
+                    0
+                },
+            }
+        }
+        HirKind::Concat(parts) => {
+            let (mut run, mut best, mut all) = (0, 0, true);
+            for d in parts.iter().map(digit_run) {
+                match d.only {
+                    Some(n) => run += n,
+                    None => {
+                        all = false;
+                        best = best.max(run).max(d.inner);
+                        run = 0;
+                    }
+                }
+            }
+            best = best.max(run);
+            Digits {
+                only: all.then_some(run),
+                inner: best,
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let ds: Vec<Digits> = branches.iter().map(digit_run).collect();
+            Digits {
+                only: ds
+                    .iter()
+                    .map(|d| d.only)
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.into_iter().min().unwrap_or(0)),
+                inner: ds.iter().map(|d| d.inner).min().unwrap_or(0),
+            }
+        }
+    }
+}
+
+/// Longest run of consecutive ASCII digits in `t`.
+pub(crate) fn longest_digit_run(t: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for b in t.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// Sets of literals such that every match of `hir` contains one literal of each set, found by walking the
+/// pattern: a concatenation needs each of its parts, an alternation one of its branches, a repetition with
+/// min ≥ 1 its body.
+fn required(hir: &Hir) -> Vec<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => vec![vec![lit.0.to_vec()]],
         HirKind::Capture(c) => required(&c.sub),
         HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
-        HirKind::Concat(parts) => parts.iter().filter_map(required).max_by_key(|set| {
-            (
-                set.iter().map(Vec::len).min().unwrap_or(0),
-                std::cmp::Reverse(set.len()),
-            )
-        }),
+        HirKind::Concat(parts) => parts.iter().flat_map(required).collect(),
         HirKind::Alternation(branches) => {
             let mut out = Vec::new();
             for b in branches {
-                out.extend(required(b)?);
+                let Some(best) = required(b).into_iter().max_by_key(|set| strength(set)) else {
+                    return Vec::new();
+                };
+                out.extend(best);
                 if out.len() > MAX_ANCHORS {
-                    return None;
+                    return Vec::new();
                 }
             }
-            Some(out)
+            vec![out]
         }
         HirKind::Class(Class::Unicode(cls)) => {
             let n: u32 = cls
@@ -76,15 +248,15 @@ fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
                 .map(|r| r.end() as u32 - r.start() as u32 + 1)
                 .sum();
             if n > 16 {
-                return None;
+                return Vec::new();
             }
-            Some(
+            vec![
                 cls.iter()
                     .flat_map(|r| (r.start()..=r.end()).map(|c| c.to_string().into_bytes()))
                     .collect(),
-            )
+            ]
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -125,6 +297,30 @@ mod tests {
             set == ["保证", "承诺"] || set == ["回报", "收益"],
             "{set:?}"
         );
+    }
+
+    #[test]
+    fn prefix_and_suffix_both_gate_a_regex() {
+        let g = gate("(保证|担保)[^,]{0,4}(不会坏|坏不了|不出故障)");
+        assert_eq!(g.sets.len(), 2, "{g:?}");
+        let mut all: Vec<Vec<String>> = g.sets.into_iter().map(strs).collect();
+        all.iter_mut().for_each(|set| set.sort());
+        all.sort();
+        assert_eq!(
+            all,
+            [vec!["不会坏", "不出故障", "坏不了"], vec!["保证", "担保"]]
+        );
+    }
+
+    #[test]
+    fn number_patterns_are_gated_on_a_digit_run_not_on_single_digits() {
+        let g = gate("(?:^|[^0-9])(?P<hit>[3-69][0-9]{15,18}|3[47][0-9]{13})(?:[^0-9]|$)");
+        assert_eq!(g.digits, 15);
+        assert!(g.sets.is_empty(), "{g:?}");
+        assert_eq!(gate("[1-9][0-9]{5}(?:18|19|20)[0-9]{2}x?").digits, 10);
+        assert_eq!(gate("密码(是|为)[a-z0-9]{4,20}").digits, 0);
+        assert_eq!(gate("(1|22)[0-9]?3").digits, 2);
+        assert_eq!(longest_digit_run("尾号0123，订单12345a6"), 5);
     }
 
     #[test]

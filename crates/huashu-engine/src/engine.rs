@@ -5,11 +5,12 @@ use std::sync::Arc;
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 use huashu_rules::{Mask, Role, Rule, Ruleset, Validate};
 use huashu_text::{Normalized, Options, Span, normalize, normalize_into};
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::anchors::anchors;
+use crate::anchors::{gate, longest_digit_run};
 
 use crate::asr::{Tolerance, TolerantPhrases};
 use crate::context::Context;
@@ -30,7 +31,7 @@ pub struct Engine {
     /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors.
     owners: Vec<Owner>,
     regexes: Vec<CompiledRegex>,
-    /// Regexes with no literal anchor: they run on every turn their rule applies to.
+    /// Regexes with no literal anchor: they run on every turn their rule applies to (if its digits allow).
     unanchored: Vec<u32>,
     conversation: Option<Box<Conversation>>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
@@ -45,7 +46,8 @@ pub(crate) struct CompiledRule {
 #[derive(Debug, Default)]
 struct Owner {
     rules: Vec<u32>,
-    regexes: Vec<u32>,
+    /// Regexes this literal anchors, each with the bit of the regex's literal set the literal belongs to.
+    regexes: Vec<(u32, u8)>,
     /// The pattern is an allow-list phrase of the ruleset.
     allow: bool,
 }
@@ -55,6 +57,13 @@ struct CompiledRegex {
     rule: u32,
     regex: Regex,
     hit_group: Option<usize>,
+    /// One bit per literal set of the regex's gate: the regex runs once every bit has been seen.
+    need: u8,
+    /// Consecutive ASCII digits every match holds.
+    digits: usize,
+    /// The bit of the literal set every match starts with (0 if none): the regex is then tried anchored at
+    /// each place such a literal was seen, rather than searched for across the turn.
+    prefix_bit: u8,
 }
 
 /// Buffers one turn's matching reuses.
@@ -62,6 +71,10 @@ struct CompiledRegex {
 struct Scratch {
     raw: Vec<Hit>,
     run: Vec<u32>,
+    /// Per regex, the bits of its literal sets seen in this turn (reset for every regex in `run`).
+    seen: Vec<u8>,
+    /// (regex, start) of every prefix literal seen in this turn.
+    starts: Vec<(u32, u32)>,
     allowed: Vec<(usize, usize)>,
 }
 
@@ -86,6 +99,25 @@ impl std::fmt::Debug for Engine {
             .field("regexes", &self.regexes.len())
             .field("unanchored", &self.unanchored.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl CompiledRegex {
+    /// The first match in `input`: the whole match and the part to report (the `hit` group, else the whole).
+    fn search(
+        &self,
+        input: &Input<'_>,
+    ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        match self.hit_group {
+            None => self.regex.search(input).map(|m| (m.range(), m.range())),
+            Some(g) => {
+                let mut caps = self.regex.create_captures();
+                self.regex.search_captures(input, &mut caps);
+                let whole = caps.get_match()?.range();
+                let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
+                Some((whole, hit))
+            }
+        }
     }
 }
 
@@ -154,25 +186,51 @@ impl Engine {
                 }
             }
             for src in &rule.matcher.regex {
-                let regex = Regex::new(src).map_err(|e| EngineError::regex(rule, src, &e))?;
-                let hit_group = regex.capture_names().position(|n| n == Some("hit"));
-                let r = regexes.len() as u32;
-                // The char-wise automaton takes whole characters: anchors cut inside one are not used.
-                let lits: Option<Vec<String>> = anchors(src)
-                    .and_then(|l| l.into_iter().map(|b| String::from_utf8(b).ok()).collect());
-                match lits {
-                    Some(lits) => {
-                        for lit in lits {
-                            let at = owner_of(lit, &mut patterns, &mut owners);
-                            owners[at].regexes.push(r);
-                        }
+                let regex = Regex::new(src).map_err(|_| match regex::Regex::new(src) {
+                    // The regex crate words syntax errors for people; use its message.
+                    Err(e) => EngineError::regex(rule, src, &e),
+                    Ok(_) => {
+                        EngineError::Automaton(format!("rule {}: {src:?} is too large", rule.id))
                     }
-                    None => unanchored.push(r),
+                })?;
+                let hit_group = regex
+                    .group_info()
+                    .pattern_names(regex_automata::PatternID::ZERO)
+                    .position(|n| n == Some("hit"));
+                let r = regexes.len() as u32;
+                let gate = gate(src);
+                let mut need = 0u8;
+                let mut prefix_bit = 0u8;
+                for (bit, set) in gate.sets.into_iter().enumerate() {
+                    // The char-wise automaton takes whole characters: a set with a literal cut inside one is
+                    // not used (fewer sets only wake the regex more often).
+                    let Some(lits) = set
+                        .into_iter()
+                        .map(|b| String::from_utf8(b).ok())
+                        .collect::<Option<Vec<String>>>()
+                    else {
+                        continue;
+                    };
+                    if gate.prefix == Some(bit) {
+                        prefix_bit = 1u8 << bit;
+                    }
+                    let bit = 1u8 << bit;
+                    need |= bit;
+                    for lit in lits {
+                        let at = owner_of(lit, &mut patterns, &mut owners);
+                        owners[at].regexes.push((r, bit));
+                    }
+                }
+                if need == 0 {
+                    unanchored.push(r);
                 }
                 regexes.push(CompiledRegex {
                     rule: idx,
                     regex,
                     hit_group,
+                    need,
+                    digits: gate.digits,
+                    prefix_bit,
                 });
             }
             rules.push(CompiledRule {
@@ -311,7 +369,7 @@ impl Engine {
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
         let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
-        let hits = self.hits_with(role, norm.as_str(), true, tolerance);
+        let hits = self.hits_with(role, norm.as_str(), Some(norm.digit_run()), true, tolerance);
         hits.into_iter()
             .map(|h| {
                 let mut f = self.finding(h, text, norm, turn_index);
@@ -348,17 +406,25 @@ impl Engine {
     }
 
     fn hits(&self, role: Role, t: &str, resolve: bool) -> Vec<Hit> {
-        self.hits_with(role, t, resolve, Tolerance::Off)
+        self.hits_with(role, t, None, resolve, Tolerance::Off)
     }
 
-    fn hits_with(&self, role: Role, t: &str, resolve: bool, tolerance: Tolerance) -> Vec<Hit> {
+    /// `digits`: the longest run of ASCII digits in `t`, if the caller already knows it.
+    fn hits_with(
+        &self,
+        role: Role,
+        t: &str,
+        digits: Option<usize>,
+        resolve: bool,
+        tolerance: Tolerance,
+    ) -> Vec<Hit> {
         thread_local! {
             // Reused per thread: most turns have no hit, and those that do should not allocate to find out.
             static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
         }
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.hits_in(&mut scratch, role, t, resolve, tolerance),
-            Err(_) => self.hits_in(&mut Scratch::default(), role, t, resolve, tolerance),
+            Ok(mut scratch) => self.hits_in(&mut scratch, role, t, digits, resolve, tolerance),
+            Err(_) => self.hits_in(&mut Scratch::default(), role, t, digits, resolve, tolerance),
         })
     }
 
@@ -367,13 +433,24 @@ impl Engine {
         scratch: &mut Scratch,
         role: Role,
         t: &str,
+        digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
     ) -> Vec<Hit> {
-        let Scratch { raw, run, allowed } = scratch;
+        let Scratch {
+            raw,
+            run,
+            seen,
+            starts,
+            allowed,
+        } = scratch;
         raw.clear();
         run.clear();
+        starts.clear();
         allowed.clear();
+        if seen.len() < self.regexes.len() {
+            seen.resize(self.regexes.len(), 0);
+        }
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
                 let owner = &self.owners[m.value() as usize];
@@ -385,36 +462,76 @@ impl Engine {
                         raw.push(Hit::exact(rule, m.start(), m.end()));
                     }
                 }
-                for &r in &owner.regexes {
-                    if !run.contains(&r) {
+                for &(r, bit) in &owner.regexes {
+                    let s = &mut seen[r as usize];
+                    if *s == 0 {
                         run.push(r);
+                    }
+                    *s |= bit;
+                    if bit == self.regexes[r as usize].prefix_bit {
+                        starts.push((r, m.start() as u32));
                     }
                 }
             }
         }
+        // Regexes whose every literal set was seen, then those with no literal to wait for.
+        let mut ready = 0;
+        for k in 0..run.len() {
+            let r = run[k];
+            let s = std::mem::take(&mut seen[r as usize]);
+            if s == self.regexes[r as usize].need {
+                run[ready] = r;
+                ready += 1;
+            }
+        }
+        run.truncate(ready);
         run.extend_from_slice(&self.unanchored);
+        starts.sort_unstable();
+        starts.dedup();
+        let mut digit_run = digits;
         for &i in run.iter() {
             let r = &self.regexes[i as usize];
             if !self.ruleset.rules[r.rule as usize].role.applies_to(role) {
                 continue;
             }
-            match r.hit_group {
-                None => {
-                    for m in r.regex.find_iter(t).filter(|m| !m.is_empty()) {
-                        raw.push(Hit::exact(r.rule, m.start(), m.end()));
+            if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
+                continue;
+            }
+            if r.prefix_bit != 0 {
+                // Every match starts at a prefix literal: try each, in order, as find_iter would (a match
+                // hides the starts inside it).
+                let lo = starts.partition_point(|x| x.0 < i);
+                let hi = starts.partition_point(|x| x.0 <= i);
+                let mut free = 0;
+                for &(_, p) in &starts[lo..hi] {
+                    let p = p as usize;
+                    if p < free {
+                        continue;
                     }
-                }
-                Some(g) => {
-                    for caps in r.regex.captures_iter(t) {
-                        if let Some(m) = caps
-                            .get(g)
-                            .or_else(|| caps.get(0))
-                            .filter(|m| !m.is_empty())
-                        {
-                            raw.push(Hit::exact(r.rule, m.start(), m.end()));
+                    let input = Input::new(t).range(p..).anchored(Anchored::Yes);
+                    if let Some((whole, hit)) = r.search(&input) {
+                        free = whole.end;
+                        if !hit.is_empty() {
+                            raw.push(Hit::exact(r.rule, hit.start, hit.end));
                         }
                     }
                 }
+                continue;
+            }
+            let mut at = 0;
+            while at <= t.len() {
+                let Some((whole, hit)) = r.search(&Input::new(t).range(at..)) else {
+                    break;
+                };
+                if !hit.is_empty() {
+                    raw.push(Hit::exact(r.rule, hit.start, hit.end));
+                }
+                // An empty match moves on by one character, as find_iter does.
+                at = if whole.is_empty() {
+                    whole.end + t[whole.end..].chars().next().map_or(1, char::len_utf8)
+                } else {
+                    whole.end
+                };
             }
         }
         if tolerance != Tolerance::Off && !self.tolerant.is_empty() {
@@ -434,7 +551,7 @@ impl Engine {
         }
         // Within a rule: leftmost-longest, non-overlapping.
         raw.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
-        let mut kept: Vec<Hit> = Vec::new();
+        let mut kept: Vec<Hit> = Vec::with_capacity(raw.len());
         let mut last: Option<(u32, usize)> = None;
         for &h in raw.iter() {
             if let Some((rule, end)) = last {
@@ -483,7 +600,11 @@ impl Engine {
             span,
             char_start: chars.start,
             char_end: chars.end,
-            message: rule.message.replace("{matched}", &matched),
+            message: if rule.message.contains("{matched}") {
+                rule.message.replace("{matched}", &matched)
+            } else {
+                rule.message.clone()
+            },
             suggestions: suggestions(rule, span, &matched),
             matched,
             confidence: None,
@@ -543,12 +664,16 @@ fn resolve_overlaps(mut hits: Vec<Hit>, rules: &[Rule]) -> Vec<Hit> {
             .then(a.start.cmp(&b.start))
             .then(ra.id.cmp(&rb.id))
     });
-    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
-    for h in hits {
-        if !kept.iter().any(|k| h.start < k.end && k.start < h.end) {
-            kept.push(h);
+    // Kept hits are compacted to the front in place: no second buffer.
+    let mut n = 0;
+    for i in 0..hits.len() {
+        let h = hits[i];
+        if !hits[..n].iter().any(|k| h.start < k.end && k.start < h.end) {
+            hits[n] = h;
+            n += 1;
         }
     }
-    kept.sort_by_key(|h| (h.start, h.end, h.rule));
-    kept
+    hits.truncate(n);
+    hits.sort_by_key(|h| (h.start, h.end, h.rule));
+    hits
 }

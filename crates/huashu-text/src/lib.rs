@@ -106,12 +106,32 @@ impl Default for Options {
     }
 }
 
-/// A normalised text and, for each of its characters, where it came from in the original.
+/// A normalised text and where each of its characters came from in the original.
+///
+/// The alignment is kept as segments rather than one entry per character: a stretch of characters that
+/// map one to one onto the original, byte for byte (nearly all of a Chinese turn, traditional characters
+/// included), is one segment, so normalising a clean turn writes one or two entries instead of one per
+/// character.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
     text: String,
-    /// One entry per normalised char: (byte offset in `text`, original start, original end).
-    map: Vec<(u32, u32, u32)>,
+    segs: Vec<Seg>,
+    digits: usize,
+}
+
+/// A stretch of the normalised text and the original it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seg {
+    /// Byte offset in the normalised text where the segment starts.
+    norm: u32,
+    /// Byte offset in the original where the segment starts.
+    orig: u32,
+    /// Original end of the segment's last character, past any repeats collapsed into it.
+    end: u32,
+    /// One unit (a multi-character form such as 百分之百, or a character whose byte length changed such as
+    /// a full-width letter): any part of it maps to all of `orig..end`. Otherwise the segment is linear:
+    /// normalised byte `norm + k` came from original byte `orig + k`.
+    atomic: bool,
 }
 
 impl Normalized {
@@ -121,41 +141,68 @@ impl Normalized {
 
     /// Number of characters in the normalised text.
     pub fn char_len(&self) -> usize {
-        self.map.len()
+        self.text.chars().count()
     }
 
-    /// Maps a byte range of the normalised text (on its char boundaries) to the byte range of the original
-    /// text it came from. An empty or out-of-range input gives an empty span at the nearest position.
+    /// Longest run of consecutive ASCII digits in the normalised text (number rules skip turns without one
+    /// long enough).
+    pub fn digit_run(&self) -> usize {
+        self.digits
+    }
+
+    /// Maps a byte range of the normalised text to the byte range of the original text it came from. A
+    /// position inside a character counts as that character; an empty or out-of-range input gives an empty
+    /// span at the nearest position.
     pub fn original_span(&self, norm: Range<usize>) -> Span {
-        if self.map.is_empty() {
+        let len = self.text.len();
+        if self.segs.is_empty() {
             return Span::default();
         }
-        if norm.start >= self.text.len() {
+        if norm.start >= len {
             let at = self.end_of_original();
             return Span::new(at, at);
         }
-        let first = self.char_at(norm.start);
+        let a = floor_char_boundary(&self.text, norm.start);
+        let (_, first) = self.seg_at(a);
+        let start = if first.atomic {
+            first.orig as usize
+        } else {
+            first.orig as usize + (a - first.norm as usize)
+        };
         if norm.end <= norm.start {
-            let at = self.map[first].1 as usize;
-            return Span::new(at, at);
+            return Span::new(start, start);
         }
-        let last = self.char_at(norm.end - 1);
-        let start = self.map[first].1 as usize;
-        let end = self.map[last].2 as usize;
+        let b = floor_char_boundary(&self.text, norm.end.min(len) - 1);
+        let b_end = b + self.text[b..].chars().next().map_or(1, char::len_utf8);
+        let (i, last) = self.seg_at(b);
+        let last_end = self.segs.get(i + 1).map_or(len, |n| n.norm as usize);
+        let end = if last.atomic || b_end >= last_end {
+            last.end as usize
+        } else {
+            last.orig as usize + (b_end - last.norm as usize)
+        };
         Span::new(start, end.max(start))
     }
 
-    /// Index of the normalised char that contains byte `b` (or the char count if `b` is past the end).
-    fn char_at(&self, b: usize) -> usize {
-        match self.map.binary_search_by_key(&(b as u32), |m| m.0) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1).min(self.map.len() - 1),
-        }
+    /// The segment holding normalised byte `b` (a char boundary inside the text).
+    fn seg_at(&self, b: usize) -> (usize, Seg) {
+        let i = self
+            .segs
+            .partition_point(|g| g.norm as usize <= b)
+            .saturating_sub(1);
+        (i, self.segs[i])
     }
 
     fn end_of_original(&self) -> usize {
-        self.map.last().map_or(0, |m| m.2 as usize)
+        self.segs.last().map_or(0, |g| g.end as usize)
     }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Normalises `input` as described in the crate docs. Never fails; every input, however odd, gives a
@@ -163,71 +210,236 @@ impl Normalized {
 pub fn normalize(input: &str, opts: &Options) -> Normalized {
     let mut out = Normalized {
         text: String::with_capacity(input.len()),
-        map: Vec::with_capacity(input.len() / 2 + 1),
+        segs: Vec::with_capacity(4),
+        digits: 0,
     };
     normalize_into(&mut out, input, opts);
     out
 }
 
+/// Writes the normalised text and its segments. Characters emitted unchanged are not copied one by one but
+/// as a run, when something else has to be written.
+struct Writer<'a> {
+    out: &'a mut Normalized,
+    input: &'a str,
+    /// Start (in `input`) of the run of unchanged characters not yet copied; it reaches the current char and
+    /// lies at the end of the last segment, whose `end` is set when the run is copied.
+    run: Option<usize>,
+    /// Current run of ASCII digits in the output, and the output position just past it.
+    digits: usize,
+    digits_end: usize,
+}
+
+impl Writer<'_> {
+    /// Byte offset in the output of the character that starts at input byte `s`.
+    #[inline(always)]
+    fn pos(&self, s: usize) -> usize {
+        self.out.text.len() + self.run.map_or(0, |r| s - r)
+    }
+
+    /// Opens a segment for a char written at output `pos` from original `s..e`, or extends the last one.
+    #[inline(always)]
+    fn align(&mut self, pos: usize, s: usize, e: usize, same_len: bool) {
+        let segs = &mut self.out.segs;
+        if let Some(g) = segs.last_mut() {
+            if same_len && !g.atomic && g.orig as usize + (pos - g.norm as usize) == s {
+                g.end = e as u32;
+                return;
+            }
+        }
+        segs.push(Seg {
+            norm: pos as u32,
+            orig: s as u32,
+            end: e as u32,
+            atomic: !same_len,
+        });
+    }
+
+    /// Emits `c` for the original `raw` at `s..e`.
+    #[inline(always)]
+    fn emit(&mut self, c: char, raw: char, s: usize, e: usize) {
+        if c == raw {
+            self.copy(s, e);
+        } else {
+            self.push(c, s, e);
+        }
+    }
+
+    /// Emits the original char at `s..e` unchanged: it joins the run being copied, or starts one.
+    #[inline(always)]
+    fn copy(&mut self, s: usize, e: usize) {
+        if self.run.is_none() {
+            let pos = self.out.text.len();
+            self.align(pos, s, e, true);
+            self.run = Some(s);
+        }
+    }
+
+    /// Writes `c` (not a copy of the original) for original `s..e`.
+    #[inline(always)]
+    fn push(&mut self, c: char, s: usize, e: usize) {
+        self.flush(s);
+        let pos = self.out.text.len();
+        self.align(pos, s, e, c.len_utf8() == e - s);
+        self.out.text.push(c);
+    }
+
+    /// Writes a multi-character form for original `s..e`, as one unit.
+    fn push_form(&mut self, to: &str, s: usize, e: usize) {
+        self.flush(s);
+        self.out.segs.push(Seg {
+            norm: self.out.text.len() as u32,
+            orig: s as u32,
+            end: e as u32,
+            atomic: true,
+        });
+        for c in to.chars() {
+            if c.is_ascii_digit() {
+                self.digit(self.out.text.len());
+            }
+            self.out.text.push(c);
+        }
+    }
+
+    /// The last emitted char also stands for the repeat at original `s..e`.
+    #[inline(always)]
+    fn extend_last(&mut self, s: usize, e: usize) {
+        self.flush(s);
+        let text = &self.out.text;
+        let last_char = text.len() - text.chars().next_back().map_or(0, char::len_utf8);
+        let Some(g) = self.out.segs.last_mut() else {
+            return;
+        };
+        if g.atomic && (g.norm as usize) < last_char {
+            // The repeat belongs to the form's last character only (甚麼麼: 么 spans both 麼, 什 does not).
+            let orig = g.orig;
+            self.out.segs.push(Seg {
+                norm: last_char as u32,
+                orig,
+                end: e as u32,
+                atomic: true,
+            });
+        } else {
+            g.end = e as u32;
+        }
+    }
+
+    /// Copies the pending run of unchanged characters, which ends at `end`.
+    #[inline(always)]
+    fn flush(&mut self, end: usize) {
+        if let Some(start) = self.run.take() {
+            self.out.text.push_str(&self.input[start..end]);
+            if let Some(g) = self.out.segs.last_mut() {
+                g.end = end as u32;
+            }
+        }
+    }
+
+    /// Counts an ASCII digit written at output position `pos`.
+    #[inline(always)]
+    fn digit(&mut self, pos: usize) {
+        self.digits = if pos == self.digits_end && pos > 0 {
+            self.digits + 1
+        } else {
+            1
+        };
+        self.digits_end = pos + 1;
+        self.out.digits = self.out.digits.max(self.digits);
+    }
+}
+
 /// As [`normalize`], reusing `out`'s buffers (the hot path normalises every turn into one scratch value).
 pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.text.clear();
-    out.map.clear();
+    out.segs.clear();
+    out.digits = 0;
     out.text.reserve(input.len());
-    out.map.reserve(input.len() / 3 + 8);
     let table = opts.traditional.then(t2s::table);
+    let plain = t2s::table().plain(opts.traditional);
+    let mut w = Writer {
+        out,
+        input,
+        run: None,
+        digits: 0,
+        digits_end: 0,
+    };
     // First whitespace char (original byte range) seen since the last emitted char, if any.
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
-    // End of a multi-character form already emitted; chars before it are skipped.
-    let mut skip_to = 0;
-    // Start of a run of characters emitted unchanged: copied in one go when the run ends.
-    let mut run: Option<usize> = None;
-    for (s, raw) in input.char_indices() {
-        if s < skip_to {
+    let bytes = input.as_bytes();
+    let mut next = 0;
+    while next < bytes.len() {
+        let s = next;
+        // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
+        let prev = last.map_or(u32::MAX, |c| c as u32);
+        let (n, end_char) = plain_ideographs(&bytes[s..], plain, prev, opts.repeats);
+        if n > 0 {
+            next = s + n;
+            w.copy(s, next);
+            last = char::from_u32(end_char);
+            pending_space = None;
             continue;
         }
-        let e = s + raw.len_utf8();
+        // Fast path: nearly every character of a Chinese turn is an ideograph of the BMP blocks, three bytes
+        // long; 百 and 甚 take the general path, where they may start a form.
+        if let [b0 @ 0xE3..=0xE9, b1, b2, ..] = bytes[s..] {
+            let u =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            if matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) && u != 0x767E && u != 0x751A {
+                next = s + 3;
+                let c = match table {
+                    Some(t) => t.ideograph(u),
+                    None => char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER),
+                };
+                pending_space = None;
+                if opts.repeats && last == Some(c) {
+                    w.extend_last(s, next);
+                    continue;
+                }
+                last = Some(c);
+                if c as u32 == u {
+                    w.copy(s, next);
+                } else {
+                    w.push(c, s, next);
+                }
+                continue;
+            }
+        }
+        let (raw, e) = decode(input, bytes, s);
+        next = e;
         if is_cjk(raw) {
-            // Fast path: nearly every character of a Chinese turn is an ideograph.
             if opts.numbers && (raw == '百' || raw == '甚') {
                 if let Some((len, to)) = form_at(&input[s..]) {
-                    flush(out, input, &mut run, s);
-                    skip_to = s + len;
+                    next = s + len;
                     pending_space = None;
-                    for c in to.chars() {
-                        push(out, c, s, s + len);
-                        last = Some(c);
-                    }
+                    w.push_form(to, s, s + len);
+                    last = to.chars().last();
                     continue;
                 }
             }
             let c = table.map_or(raw, |t| t.get(raw));
             pending_space = None;
             if opts.repeats && last == Some(c) {
-                flush(out, input, &mut run, s);
-                if let Some(m) = out.map.last_mut() {
-                    m.2 = e as u32;
-                }
+                w.extend_last(s, e);
                 continue;
             }
-            emit(out, input, &mut run, c, raw, s, e);
             last = Some(c);
+            w.emit(c, raw, s, e);
             continue;
         }
         let c = fold(raw, opts);
         if opts.noise && c == '.' && dotted_single_chars(input, s, e) {
-            flush(out, input, &mut run, s);
+            w.flush(s);
             continue;
         }
         if opts.noise {
             if c.is_whitespace() && c != '\n' {
-                flush(out, input, &mut run, s);
+                w.flush(s);
                 pending_space.get_or_insert((s, e));
                 continue;
             }
             if is_noise(c) {
-                flush(out, input, &mut run, s);
+                w.flush(s);
                 continue;
             }
         }
@@ -237,58 +449,60 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             if last.is_some_and(|l| word(l) && !(l.is_ascii_digit() && c.is_ascii_digit()))
                 && word(c)
             {
-                flush(out, input, &mut run, s);
-                push(out, ' ', ws, we);
+                w.push(' ', ws, we);
                 last = Some(' ');
             }
         }
         if opts.repeats && last == Some(c) && (is_cjk(c) || is_clause_break(c)) {
-            flush(out, input, &mut run, s);
-            if let Some(m) = out.map.last_mut() {
-                m.2 = e as u32;
-            }
+            w.extend_last(s, e);
             continue;
         }
-        emit(out, input, &mut run, c, raw, s, e);
+        if c.is_ascii_digit() {
+            let pos = w.pos(s);
+            w.digit(pos);
+        }
+        w.emit(c, raw, s, e);
         last = Some(c);
     }
-    flush(out, input, &mut run, input.len());
+    w.flush(input.len());
 }
 
-/// Emits `c` for the original `raw` at `s..e`: an unchanged character joins the current copy run.
-#[inline(always)]
-fn emit(
-    out: &mut Normalized,
-    input: &str,
-    run: &mut Option<usize>,
-    c: char,
-    raw: char,
-    s: usize,
-    e: usize,
-) {
-    if c == raw {
-        let start = *run.get_or_insert(s);
-        out.map
-            .push(((out.text.len() + s - start) as u32, s as u32, e as u32));
-    } else {
-        flush(out, input, run, s);
-        push(out, c, s, e);
+/// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves (`plain`, a
+/// bitset from U+3400) and do not repeat the one before (`prev` before the run; `u32::MAX` when repeats are
+/// kept). Returns the last one too. Kept small so that the loop lives in registers.
+#[inline]
+fn plain_ideographs(bytes: &[u8], plain: &[u64], mut prev: u32, repeats: bool) -> (usize, u32) {
+    // Without the repeat fold, `prev` is made unequal to any code point.
+    let no_repeat = if repeats { 0 } else { 0x8000_0000 };
+    prev |= no_repeat;
+    let mut i = 0;
+    while let [b0 @ 0xE3..=0xE9, b1, b2, ..] = bytes[i..] {
+        let u = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+        let k = u.wrapping_sub(0x3400) as usize;
+        let word = plain.get(k >> 6).copied().unwrap_or(0);
+        if (word >> (k & 63)) & 1 == 0 || u == prev {
+            break;
+        }
+        prev = u | no_repeat;
+        i += 3;
     }
+    (i, prev & !no_repeat)
 }
 
-/// Copies the pending run of unchanged characters, which ends at `end`.
+/// The char of `input` (valid UTF-8) that starts at byte `s`, and where it ends; ASCII without the general
+/// decoder's bookkeeping.
 #[inline(always)]
-fn flush(out: &mut Normalized, input: &str, run: &mut Option<usize>, end: usize) {
-    if let Some(start) = run.take() {
-        out.text.push_str(&input[start..end]);
+fn decode(input: &str, bytes: &[u8], s: usize) -> (char, usize) {
+    match bytes[s..] {
+        [b0 @ 0..=0x7F, ..] => (b0 as char, s + 1),
+        _ => {
+            let c = input[s..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            (c, s + c.len_utf8().max(1))
+        }
     }
-}
-
-#[inline(always)]
-fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
-    out.map
-        .push((out.text.len() as u32, start as u32, end as u32));
-    out.text.push(c);
 }
 
 /// Width, case and script folding of one character.

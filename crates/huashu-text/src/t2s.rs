@@ -12,6 +12,9 @@ static TABLE: &str = include_str!("../data/TSCharacters.txt");
 pub(crate) struct T2s {
     dense: Vec<char>,
     sparse: Vec<(char, char)>,
+    /// Bit per code point from U+3400: a BMP ideograph that normalises to itself (with and without the
+    /// traditional fold), and is not 百 or 甚, which may start a form. The normaliser copies runs of these.
+    plain: [Vec<u64>; 2],
 }
 
 const DENSE_START: u32 = 0x3400;
@@ -43,7 +46,25 @@ pub(crate) fn table() -> &'static T2s {
             }
         }
         sparse.sort_unstable();
-        T2s { dense, sparse }
+        let mut plain = [
+            vec![0u64; (DENSE_END - DENSE_START) as usize / 64 + 1],
+            vec![0u64; (DENSE_END - DENSE_START) as usize / 64 + 1],
+        ];
+        for u in DENSE_START..DENSE_END {
+            if !matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) || u == 0x767E || u == 0x751A {
+                continue;
+            }
+            let k = (u - DENSE_START) as usize;
+            plain[0][k >> 6] |= 1 << (k & 63);
+            if dense[k] as u32 == u {
+                plain[1][k >> 6] |= 1 << (k & 63);
+            }
+        }
+        T2s {
+            dense,
+            sparse,
+            plain,
+        }
     })
 }
 
@@ -64,6 +85,20 @@ pub fn to_simplified(c: char) -> char {
 }
 
 impl T2s {
+    /// The bitset of plain ideographs (see `plain`) when traditional characters are folded or not.
+    pub(crate) fn plain(&self, traditional: bool) -> &[u64] {
+        &self.plain[usize::from(traditional)]
+    }
+
+    /// The simplified form of the ideograph `u` (U+3400..U+9FFF, the dense block).
+    #[inline(always)]
+    pub(crate) fn ideograph(&self, u: u32) -> char {
+        self.dense
+            .get(u.wrapping_sub(DENSE_START) as usize)
+            .copied()
+            .unwrap_or(char::REPLACEMENT_CHARACTER)
+    }
+
     #[inline]
     pub(crate) fn get(&self, c: char) -> char {
         let u = c as u32;
