@@ -6,24 +6,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use huashu::{Engine, Role, Turn};
+use huashu::Engine;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct Conversation {
     id: String,
-    turns: Vec<TurnIn>,
+    turns: Vec<huashu_tests::TurnIn>,
     expect: Expect,
     #[serde(default)]
     scorer_gap: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TurnIn {
-    role: String,
-    text: String,
-    start_ms: Option<u64>,
-    end_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -52,16 +44,7 @@ fn annotated_conversations_score_as_a_qa_lead_expects() {
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let c: Conversation = serde_json::from_str(line).expect("conversation parses");
         n += 1;
-        let turns: Vec<Turn> = c
-            .turns
-            .iter()
-            .map(|t| Turn {
-                role: Role::parse(&t.role).expect("role"),
-                text: t.text.clone(),
-                start_ms: t.start_ms,
-                end_ms: t.end_ms,
-            })
-            .collect();
+        let turns = huashu_tests::to_turns(&c.turns);
         let r = engine.score(&turns);
         let mut diffs = Vec::new();
         if band(r.score) != c.expect.band {

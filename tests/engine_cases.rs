@@ -205,21 +205,13 @@ fn complaint_structure_scores_in_the_expected_order() {
 #[derive(Deserialize)]
 struct ScoreCase {
     name: String,
-    turns: Vec<CaseTurn>,
+    turns: Vec<huashu_tests::TurnIn>,
     score: u32,
     passed: bool,
     fatal: bool,
     structure: ExpectedStructure,
     rules: Vec<String>,
     failed_checks: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CaseTurn {
-    role: String,
-    text: String,
-    start_ms: Option<u64>,
-    end_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Debug, PartialEq)]
@@ -243,16 +235,7 @@ fn shared_score_cases() {
     let mut n = 0;
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
         let case: ScoreCase = serde_json::from_str(line).expect("case parses");
-        let turns: Vec<Turn> = case
-            .turns
-            .iter()
-            .map(|t| Turn {
-                role: Role::parse(&t.role).expect("role"),
-                text: t.text.clone(),
-                start_ms: t.start_ms,
-                end_ms: t.end_ms,
-            })
-            .collect();
+        let turns = huashu_tests::to_turns(&case.turns);
         let r = engine.score(&turns);
         let s = &r.structure;
         let got = ExpectedStructure {
