@@ -26,6 +26,14 @@ fn main() {
     // Warm both (regex caches, thread-local scratch).
     engine_pass(&engine, &turns[..100]);
     raw_pass(&raw, &turns[..100]);
+    // LOOPS=n repeats the engine pass (for a sampling profiler, which needs seconds of it).
+    let loops: usize = std::env::var("LOOPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for _ in 0..loops {
+        engine_pass(&engine, &turns);
+    }
     println!(
         "{} {}",
         engine_pass(&engine, &turns),

@@ -9,8 +9,8 @@ use crate::error::EngineError;
 
 #[derive(Debug, Default)]
 pub(crate) struct Context {
-    followed_by: Vec<String>,
-    preceded_by: Vec<String>,
+    followed_by: Affixes,
+    preceded_by: Affixes,
     before: Words,
     before_window: usize,
     after: Words,
@@ -26,6 +26,51 @@ pub(crate) struct Context {
 struct Words {
     words: Vec<String>,
     automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+}
+
+/// Words that must not come right after (or right before) a hit. Each is kept with the character it
+/// starts (or ends) with: the hit's neighbouring character picks the few words worth comparing, instead of
+/// a comparison per word on every hit.
+#[derive(Debug, Default)]
+struct Affixes {
+    words: Vec<(char, String)>,
+}
+
+impl Affixes {
+    fn new(words: Vec<String>, at_end: bool) -> Affixes {
+        let words = words
+            .into_iter()
+            .filter_map(|w| {
+                let c = if at_end {
+                    w.chars().next_back()
+                } else {
+                    w.chars().next()
+                };
+                c.map(|c| (c, w))
+            })
+            .collect();
+        Affixes { words }
+    }
+
+    /// Whether `after` starts with one of the words.
+    fn starts(&self, after: &str) -> bool {
+        let Some(c) = after.chars().next() else {
+            return false;
+        };
+        self.words
+            .iter()
+            .any(|(first, w)| *first == c && after.starts_with(w.as_str()))
+    }
+
+    /// Whether `before` ends with one of the words.
+    fn ends(&self, before: &str) -> bool {
+        let Some(c) = before.chars().next_back() else {
+            return false;
+        };
+        self.words
+            .iter()
+            .any(|(last, w)| *last == c && before.ends_with(w.as_str()))
+    }
 }
 
 /// Lists shorter than this are searched word by word.
@@ -82,8 +127,8 @@ impl Context {
                 .collect()
         };
         Ok(Context {
-            followed_by: list(&m.unless_followed_by)?,
-            preceded_by: list(&m.unless_preceded_by)?,
+            followed_by: Affixes::new(list(&m.unless_followed_by)?, false),
+            preceded_by: Affixes::new(list(&m.unless_preceded_by)?, true),
             before: Words::new(list(&m.unless_before)?),
             before_window: m.before_window,
             after: Words::new(list(&m.unless_after)?),
@@ -97,18 +142,7 @@ impl Context {
     /// Whether the hit `t[start..end]` stands as a finding.
     pub(crate) fn allows(&self, t: &str, start: usize, end: usize) -> bool {
         let (before, after) = (&t[..start], &t[end..]);
-        if self
-            .followed_by
-            .iter()
-            .any(|w| after.starts_with(w.as_str()))
-        {
-            return false;
-        }
-        if self
-            .preceded_by
-            .iter()
-            .any(|w| before.ends_with(w.as_str()))
-        {
+        if self.followed_by.starts(after) || self.preceded_by.ends(before) {
             return false;
         }
         if !self.before.is_empty()

@@ -380,6 +380,23 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             pending_space = None;
             continue;
         }
+        // Clause punctuation (，。？！、) comes between nearly every run of ideographs; it is never noise and
+        // folds to itself or (full width) to ASCII, so it needs none of the general path's tests.
+        if let Some((c, same)) = clause_punct(&bytes[s..], opts.width) {
+            next = s + 3;
+            pending_space = None;
+            if opts.repeats && last == Some(c) {
+                w.extend_last(s, next);
+                continue;
+            }
+            last = Some(c);
+            if same {
+                w.copy(s, next);
+            } else {
+                w.push(c, s, next);
+            }
+            continue;
+        }
         // Fast path: nearly every character of a Chinese turn is an ideograph of the BMP blocks, three bytes
         // long; 百 and 甚 take the general path, where they may start a form.
         if let [b0 @ 0xE3..=0xE9, b1, b2, ..] = bytes[s..] {
@@ -487,6 +504,26 @@ fn plain_ideographs(bytes: &[u8], plain: &[u64], mut prev: u32, repeats: bool) -
         i += 3;
     }
     (i, prev & !no_repeat)
+}
+
+/// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, and whether
+/// that is the mark itself: 、。… stay; ，：；！？ fold to ASCII when `width` is on.
+#[inline(always)]
+fn clause_punct(bytes: &[u8], width: bool) -> Option<(char, bool)> {
+    match bytes {
+        [0xE3, 0x80, 0x81, ..] => Some(('、', true)),
+        [0xE3, 0x80, 0x82, ..] => Some(('。', true)),
+        [0xE2, 0x80, 0xA6, ..] => Some(('…', true)),
+        [0xEF, 0xBC, b2, ..] if width => match b2 {
+            0x81 => Some(('!', false)),
+            0x8C => Some((',', false)),
+            0x9A => Some((':', false)),
+            0x9B => Some((';', false)),
+            0x9F => Some(('?', false)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The char of `input` (valid UTF-8) that starts at byte `s`, and where it ends; ASCII without the general

@@ -264,7 +264,7 @@ fn reference(s: &str) -> per_char::Normalized {
 proptest! {
     #[test]
     fn segments_agree_with_the_per_character_alignment(
-        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,-]{0,40}"
+        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}"
     ) {
         let nz = normalize(&s, &Options::default());
         let r = reference(&s);
