@@ -1,7 +1,7 @@
 //! Context conditions: what around a hit makes it compliant after all (polite 不知道您…, negated 不能保证收益,
 //! a refusal that comes with a reason). They run only on hits, never on the whole turn.
 
-use daachorse::CharwiseDoubleArrayAhoCorasick;
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use huashu_rules::Rule;
 use huashu_text::{is_clause_break, is_sentence_break};
 
@@ -81,7 +81,13 @@ impl Words {
         words.sort();
         words.dedup();
         let automaton = (words.len() >= AUTOMATON_MIN_WORDS)
-            .then(|| CharwiseDoubleArrayAhoCorasick::new(&words).ok())
+            .then(|| {
+                // A searched region is a clause or two: too short for the q-gram prefilter to pay.
+                CharwiseDoubleArrayAhoCorasickBuilder::new()
+                    .use_prefilter(false)
+                    .build(&words)
+                    .ok()
+            })
             .flatten();
         Words { words, automaton }
     }

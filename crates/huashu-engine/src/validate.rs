@@ -2,25 +2,32 @@
 
 /// Mainland resident ID (GB 11643-1999): 17 digits + check character, with a plausible birth date.
 pub fn id_card(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if chars.len() != 18 || !chars[..17].iter().all(char::is_ascii_digit) {
+    // On the stack: this runs on every candidate number, and a Vec per candidate showed in profiles.
+    let mut chars = [0u8; 18];
+    let mut n = 0;
+    for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+        if n == chars.len() {
+            return false;
+        }
+        chars[n] = b;
+        n += 1;
+    }
+    if n != 18 || !chars[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'x', '9', '8', '7', '6', '5', '4', '3', '2'];
+    const CHECK: [u8; 11] = *b"10x98765432";
+    let digit = |b: &u8| u32::from(b - b'0');
     let sum: u32 = chars[..17]
         .iter()
         .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .map(|(b, w)| digit(b) * w)
         .sum();
-    let expected = CHECK[(sum % 11) as usize];
-    if chars[17].to_ascii_lowercase() != expected {
+    if chars[17].to_ascii_lowercase() != CHECK[(sum % 11) as usize] {
         return false;
     }
     let num = |r: std::ops::Range<usize>| -> u32 {
-        chars[r]
-            .iter()
-            .fold(0, |acc, c| acc * 10 + c.to_digit(10).unwrap_or(0))
+        chars[r].iter().fold(0, |acc, b| acc * 10 + digit(b))
     };
     let (year, month, day) = (num(6..10), num(10..12), num(12..14));
     (1900..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
@@ -28,11 +35,20 @@ pub fn id_card(s: &str) -> bool {
 
 /// Payment card number: 13–19 digits passing Luhn, not one repeated digit.
 pub fn luhn(s: &str) -> bool {
-    let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) || s.chars().any(|c| c.is_ascii_alphabetic()) {
+    if s.bytes().any(|b| b.is_ascii_alphabetic()) {
         return false;
     }
-    if digits.iter().all(|d| *d == digits[0]) {
+    let mut digits = [0u32; 19];
+    let mut n = 0;
+    for d in s.chars().filter_map(|c| c.to_digit(10)) {
+        if n == digits.len() {
+            return false;
+        }
+        digits[n] = d;
+        n += 1;
+    }
+    let digits = &digits[..n];
+    if n < 13 || digits.iter().all(|d| *d == digits[0]) {
         return false;
     }
     let sum: u32 = digits
