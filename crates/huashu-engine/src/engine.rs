@@ -87,6 +87,8 @@ struct Scratch {
 #[derive(Default)]
 struct HitScratch {
     raw: Vec<Hit>,
+    /// The turn's hits after context and overlap resolution: what the caller reads.
+    kept: Vec<Hit>,
     run: Vec<u32>,
     /// Per regex, the bits of its literal sets seen in this turn (reset for every regex in `run`).
     seen: Vec<u8>,
@@ -350,7 +352,7 @@ impl Engine {
             Ok(mut scratch) => {
                 let Scratch { norm, hits } = &mut *scratch;
                 normalize_into(norm, text, &self.opts);
-                let found = self.hits_in(
+                self.hits_in(
                     hits,
                     role,
                     norm.as_str(),
@@ -358,7 +360,7 @@ impl Engine {
                     true,
                     Tolerance::Off,
                 );
-                self.findings(found, text, norm, turn_index, None)
+                self.findings(&hits.kept, text, norm, turn_index, None)
             }
             Err(_) => self.check_normalized(role, text, &self.normalize(text), turn_index),
         })
@@ -402,20 +404,22 @@ impl Engine {
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
         let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
-        let hits = self.hits_with(role, norm.as_str(), Some(norm.digit_run()), true, tolerance);
-        self.findings(hits, text, norm, turn_index, asr)
+        let digits = Some(norm.digit_run());
+        self.with_hits(role, norm.as_str(), digits, true, tolerance, |hits| {
+            self.findings(hits, text, norm, turn_index, asr)
+        })
     }
 
     fn findings(
         &self,
-        hits: Vec<Hit>,
+        hits: &[Hit],
         text: &str,
         norm: &Normalized,
         turn_index: usize,
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
-        hits.into_iter()
-            .map(|h| {
+        hits.iter()
+            .map(|&h| {
                 let mut f = self.finding(h, text, norm, turn_index);
                 if let Some((c, _)) = asr {
                     let c = if c.is_finite() {
@@ -443,35 +447,36 @@ impl Engine {
     /// Every rule's hits in `t` (normalised) as (rule index, byte range of `t`), context applied; overlaps
     /// across rules kept. Conversation cues use this: an empathy cue may share words with a solution cue.
     pub(crate) fn cue_hits(&self, role: Role, t: &str) -> Vec<(usize, std::ops::Range<usize>)> {
-        self.hits(role, t, false)
-            .into_iter()
-            .map(|h| (h.rule as usize, h.start..h.end))
-            .collect()
+        self.with_hits(role, t, None, false, Tolerance::Off, |hits| {
+            hits.iter()
+                .map(|h| (h.rule as usize, h.start..h.end))
+                .collect()
+        })
     }
 
-    fn hits(&self, role: Role, t: &str, resolve: bool) -> Vec<Hit> {
-        self.hits_with(role, t, None, resolve, Tolerance::Off)
-    }
-
-    /// `digits`: the longest run of ASCII digits in `t`, if the caller already knows it.
-    fn hits_with(
+    /// Calls `f` with the hits in `t` (normalised), held in this thread's scratch buffers. `digits`: the
+    /// longest run of ASCII digits in `t`, if the caller already knows it.
+    fn with_hits<R>(
         &self,
         role: Role,
         t: &str,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
-    ) -> Vec<Hit> {
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.hits_in(&mut scratch.hits, role, t, digits, resolve, tolerance),
-            Err(_) => self.hits_in(
-                &mut HitScratch::default(),
-                role,
-                t,
-                digits,
-                resolve,
-                tolerance,
-            ),
+        f: impl FnOnce(&[Hit]) -> R,
+    ) -> R {
+        SCRATCH.with(|cell| {
+            let mut own;
+            let mut borrowed = cell.try_borrow_mut();
+            let hits = match &mut borrowed {
+                Ok(scratch) => &mut scratch.hits,
+                Err(_) => {
+                    own = HitScratch::default();
+                    &mut own
+                }
+            };
+            self.hits_in(hits, role, t, digits, resolve, tolerance);
+            f(&hits.kept)
         })
     }
 
@@ -483,15 +488,17 @@ impl Engine {
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
-    ) -> Vec<Hit> {
+    ) {
         let HitScratch {
             raw,
+            kept,
             run,
             seen,
             starts,
             allowed,
         } = scratch;
         raw.clear();
+        kept.clear();
         run.clear();
         starts.clear();
         allowed.clear();
@@ -594,11 +601,10 @@ impl Engine {
             }
         }
         if raw.is_empty() {
-            return Vec::new();
+            return;
         }
         // Within a rule: leftmost-longest, non-overlapping.
         raw.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
-        let mut kept: Vec<Hit> = Vec::with_capacity(raw.len());
         let mut last: Option<(u32, usize)> = None;
         for &h in raw.iter() {
             if let Some((rule, end)) = last {
@@ -616,9 +622,7 @@ impl Engine {
             kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
         }
         if resolve {
-            resolve_overlaps(kept, &self.ruleset.rules)
-        } else {
-            kept
+            resolve_overlaps(kept, &self.ruleset.rules);
         }
     }
 
@@ -712,7 +716,7 @@ pub fn apply_mask(s: &str, mask: Mask) -> String {
 
 /// Across rules, findings never overlap: the more severe wins, then the longer, then the earlier, then the
 /// lower rule id. Deterministic whatever order the matchers produced.
-fn resolve_overlaps(mut hits: Vec<Hit>, rules: &[Rule]) -> Vec<Hit> {
+fn resolve_overlaps(hits: &mut Vec<Hit>, rules: &[Rule]) {
     hits.sort_by(|a, b| {
         let (ra, rb) = (&rules[a.rule as usize], &rules[b.rule as usize]);
         rb.severity
@@ -733,5 +737,4 @@ fn resolve_overlaps(mut hits: Vec<Hit>, rules: &[Rule]) -> Vec<Hit> {
     }
     hits.truncate(n);
     hits.sort_by_key(|h| (h.start, h.end, h.rule));
-    hits
 }
