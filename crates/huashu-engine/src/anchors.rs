@@ -25,6 +25,74 @@ pub(crate) struct Gate {
     /// Index in `sets` of a set one of whose literals every match starts with: the regex then only needs
     /// trying, anchored, where such a literal was seen.
     pub(crate) prefix: Option<usize>,
+    /// Where around a literal of one set a match can lie, when the prefix set is not usable.
+    pub(crate) window: Option<Window>,
+}
+
+/// The regex is a concatenation `before · L · after` where `L` matches exactly the literals of one gate set:
+/// a match then starts no earlier than the run of `before`'s characters that ends where a literal of the
+/// set starts, and ends no later than the run of `after`'s characters that follows it. Searching that
+/// window instead of the whole turn finds the same matches (`(我|小妹)?(真的|也)*(不知道)(的|呢)*` on a
+/// turn only scans 不知道 and the few characters around it that could belong to the match).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// Index in `Gate::sets`.
+    pub(crate) set: usize,
+    pub(crate) before: CharSet,
+    pub(crate) after: CharSet,
+}
+
+/// Every character that can occur in a match of part of a regex, as sorted, disjoint ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CharSet {
+    ranges: Vec<(char, char)>,
+}
+
+impl CharSet {
+    pub(crate) fn contains(&self, c: char) -> bool {
+        let i = self.ranges.partition_point(|r| r.1 < c);
+        self.ranges.get(i).is_some_and(|r| r.0 <= c)
+    }
+
+    fn add(&mut self, lo: char, hi: char) {
+        self.ranges.push((lo, hi));
+    }
+
+    fn finish(mut self) -> CharSet {
+        self.ranges.sort_unstable();
+        let mut out: Vec<(char, char)> = Vec::with_capacity(self.ranges.len());
+        for (lo, hi) in self.ranges {
+            match out.last_mut() {
+                Some(last) if lo as u32 <= last.1 as u32 + 1 => last.1 = last.1.max(hi),
+                _ => out.push((lo, hi)),
+            }
+        }
+        CharSet { ranges: out }
+    }
+
+    /// Start of the run of characters of this set that ends at byte `at` of `t`.
+    pub(crate) fn run_before(&self, t: &str, at: usize) -> usize {
+        let mut start = at;
+        for (i, c) in t[..at].char_indices().rev() {
+            if !self.contains(c) {
+                break;
+            }
+            start = i;
+        }
+        start
+    }
+
+    /// End of the run of characters of this set that starts at byte `at` of `t`.
+    pub(crate) fn run_after(&self, t: &str, at: usize) -> usize {
+        let mut end = at;
+        for c in t[at..].chars() {
+            if !self.contains(c) {
+                break;
+            }
+            end += c.len_utf8();
+        }
+        end
+    }
 }
 
 /// The gate of `pattern`. A pattern that does not parse gets the empty gate (it runs on every turn, and the
@@ -68,11 +136,83 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         p.dedup();
         sets.iter().position(|set| *set == p)
     });
+    let window = if prefix.is_some() {
+        None
+    } else {
+        window(&hir, &sets)
+    };
     Gate {
         sets,
         digits,
         prefix,
+        window,
     }
+}
+
+/// The window of `hir` (see [`Window`]) around one of `sets`, if the pattern has that shape.
+fn window(hir: &Hir, sets: &[Vec<Vec<u8>>]) -> Option<Window> {
+    let mut h = hir;
+    while let HirKind::Capture(c) = h.kind() {
+        h = &c.sub;
+    }
+    let HirKind::Concat(parts) = h.kind() else {
+        return None;
+    };
+    for (j, part) in parts.iter().enumerate() {
+        let mut ex = Extractor::new();
+        ex.kind(ExtractKind::Prefix)
+            .limit_class(16)
+            .limit_total(MAX_ANCHORS);
+        let seq = ex.extract(part);
+        if !seq.is_exact() {
+            continue;
+        }
+        let Some(lits) = seq.literals() else {
+            continue;
+        };
+        let mut lits: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+        lits.sort();
+        lits.dedup();
+        let Some(set) = sets.iter().position(|s| *s == lits) else {
+            continue;
+        };
+        let before = chars_of(&parts[..j])?;
+        let after = chars_of(&parts[j + 1..])?;
+        return Some(Window { set, before, after });
+    }
+    None
+}
+
+/// The characters matches of `parts` can hold; None when that cannot be told (byte classes, invalid UTF-8).
+fn chars_of(parts: &[Hir]) -> Option<CharSet> {
+    fn walk(h: &Hir, set: &mut CharSet) -> Option<()> {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => Some(()),
+            HirKind::Literal(lit) => {
+                for c in std::str::from_utf8(&lit.0).ok()?.chars() {
+                    set.add(c, c);
+                }
+                Some(())
+            }
+            HirKind::Class(Class::Unicode(cls)) => {
+                for r in cls.iter() {
+                    set.add(r.start(), r.end());
+                }
+                Some(())
+            }
+            HirKind::Class(Class::Bytes(_)) => None,
+            HirKind::Repetition(r) => walk(&r.sub, set),
+            HirKind::Capture(c) => walk(&c.sub, set),
+            HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+                hs.iter().try_for_each(|h| walk(h, set))
+            }
+        }
+    }
+    let mut set = CharSet::default();
+    for part in parts {
+        walk(part, &mut set)?;
+    }
+    Some(set.finish())
 }
 
 /// Byte literals one of which occurs in every match of `pattern`, or None when there is no small such set.
@@ -321,6 +461,26 @@ mod tests {
         assert_eq!(gate("密码(是|为)[a-z0-9]{4,20}").digits, 0);
         assert_eq!(gate("(1|22)[0-9]?3").digits, 2);
         assert_eq!(longest_digit_run("尾号0123，订单12345a6"), 5);
+    }
+
+    #[test]
+    fn a_literal_between_optional_words_bounds_the_search() {
+        let g = gate("(我们|小妹)?(真的|也)*(不知道|不晓得)(的|呢)*");
+        let w = g.window.expect("window");
+        assert_eq!(strs(g.sets[w.set].clone()), ["不晓得", "不知道"]);
+        let t = "您好，我们也不知道呢，请稍等";
+        let at = t.find("不知道").unwrap();
+        assert_eq!(&t[w.before.run_before(t, at)..at], "我们也");
+        let end = at + "不知道".len();
+        assert_eq!(&t[end..w.after.run_after(t, end)], "呢");
+        // A class after the literal reaches to the next comma.
+        let g = gate("(我|你)*(保证|担保)[^,]{0,6}");
+        let w = g.window.expect("window");
+        let t = "好的,我保证明天到货,谢谢";
+        let end = t.find("保证").unwrap() + "保证".len();
+        assert_eq!(&t[end..w.after.run_after(t, end)], "明天到货");
+        // A prefix set is tried anchored instead; no window.
+        assert!(gate("(保证|担保).{0,4}收益").window.is_none());
     }
 
     #[test]

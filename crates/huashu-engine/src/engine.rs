@@ -1,6 +1,6 @@
 //! Compiling a ruleset into matchers, and checking one turn.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use huashu_rules::{Mask, Role, RoleScope, Rule, Ruleset, Validate};
@@ -10,7 +10,7 @@ use regex_automata::{Anchored, Input};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use crate::anchors::{gate, longest_digit_run};
+use crate::anchors::{CharSet, gate, longest_digit_run};
 
 use crate::asr::{Tolerance, TolerantPhrases};
 use crate::context::Context;
@@ -62,6 +62,13 @@ struct CompiledRegex {
     rule: u32,
     regex: Regex,
     hit_group: Option<usize>,
+    /// The pattern, for the dense DFA built on first use.
+    source: String,
+    /// The same pattern as a fully built DFA pair, when small enough: a search is a table walk with no
+    /// cache to fetch, where the meta regex spends about 450 instructions per call before it scans a byte.
+    /// Built the first time the regex runs (about 1 ms each), so that compiling a ruleset stays fast and
+    /// regexes no turn wakes cost nothing.
+    dense: OnceLock<Option<regex_automata::dfa::regex::Regex>>,
     /// One bit per literal set of the regex's gate: the regex runs once every bit has been seen.
     need: u8,
     /// Consecutive ASCII digits every match holds.
@@ -69,6 +76,11 @@ struct CompiledRegex {
     /// The bit of the literal set every match starts with (0 if none): the regex is then tried anchored at
     /// each place such a literal was seen, rather than searched for across the turn.
     prefix_bit: u8,
+    /// Otherwise, the bit of a literal set around which matches lie, and the characters a match can hold
+    /// before and after that literal: the regex searches only that window of the turn.
+    window: Option<(u8, CharSet, CharSet)>,
+    /// The prefix or window bit: where literals of this set are seen is recorded for the search.
+    track: u8,
 }
 
 thread_local! {
@@ -92,8 +104,8 @@ struct HitScratch {
     run: Vec<u32>,
     /// Per regex, the bits of its literal sets seen in this turn (reset for every regex in `run`).
     seen: Vec<u8>,
-    /// (regex, start) of every prefix literal seen in this turn.
-    starts: Vec<(u32, u32)>,
+    /// (regex, start, end) of every prefix or window literal seen in this turn.
+    starts: Vec<(u32, u32, u32)>,
     allowed: Vec<(usize, usize)>,
 }
 
@@ -127,16 +139,22 @@ impl CompiledRegex {
         &self,
         input: &Input<'_>,
     ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-        match self.hit_group {
-            None => self.regex.search(input).map(|m| (m.range(), m.range())),
-            Some(g) => {
-                let mut caps = self.regex.create_captures();
-                self.regex.search_captures(input, &mut caps);
-                let whole = caps.get_match()?.range();
-                let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
-                Some((whole, hit))
-            }
-        }
+        let dense = self.dense.get_or_init(|| dense_dfa(&self.source));
+        let whole = match dense.as_ref().map(|d| d.try_search(input)) {
+            Some(Ok(found)) => found?.range(),
+            // No dense DFA, or it gave up (it cannot): the meta regex decides.
+            _ => self.regex.search(input)?.range(),
+        };
+        let Some(g) = self.hit_group else {
+            return Some((whole.clone(), whole));
+        };
+        // The group is read off the match already found, anchored where it starts.
+        let mut caps = self.regex.create_captures();
+        let at = input.clone().range(whole.clone()).anchored(Anchored::Yes);
+        self.regex.search_captures(&at, &mut caps);
+        let whole = caps.get_match().map_or(whole, |m| m.range());
+        let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
+        Some((whole, hit))
     }
 }
 
@@ -220,6 +238,7 @@ impl Engine {
                 let gate = gate(src);
                 let mut need = 0u8;
                 let mut prefix_bit = 0u8;
+                let mut window = None;
                 for (bit, set) in gate.sets.into_iter().enumerate() {
                     // The char-wise automaton takes whole characters: a set with a literal cut inside one is
                     // not used (fewer sets only wake the regex more often).
@@ -232,6 +251,9 @@ impl Engine {
                     };
                     if gate.prefix == Some(bit) {
                         prefix_bit = 1u8 << bit;
+                    }
+                    if let Some(w) = gate.window.as_ref().filter(|w| w.set == bit) {
+                        window = Some((1u8 << bit, w.before.clone(), w.after.clone()));
                     }
                     let bit = 1u8 << bit;
                     need |= bit;
@@ -247,9 +269,13 @@ impl Engine {
                     rule: idx,
                     regex,
                     hit_group,
+                    source: src.clone(),
+                    dense: OnceLock::new(),
                     need,
                     digits: gate.digits,
                     prefix_bit,
+                    track: prefix_bit | window.as_ref().map_or(0, |w: &(u8, CharSet, CharSet)| w.0),
+                    window,
                 });
             }
             rules.push(CompiledRule {
@@ -522,8 +548,8 @@ impl Engine {
                         run.push(r);
                     }
                     *s |= bit;
-                    if bit == self.regexes[r as usize].prefix_bit {
-                        starts.push((r, m.start() as u32));
+                    if bit == self.regexes[r as usize].track {
+                        starts.push((r, m.start() as u32, m.end() as u32));
                     }
                 }
             }
@@ -557,7 +583,7 @@ impl Engine {
                 let lo = starts.partition_point(|x| x.0 < i);
                 let hi = starts.partition_point(|x| x.0 <= i);
                 let mut free = 0;
-                for &(_, p) in &starts[lo..hi] {
+                for &(_, p, _) in &starts[lo..hi] {
                     let p = p as usize;
                     if p < free {
                         continue;
@@ -572,9 +598,18 @@ impl Engine {
                 }
                 continue;
             }
-            let mut at = 0;
-            while at <= t.len() {
-                let Some((whole, hit)) = r.search(&Input::new(t).range(at..)) else {
+            let (mut at, mut end) = (0, t.len());
+            if let Some((_, before, after)) = &r.window {
+                let lo = starts.partition_point(|x| x.0 < i);
+                let hi = starts.partition_point(|x| x.0 <= i);
+                (at, end) = (t.len(), 0);
+                for &(_, s, e) in &starts[lo..hi] {
+                    at = at.min(before.run_before(t, s as usize));
+                    end = end.max(after.run_after(t, e as usize));
+                }
+            }
+            while at <= end {
+                let Some((whole, hit)) = r.search(&Input::new(t).range(at..end)) else {
                     break;
                 };
                 if !hit.is_empty() {
@@ -657,6 +692,17 @@ impl Engine {
             confidence: None,
         }
     }
+}
+
+/// `pattern` as a dense DFA pair (forward and reverse) within a size budget, or None (too large, or a
+/// feature such as a Unicode word boundary that a DFA cannot take): the meta regex then searches alone.
+fn dense_dfa(pattern: &str) -> Option<regex_automata::dfa::regex::Regex> {
+    use regex_automata::dfa::{dense, regex::Regex as DfaRegex};
+    const LIMIT: usize = 128 << 10;
+    let config = dense::Config::new()
+        .dfa_size_limit(Some(LIMIT))
+        .determinize_size_limit(Some(LIMIT));
+    DfaRegex::builder().dense(config).build(pattern).ok()
 }
 
 /// A rule's message with the matched text put in place of each `{matched}` (`parts` is the message split there).
