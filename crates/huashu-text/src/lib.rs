@@ -485,19 +485,29 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
 }
 
 /// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves (`plain`, a
-/// bitset from U+3400) and do not repeat the one before (`prev` before the run; `u32::MAX` when repeats are
+/// bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when repeats are
 /// kept). Returns the last one too. Kept small so that the loop lives in registers.
 #[inline]
-fn plain_ideographs(bytes: &[u8], plain: &[u64], mut prev: u32, repeats: bool) -> (usize, u32) {
+fn plain_ideographs(
+    bytes: &[u8],
+    plain: &[u64; t2s::PLAIN_WORDS],
+    mut prev: u32,
+    repeats: bool,
+) -> (usize, u32) {
     // Without the repeat fold, `prev` is made unequal to any code point.
     let no_repeat = if repeats { 0 } else { 0x8000_0000 };
     prev |= no_repeat;
     let mut i = 0;
-    while let [b0 @ 0xE3..=0xE9, b1, b2, ..] = bytes[i..] {
-        let u = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
-        let k = u.wrapping_sub(0x3400) as usize;
-        let word = plain.get(k >> 6).copied().unwrap_or(0);
-        if (word >> (k & 63)) & 1 == 0 || u == prev {
+    // Three bytes at a time: each chunk is checked once, and the 10-bit word index needs no bounds check.
+    for chunk in bytes.chunks_exact(3) {
+        let (b0, b1, b2) = (chunk[0], chunk[1], chunk[2]);
+        if !(0xE3..=0xE9).contains(&b0) {
+            break;
+        }
+        let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+        let bit = u32::from(b2 & 0x3F);
+        let u = ((word as u32) << 6) | bit;
+        if (plain[word] >> bit) & 1 == 0 || u == prev {
             break;
         }
         prev = u | no_repeat;

@@ -12,12 +12,14 @@ static TABLE: &str = include_str!("../data/TSCharacters.txt");
 pub(crate) struct T2s {
     dense: Vec<char>,
     sparse: Vec<(char, char)>,
-    /// Bit per code point from U+3400: a BMP ideograph that normalises to itself (with and without the
-    /// traditional fold), and is not 百 or 甚, which may start a form. The normaliser copies runs of these.
-    plain: [Vec<u64>; 2],
+    /// Bit per BMP code point (word `u >> 6`, bit `u & 63`): a CJK ideograph that normalises to itself
+    /// (with and without the traditional fold), and is not 百 or 甚, which may start a form. The normaliser
+    /// copies runs of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check.
+    plain: [Box<[u64; PLAIN_WORDS]>; 2],
 }
 
 const DENSE_START: u32 = 0x3400;
+pub(crate) const PLAIN_WORDS: usize = 0x10000 / 64;
 const DENSE_END: u32 = 0xA000;
 
 pub(crate) fn table() -> &'static T2s {
@@ -46,18 +48,15 @@ pub(crate) fn table() -> &'static T2s {
             }
         }
         sparse.sort_unstable();
-        let mut plain = [
-            vec![0u64; (DENSE_END - DENSE_START) as usize / 64 + 1],
-            vec![0u64; (DENSE_END - DENSE_START) as usize / 64 + 1],
-        ];
+        let mut plain = [Box::new([0u64; PLAIN_WORDS]), Box::new([0u64; PLAIN_WORDS])];
         for u in DENSE_START..DENSE_END {
             if !matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) || u == 0x767E || u == 0x751A {
                 continue;
             }
-            let k = (u - DENSE_START) as usize;
-            plain[0][k >> 6] |= 1 << (k & 63);
-            if dense[k] as u32 == u {
-                plain[1][k >> 6] |= 1 << (k & 63);
+            let (word, bit) = ((u >> 6) as usize, u & 63);
+            plain[0][word] |= 1 << bit;
+            if dense[(u - DENSE_START) as usize] as u32 == u {
+                plain[1][word] |= 1 << bit;
             }
         }
         T2s {
@@ -86,7 +85,7 @@ pub fn to_simplified(c: char) -> char {
 
 impl T2s {
     /// The bitset of plain ideographs (see `plain`) when traditional characters are folded or not.
-    pub(crate) fn plain(&self, traditional: bool) -> &[u64] {
+    pub(crate) fn plain(&self, traditional: bool) -> &[u64; PLAIN_WORDS] {
         &self.plain[usize::from(traditional)]
     }
 
