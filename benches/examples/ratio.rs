@@ -17,7 +17,11 @@ fn raw_pass(ac: &AhoCorasick, turns: &[String]) -> usize {
 
 fn main() {
     let engine = Engine::default_ruleset().expect("default");
-    let turns = huashu_benches::generated_turns(20_000, 7);
+    // TURN=… measures one turn, repeated.
+    let turns = match std::env::var("TURN") {
+        Ok(t) => vec![t; 20_000],
+        Err(_) => huashu_benches::generated_turns(20_000, 7),
+    };
     let phrases: Vec<String> = engine.normalized_phrases();
     let raw = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)

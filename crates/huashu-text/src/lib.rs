@@ -484,9 +484,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     w.flush(input.len());
 }
 
-/// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves (`plain`, a
-/// bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when repeats are
-/// kept). Returns the last one too. Kept small so that the loop lives in registers.
+/// Byte length of the run of ideographs (and 、。) at the start of `bytes` that normalise to themselves
+/// (`plain`, a bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when
+/// repeats are kept). Returns the last one too. Kept small so that the loop lives in registers.
 #[inline]
 fn plain_ideographs(
     bytes: &[u8],

@@ -13,8 +13,9 @@ pub(crate) struct T2s {
     dense: Vec<char>,
     sparse: Vec<(char, char)>,
     /// Bit per BMP code point (word `u >> 6`, bit `u & 63`): a CJK ideograph that normalises to itself
-    /// (with and without the traditional fold), and is not 百 or 甚, which may start a form. The normaliser
-    /// copies runs of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check.
+    /// (with and without the traditional fold), and is not 百 or 甚, which may start a form; and the
+    /// ideographic comma and full stop (、。), which normalise to themselves too. The normaliser copies runs
+    /// of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check.
     plain: [Box<[u64; PLAIN_WORDS]>; 2],
 }
 
@@ -58,6 +59,11 @@ pub(crate) fn table() -> &'static T2s {
             if dense[(u - DENSE_START) as usize] as u32 == u {
                 plain[1][word] |= 1 << bit;
             }
+        }
+        for u in ['、', '。'].map(u32::from) {
+            let (word, bit) = ((u >> 6) as usize, u & 63);
+            plain[0][word] |= 1 << bit;
+            plain[1][word] |= 1 << bit;
         }
         T2s {
             dense,
