@@ -39,11 +39,11 @@ fn shared_scan_cases() {
             .check(role, &case.text)
             .into_iter()
             .map(|f| Expected {
-                rule: f.rule_id.clone(),
+                rule: f.rule_id.to_string(),
                 category: f.category.as_str().to_string(),
                 start: f.char_start,
                 end: f.char_end,
-                suggestion: f.suggestions.first().map(|s| s.replacement.clone()),
+                suggestion: f.suggestions.first().map(|s| s.replacement.to_string()),
                 matched: f.matched,
             })
             .collect();
@@ -109,20 +109,23 @@ fn overlapping_findings_resolve_by_severity_then_length_then_position() {
     let f = engine.check(Role::Agent, "我不知道了吧");
     assert_eq!(f.len(), 1);
     assert_eq!(
-        (f[0].rule_id.as_str(), f[0].char_start, f[0].char_end),
+        (&*f[0].rule_id, f[0].char_start, f[0].char_end),
         ("T002", 2, 6)
     );
     // Same severity: the longer wins.
     let f = engine.check(Role::Agent, "我不知道");
     assert_eq!(f.len(), 1);
     assert_eq!(
-        (f[0].rule_id.as_str(), f[0].matched.as_str()),
+        (&*f[0].rule_id, f[0].matched.as_str()),
         ("T003", "我不知道")
     );
     // Reversed rule order gives the same result.
     let rs = tiny_ruleset(&[], &[(&c.0, &c.1), (&b.0, &b.1), (&a.0, &a.1)]);
     let engine = Engine::new(rs).expect("compiles");
-    assert_eq!(engine.check(Role::Agent, "我不知道")[0].rule_id, "T003");
+    assert_eq!(
+        engine.check(Role::Agent, "我不知道")[0].rule_id.as_ref(),
+        "T003"
+    );
 }
 
 fn conversation(agent: &[&str]) -> Vec<Turn> {
@@ -254,7 +257,7 @@ fn shared_score_cases() {
             "score, passed, fatal of {name:?}"
         );
         assert_eq!(got, case.structure, "structure of {name:?}");
-        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        let rules: Vec<&str> = r.findings.iter().map(|f| &*f.rule_id).collect();
         assert_eq!(rules, case.rules, "findings of {name:?}");
         let failed: Vec<&str> = r
             .checks

@@ -18,7 +18,7 @@ fn flag_rate(name: &str, turns: &[String], engine: &Engine) {
             flagged += 1;
         }
         for x in f {
-            *per_rule.entry(x.rule_id).or_default() += 1;
+            *per_rule.entry(x.rule_id.to_string()).or_default() += 1;
         }
     }
     let per_thousand = flagged * 1000 / turns.len().max(1);

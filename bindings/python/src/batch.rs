@@ -215,7 +215,7 @@ fn finding_columns<'py, 'a>(
                 }
             }
             turn.push(f.turn_index);
-            rule.push(f.rule_id.as_str());
+            rule.push(&*f.rule_id);
             cat.push(f.category.as_str());
             sev.push(f.severity.as_str());
             start.push(f.char_start);
@@ -224,7 +224,7 @@ fn finding_columns<'py, 'a>(
             be.push(f.span.end);
             matched.push(f.matched.as_str());
             message.push(f.message.as_str());
-            sugg.push(f.suggestions.first().map(|s| s.replacement.as_str()));
+            sugg.push(f.suggestions.first().map(|s| &*s.replacement));
         }
     }
     let d = PyDict::new(py);
@@ -372,12 +372,7 @@ impl PyScoreResults {
         d.set_item(
             "rules",
             r.iter()
-                .map(|r| {
-                    r.findings
-                        .iter()
-                        .map(|f| f.rule_id.as_str())
-                        .collect::<Vec<_>>()
-                })
+                .map(|r| r.findings.iter().map(|f| &*f.rule_id).collect::<Vec<_>>())
                 .collect::<Vec<_>>(),
         )?;
         Ok(d)

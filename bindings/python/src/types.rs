@@ -48,7 +48,7 @@ impl PySuggestion {
         PySuggestion {
             start,
             end,
-            replacement: s.replacement.clone(),
+            replacement: s.replacement.to_string(),
             applicability: applicability(s.applicability),
         }
     }
@@ -94,7 +94,7 @@ pub fn findings_list<'py>(py: Python<'py>, fs: &[Finding]) -> PyResult<Bound<'py
 pub fn finding_dict<'py>(py: Python<'py>, f: &Finding) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("turn", f.turn_index)?;
-    d.set_item("rule", &f.rule_id)?;
+    d.set_item("rule", &*f.rule_id)?;
     d.set_item("category", f.category.as_str())?;
     d.set_item("severity", f.severity.as_str())?;
     d.set_item("start", f.char_start)?;
@@ -103,11 +103,7 @@ pub fn finding_dict<'py>(py: Python<'py>, f: &Finding) -> PyResult<Bound<'py, Py
     d.set_item("byte_end", f.span.end)?;
     d.set_item("matched", &f.matched)?;
     d.set_item("message", &f.message)?;
-    let sugg: Vec<&str> = f
-        .suggestions
-        .iter()
-        .map(|s| s.replacement.as_str())
-        .collect();
+    let sugg: Vec<&str> = f.suggestions.iter().map(|s| &*s.replacement).collect();
     d.set_item("suggestions", sugg)?;
     Ok(d)
 }

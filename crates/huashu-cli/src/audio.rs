@@ -253,7 +253,7 @@ fn finding_json(f: &Finding) -> Value {
         "byte_end": f.span.end,
         "matched": f.matched,
         "message": f.message,
-        "suggestions": f.suggestions.iter().map(|s| s.replacement.as_str()).collect::<Vec<_>>(),
+        "suggestions": f.suggestions.iter().map(|s| &*s.replacement).collect::<Vec<_>>(),
         "confidence": f.confidence,
     })
 }

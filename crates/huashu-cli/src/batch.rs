@@ -532,10 +532,10 @@ fn scan_one(
                     }
                     for f in &findings {
                         let (s, e) = (f.char_start.to_string(), f.char_end.to_string());
-                        let sugg = f.suggestions.first().map_or("", |s| s.replacement.as_str());
+                        let sugg = f.suggestions.first().map_or("", |s| &*s.replacement);
                         let mut row = base.to_vec();
                         row.extend([
-                            f.rule_id.as_str(),
+                            &*f.rule_id,
                             f.category.as_str(),
                             f.severity.as_str(),
                             &s,
@@ -818,8 +818,7 @@ fn score_one(
                 Out::Csv => {
                     let b = |x: bool| if x { "true" } else { "false" };
                     let st = &report.structure;
-                    let rules: Vec<&str> =
-                        report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+                    let rules: Vec<&str> = report.findings.iter().map(|f| &*f.rule_id).collect();
                     let failed: Vec<&str> = report
                         .checks
                         .iter()

@@ -46,6 +46,9 @@ pub(crate) struct CompiledRule {
     /// The message split at each `{matched}` (more than one part when it quotes the match), so that a
     /// finding's message is joined rather than searched and replaced.
     message: Vec<String>,
+    /// The rule id and its fixed replacements, shared by every finding of the rule.
+    id: Arc<str>,
+    replacements: Vec<Option<Arc<str>>>,
 }
 
 #[derive(Debug, Default)]
@@ -285,6 +288,12 @@ impl Engine {
                     .message
                     .split("{matched}")
                     .map(str::to_string)
+                    .collect(),
+                id: Arc::from(rule.id.as_str()),
+                replacements: rule
+                    .suggest
+                    .iter()
+                    .map(|s| s.replace.as_deref().map(Arc::from))
                     .collect(),
             });
         }
@@ -678,16 +687,17 @@ impl Engine {
         let span = norm.original_span(h.start..h.end);
         let chars = span.to_chars(text);
         let matched = text[span.start..span.end].to_string();
+        let compiled = &self.rules[h.rule as usize];
         Finding {
-            rule_id: rule.id.clone(),
+            rule_id: Arc::clone(&compiled.id),
             category: rule.category,
             severity: rule.severity,
             turn_index,
             span,
             char_start: chars.start,
             char_end: chars.end,
-            message: message(&self.rules[h.rule as usize].message, &matched),
-            suggestions: suggestions(rule, span, &matched),
+            message: message(&compiled.message, &matched),
+            suggestions: suggestions(rule, &compiled.replacements, span, &matched),
             matched,
             confidence: None,
         }
@@ -720,15 +730,22 @@ fn message(parts: &[String], matched: &str) -> String {
     out
 }
 
-fn suggestions(rule: &Rule, span: Span, matched: &str) -> Vec<Suggestion> {
+/// The rule's suggestions for `matched`; `fixed` holds the rule's replacements, shared (None for a mask).
+fn suggestions(
+    rule: &Rule,
+    fixed: &[Option<Arc<str>>],
+    span: Span,
+    matched: &str,
+) -> Vec<Suggestion> {
     rule.suggest
         .iter()
-        .map(|s| Suggestion {
+        .zip(fixed)
+        .map(|(s, fixed)| Suggestion {
             span,
-            replacement: match (&s.replace, s.mask) {
-                (Some(r), _) => r.clone(),
-                (None, Some(mask)) => apply_mask(matched, mask),
-                (None, None) => String::new(),
+            replacement: match (fixed, s.mask) {
+                (Some(r), _) => Arc::clone(r),
+                (None, Some(mask)) => Arc::from(apply_mask(matched, mask)),
+                (None, None) => Arc::from(""),
             },
             applicability: s.applicability,
         })

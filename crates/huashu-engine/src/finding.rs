@@ -3,6 +3,7 @@
 use huashu_rules::{Applicability, Category, Role, Severity};
 use huashu_text::Span;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// One turn of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,14 +46,16 @@ impl Turn {
 pub struct Suggestion {
     /// Bytes of the original text this replaces (the finding's span).
     pub span: Span,
-    pub replacement: String,
+    /// Shared with the rule (a fixed replacement) or made for this finding (a mask).
+    pub replacement: Arc<str>,
     pub applicability: Applicability,
 }
 
 /// A rule that fired on a turn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule_id: String,
+    /// Shared with the rule: a finding does not copy it.
+    pub rule_id: Arc<str>,
     pub category: Category,
     pub severity: Severity,
     /// Index of the turn in its conversation (0 for a single scanned turn).

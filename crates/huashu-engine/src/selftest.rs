@@ -122,7 +122,7 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
         out.examples += 1;
         if let Some(text) = &ex.bad {
             let found = engine.check(role, text);
-            if !found.iter().any(|f| f.rule_id == rule.id) {
+            if !found.iter().any(|f| *f.rule_id == *rule.id) {
                 let others = if found.is_empty() {
                     String::new()
                 } else {
@@ -143,7 +143,7 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
                     );
                 }
             }
-            let before: HashSet<&str> = found.iter().map(|f| f.rule_id.as_str()).collect();
+            let before: HashSet<&str> = found.iter().map(|f| &*f.rule_id).collect();
             let again = engine.check(role, &rewritten);
             let unsettled: Vec<_> = again
                 .iter()
@@ -153,7 +153,7 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
                             .iter()
                             .any(|s| s.applicability == Applicability::Safe)
                     });
-                    rewritable || !before.contains(f.rule_id.as_str())
+                    rewritable || !before.contains(&*f.rule_id)
                 })
                 .cloned()
                 .collect();
@@ -169,7 +169,7 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
         }
         if let Some(text) = &ex.ok {
             let found = engine.check(role, text);
-            if let Some(f) = found.iter().find(|f| f.rule_id == rule.id) {
+            if let Some(f) = found.iter().find(|f| *f.rule_id == *rule.id) {
                 problem(
                     text,
                     format!(

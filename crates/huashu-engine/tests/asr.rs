@@ -50,13 +50,13 @@ fn near_miss_found_on_transcribed_turns_only() {
     assert_eq!(
         e.check(Role::Agent, heard)
             .iter()
-            .map(|f| f.rule_id.as_str())
+            .map(|f| &*f.rule_id)
             .collect::<Vec<_>>(),
         ["T002"],
         "text turns match exactly"
     );
     let f = e.check_asr(Role::Agent, heard, 0.8, Tolerance::OptIn, 0);
-    let ids: Vec<&str> = f.iter().map(|f| f.rule_id.as_str()).collect();
+    let ids: Vec<&str> = f.iter().map(|f| &*f.rule_id).collect();
     assert_eq!(ids, ["T001", "T002"], "{f:?}");
     assert_eq!(f[0].matched, "不適合我的問題");
     let heard_chars: Vec<char> = heard.chars().collect();
@@ -107,7 +107,7 @@ fn homophones_context_and_opt_in() {
     );
     let all = e.check_asr(Role::Agent, "这个没办法除理", 1.0, Tolerance::All, 0);
     assert_eq!(
-        all.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(),
+        all.iter().map(|f| &*f.rule_id).collect::<Vec<_>>(),
         ["T003"]
     );
     // Unrelated sentences with a similar start do not match.

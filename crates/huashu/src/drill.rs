@@ -31,12 +31,12 @@ pub struct FindingNote {
 impl From<&Finding> for FindingNote {
     fn from(f: &Finding) -> Self {
         FindingNote {
-            rule: f.rule_id.clone(),
+            rule: f.rule_id.to_string(),
             category: f.category.as_str().to_string(),
             severity: f.severity.as_str().to_string(),
             matched: f.matched.clone(),
             message: f.message.clone(),
-            suggestion: f.suggestions.first().map(|s| s.replacement.clone()),
+            suggestion: f.suggestions.first().map(|s| s.replacement.to_string()),
         }
     }
 }

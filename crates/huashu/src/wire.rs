@@ -34,11 +34,7 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
             byte_end: f.span.end,
             matched: &f.matched,
             message: &f.message,
-            suggestions: f
-                .suggestions
-                .iter()
-                .map(|s| s.replacement.as_str())
-                .collect(),
+            suggestions: f.suggestions.iter().map(|s| &*s.replacement).collect(),
         }
     }
 }

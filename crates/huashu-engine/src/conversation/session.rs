@@ -848,7 +848,7 @@ fn disclosures(
         }
         let chars = t.span.to_chars(text);
         out.push(Finding {
-            rule_id: d.id.clone(),
+            rule_id: Arc::from(d.id.as_str()),
             category: Category::Disclosure,
             severity: d.severity,
             turn_index: index,
@@ -859,7 +859,7 @@ fn disclosures(
             message: d.message.replace("{matched}", &t.matched),
             suggestions: vec![Suggestion {
                 span: t.span,
-                replacement: format!("{}{}", d.suggest, t.matched),
+                replacement: Arc::from(format!("{}{}", d.suggest, t.matched)),
                 applicability: huashu_rules::Applicability::Review,
             }],
             confidence: None,
