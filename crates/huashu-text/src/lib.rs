@@ -369,7 +369,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     let bytes = input.as_bytes();
     let mut next = 0;
     while next < bytes.len() {
-        let s = next;
+        let mut s = next;
         // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
         let prev = last.map_or(u32::MAX, |c| c as u32);
         let (n, end_char) = plain_ideographs(&bytes[s..], plain, prev, opts.repeats);
@@ -378,10 +378,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             w.copy(s, next);
             last = char::from_u32(end_char);
             pending_space = None;
-            continue;
+            s = next;
         }
-        // Clause punctuation (，。？！、) comes between nearly every run of ideographs; it is never noise and
-        // folds to itself or (full width) to ASCII, so it needs none of the general path's tests.
+        // Clause punctuation (，？！：；…) comes between nearly every run of ideographs (so it is tried right
+        // after one, in the same round); it is never noise and folds to itself or (full width) to ASCII, so
+        // it needs none of the general path's tests.
         if let Some((c, same)) = clause_punct(&bytes[s..], opts.width) {
             next = s + 3;
             pending_space = None;
@@ -395,6 +396,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             } else {
                 w.push(c, s, next);
             }
+            continue;
+        }
+        if n > 0 {
             continue;
         }
         // Fast path: nearly every character of a Chinese turn is an ideograph of the BMP blocks, three bytes
