@@ -4,39 +4,12 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use huashu::{Engine, Role, Turn};
+use huashu::{Engine, Role};
 use std::hint::black_box;
-
-fn conversations() -> Vec<Vec<Turn>> {
-    let agent = huashu_benches::generated_turns(2_000, 3);
-    let customer = [
-        "我买的空调坏了三次了，你们到底怎么回事？",
-        "快递怎么还没到",
-        "好的谢谢",
-        "我要投诉",
-    ];
-    agent
-        .chunks(5)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut clock = 0;
-            let mut turns = Vec::new();
-            for (j, a) in chunk.iter().enumerate() {
-                turns.push(
-                    Turn::customer(customer[(i + j) % customer.len()])
-                        .with_times(clock, clock + 3_000),
-                );
-                turns.push(Turn::agent(a.clone()).with_times(clock + 5_000, clock + 11_000));
-                clock += 12_000;
-            }
-            turns
-        })
-        .collect()
-}
 
 fn bench(c: &mut Criterion) {
     let engine = Arc::new(Engine::default_ruleset().expect("default"));
-    let convs = conversations();
+    let convs = huashu_benches::generated_conversations(2_000);
     let turns: usize = convs.iter().map(Vec::len).sum();
 
     let mut g = c.benchmark_group("conversation");

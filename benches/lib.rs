@@ -1,8 +1,38 @@
 //! Corpora and rulesets for the benchmarks (no real chats are copied into the repo).
 
+use huashu::Turn;
 use huashu::rules::{Category, Match, RoleScope, Rule, Ruleset, Severity, Source};
 
 pub use huashu::sample::generated_turns;
+
+/// Conversations of 10 timed turns: a customer turn (complaint, delivery question, thanks) then a generated
+/// agent turn, five times, `agent_turns / 5` conversations in all.
+pub fn generated_conversations(agent_turns: usize) -> Vec<Vec<Turn>> {
+    let agent = generated_turns(agent_turns, 3);
+    let customer = [
+        "我买的空调坏了三次了，你们到底怎么回事？",
+        "快递怎么还没到",
+        "好的谢谢",
+        "我要投诉",
+    ];
+    agent
+        .chunks(5)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut clock = 0;
+            let mut turns = Vec::new();
+            for (j, a) in chunk.iter().enumerate() {
+                turns.push(
+                    Turn::customer(customer[(i + j) % customer.len()])
+                        .with_times(clock, clock + 3_000),
+                );
+                turns.push(Turn::agent(a.clone()).with_times(clock + 5_000, clock + 11_000));
+                clock += 12_000;
+            }
+            turns
+        })
+        .collect()
+}
 
 /// The houbb lexicon in `../shared/corpora` (65k real Chinese words), when present.
 pub fn lexicon(limit: usize) -> Option<Vec<String>> {

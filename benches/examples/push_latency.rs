@@ -2,32 +2,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use huashu::{Engine, Turn};
+use huashu::Engine;
 
 fn main() {
     let engine = Arc::new(Engine::default_ruleset().expect("default"));
-    let agent = huashu_benches::generated_turns(20_000, 3);
-    let customer = [
-        "我买的空调坏了三次了，你们到底怎么回事？",
-        "快递怎么还没到",
-        "好的谢谢",
-        "我要投诉",
-    ];
-    let convs: Vec<Vec<Turn>> = agent
-        .chunks(5)
-        .enumerate()
-        .map(|(i, c)| {
-            c.iter()
-                .enumerate()
-                .flat_map(|(j, a)| {
-                    [
-                        Turn::customer(customer[(i + j) % 4]),
-                        Turn::agent(a.clone()),
-                    ]
-                })
-                .collect()
-        })
-        .collect();
+    let convs = huashu_benches::generated_conversations(20_000);
     let mut ns = Vec::new();
     for conv in &convs {
         let mut s = engine.session();
