@@ -84,6 +84,8 @@ struct CompiledRegex {
     window: Option<(u8, CharSet, CharSet)>,
     /// The prefix or window bit: where literals of this set are seen is recorded for the search.
     track: u8,
+    /// Some match is empty: an empty range is still worth a search.
+    matches_empty: bool,
 }
 
 thread_local! {
@@ -268,7 +270,10 @@ impl Engine {
                 if need == 0 {
                     unanchored.push(r);
                 }
+                let matches_empty = regex_syntax::parse(src)
+                    .map_or(true, |h| h.properties().minimum_len() == Some(0));
                 regexes.push(CompiledRegex {
+                    matches_empty,
                     rule: idx,
                     regex,
                     hit_group,
@@ -453,9 +458,12 @@ impl Engine {
         turn_index: usize,
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
+        // Character offsets are counted on from the previous finding's start (hits come sorted by
+        // position), not from the start of the turn for each.
+        let mut cursor = (0, 0);
         hits.iter()
             .map(|&h| {
-                let mut f = self.finding(h, text, norm, turn_index);
+                let mut f = self.finding(h, text, norm, turn_index, &mut cursor);
                 if let Some((c, _)) = asr {
                     let c = if c.is_finite() {
                         c.clamp(0.0, 1.0)
@@ -617,7 +625,8 @@ impl Engine {
                     end = end.max(after.run_after(t, e as usize));
                 }
             }
-            while at <= end {
+            // A match that ends at the window's end leaves an empty range: searched only if a match can be empty.
+            while at < end || (at == end && r.matches_empty) {
                 let Some((whole, hit)) = r.search(&Input::new(t).range(at..end)) else {
                     break;
                 };
@@ -682,10 +691,23 @@ impl Engine {
             .allows(t, h.start, h.end)
     }
 
-    fn finding(&self, h: Hit, text: &str, norm: &Normalized, turn_index: usize) -> Finding {
+    /// The finding for hit `h`. `cursor` is a (byte, char) offset pair of `text` at or before the hit.
+    fn finding(
+        &self,
+        h: Hit,
+        text: &str,
+        norm: &Normalized,
+        turn_index: usize,
+        cursor: &mut (usize, usize),
+    ) -> Finding {
         let rule = &self.ruleset.rules[h.rule as usize];
         let span = norm.original_span(h.start..h.end);
-        let chars = span.to_chars(text);
+        if cursor.0 > span.start {
+            *cursor = (0, 0);
+        }
+        let char_start = cursor.1 + text[cursor.0..span.start].chars().count();
+        *cursor = (span.start, char_start);
+        let chars = char_start..char_start + text[span.start..span.end].chars().count();
         let matched = text[span.start..span.end].to_string();
         let compiled = &self.rules[h.rule as usize];
         Finding {
@@ -755,6 +777,27 @@ fn suggestions(
 /// Redacts `s`: with `KeepLast4`, every letter or digit except the last four becomes `*` (separators stay,
 /// so the agent can still read back "尾号 1234").
 pub fn apply_mask(s: &str, mask: Mask) -> String {
+    if s.is_ascii() {
+        // Card and ID numbers: a byte per character, no decoding.
+        let mut out = s.as_bytes().to_vec();
+        let total = out.iter().filter(|b| b.is_ascii_alphanumeric()).count();
+        let mut seen = 0;
+        for b in &mut out {
+            let redact = match mask {
+                Mask::All => !char::from(*b).is_whitespace(),
+                Mask::KeepLast4 => {
+                    b.is_ascii_alphanumeric() && {
+                        seen += 1;
+                        seen + 4 <= total
+                    }
+                }
+            };
+            if redact {
+                *b = b'*';
+            }
+        }
+        return String::from_utf8(out).unwrap_or_default();
+    }
     match mask {
         Mask::All => s
             .chars()

@@ -99,11 +99,13 @@ pub fn is_noise(c: char) -> bool {
 }
 
 /// Ends a clause: context windows (`unless_before`, `unless_after`) never look past one.
+#[inline]
 pub fn is_clause_break(c: char) -> bool {
     matches!(c, ',' | ':' | '、' | '，' | '：') || is_sentence_break(c)
 }
 
 /// Ends a sentence: `unless_sentence_has` / `only_if_sentence_has` look no further.
+#[inline]
 pub fn is_sentence_break(c: char) -> bool {
     matches!(
         c,

@@ -401,6 +401,23 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         if n > 0 {
             continue;
         }
+        // Order numbers, amounts, codes: a run of ASCII digits and letters that stay as they are is copied
+        // as one run too (a space before it takes the general path, which decides whether it stays).
+        if pending_space.is_none() {
+            let n = plain_ascii(&bytes[s..], !opts.case);
+            if n > 0 {
+                let pos = w.pos(s);
+                for (k, b) in bytes[s..s + n].iter().enumerate() {
+                    if b.is_ascii_digit() {
+                        w.digit(pos + k);
+                    }
+                }
+                next = s + n;
+                w.copy(s, next);
+                last = Some(char::from(bytes[next - 1]));
+                continue;
+            }
+        }
         // Fast path: nearly every character of a Chinese turn is an ideograph of the BMP blocks, three bytes
         // long; 百 and 甚 take the general path, where they may start a form.
         if let [b0 @ 0xE3..=0xE9, b1, b2, ..] = bytes[s..] {
@@ -518,6 +535,21 @@ fn plain_ideographs(
         i += 3;
     }
     (i, prev & !no_repeat)
+}
+
+/// Byte length of the run of ASCII digits, lower-case letters and `%` at the start of `bytes` (upper-case
+/// letters too when `upper` is set): characters that no fold changes, that are never noise and never collapse.
+#[inline]
+fn plain_ascii(bytes: &[u8], upper: bool) -> usize {
+    bytes
+        .iter()
+        .position(|&b| {
+            !(b.is_ascii_digit()
+                || b.is_ascii_lowercase()
+                || b == b'%'
+                || (upper && b.is_ascii_uppercase()))
+        })
+        .unwrap_or(bytes.len())
 }
 
 /// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, and whether
