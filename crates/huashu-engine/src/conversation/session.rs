@@ -332,13 +332,17 @@ fn customer_turn(
         bigrams(norm)
     };
     let mut repeated = None;
+    // The turn of an earlier question, not answered yet, that this one asks again.
+    let mut reprompt_of = None;
     if grams.len() >= d.repeat_min_bigrams.max(1) {
         if let Some(earlier) = st.recent_customer.iter_mut().rev().find(|q| {
             q.bigrams.len() >= d.repeat_min_bigrams.max(1)
                 && dice(&q.bigrams, &grams) >= d.repeat_similarity
         }) {
+            // Only a question asked again after an answer is a grievance (the answer did not settle it);
+            // asking again what got no answer yet (after a greeting, a hold) is the customer prompting, and
+            // the responsiveness check already counts it.
             if earlier.answered {
-                // The answer did not settle it: the customer had to ask again.
                 earlier.answered = false;
                 st.questions.answered = st.questions.answered.saturating_sub(1);
                 st.questions.unanswered.get_or_insert_with(|| {
@@ -347,12 +351,14 @@ fn customer_turn(
                         format!("asked again at turn {index} (“{}”)", quote(text)),
                     )
                 });
+                repeated = Some(format!(
+                    "the question of turn {} asked again (“{}”)",
+                    earlier.turn,
+                    quote(text)
+                ));
+            } else {
+                reprompt_of = Some(earlier.turn);
             }
-            repeated = Some(format!(
-                "the question of turn {} asked again (“{}”)",
-                earlier.turn,
-                quote(text)
-            ));
         }
     }
     let problem = has(cues, c.complaint).map(|h| format!("“{}”", h.matched));
@@ -390,15 +396,19 @@ fn customer_turn(
     }
     if is_question {
         let q = &mut st.questions;
-        if let Some((turn, words)) = q.pending.take() {
-            q.unanswered.get_or_insert_with(|| {
-                Evidence::new(
-                    turn,
-                    format!("“{words}” got no answer before the customer's next question at turn {index}"),
-                )
-            });
+        let reprompt = reprompt_of.is_some() && q.pending.as_ref().map(|p| p.0) == reprompt_of;
+        // The pending question asked again before any answer is still one question, awaiting its answer.
+        if !reprompt {
+            if let Some((turn, words)) = q.pending.take() {
+                q.unanswered.get_or_insert_with(|| {
+                    Evidence::new(
+                        turn,
+                        format!("“{words}” got no answer before the customer's next question at turn {index}"),
+                    )
+                });
+            }
+            q.asked += 1;
         }
-        q.asked += 1;
         q.pending = Some((index, quote(text)));
     }
     if is_question || c.question.is_none() {
