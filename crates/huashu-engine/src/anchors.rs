@@ -30,6 +30,8 @@ pub(crate) struct Gate {
     pub(crate) prefix: Option<usize>,
     /// Where around a literal of one set a match can lie, when the prefix set is not usable.
     pub(crate) window: Option<Window>,
+    /// Bytes every match holds (0 when a match can be empty, or the pattern did not parse).
+    pub(crate) min_len: usize,
 }
 
 /// The regex is a concatenation `before · L · after` where `L` matches exactly the literals of one gate set:
@@ -149,6 +151,7 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         digits,
         prefix,
         window,
+        min_len: hir.properties().minimum_len().unwrap_or(0),
     }
 }
 
@@ -463,6 +466,8 @@ mod tests {
         assert_eq!(gate("[1-9][0-9]{5}(?:18|19|20)[0-9]{2}x?").digits, 10);
         assert_eq!(gate("密码(是|为)[a-z0-9]{4,20}").digits, 0);
         assert_eq!(gate("(1|22)[0-9]?3").digits, 2);
+        assert_eq!(gate("(1|22)[0-9]?3").min_len, 2);
+        assert_eq!(gate("(的|呢)*").min_len, 0);
         assert_eq!(longest_digit_run("尾号0123，订单12345a6"), 5);
     }
 

@@ -289,10 +289,8 @@ impl Engine {
                 if need == 0 {
                     unanchored.push(r);
                 }
-                let matches_empty = regex_syntax::parse(src)
-                    .map_or(true, |h| h.properties().minimum_len() == Some(0));
                 regexes.push(CompiledRegex {
-                    matches_empty,
+                    matches_empty: gate.min_len == 0,
                     rule: idx,
                     regex,
                     hit_group,
