@@ -879,3 +879,28 @@ fn resolve_overlaps(hits: &mut Vec<Hit>, rules: &[Rule]) {
     hits.truncate(n);
     hits.sort_by_key(|h| (h.start, h.end, h.rule));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_separators_and_the_last_four() {
+        // ASCII takes the byte path, anything else the char path: both redact the same way.
+        assert_eq!(
+            apply_mask("6222 0212 3456 7890", Mask::KeepLast4),
+            "**** **** **** 7890"
+        );
+        assert_eq!(
+            apply_mask("11010519491231002X", Mask::KeepLast4),
+            "**************002X"
+        );
+        assert_eq!(
+            apply_mask("１１０１0519491231002X", Mask::KeepLast4),
+            "**************002X"
+        );
+        assert_eq!(apply_mask("123", Mask::KeepLast4), "123");
+        assert_eq!(apply_mask("ab c\td", Mask::All), "** *\t*");
+        assert_eq!(apply_mask("密码 1234", Mask::All), "** ****");
+    }
+}
