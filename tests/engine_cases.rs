@@ -13,7 +13,7 @@ struct Case {
     role: String,
     text: String,
     findings: Vec<Expected>,
-    rewrite: String,
+    rewrite: Option<String>,
 }
 
 #[derive(Deserialize, Debug, PartialEq)]

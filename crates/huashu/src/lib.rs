@@ -40,4 +40,5 @@ pub use huashu_rules as rules;
 pub use huashu_text as text;
 
 pub mod drill;
+pub mod eval;
 pub mod wire;
