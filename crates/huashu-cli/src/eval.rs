@@ -29,13 +29,17 @@ pub struct EvalArgs {
     /// Rule ids to switch off (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub disable: Vec<String>,
+    /// The labels are annotated conversations (`{"id","score","complaint"?,…,"turns" | "source"}`): report
+    /// rank correlation, band agreement, complaint detection and per-check agreement instead.
+    #[arg(long)]
+    pub conversations: bool,
     /// Most false positives and false negatives listed in text output (JSON lists them all).
     #[arg(long, default_value_t = 50)]
     pub show: usize,
 }
 
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
-    let engine = crate::commands::load_engine(&args.ruleset, &args.disable)?;
+    let engine = std::sync::Arc::new(crate::commands::load_engine(&args.ruleset, &args.disable)?);
     let input = std::fs::read_to_string(&args.labels)
         .with_context(|| format!("cannot read {}", args.labels.display()))?;
     let dir = args
@@ -46,6 +50,9 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
             let d = PathBuf::from("../shared/corpora");
             d.is_dir().then_some(d)
         });
+    if args.conversations {
+        return conversations(args, &engine, &input, dir.as_deref());
+    }
     let turns = read_labels(&input, &mut CorpusRefs::new(dir.as_deref()))
         .with_context(|| format!("{}", args.labels.display()))?;
     let e = evaluate(&engine, &turns);
@@ -129,4 +136,48 @@ fn text(e: &Evaluation, show: usize) -> String {
         }
     }
     s
+}
+
+fn conversations(
+    args: &EvalArgs,
+    engine: &std::sync::Arc<huashu::Engine>,
+    input: &str,
+    dir: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    use huashu::eval_chats::{evaluate_chats, read_chat_labels};
+    let chats = read_chat_labels(input, dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.labels.display()))?;
+    let e = evaluate_chats(engine, &chats, args.show);
+    match args.format {
+        Format::Jsonl => println!("{}", serde_json::to_string(&e)?),
+        Format::Text => {
+            let mut s = format!(
+                "{}: {} annotated conversations\n  rank correlation {:.3}\n  band agreement   {:.3}\n  complaint        P {}  R {}\n",
+                e.ruleset,
+                e.conversations,
+                e.rank_correlation,
+                e.band_agreement,
+                ratio(e.complaint_precision),
+                ratio(e.complaint_recall)
+            );
+            for (c, agree, of) in &e.checks {
+                s.push_str(&format!("  {c:<18} agrees {agree:.3} of {of}\n"));
+            }
+            s.push_str("\nmost disagreeing:\n");
+            for w in &e.worst {
+                s.push_str(&format!(
+                    "  {} annotated {:.1} scored {} complaint {:?}/{}\n    failed: {}\n    findings: {}\n",
+                    w.id,
+                    w.annotated,
+                    w.scored,
+                    w.complaint_annotated,
+                    w.complaint_detected,
+                    w.failed_checks.join("; "),
+                    w.findings.join("; ")
+                ));
+            }
+            print!("{s}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -41,4 +41,5 @@ pub use huashu_text as text;
 
 pub mod drill;
 pub mod eval;
+pub mod eval_chats;
 pub mod wire;
