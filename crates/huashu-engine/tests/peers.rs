@@ -60,10 +60,7 @@ fn cases(file: &str) -> Vec<Case> {
                 text: v["text"].as_str().expect("text").to_string(),
                 expect: strings(&v, "expect"),
                 matched: v.get("matched").map(|_| strings(&v, "matched")),
-                skip: v
-                    .get("skip")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                skip: v.get("skip").and_then(Value::as_str).map(str::to_string),
             }
         })
         .collect()
