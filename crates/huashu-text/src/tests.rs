@@ -293,7 +293,7 @@ mod per_char {
             if opts.noise
                 && is_clause_break(c)
                 && last.is_some_and(is_cjk)
-                && separates_single_chars(input, s, e, c)
+                && separated_single_chars(input, s, e, c)
             {
                 flush(out, input, &mut run, s);
                 continue;
