@@ -153,3 +153,22 @@ fn ambiguous_traditional_characters() {
     let e = engine(&["干隆"]);
     assert!(found(&e, "乾隆").is_empty());
 }
+
+#[test]
+fn closing_cue_needs_a_real_goodbye() {
+    let e = std::sync::Arc::new(Engine::default_ruleset().expect("zh-CN"));
+    let closing = |agent_last: &str| {
+        let turns = [
+            huashu_engine::Turn::customer("我的快递什么时候到"),
+            huashu_engine::Turn::agent(agent_last),
+        ];
+        let report = e.score(&turns);
+        report
+            .checks
+            .iter()
+            .find(|c| c.id == "closing")
+            .map(|c| c.passed)
+    };
+    assert_eq!(closing("预计下礼拜一送到"), Some(false));
+    assert_eq!(closing("预计下礼拜一送到，拜拜"), Some(true));
+}
