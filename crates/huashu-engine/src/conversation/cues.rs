@@ -120,7 +120,7 @@ impl Cues {
     pub fn find(&self, role: Role, text: &str, norm: &Normalized) -> Vec<CueHit> {
         let mut hits: Vec<CueHit> = self
             .matcher
-            .cue_hits(role, norm.as_str())
+            .cue_hits(role, norm)
             .into_iter()
             .map(|(cue, r)| {
                 let span = norm.original_span(r.clone());
