@@ -13,12 +13,12 @@ pub mod selftest;
 mod validate;
 
 pub use asr::Tolerance;
-pub use conversation::{CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
+pub use conversation::{CheckId, CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
 pub use engine::{Engine, apply_mask};
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
-    Applicability, Category, Role, RoleScope, Rule, Ruleset, RulesetError, Severity,
+    Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity,
 };
 pub use huashu_text::Span;
 pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};
