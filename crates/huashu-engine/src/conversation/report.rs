@@ -170,9 +170,13 @@ pub(crate) fn build(
                 .rule(&f.rule_id)
                 .and_then(|r| r.tip.clone())
                 .or_else(|| {
-                    f.suggestions
-                        .first()
-                        .map(|s| format!("说“{}”", s.replacement))
+                    f.suggestions.first().map(|s| {
+                        if super::checks::chinese(&engine.ruleset().manifest.language) {
+                            format!("说“{}”", s.replacement)
+                        } else {
+                            format!("Say “{}”", s.replacement)
+                        }
+                    })
                 })
         }),
         fatal: st.fatal.is_some(),

@@ -177,6 +177,7 @@ impl Session {
             let episodes = st.complaints.as_closed(&c.scoring);
             let ctx = JudgeCtx {
                 scoring: &c.scoring,
+                language: &self.engine.ruleset().manifest.language,
                 agent_turns: st.agent_turns,
                 customer_turns: st.customer_turns,
                 questions: &st.questions,

@@ -2,7 +2,7 @@
 
 use huashu_rules::Cue;
 
-use super::{Check, JudgeCtx, Judged, TurnView, fail, pass};
+use super::{Check, JudgeCtx, Judged, TurnView, chinese, fail, pass};
 use crate::conversation::report::Evidence;
 
 #[derive(Debug, Default)]
@@ -35,14 +35,20 @@ impl Check for Hold {
         }
     }
 
-    fn judge(&self, _: &JudgeCtx<'_>) -> Option<Judged> {
+    fn judge(&self, ctx: &JudgeCtx<'_>) -> Option<Judged> {
         if self.needed == 0 {
             return None;
         }
+        // The hold phrase is named in the ruleset's language.
+        let hold = if chinese(ctx.language) {
+            "请稍等"
+        } else {
+            "a hold phrase"
+        };
         match &self.missing {
             None => self.example.as_ref().and_then(pass),
             Some(ev) => fail(
-                format!("turn {}: {} without 请稍等 first", ev.turn, ev.text),
+                format!("turn {}: {} without {hold} first", ev.turn, ev.text),
                 Some(ev.turn),
             ),
         }
@@ -51,7 +57,7 @@ impl Check for Hold {
 
 #[cfg(test)]
 mod tests {
-    use crate::conversation::checks::test_support::{check, score};
+    use crate::conversation::checks::test_support::{check, score, score_with};
 
     #[test]
     fn a_look_up_needs_a_hold_first() {
@@ -61,5 +67,25 @@ mod tests {
         assert_eq!(c.turn, Some(1));
         let r = score(&[("customer", "我的快递到哪了"), ("agent", "请稍等，我帮您查一下")]);
         assert!(check(&r, "hold").passed);
+    }
+
+    /// Reports of a ruleset in another language carry no Chinese wording of their own.
+    #[test]
+    fn english_reports_have_no_chinese_wording() {
+        let r = score_with(
+            "en",
+            &[
+                ("customer", "Where is my order?"),
+                ("agent", "Let me check that for you."),
+                ("agent", "There is nothing we can do about it."),
+            ],
+        );
+        assert!(!check(&r, "hold").passed);
+        let json = serde_json::to_string(&r).unwrap_or_default();
+        let cjk: String = json
+            .chars()
+            .filter(|c| ('\u{3400}'..='\u{9fff}').contains(c))
+            .collect();
+        assert!(cjk.is_empty(), "Chinese in an en report: {cjk} in {json}");
     }
 }

@@ -184,6 +184,8 @@ pub(crate) struct PrevTurn {
 #[derive(Debug)]
 pub(crate) struct JudgeCtx<'a> {
     pub scoring: &'a Scoring,
+    /// The ruleset's language (`zh-CN`, `en`): report wording follows it.
+    pub language: &'a str,
     pub agent_turns: usize,
     pub customer_turns: usize,
     pub questions: &'a Questions,
@@ -217,6 +219,11 @@ pub(crate) fn fail(detail: impl Into<String>, turn: Option<usize>) -> Option<Jud
         detail: detail.into(),
         turn,
     })
+}
+
+/// Whether report wording should be Chinese: the ruleset's language is Chinese.
+pub(crate) fn chinese(language: &str) -> bool {
+    language.starts_with("zh")
 }
 
 pub(crate) fn share(k: usize, n: usize) -> f64 {
