@@ -62,6 +62,7 @@ pub fn stress_ruleset(phrases: &[String]) -> Ruleset {
             category: Category::Forbidden,
             severity: Severity::Minor,
             role: RoleScope::Agent,
+            status: huashu::Status::Active,
             message: "{matched}".into(),
             why: String::new(),
             tip: None,

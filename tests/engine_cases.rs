@@ -13,7 +13,7 @@ struct Case {
     role: String,
     text: String,
     findings: Vec<Expected>,
-    rewrite: String,
+    rewrite: Option<String>,
 }
 
 #[derive(Deserialize, Debug, PartialEq)]
@@ -423,4 +423,105 @@ fn english_ruleset_judges_manner_answers_and_fixes() {
     ]));
     assert!(check_of(&r, "commitment").is_none());
     assert!(check_of(&r, "solution").expect("solution").passed);
+}
+
+const PREVIEW_RULE: &str = r#"
+id = "X001"
+name = "preview-watch"
+category = "forbidden"
+severity = "major"
+status = "preview"
+message = "watch: {matched}"
+[match]
+phrases = ["随便你"]
+[[suggest]]
+replace = "我来帮您处理"
+[[example]]
+bad = "随便你吧"
+[[example]]
+bad = "那就随便你"
+[[example]]
+ok = "随时找我"
+[[example]]
+ok = "您随便看看"
+"#;
+
+const ACTIVE_RULE: &str = r#"
+id = "X002"
+name = "active-dont-know"
+category = "forbidden"
+severity = "critical"
+message = "no: {matched}"
+[match]
+phrases = ["不知道"]
+[[suggest]]
+replace = "我帮您查询一下"
+"#;
+
+/// A preview rule is reported apart and never counts: no finding, no score deduction, no fatal item, no
+/// rewrite; switching rules off needs no edit of the ruleset and names an unknown id.
+#[test]
+fn preview_rules_are_reported_apart_and_rules_switch_off() {
+    let rs = tiny_ruleset(
+        &[],
+        &[("X001.toml", PREVIEW_RULE), ("X002.toml", ACTIVE_RULE)],
+    );
+    let engine = Engine::new(rs.clone()).expect("engine");
+    let text = "随便你吧";
+    assert!(engine.check(Role::Agent, text).is_empty());
+    let previews = engine.previews(Role::Agent, text);
+    assert_eq!(previews.len(), 1);
+    assert_eq!(&*previews[0].rule_id, "X001");
+    assert_eq!((previews[0].char_start, previews[0].char_end), (0, 3));
+    assert_eq!(engine.rewrite(Role::Agent, text).as_deref(), Some(text));
+    assert_eq!(engine.rule("X001").map(|r| r.id.as_str()), Some("X001"));
+    let outcome = huashu::selftest::run(&engine);
+    assert_eq!(outcome.rules, 2);
+    let engine = Arc::new(engine);
+    let with = engine.score(&[Turn::agent("随便你吧")]);
+    let without = engine.score(&[Turn::agent("好的")]);
+    assert_eq!(with.score, without.score);
+    assert!(!with.fatal && with.findings.is_empty());
+
+    // Switched off for one run: the critical rule no longer fires; an unknown id is an error.
+    let off = engine.without_rules(&["X002"]).expect("switch off");
+    assert!(off.check(Role::Agent, "不知道").is_empty());
+    assert_eq!(off.previews(Role::Agent, text).len(), 1);
+    assert_eq!(engine.check(Role::Agent, "不知道").len(), 1);
+    let err = engine.without_rules(&["X999"]).expect_err("unknown id");
+    assert_eq!(
+        err.to_string(),
+        "no rule `X999` to switch off in zh-CN@0.1.0"
+    );
+}
+
+/// `huashu check` lints regex literals that normalisation changes: they can never match as written.
+#[test]
+fn check_lints_regex_literals_normalisation_changes() {
+    let rule = r#"
+id = "X003"
+name = "dead-literal"
+category = "forbidden"
+severity = "minor"
+message = "m"
+[match]
+regex = ['(謝謝|好的)再见', '(?i)[Gg]oodbye', '[？！]']
+[[suggest]]
+replace = "您好"
+"#;
+    let engine = Engine::new(tiny_ruleset(&[], &[("X003.toml", rule)])).expect("engine");
+    let problems: Vec<String> = huashu::selftest::run(&engine)
+        .problems
+        .into_iter()
+        .map(|p| p.message)
+        .filter(|m| m.contains("normalisation"))
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            "regex literal \"謝謝\" is \"谢\" after normalisation, so it never matches as written"
+                .to_string(),
+            "regex class [！？] is changed by normalisation, so it never matches".to_string(),
+        ]
+    );
 }

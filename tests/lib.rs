@@ -7,10 +7,28 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `../shared/corpora/NAME` beside the checkout, when present (real chats are never copied into the repo).
+/// `../shared/corpora` beside the checkout (real chats are never copied into the repo).
+pub fn shared_corpora() -> PathBuf {
+    root().join("../shared/corpora")
+}
+
+/// `../shared/corpora/NAME` when present. Outside CI a test skips without it; under CI (`CI` set) a
+/// missing corpus is a failure, never a silent pass.
+///
+/// # Panics
+/// When `CI` is set and the file is absent.
 pub fn shared_corpus(name: &str) -> Option<PathBuf> {
-    let p = root().join("../shared/corpora").join(name);
-    p.is_file().then_some(p)
+    let p = shared_corpora().join(name);
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing and CI is set: the real-data tests must run in CI",
+        p.display()
+    );
+    eprintln!("skipped: {} absent", p.display());
+    None
 }
 
 /// A turn as the test data files write it (`role` as text: agent, customer, 客服 …).

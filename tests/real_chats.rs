@@ -1,13 +1,15 @@
 //! Real agent turns (JD.com chats in ../shared/corpora, never copied into the repo): how often the default
 //! ruleset flags them. Real agents mostly use trigger words compliantly, so a jump in this rate means a rule
-//! has started firing on the wrong turns. Skips cleanly when the corpora are absent.
+//! has started firing on the wrong turns. Skips when the corpora are absent, except under CI.
 
 use std::collections::BTreeMap;
 
 use huashu::{Engine, Role};
 
-/// Most turns in a thousand the default ruleset may flag on real agent turns.
-const MAX_FLAGS_PER_THOUSAND: usize = 10;
+/// Most turns in a thousand the default ruleset may flag on real agent turns. Precision itself is held on
+/// labelled turns (`labelled.rs`); this ceiling catches a rule that starts firing everywhere (12 per
+/// thousand on both files together after the issue-14 rules, from 2).
+const MAX_FLAGS_PER_THOUSAND: usize = 25;
 
 fn flag_rate(name: &str, turns: &[String], engine: &Engine) {
     let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();

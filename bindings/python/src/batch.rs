@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use huashu::{Engine, Finding, Report, Role, apply_suggestions};
+use huashu::{Engine, Finding, Report, Role};
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -101,20 +101,29 @@ pub fn scan_many(
             on_pool(threads, || {
                 items
                     .par_iter()
-                    .map(|(role, text)| engine.check(*role, text))
+                    .map(|(role, text)| {
+                        let f = engine.check(*role, text);
+                        let r = engine.compliant_rewrite(*role, text, &f).ok();
+                        (f, r)
+                    })
                     .collect::<Vec<_>>()
             })
         })
         .map_err(HuashuError::new_err)?;
-    Ok(PyScanResults { items, findings })
+    let (findings, rewrites) = findings.into_iter().unzip();
+    Ok(PyScanResults {
+        findings,
+        rewrites,
+    })
 }
 
 /// Results of `scan_many`: a sequence of finding lists (one per text), and columns for data frames.
 #[pyclass(name = "ScanResults", module = "huashu", frozen)]
 #[derive(Debug)]
 pub struct PyScanResults {
-    items: Vec<(Role, String)>,
     findings: Vec<Vec<Finding>>,
+    /// The compliant rewrite of each text, None where none is offered.
+    rewrites: Vec<Option<String>>,
 }
 
 #[pymethods]
@@ -142,27 +151,24 @@ impl PyScanResults {
         self.findings.iter().map(Vec::len).collect()
     }
 
-    /// Each text with the safe suggestions applied (what `Engine.rewrite` gives).
+    /// Each text's compliant rewrite, None where no rewrite free of findings exists (what
+    /// `Engine.rewrite` gives).
     #[getter]
-    fn rewrites(&self) -> Vec<String> {
-        self.items
-            .iter()
-            .zip(&self.findings)
-            .map(|((_, t), fs)| apply_suggestions(t, fs))
-            .collect()
+    fn rewrites(&self) -> Vec<Option<String>> {
+        self.rewrites.clone()
     }
 
     /// One dict per text: `{"findings": [...], "rewrite": "..."}` (the CLI's scan line without `id`).
     fn to_dicts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
-        for ((_, text), fs) in self.items.iter().zip(&self.findings) {
+        for (fs, rewrite) in self.findings.iter().zip(&self.rewrites) {
             let d = PyDict::new(py);
             let l = PyList::empty(py);
             for f in fs {
                 l.append(finding_dict(py, f)?)?;
             }
             d.set_item("findings", l)?;
-            d.set_item("rewrite", apply_suggestions(text, fs))?;
+            d.set_item("rewrite", rewrite)?;
             out.append(d)?;
         }
         Ok(out)

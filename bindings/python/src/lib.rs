@@ -103,11 +103,42 @@ impl PyEngine {
         findings_list(py, &findings)
     }
 
-    /// The text with every finding's safe suggestion applied.
+    /// The compliant rewrite: every finding's safe suggestion applied, or None when the result would
+    /// still be flagged (no rewrite is offered rather than a non-compliant one).
     #[pyo3(signature = (text, role = "agent"))]
-    fn rewrite(&self, text: &str, role: &str) -> PyResult<String> {
+    fn rewrite(&self, text: &str, role: &str) -> PyResult<Option<String>> {
         let role = parse_role(role)?;
         Ok(self.inner.rewrite(role, text))
+    }
+
+    /// Measures the ruleset on labelled turns (`huashu eval`): a path to a JSON-lines file or a list of
+    /// dicts `{"id", "role", "text" | "ref", "expect": [categories]}`; `corpora` is where `ref`s point.
+    /// Returns the CLI's JSON report as a dict.
+    #[pyo3(signature = (labels, corpora = None))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        labels: &Bound<'py, PyAny>,
+        corpora: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let json = py.import("json")?;
+        let text = if let Ok(path) = labels.extract::<PathBuf>() {
+            std::fs::read_to_string(&path)
+                .map_err(|e| InputError::new_err(format!("{}: {e}", path.display())))?
+        } else {
+            let mut lines = Vec::new();
+            for item in labels.try_iter()? {
+                let line: String = json.call_method1("dumps", (item?,))?.extract()?;
+                lines.push(line);
+            }
+            lines.join("\n")
+        };
+        let mut refs = huashu::eval::CorpusRefs::new(corpora.as_deref());
+        let turns = huashu::eval::read_labels(&text, &mut refs)
+            .map_err(|e| InputError::new_err(e.to_string()))?;
+        let engine = Arc::clone(&self.inner);
+        let report = py.detach(|| huashu::eval::evaluate(&engine, &turns));
+        json.call_method1("loads", (report.to_json(),))
     }
 
     /// Scores one conversation: a sequence of turns (`{"role", "text", "start_ms"?, "end_ms"?}` or

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use huashu::{Engine, Role, Turn, apply_suggestions};
+use huashu::{Engine, Role, Turn};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::Format;
 use crate::input::{Lines, MAX_LINE_BYTES, RawLine, Record, parse_turn};
-use crate::render::{ErrorOut, FindingOut, ScanOut, text_report};
+use crate::render::{ErrorOut, ScanOut, text_report};
 use crate::score::{MAX_CONVERSATION_BYTES, parse_conversation, score_out};
 
 /// Options shared by `scan` and `score` for batch work.
@@ -46,6 +46,9 @@ pub struct BatchArgs {
     /// Never show the progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Rule ids to switch off for this run (comma-separated), without editing the ruleset.
+    #[arg(long, value_delimiter = ',')]
+    pub disable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -366,7 +369,7 @@ enum ScanIn {
 }
 
 pub fn scan(ruleset: &str, format: Format, files: &[String], args: &BatchArgs) -> Result<ExitCode> {
-    let engine = crate::commands::load_engine(ruleset)?;
+    let engine = crate::commands::load_engine(ruleset, &args.disable)?;
     let out_fmt = out_format(format, args);
     let mut failed = 0;
     let srcs = sources(files, &mut failed);
@@ -501,14 +504,11 @@ fn scan_one(
     match parsed {
         Ok(rec) => {
             let findings = engine.check(rec.role, &rec.text);
-            let rewrite = apply_suggestions(&rec.text, &findings);
+            let rewrite = engine.compliant_rewrite(rec.role, &rec.text, &findings);
+            let previews = engine.previews(rec.role, &rec.text);
             match fmt {
                 Out::Jsonl => {
-                    let line = ScanOut {
-                        id: &rec.id,
-                        findings: findings.iter().map(FindingOut::from).collect(),
-                        rewrite: &rewrite,
-                    };
+                    let line = ScanOut::new(&rec.id, &findings, &rewrite, &previews);
                     serde_json::to_writer(&mut out, &line)?;
                     out.push(b'\n');
                 }
@@ -523,11 +523,13 @@ fn scan_one(
                     );
                 }
                 Out::Csv => {
+                    // A withheld rewrite is an empty cell: there is none to offer.
+                    let rewrite_cell = rewrite.as_deref().unwrap_or("");
                     let (line, id) = (n.to_string(), id_string(&rec.id));
                     let base = [file.unwrap_or(""), &line, &id, rec.role.as_str()];
                     if findings.is_empty() {
                         let mut row = base.to_vec();
-                        row.extend(["", "", "", "", "", "", "", "", &rewrite, ""]);
+                        row.extend(["", "", "", "", "", "", "", "", rewrite_cell, ""]);
                         out.extend(csv_row(&row)?);
                     }
                     for f in &findings {
@@ -543,7 +545,7 @@ fn scan_one(
                             &f.matched,
                             &f.message,
                             sugg,
-                            &rewrite,
+                            rewrite_cell,
                             "",
                         ]);
                         out.extend(csv_row(&row)?);
@@ -613,7 +615,7 @@ pub fn score(
     files: &[String],
     args: &BatchArgs,
 ) -> Result<ExitCode> {
-    let engine = Arc::new(crate::commands::load_engine(ruleset)?);
+    let engine = Arc::new(crate::commands::load_engine(ruleset, &args.disable)?);
     let out_fmt = out_format(format, args);
     let mut failed = 0;
     let srcs = sources(files, &mut failed);
@@ -804,11 +806,12 @@ fn score_one(
     match conv {
         Ok(c) => {
             let report = engine.score(&c.turns);
+            let previews = huashu::wire::conversation_previews(engine, &c.turns);
             match fmt {
                 Out::Jsonl => {
                     serde_json::to_writer(
                         &mut out,
-                        &score_out(&c.id, c.agent.as_ref(), c.date.as_ref(), &report),
+                        &score_out(&c.id, c.agent.as_ref(), c.date.as_ref(), &report, &previews),
                     )?;
                     out.push(b'\n');
                 }

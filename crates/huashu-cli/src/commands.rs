@@ -6,8 +6,11 @@ use huashu::{Engine, Ruleset, selftest};
 use crate::Format;
 use crate::batch::BatchArgs;
 
-pub fn load_engine(ruleset: &str) -> Result<Engine> {
-    let rs = Ruleset::load(ruleset).with_context(|| format!("cannot load ruleset {ruleset:?}"))?;
+/// The ruleset `ruleset` (a bundled name or a directory) with the rules `disable` switched off, compiled.
+pub fn load_engine(ruleset: &str, disable: &[String]) -> Result<Engine> {
+    let mut rs =
+        Ruleset::load(ruleset).with_context(|| format!("cannot load ruleset {ruleset:?}"))?;
+    rs.disable(disable).context("--disable")?;
     Engine::new(rs).with_context(|| format!("cannot compile ruleset {ruleset:?}"))
 }
 
@@ -32,7 +35,7 @@ pub fn scan(
 }
 
 pub fn check(ruleset: &str) -> Result<ExitCode> {
-    let engine = match load_engine(ruleset) {
+    let engine = match load_engine(ruleset, &[]) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("huashu check: {e:#}");
@@ -62,8 +65,8 @@ pub fn check(ruleset: &str) -> Result<ExitCode> {
 }
 
 pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
-    let engine = load_engine(ruleset)?;
-    let Some(rule) = engine.ruleset().rule(id) else {
+    let engine = load_engine(ruleset, &[])?;
+    let Some(rule) = engine.rule(id) else {
         eprintln!(
             "huashu explain: no rule {id:?} in {}",
             engine.ruleset().version_tag()

@@ -7,6 +7,7 @@ mod batch;
 mod bench;
 mod commands;
 mod drill;
+mod eval;
 mod input;
 mod render;
 mod report;
@@ -77,6 +78,9 @@ enum Command {
         #[arg(default_value = "zh-CN")]
         ruleset: String,
     },
+    /// Measure a ruleset on labelled turns: precision, recall and F1 per category and rule, every
+    /// disagreement with its span; exit 1 below --min-precision/--min-recall.
+    Eval(eval::EvalArgs),
     /// Show what a rule looks for, why, and its examples.
     Explain {
         rule: String,
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),
         Command::Drill(args) => drill::run(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::serve(args),
         Command::Loadtest(args) => serve::loadtest(args),
         Command::Bench(args) => bench::run(&args),

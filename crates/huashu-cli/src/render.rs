@@ -1,6 +1,6 @@
 //! Output shapes of `huashu scan` (ARCHITECTURE.md, "Output contract": other tools depend on them; keep them stable).
 
-use huashu::{Finding, Severity};
+use huashu::{Finding, Severity, Withheld};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,7 +37,12 @@ fn char_width(c: char) -> usize {
 }
 
 /// Human-readable report of one scanned line: the text, a marker under each finding, message, suggestion.
-pub fn text_report(label: &str, text: &str, findings: &[Finding], rewrite: &str) -> String {
+pub fn text_report(
+    label: &str,
+    text: &str,
+    findings: &[Finding],
+    rewrite: &Result<String, Withheld>,
+) -> String {
     let mut out = String::new();
     let shown: String = text
         .chars()
@@ -76,8 +81,10 @@ pub fn text_report(label: &str, text: &str, findings: &[Finding], rewrite: &str)
             out.push_str(&format!("    → {}\n", s.replacement));
         }
     }
-    if rewrite != text {
-        out.push_str(&format!("  rewrite: {rewrite}\n"));
+    match rewrite {
+        Ok(r) if r != text => out.push_str(&format!("  rewrite: {r}\n")),
+        Ok(_) => {}
+        Err(w) => out.push_str(&format!("  rewrite withheld: {w}\n")),
     }
     out
 }

@@ -35,6 +35,8 @@ pub struct ScoreOut<'a> {
     checks: &'a [huashu::CheckResult],
     findings: Vec<FindingWithTurn<'a>>,
     findings_total: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    previews: Vec<FindingWithTurn<'a>>,
 }
 
 pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
@@ -115,6 +117,7 @@ pub fn score_out<'a>(
     agent: Option<&'a Value>,
     date: Option<&'a Value>,
     r: &'a Report,
+    previews: &'a [huashu::Finding],
 ) -> ScoreOut<'a> {
     ScoreOut {
         id,
@@ -136,6 +139,13 @@ pub fn score_out<'a>(
             })
             .collect(),
         findings_total: r.findings_total,
+        previews: previews
+            .iter()
+            .map(|f| FindingWithTurn {
+                turn: f.turn_index,
+                finding: FindingOut::from(f),
+            })
+            .collect(),
     }
 }
 

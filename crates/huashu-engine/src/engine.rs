@@ -16,7 +16,8 @@ use crate::asr::{Tolerance, TolerantPhrases};
 use crate::context::Context;
 use crate::conversation::Conversation;
 use crate::error::EngineError;
-use crate::finding::{Finding, Suggestion, apply_suggestions};
+use crate::finding::{Finding, Suggestion};
+use crate::rewrite::Withheld;
 use crate::validate;
 
 /// A ruleset compiled for matching. Immutable, `Send + Sync`, cheap to share behind an [`Arc`]; a new
@@ -34,6 +35,9 @@ pub struct Engine {
     /// Regexes with no literal anchor: they run on every turn their rule applies to (if its digits allow).
     unanchored: Vec<u32>,
     conversation: Option<Box<Conversation>>,
+    /// The ruleset's `status = "preview"` rules, compiled apart so that they never hide, nor are hidden
+    /// by, an enforced rule's finding, and cost nothing when a ruleset has none.
+    previews: Option<Box<Engine>>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
     tolerant: TolerantPhrases,
 }
@@ -202,9 +206,67 @@ impl Engine {
     /// automaton too large to build; each names the rule, its file and line.
     pub fn new(ruleset: Ruleset) -> Result<Engine, EngineError> {
         let conversation = Conversation::compile(&ruleset)?;
-        let mut engine = Engine::compile_rules(ruleset)?;
+        let Ruleset { manifest, rules } = ruleset;
+        let (active, preview): (Vec<Rule>, Vec<Rule>) =
+            rules.into_iter().partition(|r| r.status.is_active());
+        let previews = if preview.is_empty() {
+            None
+        } else {
+            let set = Ruleset {
+                manifest: manifest.clone(),
+                rules: preview,
+            };
+            Some(Box::new(Engine::compile_rules(set)?))
+        };
+        let mut engine = Engine::compile_rules(Ruleset {
+            manifest,
+            rules: active,
+        })?;
         engine.conversation = Some(Box::new(conversation));
+        engine.previews = previews;
         Ok(engine)
+    }
+
+    /// The preview rules' findings for one turn (empty when the ruleset has none): reported apart, never
+    /// counted in scores, fatal items or rewrites.
+    pub fn previews(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.previews
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.check(role, text))
+    }
+
+    /// As [`Engine::previews`], stamping `turn_index` on each finding.
+    pub fn previews_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
+        self.previews
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.check_turn(role, text, turn_index))
+    }
+
+    /// The preview rules, compiled (None when the ruleset has none).
+    pub fn preview_engine(&self) -> Option<&Engine> {
+        self.previews.as_deref()
+    }
+
+    /// This engine's ruleset, preview rules included, with the rules `ids` switched off, compiled anew
+    /// (a sidecar session's rule switches).
+    ///
+    /// # Errors
+    /// An id that names no rule of the ruleset.
+    pub fn without_rules<S: AsRef<str>>(&self, ids: &[S]) -> Result<Engine, EngineError> {
+        let mut rs = (*self.ruleset).clone();
+        if let Some(p) = &self.previews {
+            rs.rules.extend(p.ruleset.rules.iter().cloned());
+            rs.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        rs.disable(ids)?;
+        Engine::new(rs)
+    }
+
+    /// A rule of this engine by id, enforced or preview.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.ruleset
+            .rule(id)
+            .or_else(|| self.previews.as_ref().and_then(|p| p.ruleset.rule(id)))
     }
 
     /// The per-turn matcher alone (also used for conversation cues).
@@ -354,6 +416,7 @@ impl Engine {
             regexes,
             unanchored,
             conversation: None,
+            previews: None,
             tolerant,
         })
     }
@@ -499,9 +562,27 @@ impl Engine {
             .collect()
     }
 
-    /// `text` with the safe suggestion of every finding applied.
-    pub fn rewrite(&self, role: Role, text: &str) -> String {
-        apply_suggestions(text, &self.check(role, text))
+    /// The compliant rewrite of `text`, or `None` when there is none to offer (see
+    /// [`Engine::compliant_rewrite`]).
+    pub fn rewrite(&self, role: Role, text: &str) -> Option<String> {
+        self.compliant_rewrite(role, text, &self.check(role, text))
+            .ok()
+    }
+
+    /// `text` with the safe suggestion of every finding applied, checked again until nothing is left to
+    /// apply: a rewrite this engine would flag is never offered. `findings` are this engine's findings on
+    /// `text`; a turn without findings is its own rewrite.
+    ///
+    /// # Errors
+    /// [`Withheld`] naming what would still be flagged (a rule with no safe replacement, or a replacement
+    /// that leaves the clause non-compliant).
+    pub fn compliant_rewrite(
+        &self,
+        role: Role,
+        text: &str,
+        findings: &[Finding],
+    ) -> Result<String, Withheld> {
+        crate::rewrite::settle(self, role, text, findings)
     }
 
     /// Every rule's hits in `t` (normalised) as (rule index, byte range of `t`), context applied; overlaps

@@ -8,6 +8,8 @@ pub mod conversation;
 mod engine;
 mod error;
 mod finding;
+mod lint;
+mod rewrite;
 pub mod sample;
 pub mod selftest;
 mod validate;
@@ -18,7 +20,8 @@ pub use engine::{Engine, apply_mask};
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
-    Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity,
+    Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };
 pub use huashu_text::Span;
+pub use rewrite::Withheld;
 pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};

@@ -49,6 +49,29 @@ pub fn run(engine: &Engine) -> Outcome {
         out.rules += 1;
         check_rule(engine, rule, &mut out);
     }
+    // Preview rules run on their own engine; their suggestions must not be flagged by an enforced rule
+    // either, or enforcing them later would offer a non-compliant rewrite.
+    if let Some(previews) = engine.preview_engine() {
+        for rule in &previews.ruleset().rules {
+            out.rules += 1;
+            check_rule(previews, rule, &mut out);
+            for s in &rule.suggest {
+                let Some(text) = &s.replace else { continue };
+                let found = engine.check(example_role(rule, None), text);
+                if !found.is_empty() {
+                    out.problems.push(Problem {
+                        rule: rule.id.clone(),
+                        file: rule.source.file.clone(),
+                        line: rule.source.line_of(text).unwrap_or(1),
+                        message: format!(
+                            "suggested replacement {text:?} itself triggers {}",
+                            ids(&found)
+                        ),
+                    });
+                }
+            }
+        }
+    }
     out
 }
 
@@ -91,6 +114,11 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
             "[match]",
             "a privacy rule needs a `[[suggest]] mask`".into(),
         );
+    }
+    for re in &rule.matcher.regex {
+        for lint in crate::lint::regex(engine, re) {
+            problem(re, lint);
+        }
     }
     let mut seen = HashSet::new();
     for p in &rule.matcher.phrases {
@@ -136,11 +164,16 @@ fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
             }
             let rewritten = crate::apply_suggestions(text, &found);
             if let Some(fixed) = &ex.fixed {
-                if &rewritten != fixed {
-                    problem(
+                match engine.compliant_rewrite(role, text, &found) {
+                    Ok(r) if &r == fixed => {}
+                    Ok(r) => problem(
                         fixed,
-                        format!("rewrite of {text:?} is {rewritten:?}, expected {fixed:?}"),
-                    );
+                        format!("rewrite of {text:?} is {r:?}, expected {fixed:?}"),
+                    ),
+                    Err(w) => problem(
+                        fixed,
+                        format!("rewrite of {text:?} is withheld ({w}), expected {fixed:?}"),
+                    ),
                 }
             }
             let before: HashSet<&str> = found.iter().map(|f| &*f.rule_id).collect();

@@ -162,6 +162,11 @@ fn false_positive_cost_on_real_chats() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpora/jddc2019_chat_0.1per.tsv");
     let Ok(tsv) = std::fs::read_to_string(&path) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing and CI is set: the real-data tests must run in CI",
+            path.display()
+        );
         eprintln!("skipping: {} not found", path.display());
         return;
     };

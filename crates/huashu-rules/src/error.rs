@@ -29,6 +29,9 @@ pub enum RulesetError {
         second: String,
     },
 
+    #[error("no rule `{id}` to switch off in {ruleset}")]
+    UnknownRule { id: String, ruleset: String },
+
     #[error("no ruleset named `{name}` (bundled: {known}; or give a directory)")]
     NotFound { name: String, known: String },
 }

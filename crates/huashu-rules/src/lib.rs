@@ -18,8 +18,8 @@ pub use drill::{
 pub use error::RulesetError;
 pub use model::{
     Applicability, Category, CheckSpec, Deductions, Dialogue, Disclosure, Example, Manifest, Mask,
-    Match, Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Suggest, Timing,
-    Validate,
+    Match, Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Status, Suggest,
+    Timing, Validate,
 };
 pub use validate::MAX_WINDOW;
 
@@ -33,6 +33,25 @@ pub struct Ruleset {
 impl Ruleset {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Switches the rules `ids` off (a CLI `--disable`, a sidecar session), leaving the others as loaded.
+    ///
+    /// # Errors
+    /// An id that names no rule of this ruleset: a typo would otherwise leave the rule on unnoticed.
+    pub fn disable<S: AsRef<str>>(&mut self, ids: &[S]) -> Result<(), RulesetError> {
+        for id in ids {
+            let id = id.as_ref();
+            if self.rule(id).is_none() {
+                return Err(RulesetError::UnknownRule {
+                    id: id.to_string(),
+                    ruleset: self.version_tag(),
+                });
+            }
+        }
+        self.rules
+            .retain(|r| !ids.iter().any(|id| id.as_ref() == r.id));
+        Ok(())
     }
 
     /// `name@version`, stamped on reports.

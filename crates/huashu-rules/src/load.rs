@@ -210,6 +210,16 @@ fn assemble_stated(
         }
         by_id.insert(rule.id.clone(), rule);
     }
+    for id in &manifest.disable {
+        if by_id.remove(id).is_none() {
+            return Err(RulesetError::Invalid {
+                file: manifest_label.clone(),
+                line: line_of(manifest_text, "disable"),
+                field: "disable".into(),
+                message: format!("no rule `{id}` to switch off (neither inherited nor its own)"),
+            });
+        }
+    }
     let mut manifest = manifest;
     allow.append(&mut manifest.allow);
     allow.dedup();

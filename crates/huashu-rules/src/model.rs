@@ -151,6 +151,23 @@ impl Applicability {
     }
 }
 
+/// Whether a rule is enforced, or only watched while its authors judge it on live traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Findings count in scores, fatal items and rewrites.
+    #[default]
+    Active,
+    /// Findings are reported apart (`previews`) and never count in scores, fatal items or rewrites.
+    Preview,
+}
+
+impl Status {
+    pub fn is_active(&self) -> bool {
+        *self == Status::Active
+    }
+}
+
 /// How a privacy suggestion redacts what it found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -255,6 +272,9 @@ pub struct Rule {
     pub severity: Severity,
     #[serde(default)]
     pub role: RoleScope,
+    /// `preview`: reported apart, never enforced (default `active`).
+    #[serde(default, skip_serializing_if = "Status::is_active")]
+    pub status: Status,
     /// Says what is wrong; `{matched}` is replaced by the matched original text.
     pub message: String,
     /// Source or regulation.
@@ -332,6 +352,9 @@ pub struct Manifest {
     /// A hit lying inside an occurrence of one of these phrases is dropped, whatever the rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow: Vec<String>,
+    /// Ids of inherited rules this ruleset switches off (a pack tuning its base without editing it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
     #[serde(default)]
     pub normalize: Normalization,
     /// Conversation-level scorecard: cues, checks and their points, timing limits, disclosures.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use huashu::wire::{FindingOut, ScoreOut};
-use huashu::{CheckId, Role, Session, Turn, apply_suggestions};
+use huashu::{CheckId, Role, Session, Turn};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -244,7 +244,12 @@ impl Conversation {
             source,
             reference,
         };
-        let rewrite = apply_suggestions(&text, &update.findings);
+        let rewrite = session
+            .engine()
+            .compliant_rewrite(role, &text, &update.findings);
+        let previews = session
+            .engine()
+            .previews_turn(role, &text, update.turn_index);
         for f in &update.findings {
             events.push(Event::new(
                 "finding",
@@ -270,19 +275,22 @@ impl Conversation {
                 ));
             }
         }
-        if role == Role::Agent && rewrite != text {
-            events.push(Event::new(
-                "hint",
-                to_json(&HintMsg {
-                    kind: "hint",
-                    at,
-                    hint: "rewrite",
-                    rule: None,
-                    check: None,
-                    text: &rewrite,
-                }),
-                partial,
-            ));
+        // A rewrite the engine would flag again is never offered ("use it" would send a violation).
+        if let Ok(r) = &rewrite {
+            if role == Role::Agent && *r != text {
+                events.push(Event::new(
+                    "hint",
+                    to_json(&HintMsg {
+                        kind: "hint",
+                        at,
+                        hint: "rewrite",
+                        rule: None,
+                        check: None,
+                        text: r,
+                    }),
+                    partial,
+                ));
+            }
         }
         let mut tips = Vec::new();
         if is_final {
@@ -318,15 +326,21 @@ impl Conversation {
             }),
             partial,
         ));
-        let body = json!({
+        let mut body = json!({
             "conversation_id": self.id,
             "turn": update.turn_index,
             "final": is_final,
             "ruleset": version,
             "findings": update.findings.iter().map(FindingOut::from).collect::<Vec<_>>(),
-            "rewrite": rewrite,
+            "rewrite": rewrite.as_ref().ok(),
             "coaching": tips,
         });
+        if let Err(w) = &rewrite {
+            body["rewrite_withheld"] = json!(w.reason);
+        }
+        if !previews.is_empty() {
+            body["previews"] = json!(previews.iter().map(FindingOut::from).collect::<Vec<_>>());
+        }
         drop(inner);
         m::turn(is_final, source, &update.findings, started.elapsed());
         self.publish(&events);
@@ -411,12 +425,27 @@ impl Registry {
         engines: &Engines,
         id: &Value,
         ruleset: Option<&str>,
+        disable: &[String],
         ws: bool,
     ) -> Result<(Arc<Conversation>, Event), ProtoError> {
         let key = key_of(id)?;
-        let (follows, loaded) = engines
+        let (mut follows, mut loaded) = engines
             .choose(ruleset)
             .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
+        if !disable.is_empty() {
+            // A conversation with its own rule switches keeps the ruleset it started on: a reload would
+            // have to recompile it per conversation.
+            let engine = loaded
+                .engine
+                .without_rules(disable)
+                .map_err(|e| ProtoError::new(code::BAD_MESSAGE, format!("disable: {e}")))?;
+            loaded = Arc::new(Loaded {
+                engine: Arc::new(engine),
+                version: loaded.version.clone(),
+                generation: loaded.generation,
+            });
+            follows = false;
+        }
         let conv = {
             let mut map = self.map();
             let conv = match map.get(&key) {
@@ -487,7 +516,7 @@ impl Registry {
         if let Some(c) = self.get(&key).filter(|c| c.is_active()) {
             return Ok(c);
         }
-        self.start(engines, id, None, false).map(|(c, _)| c)
+        self.start(engines, id, None, &[], false).map(|(c, _)| c)
     }
 
     /// A conversation to listen to, created empty if needed (a screen may connect before the call starts).

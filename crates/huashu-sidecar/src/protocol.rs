@@ -75,6 +75,9 @@ pub struct Start {
     pub conversation_id: Value,
     #[serde(default)]
     pub ruleset: Option<String>,
+    /// Rule ids switched off for this conversation only.
+    #[serde(default)]
+    pub disable: Vec<String>,
     #[serde(default)]
     pub metadata: Option<Value>,
 }

@@ -267,12 +267,9 @@ async fn check(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response
             .choose(b.ruleset.as_deref())
             .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
         let findings = loaded.engine.check(role, &b.text);
-        let rewrite = huashu::apply_suggestions(&b.text, &findings);
-        let out = huashu::wire::ScanOut {
-            id: &b.id,
-            findings: findings.iter().map(Into::into).collect(),
-            rewrite: &rewrite,
-        };
+        let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
+        let previews = loaded.engine.previews(role, &b.text);
+        let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
         m::turn(
             false,
             crate::protocol::Source::Draft,

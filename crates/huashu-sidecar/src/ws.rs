@@ -438,6 +438,7 @@ impl Worker {
                     &app.engines,
                     &s.conversation_id,
                     s.ruleset.as_deref(),
+                    &s.disable,
                     true,
                 ) {
                     Ok((conv, started)) => {

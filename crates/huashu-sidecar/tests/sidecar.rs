@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 const CONVERSATION: &[(&str, &str)] = &[
     ("agent", "您好，很高兴为您服务，请问有什么可以帮您？"),
     ("customer", "我的快递三天了还没到，我要投诉！"),
-    ("agent", "这不是我的问题，你自己去问快递公司吧。"),
+    ("agent", "这不是我的问题，你自己看说明书。"),
     (
         "agent",
         "非常抱歉给您带来不便，我理解您的心情，我马上为您联系快递核实。",
@@ -181,6 +181,26 @@ async fn whole_conversation_ws_rest_sse_agree() {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["id"], 3);
+    assert_eq!(
+        v["rewrite"],
+        "这个问题我会协调相关同事处理，我为您整理一份操作指南，您看是否需要"
+    );
+    // A rewrite that would still be flagged is never offered: null, and why.
+    let (status, out) = http(
+        addr,
+        "POST",
+        "/v1/check",
+        None,
+        Some(r#"{"role":"agent","text":"这不是我的问题，你自己去问快递公司吧。","id":4}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let w: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(w["rewrite"], Value::Null);
+    assert_eq!(
+        w["rewrite_withheld"],
+        "no compliant rewrite: F006 on “你自己去问快递” has no safe replacement"
+    );
     assert_eq!(v["findings"].as_array().unwrap().len(), 2);
     let keys: Vec<&String> = v["findings"][0].as_object().unwrap().keys().collect();
     assert_eq!(

@@ -40,4 +40,6 @@ pub use huashu_rules as rules;
 pub use huashu_text as text;
 
 pub mod drill;
+pub mod eval;
+pub mod eval_chats;
 pub mod wire;

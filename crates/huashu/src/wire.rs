@@ -39,12 +39,35 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
     }
 }
 
-/// One `huashu scan` output line: the turn's id, its findings and the compliant rewrite.
+/// One `huashu scan` output line: the turn's id, its findings and the compliant rewrite (`null` with
+/// `rewrite_withheld` saying why when no rewrite is free of findings), and the preview rules' findings.
 #[derive(Debug, Serialize)]
 pub struct ScanOut<'a> {
     pub id: &'a Value,
     pub findings: Vec<FindingOut<'a>>,
-    pub rewrite: &'a str,
+    pub rewrite: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite_withheld: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub previews: Vec<FindingOut<'a>>,
+}
+
+impl<'a> ScanOut<'a> {
+    /// The line for a turn: `rewrite` is what [`crate::Engine::compliant_rewrite`] gave.
+    pub fn new(
+        id: &'a Value,
+        findings: &'a [Finding],
+        rewrite: &'a Result<String, crate::Withheld>,
+        previews: &'a [Finding],
+    ) -> ScanOut<'a> {
+        ScanOut {
+            id,
+            findings: findings.iter().map(FindingOut::from).collect(),
+            rewrite: rewrite.as_deref().ok(),
+            rewrite_withheld: rewrite.as_ref().err().map(|w| w.reason.as_str()),
+            previews: previews.iter().map(FindingOut::from).collect(),
+        }
+    }
 }
 
 /// A finding of a conversation, with the turn it came from (`huashu score` and the sidecar's `score`).
@@ -69,6 +92,9 @@ pub struct ScoreOut<'a> {
     pub checks: &'a [crate::CheckResult],
     pub findings: Vec<FindingWithTurn<'a>>,
     pub findings_total: usize,
+    /// Findings of preview rules: reported, never counted in the score.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub previews: Vec<FindingWithTurn<'a>>,
 }
 
 impl<'a> ScoreOut<'a> {
@@ -92,6 +118,31 @@ impl<'a> ScoreOut<'a> {
                 })
                 .collect(),
             findings_total: report.findings_total,
+            previews: Vec::new(),
         }
     }
+
+    /// With the preview rules' findings of the conversation's turns.
+    pub fn with_previews(mut self, previews: &'a [Finding]) -> ScoreOut<'a> {
+        self.previews = previews
+            .iter()
+            .map(|f| FindingWithTurn {
+                turn: f.turn_index,
+                finding: f.into(),
+            })
+            .collect();
+        self
+    }
+}
+
+/// The preview rules' findings on every turn of a conversation, stamped with the turn index.
+pub fn conversation_previews(engine: &crate::Engine, turns: &[crate::Turn]) -> Vec<Finding> {
+    if engine.preview_engine().is_none() {
+        return Vec::new();
+    }
+    turns
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| engine.previews_turn(t.role, &t.text, i))
+        .collect()
 }

@@ -38,6 +38,7 @@ impl Cues {
                 category: Category::Structure,
                 severity: Severity::Info,
                 role: RoleScope::Any,
+                status: huashu_rules::Status::Active,
                 message: String::new(),
                 why: String::new(),
                 tip: None,

@@ -1,0 +1,83 @@
+//! Lints on a rule's regexes: text the matcher never sees. Regexes run on the normalised turn, so a literal
+//! that normalisation changes (謝, ？, an upper-case letter, an apostrophe, a doubled 谢谢) can never match as
+//! written, and an alternative built on one is dead. `huashu check` reports them with the rule's line.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+use crate::Engine;
+
+/// Largest character class whose members are each normalised; wider ones (`.`, `\d`, `[^…]`) are ranges,
+/// not written characters.
+const MAX_CLASS_CHARS: u32 = 64;
+
+/// What is dead in `pattern`: one message per literal or class, in pattern order.
+pub(crate) fn regex(engine: &Engine, pattern: &str) -> Vec<String> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else {
+        return Vec::new(); // the compiler reports syntax errors
+    };
+    let mut out = Vec::new();
+    walk(engine, &hir, &mut out);
+    out
+}
+
+fn walk(engine: &Engine, h: &Hir, out: &mut Vec<String>) {
+    match h.kind() {
+        HirKind::Literal(lit) => {
+            let Ok(s) = std::str::from_utf8(&lit.0) else {
+                return;
+            };
+            // A space at the edge of a literal is kept between two words of the turn ("the card"); only
+            // what lies between the edges is judged alone.
+            let s = s.trim();
+            if s.is_empty() {
+                return;
+            }
+            let n = engine.normalize(s);
+            if n.as_str() != s {
+                out.push(format!(
+                    "regex literal {s:?} is {:?} after normalisation, so it never matches as written",
+                    n.as_str()
+                ));
+            }
+        }
+        HirKind::Class(Class::Unicode(cls)) => {
+            let size: u32 = cls
+                .ranges()
+                .iter()
+                .map(|r| r.end() as u32 - r.start() as u32 + 1)
+                .sum();
+            if size > MAX_CLASS_CHARS {
+                return;
+            }
+            let members: Vec<char> = cls
+                .ranges()
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let dead: Vec<char> = members
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    let s = c.to_string();
+                    engine.normalize(&s).as_str() != s
+                })
+                .collect();
+            // A case-insensitive class ([Aa]) is fine as long as one member survives.
+            if !dead.is_empty() && dead.len() == members.len() {
+                let shown: String = dead.iter().collect();
+                out.push(format!(
+                    "regex class [{shown}] is changed by normalisation, so it never matches"
+                ));
+            }
+        }
+        HirKind::Class(Class::Bytes(_)) | HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Repetition(r) => walk(engine, &r.sub, out),
+        HirKind::Capture(c) => walk(engine, &c.sub, out),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+            for h in hs {
+                walk(engine, h, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,482 @@
+//! Measuring a ruleset on labelled turns (`huashu eval`, Python `Engine.evaluate`): precision, recall and
+//! F1 per category and per rule, with every false positive and false negative and the span that caused it.
+//!
+//! Labels are JSON lines `{"id", "role", "text", "expect": [categories], "reason"?}`. Instead of `text` a
+//! line may carry `"ref"`, a place in a corpus directory, so that labels of data that may not be
+//! redistributed can be committed without the text (see [`CorpusRefs`]).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Category, Engine, Finding, Role};
+
+/// The categories a turn is judged on when the labels name no others.
+pub const TURN_CATEGORIES: [Category; 3] =
+    [Category::Forbidden, Category::Promise, Category::Privacy];
+
+/// One labelled turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledTurn {
+    pub id: Value,
+    pub role: Role,
+    pub text: String,
+    /// The categories a QA lead says the turn violates (empty: compliant).
+    pub expect: BTreeSet<Category>,
+    /// 1-based line of the label file, for reports.
+    pub line: usize,
+}
+
+/// A label line that cannot be used, with its line number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct LabelError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Resolves `ref` fields against a directory of corpora, reading each file once.
+///
+/// - `FILE:N` — line `N` (1-based) of a text file; for a `.tsv` file the text is the columns from the
+///   seventh on (the JDDC layout: session, user, role, transfer, repeat, sku, content);
+/// - `FILE#I/J` — in a JSON array file, conversation `I`, turn `J`: `dialogContent[J].message` (IBM
+///   Twitter customer care; `J` = `agent_url` for its `agentURL.url_utterance`) or `original[J][1]` (ABCD).
+#[derive(Debug, Default)]
+pub struct CorpusRefs {
+    dir: Option<PathBuf>,
+    lines: HashMap<String, Vec<String>>,
+    json: HashMap<String, Value>,
+}
+
+impl CorpusRefs {
+    pub fn new(dir: Option<&Path>) -> CorpusRefs {
+        CorpusRefs {
+            dir: dir.map(Path::to_path_buf),
+            ..CorpusRefs::default()
+        }
+    }
+
+    /// The text `reference` points at.
+    ///
+    /// # Errors
+    /// No corpus directory, a missing or unreadable file, a line or turn that does not exist, a malformed
+    /// reference: each message names the reference.
+    pub fn resolve(&mut self, reference: &str) -> Result<String, String> {
+        let dir = self.dir.clone().ok_or_else(|| {
+            format!(
+                "`ref` {reference:?} needs a corpus directory (--corpora DIR or HUASHU_CORPORA)"
+            )
+        })?;
+        if let Some((file, at)) = reference.split_once('#') {
+            return self.resolve_json(&dir, file, at, reference);
+        }
+        let (file, n) = reference
+            .rsplit_once(':')
+            .ok_or_else(|| format!("`ref` {reference:?} is neither FILE:LINE nor FILE#I/J"))?;
+        let n: usize = n
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("`ref` {reference:?}: {n:?} is not a line number"))?;
+        if !self.lines.contains_key(file) {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
+            self.lines
+                .insert(file.to_string(), text.lines().map(str::to_string).collect());
+        }
+        let line = self.lines[file]
+            .get(n - 1)
+            .ok_or_else(|| format!("`ref` {reference:?}: {file} has fewer than {n} lines"))?;
+        if file.ends_with(".tsv") {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 7 {
+                return Err(format!(
+                    "`ref` {reference:?}: line {n} of {file} has {} columns, not the 7 of a chat row",
+                    cols.len()
+                ));
+            }
+            Ok(cols[6..].join("\t"))
+        } else {
+            Ok(line.clone())
+        }
+    }
+
+    fn resolve_json(
+        &mut self,
+        dir: &Path,
+        file: &str,
+        at: &str,
+        reference: &str,
+    ) -> Result<String, String> {
+        if !self.json.contains_key(file) {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("`ref` {reference:?}: {} is not JSON: {e}", path.display()))?;
+            self.json.insert(file.to_string(), v);
+        }
+        let bad = || format!("`ref` {reference:?}: no such conversation/turn in {file}");
+        let (i, j) = at.split_once('/').ok_or_else(bad)?;
+        let i: usize = i.parse().map_err(|_| bad())?;
+        let conv = self.json[file].get(i).ok_or_else(bad)?;
+        let text = if j == "agent_url" {
+            conv.pointer("/agentURL/url_utterance")
+        } else {
+            let j: usize = j.parse().map_err(|_| bad())?;
+            conv.get("dialogContent")
+                .and_then(|d| d.get(j))
+                .and_then(|t| t.get("message"))
+                .or_else(|| {
+                    conv.get("original")
+                        .and_then(|o| o.get(j))
+                        .and_then(|t| t.get(1))
+                })
+        };
+        text.and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(bad)
+    }
+}
+
+/// Parses label lines (blank lines skipped), resolving `ref`s through `refs`.
+///
+/// # Errors
+/// The first unusable line: not JSON, no `text` or `ref`, an unknown role or category.
+pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTurn>, LabelError> {
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |message: String| LabelError {
+            line: line_no,
+            message,
+        };
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err("not a JSON object".into()))?;
+        let role = match obj.get("role") {
+            None => Role::Agent,
+            Some(Value::String(r)) => Role::parse(r)
+                .ok_or_else(|| err(format!("unknown role {r:?} (agent, customer)")))?,
+            Some(other) => return Err(err(format!("`role` must be a string, not {other}"))),
+        };
+        let text = match (obj.get("text"), obj.get("ref")) {
+            (Some(Value::String(t)), _) => t.clone(),
+            (None, Some(Value::String(r))) => refs.resolve(r).map_err(err)?,
+            (Some(_), _) => return Err(err("`text` must be a string".into())),
+            (None, Some(_)) => return Err(err("`ref` must be a string".into())),
+            (None, None) => return Err(err("needs `text` or `ref`".into())),
+        };
+        let expect = match obj.get("expect") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|c| {
+                    c.as_str()
+                        .and_then(Category::parse)
+                        .ok_or_else(|| err(format!("`expect` holds {c}, not a category")))
+                })
+                .collect::<Result<BTreeSet<_>, _>>()?,
+            Some(other) => {
+                return Err(err(format!(
+                    "`expect` must be a list of categories, not {other}"
+                )));
+            }
+            None => {
+                return Err(err(
+                    "needs `expect` (a list of categories, [] if none)".into()
+                ));
+            }
+        };
+        out.push(LabelledTurn {
+            id: obj.get("id").cloned().unwrap_or(Value::Null),
+            role,
+            text,
+            expect,
+            line: line_no,
+        });
+    }
+    Ok(out)
+}
+
+/// Counts and ratios for one category or rule. A ratio with nothing to divide is `None` (reported null).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub tp: usize,
+    pub fp: usize,
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+}
+
+impl Counts {
+    fn finish(&mut self) {
+        let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        self.precision = ratio(self.tp, self.tp + self.fp);
+        self.recall = ratio(self.tp, self.tp + self.fn_);
+        self.f1 = match (self.precision, self.recall) {
+            (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+    }
+}
+
+/// A rule's record on the labelled turns: a hit is true when the turn is labelled with the rule's category.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleScore {
+    pub rule: String,
+    pub category: &'static str,
+    /// `active`, or `preview` (not counted in the category figures).
+    pub status: &'static str,
+    pub hits: usize,
+    pub true_hits: usize,
+    pub precision: Option<f64>,
+}
+
+/// A turn the ruleset judged differently from its label.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disagreement {
+    pub id: Value,
+    pub line: usize,
+    pub category: &'static str,
+    pub text: String,
+    /// The finding (false positive) or the findings of other categories on the turn (false negative).
+    pub findings: Vec<Found>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub rule: String,
+    pub category: &'static str,
+    pub start: usize,
+    pub end: usize,
+    pub matched: String,
+}
+
+impl From<&Finding> for Found {
+    fn from(f: &Finding) -> Found {
+        Found {
+            rule: f.rule_id.to_string(),
+            category: f.category.as_str(),
+            start: f.char_start,
+            end: f.char_end,
+            matched: f.matched.clone(),
+        }
+    }
+}
+
+/// What `huashu eval` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub ruleset: String,
+    pub turns: usize,
+    pub categories: BTreeMap<&'static str, Counts>,
+    pub rules: Vec<RuleScore>,
+    pub false_positives: Vec<Disagreement>,
+    pub false_negatives: Vec<Disagreement>,
+}
+
+impl Evaluation {
+    /// The report as `huashu eval --format jsonl` prints it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Categories whose precision or recall falls below the bars (a ratio with nothing to divide passes).
+    pub fn below(&self, min_precision: f64, min_recall: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        for (cat, c) in &self.categories {
+            if let Some(p) = c.precision.filter(|&p| p < min_precision) {
+                out.push(format!("{cat}: precision {p:.3} < {min_precision}"));
+            }
+            if let Some(r) = c.recall.filter(|&r| r < min_recall) {
+                out.push(format!("{cat}: recall {r:.3} < {min_recall}"));
+            }
+        }
+        out
+    }
+}
+
+/// Checks every turn and compares with its labels. Judged categories: [`TURN_CATEGORIES`] and any other
+/// a label names. Preview rules are scored per rule but never count in the category figures.
+pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
+    let mut judged: BTreeSet<Category> = TURN_CATEGORIES.into_iter().collect();
+    for t in turns {
+        judged.extend(t.expect.iter().copied());
+    }
+    let mut categories: BTreeMap<&'static str, Counts> = judged
+        .iter()
+        .map(|c| (c.as_str(), Counts::default()))
+        .collect();
+    let mut rules: BTreeMap<String, RuleScore> = BTreeMap::new();
+    let (mut false_positives, mut false_negatives) = (Vec::new(), Vec::new());
+    let mut tally = |findings: &[Finding], expect: &BTreeSet<Category>, status: &'static str| {
+        let mut seen = BTreeSet::new();
+        for f in findings {
+            if !seen.insert(f.rule_id.clone()) {
+                continue;
+            }
+            let r = rules
+                .entry(f.rule_id.to_string())
+                .or_insert_with(|| RuleScore {
+                    rule: f.rule_id.to_string(),
+                    category: f.category.as_str(),
+                    status,
+                    hits: 0,
+                    true_hits: 0,
+                    precision: None,
+                });
+            r.hits += 1;
+            r.true_hits += usize::from(expect.contains(&f.category));
+        }
+    };
+    for t in turns {
+        let findings = engine.check(t.role, &t.text);
+        tally(&findings, &t.expect, "active");
+        tally(&engine.previews(t.role, &t.text), &t.expect, "preview");
+        for cat in &judged {
+            let hits: Vec<&Finding> = findings.iter().filter(|f| f.category == *cat).collect();
+            let c = categories.get_mut(cat.as_str()).expect("judged");
+            match (t.expect.contains(cat), hits.is_empty()) {
+                (true, false) => c.tp += 1,
+                (false, false) => {
+                    c.fp += 1;
+                    false_positives.push(Disagreement {
+                        id: t.id.clone(),
+                        line: t.line,
+                        category: cat.as_str(),
+                        text: t.text.clone(),
+                        findings: hits.into_iter().map(Found::from).collect(),
+                    });
+                }
+                (true, true) => {
+                    c.fn_ += 1;
+                    false_negatives.push(Disagreement {
+                        id: t.id.clone(),
+                        line: t.line,
+                        category: cat.as_str(),
+                        text: t.text.clone(),
+                        findings: findings.iter().map(Found::from).collect(),
+                    });
+                }
+                (false, true) => {}
+            }
+        }
+    }
+    for c in categories.values_mut() {
+        c.finish();
+    }
+    let rules = rules
+        .into_values()
+        .map(|mut r| {
+            r.precision = (r.hits > 0).then(|| r.true_hits as f64 / r.hits as f64);
+            r
+        })
+        .collect();
+    Evaluation {
+        ruleset: engine.ruleset().version_tag(),
+        turns: turns.len(),
+        categories,
+        rules,
+        false_positives,
+        false_negatives,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(s: &str) -> Result<Vec<LabelledTurn>, LabelError> {
+        read_labels(s, &mut CorpusRefs::new(None))
+    }
+
+    #[test]
+    fn counts_per_category_and_rule_with_the_disagreements() {
+        let engine = Engine::default_ruleset().expect("default");
+        let turns = labels(concat!(
+            r#"{"id":1,"text":"这个我不知道","expect":["forbidden"]}"#,
+            "\n",
+            r#"{"id":2,"text":"好的，我帮您查询一下","expect":["forbidden"]}"#,
+            "\n\n",
+            r#"{"id":3,"role":"customer","text":"这不是我的问题","expect":[]}"#,
+            "\n",
+            r#"{"id":4,"text":"这不是我的问题","expect":[]}"#,
+        ))
+        .expect("labels");
+        assert_eq!(turns.len(), 4);
+        assert_eq!(turns[3].line, 5);
+        let e = evaluate(&engine, &turns);
+        let f = &e.categories["forbidden"];
+        assert_eq!((f.tp, f.fp, f.fn_), (1, 1, 1));
+        assert_eq!(f.precision, Some(0.5));
+        assert_eq!(f.recall, Some(0.5));
+        assert_eq!(e.categories["promise"].precision, None);
+        assert_eq!(e.false_positives.len(), 1);
+        assert_eq!(e.false_positives[0].id, serde_json::json!(4));
+        assert_eq!(e.false_positives[0].findings[0].matched, "这不是我的问题");
+        assert_eq!(e.false_negatives[0].id, serde_json::json!(2));
+        assert_eq!(
+            e.below(0.9, 0.4),
+            vec!["forbidden: precision 0.500 < 0.9".to_string()]
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_the_line_and_the_field() {
+        let e = labels("{\"text\":\"x\",\"expect\":[]}\n{\"text\":\"x\",\"expect\":[\"rude\"]}")
+            .expect_err("category");
+        assert_eq!(
+            e.to_string(),
+            "line 2: `expect` holds \"rude\", not a category"
+        );
+        let e = labels("{\"text\":\"x\"}").expect_err("expect");
+        assert_eq!(
+            e.to_string(),
+            "line 1: needs `expect` (a list of categories, [] if none)"
+        );
+        let e = labels("{\"ref\":\"a.tsv:3\",\"expect\":[]}").expect_err("ref");
+        assert_eq!(
+            e.to_string(),
+            "line 1: `ref` \"a.tsv:3\" needs a corpus directory (--corpora DIR or HUASHU_CORPORA)"
+        );
+        let e = labels("[1]").expect_err("object");
+        assert_eq!(e.to_string(), "line 1: not a JSON object");
+    }
+
+    #[test]
+    fn refs_resolve_lines_tsv_columns_and_json_turns() {
+        let dir = std::env::temp_dir().join(format!("huashu-refs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("a.txt"), "one\ntwo\n").expect("write");
+        std::fs::write(dir.join("c.tsv"), "s\tu\t1\t0\t0\tnan\t你好\t呀\n").expect("write");
+        std::fs::write(
+            dir.join("t.json"),
+            r#"[{"dialogContent":[{"client":"x","message":"hi"},{"agent":"y","message":"hello"}],"agentURL":{"url_utterance":"see"}},{"original":[["agent","Hi!"]]}]"#,
+        )
+        .expect("write");
+        let mut refs = CorpusRefs::new(Some(&dir));
+        assert_eq!(refs.resolve("a.txt:2").as_deref(), Ok("two"));
+        assert_eq!(refs.resolve("c.tsv:1").as_deref(), Ok("你好\t呀"));
+        assert_eq!(refs.resolve("t.json#0/1").as_deref(), Ok("hello"));
+        assert_eq!(refs.resolve("t.json#0/agent_url").as_deref(), Ok("see"));
+        assert_eq!(refs.resolve("t.json#1/0").as_deref(), Ok("Hi!"));
+        assert_eq!(
+            refs.resolve("a.txt:3"),
+            Err("`ref` \"a.txt:3\": a.txt has fewer than 3 lines".to_string())
+        );
+        assert!(refs.resolve("t.json#5/0").is_err());
+        assert!(refs.resolve("a.txt:x").is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

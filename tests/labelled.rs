@@ -1,0 +1,169 @@
+//! The rulesets measured on labelled turns, as `huashu eval` measures them: real agent turns labelled blind
+//! by POLICY.md (`corpora/labelled/real-*.jsonl`: ids, corpus refs and labels; the text is joined from
+//! `../shared/corpora` at run time) and hand-written turns (`handwritten-*.jsonl`). Each category holds a
+//! floor of precision and recall; the review log (`corpora/labelled/REVIEW-*.md`) says how the labels and
+//! rules got there. Also: a compliant rewrite is never flagged, on every text these sets and the rulesets hold.
+
+use huashu::eval::{CorpusRefs, LabelledTurn, evaluate, read_labels};
+use huashu::{Engine, Ruleset};
+
+/// (category, min precision, min recall) per set. The bars are P ≥ 0.90 and R ≥ 0.85 (zh) / 0.80
+/// (en); where a set is not there yet its floor is what it holds today, so that it can only go up.
+type Floors = &'static [(&'static str, f64, f64)];
+
+const REAL_ZH: Floors = &[
+    ("forbidden", 0.75, 0.50),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.15),
+];
+const HANDWRITTEN_ZH: Floors = &[
+    ("forbidden", 0.85, 0.65),
+    ("privacy", 0.85, 0.60),
+    ("promise", 0.85, 0.45),
+];
+const HANDWRITTEN_EN: Floors = &[
+    ("forbidden", 0.80, 0.50),
+    ("privacy", 0.90, 0.50),
+    ("promise", 0.90, 0.35),
+];
+
+fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
+    let dir = if real {
+        // Skips outside CI when the corpora are absent; fails under CI.
+        huashu_tests::shared_corpus("jddc2019_chat_0.1per.tsv")?;
+        Some(huashu_tests::shared_corpora())
+    } else {
+        None
+    };
+    let path = huashu_tests::root().join("corpora/labelled").join(name);
+    let text = std::fs::read_to_string(&path).expect("labelled set");
+    Some(read_labels(&text, &mut CorpusRefs::new(dir.as_deref())).expect("labels parse"))
+}
+
+fn holds(name: &str, ruleset: &str, real: bool, floors: Floors) {
+    let Some(turns) = load(name, real) else {
+        return;
+    };
+    let engine = Engine::new(Ruleset::builtin(ruleset).expect("ruleset")).expect("engine");
+    let e = evaluate(&engine, &turns);
+    let mut failed = Vec::new();
+    for (cat, min_p, min_r) in floors {
+        let c = &e.categories[cat];
+        println!(
+            "{name} {cat}: tp {} fp {} fn {} P {:?} R {:?}",
+            c.tp, c.fp, c.fn_, c.precision, c.recall
+        );
+        if c.precision.is_some_and(|p| p < *min_p) || c.recall.is_some_and(|r| r < *min_r) {
+            failed.push(format!(
+                "{cat}: P {:?} (floor {min_p}), R {:?} (floor {min_r})",
+                c.precision, c.recall
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{name} on {ruleset}: {failed:?}");
+}
+
+#[test]
+fn real_zh_turns() {
+    holds("real-zh.jsonl", "zh-CN", true, REAL_ZH);
+}
+
+#[test]
+fn handwritten_zh_turns() {
+    holds("handwritten-zh.jsonl", "zh-CN", false, HANDWRITTEN_ZH);
+}
+
+#[test]
+fn handwritten_en_turns() {
+    holds("handwritten-en.jsonl", "en", false, HANDWRITTEN_EN);
+}
+
+/// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
+/// offered, draws no finding at all.
+#[test]
+fn a_rewrite_is_compliant_or_absent() {
+    let mut texts: Vec<(String, huashu::Role, String)> = Vec::new();
+    for name in ["zh-CN", "en", "zh-CN-finance", "zh-CN-ecommerce"] {
+        let rs = Ruleset::builtin(name).expect("ruleset");
+        for rule in &rs.rules {
+            for ex in &rule.example {
+                let role = ex.role.unwrap_or(huashu::Role::Agent);
+                for t in [&ex.bad, &ex.ok, &ex.fixed].into_iter().flatten() {
+                    texts.push((name.to_string(), role, t.clone()));
+                }
+            }
+        }
+    }
+    let corpus =
+        std::fs::read_to_string(huashu_tests::root().join("corpora/turns.jsonl")).expect("corpus");
+    for t in read_labels(&corpus, &mut CorpusRefs::new(None)).expect("corpus parses") {
+        texts.push(("zh-CN".into(), t.role, t.text));
+    }
+    for (file, rs, real) in [
+        ("real-zh.jsonl", "zh-CN", true),
+        ("real-en.jsonl", "en", true),
+        ("handwritten-zh.jsonl", "zh-CN", false),
+        ("handwritten-en.jsonl", "en", false),
+    ] {
+        for t in load(file, real).unwrap_or_default() {
+            texts.push((rs.into(), t.role, t.text));
+        }
+    }
+    let mut engines = std::collections::HashMap::new();
+    let (mut offered, mut withheld, mut bad) = (0, 0, Vec::new());
+    for (rs, role, text) in &texts {
+        let engine = engines.entry(rs.clone()).or_insert_with(|| {
+            Engine::new(Ruleset::builtin(rs).expect("ruleset")).expect("engine")
+        });
+        let findings = engine.check(*role, text);
+        if findings.is_empty() {
+            continue;
+        }
+        match engine.compliant_rewrite(*role, text, &findings) {
+            Ok(r) => {
+                offered += 1;
+                let again = engine.check(*role, &r);
+                if !again.is_empty() {
+                    bad.push(format!(
+                        "{rs}: {text:?} -> {r:?} flags {}",
+                        again[0].rule_id
+                    ));
+                }
+            }
+            Err(_) => withheld += 1,
+        }
+    }
+    println!(
+        "{} texts: {offered} rewrites offered, {withheld} withheld",
+        texts.len()
+    );
+    assert!(offered > 100, "only {offered} rewrites offered");
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// The scorecard against 207 real chats scored blind by two QA annotators (`corpora/labelled/chats.jsonl`:
+/// their mean score, settled complaint label; agreement between them: rank 0.959, bands 183/207, complaint
+/// 201/207). The bars are rank ≥ 0.75, bands ≥ 75 %, complaint P and R ≥ 0.9; the floors are what
+/// the scorer holds today (rank 0.27, bands 0.51, complaint P 0.59 R 0.43), so that it can only go up.
+#[test]
+fn real_chats_scored_as_annotators_score_them() {
+    use huashu::eval_chats::{evaluate_chats, read_chat_labels};
+    if huashu_tests::shared_corpus("jddc2019_chat_0.1per.tsv").is_none() {
+        return;
+    }
+    let text = std::fs::read_to_string(huashu_tests::root().join("corpora/labelled/chats.jsonl"))
+        .expect("chat labels");
+    let chats =
+        read_chat_labels(&text, Some(&huashu_tests::shared_corpora())).expect("labels parse");
+    assert_eq!(chats.len(), 207);
+    let engine = std::sync::Arc::new(Engine::default_ruleset().expect("zh-CN"));
+    let e = evaluate_chats(&engine, &chats, 0);
+    println!(
+        "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
+        e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
+    );
+    assert!(e.rank_correlation >= 0.25, "{e:?}");
+    assert!(e.band_agreement >= 0.50, "{e:?}");
+    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.55, "{e:?}");
+    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.40, "{e:?}");
+}
