@@ -1,4 +1,4 @@
-//! `huashu score`: whole conversations in, one scorecard per line out (ARCHITECTURE.md §5).
+//! `huashu score`: whole conversations in, one scorecard per line out (ARCHITECTURE.md, "Output contract").
 
 use huashu::{Report, Role, Turn};
 use serde::Serialize;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use huashu::wire::{FindingOut, ScoreOut};
-use huashu::{Role, Session, Turn};
+use huashu::{CheckId, Role, Session, Turn};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -18,16 +18,16 @@ use crate::protocol::{
 };
 
 /// Scorecard checks worth a live coaching hint the moment they fail (the others are judged at the end).
-const LIVE_CHECKS: &[&str] = &[
-    "greeting",
-    "empathy",
-    "prompt",
-    "hold",
-    "escalation_time",
-    "first_response",
-    "silence",
-    "talk_over",
-    "speech_rate",
+const LIVE_CHECKS: &[CheckId] = &[
+    CheckId::Greeting,
+    CheckId::Empathy,
+    CheckId::Prompt,
+    CheckId::Hold,
+    CheckId::EscalationTime,
+    CheckId::FirstResponse,
+    CheckId::Silence,
+    CheckId::TalkOver,
+    CheckId::SpeechRate,
 ];
 
 /// Events buffered per SSE listener before it starts missing some (it is told how many).
@@ -296,7 +296,9 @@ impl Conversation {
         if is_final {
             let report = session.report();
             for (check, tip) in report.tips() {
-                if LIVE_CHECKS.contains(&check) && !coached.iter().any(|c| c == check) {
+                if LIVE_CHECKS.iter().any(|c| c.name() == check)
+                    && !coached.iter().any(|c| c == check)
+                {
                     coached.push(check.to_string());
                     tips.push(json!({"check": check, "text": tip}));
                     events.push(Event::new(
