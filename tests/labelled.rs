@@ -11,20 +11,30 @@ use huashu::{Engine, Ruleset};
 /// (en); where a set is not there yet its floor is what it holds today, so that it can only go up.
 type Floors = &'static [(&'static str, f64, f64)];
 
+// real-zh after the review passes: forbidden P 0.887 R 0.758, privacy 1.0 / 0.848, promise 1.0 / 0.909
+// (REVIEW-zh.md; before: forbidden 0.80 / 0.11, privacy and promise recall 0).
 const REAL_ZH: Floors = &[
-    ("forbidden", 0.75, 0.50),
-    ("privacy", 0.90, 0.80),
-    ("promise", 0.90, 0.15),
+    ("forbidden", 0.88, 0.75),
+    ("privacy", 0.95, 0.84),
+    ("promise", 0.95, 0.90),
 ];
+// real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
+const REAL_EN: Floors = &[
+    ("forbidden", 0.90, 0.80),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.80),
+];
+// The hand-written sets were reviewed against the rules (REVIEW-*.md), so they hold at the bar but no longer
+// measure held-out wording.
 const HANDWRITTEN_ZH: Floors = &[
-    ("forbidden", 0.85, 0.65),
-    ("privacy", 0.85, 0.60),
-    ("promise", 0.85, 0.45),
+    ("forbidden", 0.90, 0.85),
+    ("privacy", 0.90, 0.85),
+    ("promise", 0.90, 0.85),
 ];
 const HANDWRITTEN_EN: Floors = &[
-    ("forbidden", 0.80, 0.50),
-    ("privacy", 0.90, 0.50),
-    ("promise", 0.90, 0.35),
+    ("forbidden", 0.90, 0.80),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.80),
 ];
 
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
@@ -66,6 +76,11 @@ fn holds(name: &str, ruleset: &str, real: bool, floors: Floors) {
 #[test]
 fn real_zh_turns() {
     holds("real-zh.jsonl", "zh-CN", true, REAL_ZH);
+}
+
+#[test]
+fn real_en_turns() {
+    holds("real-en.jsonl", "en", true, REAL_EN);
 }
 
 #[test]
@@ -144,7 +159,8 @@ fn a_rewrite_is_compliant_or_absent() {
 /// The scorecard against 207 real chats scored blind by two QA annotators (`corpora/labelled/chats.jsonl`:
 /// their mean score, settled complaint label; agreement between them: rank 0.959, bands 183/207, complaint
 /// 201/207). The bars are rank ≥ 0.75, bands ≥ 75 %, complaint P and R ≥ 0.9; the floors are what
-/// the scorer holds today (rank 0.27, bands 0.51, complaint P 0.59 R 0.43), so that it can only go up.
+/// the scorer holds today (rank 0.318, bands 0.507, complaint P 0.735 R 0.794 after the complaint cues of
+/// corpora/labelled/SCORECARD-zh.md; before: 0.269, 0.512, 0.587, 0.429), so that it can only go up.
 #[test]
 fn real_chats_scored_as_annotators_score_them() {
     use huashu::eval_chats::{evaluate_chats, read_chat_labels};
@@ -162,8 +178,8 @@ fn real_chats_scored_as_annotators_score_them() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.25, "{e:?}");
+    assert!(e.rank_correlation >= 0.30, "{e:?}");
     assert!(e.band_agreement >= 0.50, "{e:?}");
-    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.55, "{e:?}");
-    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.40, "{e:?}");
+    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.72, "{e:?}");
+    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.78, "{e:?}");
 }
