@@ -10,7 +10,6 @@ mod error;
 mod finding;
 mod lint;
 mod rewrite;
-pub mod sample;
 pub mod selftest;
 mod validate;
 

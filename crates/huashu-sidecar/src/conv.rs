@@ -13,8 +13,8 @@ use tokio::sync::broadcast;
 use crate::engines::{Engines, Loaded};
 use crate::metrics as m;
 use crate::protocol::{
-    AckMsg, Draft, FindingMsg, HintMsg, ProtoError, RulesetMsg, ScoreMsg, Source, StartedMsg,
-    TurnRef, Utterance, code, role, to_json,
+    AckMsg, Draft, FindingMsg, HintMsg, ProtoError, RulesetMsg, ScoreMsg, ServerMsg, Source,
+    StartedMsg, TurnRef, Utterance, code, role,
 };
 
 /// Scorecard checks worth a live coaching hint the moment they fail (the others are judged at the end).
@@ -46,6 +46,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// A typed server message; its `type` names the event.
+    pub(crate) fn msg(msg: ServerMsg<'_>, partial: bool) -> Event {
+        Event::new(msg.type_name(), msg.to_json(), partial)
+    }
+
     pub(crate) fn new(name: &'static str, data: String, partial: bool) -> Event {
         Event {
             name,
@@ -204,10 +209,8 @@ impl Conversation {
                     session.set_engine(Arc::clone(&current.engine));
                     let previous = std::mem::replace(&mut inner.version, current.version.clone());
                     inner.generation = current.generation;
-                    events.push(Event::new(
-                        "ruleset",
-                        to_json(&RulesetMsg {
-                            kind: "ruleset",
+                    events.push(Event::msg(
+                        ServerMsg::Ruleset(RulesetMsg {
                             conversation_id: &self.id,
                             ruleset: &current.version,
                             previous: &previous,
@@ -251,20 +254,16 @@ impl Conversation {
             .engine()
             .previews_turn(role, &text, update.turn_index);
         for f in &update.findings {
-            events.push(Event::new(
-                "finding",
-                to_json(&FindingMsg {
-                    kind: "finding",
+            events.push(Event::msg(
+                ServerMsg::Finding(FindingMsg {
                     at,
                     finding: FindingOut::from(f),
                 }),
                 partial,
             ));
             if let Some(s) = f.suggestions.first() {
-                events.push(Event::new(
-                    "hint",
-                    to_json(&HintMsg {
-                        kind: "hint",
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
                         at,
                         hint: "suggestion",
                         rule: Some(&f.rule_id),
@@ -278,10 +277,8 @@ impl Conversation {
         // A rewrite the engine would flag again is never offered ("use it" would send a violation).
         if let Ok(r) = &rewrite {
             if role == Role::Agent && *r != text {
-                events.push(Event::new(
-                    "hint",
-                    to_json(&HintMsg {
-                        kind: "hint",
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
                         at,
                         hint: "rewrite",
                         rule: None,
@@ -299,10 +296,8 @@ impl Conversation {
                 if LIVE_CHECKS.contains(&check) && !coached.iter().any(|c| c == check) {
                     coached.push(check.to_string());
                     tips.push(json!({"check": check, "text": tip}));
-                    events.push(Event::new(
-                        "hint",
-                        to_json(&HintMsg {
-                            kind: "hint",
+                    events.push(Event::msg(
+                        ServerMsg::Hint(HintMsg {
                             at,
                             hint: "coaching",
                             rule: None,
@@ -314,10 +309,8 @@ impl Conversation {
                 }
             }
         }
-        events.push(Event::new(
-            "ack",
-            to_json(&AckMsg {
-                kind: "ack",
+        events.push(Event::msg(
+            ServerMsg::Ack(AckMsg {
                 at,
                 findings: update.findings.len(),
                 ruleset: version,
@@ -363,10 +356,8 @@ impl Conversation {
                 "no conversation in progress: send session.start first",
             ));
         };
-        let mut event = Event::new(
-            "score",
-            to_json(&ScoreMsg {
-                kind: "score",
+        let mut event = Event::msg(
+            ServerMsg::Score(ScoreMsg {
                 is_final: last,
                 reference,
                 score: ScoreOut::new(&self.id, &report),
@@ -488,10 +479,8 @@ impl Registry {
             conv
         };
         let version = conv.ruleset_version();
-        let event = Event::new(
-            "session.started",
-            to_json(&StartedMsg {
-                kind: "session.started",
+        let event = Event::msg(
+            ServerMsg::Started(StartedMsg {
                 conversation_id: &conv.id,
                 ruleset: &version,
             }),

@@ -1,0 +1,57 @@
+//! `POST /v1/check`: a stateless check of one turn (a draft), answered as a `huashu scan` output line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::errors::{error_response, parse_body, proto_status};
+use crate::app::App;
+use crate::metrics as m;
+use crate::protocol::{ProtoError, code};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CheckBody {
+    #[serde(default = "agent")]
+    role: String,
+    text: String,
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    ruleset: Option<String>,
+}
+
+fn agent() -> String {
+    "agent".into()
+}
+
+/// `POST /v1/check`: a stateless draft check, answered as a `huashu scan` output line.
+pub(super) async fn check(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let result = (|| {
+        let b: CheckBody = parse_body(&body)?;
+        let role = crate::protocol::role(&b.role)?;
+        let (_, loaded) = app
+            .engines
+            .choose(b.ruleset.as_deref())
+            .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
+        let findings = loaded.engine.check(role, &b.text);
+        let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
+        let previews = loaded.engine.previews(role, &b.text);
+        let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
+        m::turn(
+            false,
+            crate::protocol::Source::Draft,
+            &findings,
+            Duration::ZERO,
+        );
+        Ok::<Value, ProtoError>(serde_json::to_value(&out).unwrap_or(Value::Null))
+    })();
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => error_response(proto_status(&e), &e),
+    }
+}
