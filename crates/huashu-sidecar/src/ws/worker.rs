@@ -6,13 +6,14 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::audio::AudioStream;
+use super::audio::{self, AudioStream};
 use super::inbox::{Inbox, Item};
 use super::writer::Out;
 use crate::app::App;
+use crate::audio::Report;
 use crate::conv::{Conversation, Event};
 use crate::metrics as m;
-use crate::protocol::{In, ProtoError, close, code, error_json};
+use crate::protocol::{AudioStart, In, ProtoError, close, code, error_json};
 
 pub(super) struct Worker {
     pub(super) app: Arc<App>,
@@ -162,6 +163,118 @@ impl Worker {
             }
             In::AudioStart(a) => self.audio_start(a).await,
             In::AudioEnd(r) => self.audio_end(r.reference.as_ref()).await,
+        }
+    }
+
+    async fn audio_start(&mut self, a: AudioStart) -> bool {
+        let reference = a.reference.as_ref();
+        if self.conv.is_none() {
+            return self.error(&no_session(), reference).await;
+        }
+        let id = self.streams + 1;
+        match audio::open(&self.app, &a, self.audio.is_some(), &self.inbox, id) {
+            Ok((stream, started)) => {
+                self.streams = id;
+                self.audio = Some(stream);
+                self.emit(&started).await
+            }
+            Err(e) => self.error(&e, reference).await,
+        }
+    }
+
+    async fn audio_frame(&mut self, bytes: &[u8]) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.is_open()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::BINARY,
+                        "binary frames are live audio: send audio.start first (the frame was dropped)",
+                    ),
+                    None,
+                )
+                .await;
+        };
+        match stream.frame(bytes).await {
+            Ok(()) => true,
+            Err(e) => self.error(&e, None).await,
+        }
+    }
+
+    async fn audio_end(&mut self, reference: Option<&Value>) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.is_open()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::NO_AUDIO,
+                        "no audio stream is open: send audio.start first",
+                    ),
+                    reference,
+                )
+                .await;
+        };
+        stream.end(reference).await;
+        true
+    }
+
+    /// A result of the audio stream's task: a transcript (then checked as an utterance), a failure, or the
+    /// end of the stream. Results of an abandoned stream are ignored.
+    async fn heard(&mut self, stream: u64, report: Report) -> bool {
+        let Some(s) = self.audio.as_mut().filter(|s| s.id == stream) else {
+            return true;
+        };
+        match report {
+            Report::Heard(t) => {
+                let Some(conv) = self.conv.clone() else {
+                    return true;
+                };
+                let is_final = t.is_final;
+                if is_final {
+                    s.finals += 1;
+                }
+                let role = Arc::clone(&s.role);
+                let (event, u) = audio::transcript(&conv, &role, t);
+                conv.publish(std::slice::from_ref(&event));
+                if !self.emit(&event).await {
+                    return false;
+                }
+                self.checked(conv.utterance(&self.app.engines, &u), None)
+                    .await
+            }
+            Report::Failed(msg) => {
+                self.error(
+                    &ProtoError::new(
+                        code::AUDIO_FAILED,
+                        format!("speech recognition failed: {msg}"),
+                    ),
+                    None,
+                )
+                .await
+            }
+            Report::Done => {
+                let Some(s) = self.audio.take() else {
+                    return true;
+                };
+                self.emit(&s.ended()).await
+            }
+        }
+    }
+
+    /// Sends the events of a checked utterance or draft (or its error).
+    async fn checked(
+        &self,
+        out: Result<crate::conv::TurnOutput, ProtoError>,
+        reference: Option<&Value>,
+    ) -> bool {
+        match out {
+            Ok(out) => {
+                for e in &out.events {
+                    if !self.emit(e).await {
+                        return false;
+                    }
+                }
+                true
+            }
+            Err(e) => self.error(&e, reference).await,
         }
     }
 }
