@@ -13,10 +13,10 @@ bash scripts/console-prereqs.sh
 export HUASHU_REQUIRE_CHROMIUM=1
 echo "== cargo test (workspace: unit, rule examples, corpus P/R, CLI contract, doc examples)"
 cargo test --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
-echo "== huashu check (every bundled ruleset)"
+echo "== huashu test-ruleset (every bundled ruleset)"
 for rs in rulesets/*/; do
   [ -f "$rs/ruleset.toml" ] || continue
-  cargo run --quiet -p huashu-cli -- check "$rs"
+  cargo run --quiet -p huashu-cli -- test-ruleset "$rs"
 done
 # Bench targets are compiled (and linted) by `cargo clippy --all-targets` above; a separate release build of
 # them cost about five minutes of CI for nothing more.

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use huashu::{Engine, Ruleset, selftest};
+use huashu::{Engine, Ruleset, ruleset_tests};
 
 use crate::Format;
 use crate::batch::BatchArgs;
@@ -34,7 +34,8 @@ pub fn scan(
     crate::batch::scan(ruleset, format, files, batch)
 }
 
-pub fn check(ruleset: &str) -> Result<ExitCode> {
+/// `huashu test-ruleset` (old name `huashu check`): validate, run every rule's examples, lint.
+pub fn test_ruleset(ruleset: &str) -> Result<ExitCode> {
     let engine = match load_engine(ruleset, &[]) {
         Ok(e) => e,
         Err(e) => {
@@ -42,7 +43,7 @@ pub fn check(ruleset: &str) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let outcome = selftest::run(&engine);
+    let outcome = ruleset_tests::run(&engine);
     for p in &outcome.problems {
         println!("{p}");
     }

@@ -97,12 +97,7 @@ pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
                 return Err(format!("turns[{i}]: end_ms {e} is before start_ms {s}"));
             }
         }
-        turns.push(Turn {
-            role,
-            text,
-            start_ms,
-            end_ms,
-        });
+        turns.push(Turn::new(role, text).with_optional_times(start_ms, end_ms));
     }
     Ok(Conversation {
         id,

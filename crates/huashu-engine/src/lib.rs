@@ -10,6 +10,7 @@ mod error;
 mod finding;
 mod lint;
 mod rewrite;
+mod scan;
 pub mod selftest;
 mod validate;
 

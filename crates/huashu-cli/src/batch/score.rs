@@ -210,12 +210,7 @@ pub(super) fn csv_conversations(
                     return Err(format!("end_ms {e} is before start_ms {s}"));
                 }
             }
-            Ok(Turn {
-                role,
-                text: text.to_string(),
-                start_ms,
-                end_ms,
-            })
+            Ok(Turn::new(role, text).with_optional_times(start_ms, end_ms))
         })();
         match turn {
             Ok(t) => {

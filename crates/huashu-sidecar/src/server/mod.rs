@@ -1,13 +1,13 @@
 //! The router and the serve loop with hot reload and graceful shutdown. Routes by group:
-//! `routes_conversations.rs` (WebSocket upgrade, REST utterances, scores, SSE), `routes_check.rs`
-//! (`/v1/check`), `routes_drills.rs` (practice), `routes_admin.rs` (tickets, readiness, metrics, OpenAPI);
+//! `routes_conversations.rs` (WebSocket upgrade, REST utterances, scores, SSE), `routes_scan.rs`
+//! (`/v1/scan`, alias `/v1/check`), `routes_drills.rs` (practice), `routes_admin.rs` (tickets, readiness, metrics, OpenAPI);
 //! error bodies in `errors.rs`. The shared state is `crate::app::App`.
 
 mod errors;
 mod routes_admin;
-mod routes_check;
 mod routes_conversations;
 mod routes_drills;
+mod routes_scan;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,14 +32,16 @@ use crate::protocol::{ProtoError, code};
 use errors::error_response;
 pub use routes_admin::OPENAPI;
 use routes_admin::{metrics, openapi, readyz, ticket};
-use routes_check::check;
 use routes_conversations::{end_conversation, events, get_score, post_utterance, stream};
 use routes_drills::{drill, drill_attempt, drill_reply, drill_summary, drills};
+use routes_scan::scan;
 
 /// The whole HTTP surface.
 pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
-        .route("/v1/check", post(check))
+        .route("/v1/scan", post(scan))
+        // The older name of /v1/scan.
+        .route("/v1/check", post(scan))
         .route("/v1/tickets", post(ticket))
         .route("/v1/conversations/{id}/utterances", post(post_utterance))
         .route(

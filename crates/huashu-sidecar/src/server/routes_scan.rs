@@ -1,4 +1,5 @@
-//! `POST /v1/check`: a stateless check of one turn (a draft), answered as a `huashu scan` output line.
+//! `POST /v1/scan` (older name `POST /v1/check`): a stateless scan of one turn (a draft), answered as a
+//! `huashu scan` output line.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use crate::protocol::{ProtoError, code};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CheckBody {
+pub(super) struct ScanBody {
     #[serde(default = "agent")]
     role: String,
     text: String,
@@ -29,16 +30,16 @@ fn agent() -> String {
     "agent".into()
 }
 
-/// `POST /v1/check`: a stateless draft check, answered as a `huashu scan` output line.
-pub(super) async fn check(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+/// `POST /v1/scan`: a stateless draft scan, answered as a `huashu scan` output line.
+pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
     let result = (|| {
-        let b: CheckBody = parse_body(&body)?;
+        let b: ScanBody = parse_body(&body)?;
         let role = crate::protocol::role(&b.role)?;
         let (_, loaded) = app
             .engines
             .choose(b.ruleset.as_deref())
             .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-        let findings = loaded.engine.check(role, &b.text);
+        let findings = loaded.engine.scan(role, &b.text);
         let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
         let previews = loaded.engine.previews(role, &b.text);
         let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
