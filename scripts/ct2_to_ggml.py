@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Convert a CTranslate2 Whisper model (model.bin + vocabulary.txt) to whisper.cpp's ggml format.
 
-The fp16 weights are copied unchanged; the mapping of tensor names is documented in ARCHITECTURE.md (audio) and
-in ../shared/design/AUDIO.md. Needs only numpy.
+The fp16 weights are copied unchanged; the mapping of tensor names is `map_tensors` below (the model
+route: ARCHITECTURE.md, "Speech"; background in ../shared/design/AUDIO.md). Needs only numpy.
 
     ct2_to_ggml.py convert MODEL_DIR OUT.bin      # MODEL_DIR holds model.bin (or model.bin.part*) and vocabulary.txt
     ct2_to_ggml.py inspect OUT.bin                # hparams, tensor count, names and shapes (JSON)

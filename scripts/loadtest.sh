@@ -10,7 +10,7 @@ INTERVAL_MS=${INTERVAL_MS:-100}
 PROFILE=${PROFILE:-dev}
 PORT=${PORT:-$((20000 + RANDOM % 20000))}
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
-cargo build --quiet --profile "$PROFILE" -p huashu-cli
+cargo build --locked --quiet --profile "$PROFILE" -p huashu-cli
 dir=$( [ "$PROFILE" = dev ] && echo debug || echo "$PROFILE" )
 BIN="${CARGO_TARGET_DIR:-target}/$dir/huashu"
 "$BIN" serve --listen "127.0.0.1:$PORT" 2>/tmp/huashu-loadtest-serve.log &

@@ -29,12 +29,12 @@ python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 # Portable whisper.cpp build (no -march=native); one whisper thread (ggml threads spin-wait on a busy box).
 export GGML_NATIVE=OFF HUASHU_AUDIO_REQUIRED=1
 echo "== cargo clippy (audio feature)"
-cargo clippy -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
+cargo clippy --locked -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
   --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
-cargo clippy -p huashu-sidecar --features audio --all-targets --quiet -- -D warnings
+cargo clippy --locked -p huashu-sidecar --features audio --all-targets --quiet -- -D warnings
 echo "== cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
-cargo test -p huashu-audio --quiet --features whisper
-cargo test -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
+cargo test --locked -p huashu-audio --quiet --features whisper
+cargo test --locked -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
 echo "== live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
-HUASHU_WHISPER_THREADS=1 cargo test -p huashu-sidecar --quiet --features audio --test audio -- \
+HUASHU_WHISPER_THREADS=1 cargo test --locked -p huashu-sidecar --quiet --features audio --test audio -- \
   --test-threads 1 --nocapture

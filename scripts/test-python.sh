@@ -8,9 +8,9 @@ ROOT="$PWD"
 export CARGO_TERM_COLOR=never
 
 echo "== binding: cargo fmt, clippy (its own workspace, outside the root one)"
-(cd bindings/python && cargo fmt -- --check && cargo clippy --quiet --all-targets -- -D warnings)
+(cd bindings/python && cargo fmt -- --check && cargo clippy --locked --quiet --all-targets -- -D warnings)
 
-cargo build --quiet -p huashu-cli
+cargo build --locked --quiet -p huashu-cli
 export HUASHU_BIN="$ROOT/${CARGO_TARGET_DIR:-target}/debug/huashu"
 case "${CARGO_TARGET_DIR:-}" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;; esac
 

@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/console-prereqs.sh   # chromium + a CJK font (apt-get update && apt-get install -y chromium …)
-cargo build --quiet -p huashu-cli
+cargo build --locked --quiet -p huashu-cli
 BIN="${CARGO_TARGET_DIR:-target}/debug/huashu"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

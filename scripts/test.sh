@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # The whole test suite. README's test command; .ci/run calls exactly this.
+# Two tiers: the fast one (format, lints, every unit/integration test, every ruleset's self-test) fails in a
+# few minutes; the slow one (load test, speech, browsers, Python/Spark, fuzzing) runs only after it passes.
+# Every cargo call that can be is --locked: CI never resolves dependencies anew.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR=never
+tier() { echo; echo "######## $*"; }
+
+tier "fast tier"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "== console test prerequisites (headless Chromium, CJK font)"
-bash scripts/console-prereqs.sh
-export HUASHU_REQUIRE_CHROMIUM=1
-echo "== cargo test (workspace: unit, rule examples, corpus P/R, CLI contract, doc examples)"
-cargo test --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
+cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test (workspace: unit, rule examples, labelled sets, corpus P/R, CLI contract, sidecar protocol)"
+cargo test --locked --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
 echo "== huashu test-ruleset (every bundled ruleset)"
+cargo build --locked --quiet -p huashu-cli
 for rs in rulesets/*/; do
   [ -f "$rs/ruleset.toml" ] || continue
-  cargo run --quiet -p huashu-cli -- test-ruleset "$rs"
+  target/debug/huashu test-ruleset "$rs"
 done
 # Bench targets are compiled (and linted) by `cargo clippy --all-targets` above; a separate release build of
 # them cost about five minutes of CI for nothing more.
+
+tier "slow tier"
+echo "== console and practice tab in headless Chromium"
+bash scripts/console-prereqs.sh
+HUASHU_REQUIRE_CHROMIUM=1 cargo test --locked --quiet -p huashu-sidecar --test console --test practice
 echo "== sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
 SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh
 echo "== audio: whisper front end, model converter, synthesised calls"
@@ -28,3 +37,5 @@ echo "== report page in headless Chromium"
 bash scripts/test-report.sh
 echo "== Python binding (fresh venv, pytest, stubtest) and the Spark example (local[2])"
 bash scripts/test-python.sh
+echo "== fuzz targets (built, each run for a bounded time)"
+bash scripts/fuzz.sh

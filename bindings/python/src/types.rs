@@ -1,15 +1,15 @@
 //! Frozen result objects: `Finding`, `Suggestion`, `CheckResult`, `Structure`, `Report`. Each keeps the Rust
-//! value and builds Python values on access; `to_dict()` gives the CLI's JSON shape (ARCHITECTURE.md §5).
+//! value and builds Python values on access; `to_dict()` gives the CLI's JSON shape (ARCHITECTURE.md,
+//! "Output contract").
 
 use huashu::{Applicability, CheckResult, Finding, Report, Structure, Suggestion};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+/// Exhaustive by construction (`Applicability::as_str` matches every variant): a new kind of suggestion gets
+/// its own name here instead of silently passing for "review".
 fn applicability(a: Applicability) -> &'static str {
-    match a {
-        Applicability::Safe => "safe",
-        _ => "review",
-    }
+    a.as_str()
 }
 
 /// Character offset of a byte offset in `text` (suggestion spans are bytes in the core).

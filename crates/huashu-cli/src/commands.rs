@@ -21,7 +21,8 @@ pub fn score(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    crate::batch::score(ruleset, format, files, batch)
+    let engine = load_engine(ruleset, &batch.disable)?;
+    crate::batch::score(engine, format, files, batch)
 }
 
 /// `huashu scan`: see [`crate::batch`].
@@ -31,7 +32,8 @@ pub fn scan(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    crate::batch::scan(ruleset, format, files, batch)
+    let engine = load_engine(ruleset, &batch.disable)?;
+    crate::batch::scan(engine, format, files, batch)
 }
 
 /// `huashu test-ruleset` (old name `huashu check`): validate, run every rule's examples, lint.

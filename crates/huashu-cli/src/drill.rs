@@ -3,7 +3,6 @@
 //! then a summary with one coaching tip per weakness. `--replies FILE` scripts the trainee (one reply per line)
 //! for tests and for scoring a class; the exit code is 1 when the drill is failed.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -14,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use huashu::drill::{DrillRun, Feedback, Presence, Summary};
 use huashu::rules::Drill;
-use huashu::{Engine, Ruleset};
+use huashu::{Cue, Engine, Ruleset};
 
 use crate::Format;
 
@@ -169,30 +168,32 @@ fn mark(p: &Presence) -> String {
 }
 
 fn label(name: &str) -> &str {
-    let labels: HashMap<&str, &str> = [
-        ("empathy", "共情"),
-        ("solution", "方案"),
-        ("commitment", "承诺"),
-        ("time", "时间"),
-        ("order", "顺序"),
-        ("identity", "身份核验"),
-        ("polite", "礼貌"),
-        ("hold", "请稍等"),
-        ("need_confirmation", "复述确认"),
-        ("escalation", "升级"),
-        ("greeting", "问候"),
-        ("closing", "结束语"),
-    ]
-    .into_iter()
-    .collect();
-    labels
-        .get(name)
-        .copied()
-        .unwrap_or(if name.starts_with("disclosure:") {
-            "必须提示"
-        } else {
-            name
-        })
+    let Some(cue) = Cue::from_name(name) else {
+        return match name {
+            "order" => "顺序",
+            _ if name.starts_with("disclosure:") => "必须提示",
+            _ => name,
+        };
+    };
+    match cue {
+        Cue::Empathy => "共情",
+        Cue::Solution => "方案",
+        Cue::Commitment => "承诺",
+        Cue::Time => "时间",
+        Cue::Identity => "身份核验",
+        Cue::Polite => "礼貌",
+        Cue::Hold => "请稍等",
+        Cue::NeedConfirmation => "复述确认",
+        Cue::Escalation => "升级",
+        Cue::Greeting => "问候",
+        Cue::Closing => "结束语",
+        Cue::Complaint
+        | Cue::ComplaintManner
+        | Cue::HoldNeeded
+        | Cue::Resolved
+        | Cue::Question
+        | Cue::Filler => name,
+    }
 }
 
 fn write_feedback(out: &mut impl Write, fb: &Feedback) -> io::Result<()> {

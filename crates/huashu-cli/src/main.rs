@@ -1,5 +1,5 @@
-//! `huashu`: scan turns, score conversations, test rulesets, explain rules. The command-line contract (ARCHITECTURE.md §5) is
-//! stable: other tools depend on it.
+//! `huashu`: scan turns, score conversations, test rulesets, explain rules. The command-line contract
+//! (ARCHITECTURE.md, "Output contract") is stable: other tools depend on it.
 
 #[cfg(feature = "audio")]
 mod audio;

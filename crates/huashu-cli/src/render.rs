@@ -1,4 +1,4 @@
-//! Output shapes of `huashu scan` (ARCHITECTURE.md §5: other tools depend on them; keep them stable).
+//! Output shapes of `huashu scan` (ARCHITECTURE.md, "Output contract": other tools depend on them; keep them stable).
 
 use huashu::{Finding, Severity, Withheld};
 use serde::Serialize;

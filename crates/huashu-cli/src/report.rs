@@ -14,6 +14,8 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use huashu::CheckId;
+
 use crate::input::{Lines, RawLine};
 use crate::score::MAX_CONVERSATION_BYTES;
 
@@ -56,21 +58,30 @@ struct AgentStat {
 
 /// Radar dimensions (the abilities the training manuals train) and the scorecard checks that feed each;
 /// `compliance` is 100 minus the conversation's deductions.
-const DIMS: [(&str, &[&str]); 7] = [
+const DIMS: [(&str, &[CheckId]); 7] = [
     ("compliance", &[]),
-    ("courtesy", &["courtesy", "talk_over", "speech_rate"]),
-    ("empathy", &["empathy", "prompt"]),
-    ("solution", &["solution", "responsiveness"]),
-    ("commitment", &["commitment", "escalation_time"]),
-    ("timeliness", &["first_response", "silence", "hold"]),
+    (
+        "courtesy",
+        &[CheckId::Courtesy, CheckId::TalkOver, CheckId::SpeechRate],
+    ),
+    ("empathy", &[CheckId::Empathy, CheckId::Prompt]),
+    ("solution", &[CheckId::Solution, CheckId::Responsiveness]),
+    (
+        "commitment",
+        &[CheckId::Commitment, CheckId::EscalationTime],
+    ),
+    (
+        "timeliness",
+        &[CheckId::FirstResponse, CheckId::Silence, CheckId::Hold],
+    ),
     (
         "flow",
         &[
-            "greeting",
-            "need_confirmation",
-            "identity",
-            "in_order",
-            "closing",
+            CheckId::Greeting,
+            CheckId::NeedConfirmation,
+            CheckId::Identity,
+            CheckId::InOrder,
+            CheckId::Closing,
         ],
     ),
 ];
@@ -108,12 +119,15 @@ impl Radar {
                 deducted = -points.min(0.0);
                 continue;
             }
-            if id == "first_response" {
+            if id == CheckId::FirstResponse.name() {
                 self.first_judged += 1;
                 self.first_ok +=
                     usize::from(c.get("passed").and_then(Value::as_bool) == Some(true));
             }
-            if let Some(i) = DIMS.iter().position(|(_, ids)| ids.contains(&id.as_str())) {
+            if let Some(i) = DIMS
+                .iter()
+                .position(|(_, ids)| ids.iter().any(|c| c.name() == id))
+            {
                 self.earned[i] += points.clamp(0.0, max);
                 self.max[i] += max;
             }

@@ -1,4 +1,4 @@
-//! The command-line contract (ARCHITECTURE.md §5), run through the real binary.
+//! The command-line contract (ARCHITECTURE.md, "Output contract"), run through the real binary.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -58,6 +58,12 @@ pub(crate) struct CompiledRule {
 #[derive(Debug, Default)]
 struct Owner {
     rules: Vec<u32>,
+    /// Rules whose phrase was written with a doubled character (拜拜 → 拜): each with the offsets, in the
+    /// phrase, of the characters the text must have repeated too.
+    repeated: Vec<(u32, Box<[u32]>)>,
+    /// Word boundaries the phrase needs (`BOUND_*`): one that begins or ends with an ASCII letter or digit
+    /// matches only where the text does not go on with a letter (or digit) there (`av` not in `have`).
+    bounds: u8,
     /// Regexes this literal anchors, each with the bit of the regex's literal set the literal belongs to.
     regexes: Vec<(u32, u8)>,
     /// The pattern is an allow-list phrase of the ruleset.
@@ -281,6 +287,10 @@ impl Engine {
             repeats: n.repeats,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
+        let norm_repeats = |s: &str| {
+            let n = normalize(s, &opts);
+            (n.as_str().to_string(), n.repeats().to_vec())
+        };
 
         let mut rules = Vec::with_capacity(ruleset.rules.len());
         let mut patterns: Vec<String> = Vec::new();
@@ -299,13 +309,22 @@ impl Engine {
         for (idx, rule) in ruleset.rules.iter().enumerate() {
             let idx = idx as u32;
             for phrase in &rule.matcher.phrases {
-                let p = norm(phrase);
+                let (p, repeats) = norm_repeats(phrase);
                 if p.is_empty() {
                     return Err(EngineError::unreachable(rule, phrase));
                 }
                 let at = owner_of(p, &mut patterns, &mut owners);
-                if !owners[at].rules.contains(&idx) {
-                    owners[at].rules.push(idx);
+                let owner = &mut owners[at];
+                if repeats.is_empty() {
+                    if !owner.rules.contains(&idx) {
+                        owner.rules.push(idx);
+                    }
+                } else if !owner
+                    .repeated
+                    .iter()
+                    .any(|(r, o)| *r == idx && **o == *repeats)
+                {
+                    owner.repeated.push((idx, repeats.into()));
                 }
             }
             for src in &rule.matcher.regex {
@@ -387,6 +406,9 @@ impl Engine {
                 let at = owner_of(w, &mut patterns, &mut owners);
                 owners[at].allow = true;
             }
+        }
+        for (owner, p) in owners.iter_mut().zip(&patterns) {
+            owner.bounds = bounds(p);
         }
         let phrases = if patterns.is_empty() {
             None
@@ -476,6 +498,7 @@ impl Engine {
                     hits,
                     role,
                     norm.as_str(),
+                    norm.repeats(),
                     Some(norm.digit_run()),
                     true,
                     Tolerance::Off,
@@ -525,7 +548,7 @@ impl Engine {
     ) -> Vec<Finding> {
         let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
         let digits = Some(norm.digit_run());
-        self.with_hits(role, norm.as_str(), digits, true, tolerance, |hits| {
+        self.with_hits(role, norm, digits, true, tolerance, |hits| {
             self.findings(hits, text, norm, turn_index, asr)
         })
     }
@@ -587,8 +610,12 @@ impl Engine {
 
     /// Every rule's hits in `t` (normalised) as (rule index, byte range of `t`), context applied; overlaps
     /// across rules kept. Conversation cues use this: an empathy cue may share words with a solution cue.
-    pub(crate) fn cue_hits(&self, role: Role, t: &str) -> Vec<(usize, std::ops::Range<usize>)> {
-        self.with_hits(role, t, None, false, Tolerance::Off, |hits| {
+    pub(crate) fn cue_hits(
+        &self,
+        role: Role,
+        norm: &Normalized,
+    ) -> Vec<(usize, std::ops::Range<usize>)> {
+        self.with_hits(role, norm, None, false, Tolerance::Off, |hits| {
             hits.iter()
                 .map(|h| (h.rule as usize, h.start..h.end))
                 .collect()
@@ -600,7 +627,7 @@ impl Engine {
     fn with_hits<R>(
         &self,
         role: Role,
-        t: &str,
+        norm: &Normalized,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -616,16 +643,26 @@ impl Engine {
                     &mut own
                 }
             };
-            self.hits_in(hits, role, t, digits, resolve, tolerance);
+            self.hits_in(
+                hits,
+                role,
+                norm.as_str(),
+                norm.repeats(),
+                digits,
+                resolve,
+                tolerance,
+            );
             f(&hits.kept)
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn hits_in(
         &self,
         scratch: &mut HitScratch,
         role: Role,
         t: &str,
+        repeats: &[u32],
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -652,9 +689,20 @@ impl Engine {
                 if owner.allow {
                     allowed.push((m.start(), m.end()));
                 }
+                let bounded = owner.bounds == 0 || at_bounds(t, m.start(), m.end(), owner.bounds);
                 for &rule in &owner.rules {
-                    if self.rules[rule as usize].role.applies_to(role) {
+                    if bounded && self.rules[rule as usize].role.applies_to(role) {
                         raw.push(Hit::exact(rule, m.start(), m.end()));
+                    }
+                }
+                for (rule, offsets) in &owner.repeated {
+                    if bounded
+                        && self.rules[*rule as usize].role.applies_to(role)
+                        && offsets
+                            .iter()
+                            .all(|&o| repeats.binary_search(&(m.start() as u32 + o)).is_ok())
+                    {
+                        raw.push(Hit::exact(*rule, m.start(), m.end()));
                     }
                 }
                 for &(r, bit) in &owner.regexes {
@@ -934,6 +982,36 @@ pub fn apply_mask(s: &str, mask: Mask) -> String {
                 .collect()
         }
     }
+}
+
+const BOUND_START_LETTER: u8 = 1;
+const BOUND_START_DIGIT: u8 = 2;
+const BOUND_END_LETTER: u8 = 4;
+const BOUND_END_DIGIT: u8 = 8;
+
+/// The word boundaries a normalised phrase needs: a Latin letter at either end must not touch another letter
+/// in the text, a digit another digit (`av` in `1av2` and `a123b` match; not in `have`, nor `69` in `695`).
+fn bounds(p: &str) -> u8 {
+    let class = |c: Option<char>, letter: u8, digit: u8| match c {
+        Some(c) if c.is_ascii_alphabetic() => letter,
+        Some(c) if c.is_ascii_digit() => digit,
+        _ => 0,
+    };
+    class(p.chars().next(), BOUND_START_LETTER, BOUND_START_DIGIT)
+        | class(p.chars().next_back(), BOUND_END_LETTER, BOUND_END_DIGIT)
+}
+
+/// Whether the match `start..end` of `t` (normalised) lies at the word boundaries `b` asks for.
+#[inline]
+fn at_bounds(t: &str, start: usize, end: usize, b: u8) -> bool {
+    let (before, after) = (
+        t[..start].bytes().next_back().unwrap_or(b' '),
+        t.as_bytes().get(end).copied().unwrap_or(b' '),
+    );
+    !(b & BOUND_START_LETTER != 0 && before.is_ascii_alphabetic()
+        || b & BOUND_START_DIGIT != 0 && before.is_ascii_digit()
+        || b & BOUND_END_LETTER != 0 && after.is_ascii_alphabetic()
+        || b & BOUND_END_DIGIT != 0 && after.is_ascii_digit())
 }
 
 /// Across rules, findings never overlap: the more severe wins, then the longer, then the earlier, then the

@@ -15,12 +15,12 @@ pub mod selftest;
 mod validate;
 
 pub use asr::Tolerance;
-pub use conversation::{CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
+pub use conversation::{CheckId, CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
 pub use engine::{Engine, apply_mask};
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
-    Applicability, Category, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
+    Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };
 pub use huashu_text::Span;
 pub use rewrite::Withheld;

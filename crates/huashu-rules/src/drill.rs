@@ -7,6 +7,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::cue::Cue;
 use crate::error::RulesetError;
 use crate::load::line_of;
 use crate::model::{Category, Source};
@@ -14,19 +15,7 @@ use crate::{Ruleset, embedded};
 
 /// Names a reply requirement may use: the scorecard cues an agent turn can carry, `order` (the cues of the
 /// step's `order` list came in that order), and `disclosure:<id>` (a must-say item's required words).
-pub const REQUIREMENT_CUES: &[&str] = &[
-    "empathy",
-    "solution",
-    "commitment",
-    "time",
-    "greeting",
-    "need_confirmation",
-    "identity",
-    "closing",
-    "polite",
-    "hold",
-    "escalation",
-];
+pub const REQUIREMENT_CUES: [Cue; 11] = Cue::REQUIREMENTS;
 
 /// One practice drill: a scenario, a customer persona, the customer's lines and what each reply needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -190,7 +179,7 @@ impl Drill {
 
 /// Whether `name` is something a requirement, an order list or a branch may name.
 pub fn known_requirement(name: &str) -> bool {
-    REQUIREMENT_CUES.contains(&name)
+    Cue::from_name(name).is_some_and(|c| REQUIREMENT_CUES.contains(&c))
         || name
             .strip_prefix("disclosure:")
             .is_some_and(|id| !id.is_empty())
@@ -270,7 +259,7 @@ fn validate(d: &Drill) -> Result<(), RulesetError> {
                     "require",
                     format!(
                         "unknown requirement `{r}` (known: {}, disclosure:<id>)",
-                        REQUIREMENT_CUES.join(", ")
+                        REQUIREMENT_CUES.map(Cue::name).join(", ")
                     ),
                 ));
             }

@@ -3,6 +3,7 @@
 //! A ruleset is a directory with a `ruleset.toml` and one TOML file per rule (see `docs/rules.md`).
 //! Loading never panics; every error names the file, the line and the field.
 
+mod cue;
 mod drill;
 mod embedded;
 mod error;
@@ -10,6 +11,7 @@ mod load;
 mod model;
 mod validate;
 
+pub use cue::Cue;
 pub use drill::{
     Branch, Drill, DrillExample, REQUIREMENT_CUES, Step, drill_schema, known_requirement,
 };

@@ -157,9 +157,27 @@ fn assemble(
     resolve: &dyn Fn(&str) -> Result<Files, RulesetError>,
     depth: usize,
 ) -> Result<Ruleset, RulesetError> {
+    assemble_stated(files, resolve, depth).map(|(ruleset, _)| ruleset)
+}
+
+/// A ruleset and its `[scoring]` as stated in TOML along its `extends` chain (the keys some file sets, merged),
+/// so that a pack overrides exactly the fields it states.
+fn assemble_stated(
+    files: Files,
+    resolve: &dyn Fn(&str) -> Result<Files, RulesetError>,
+    depth: usize,
+) -> Result<(Ruleset, toml::Table), RulesetError> {
     let (manifest_label, manifest_text) = &files.manifest;
     let manifest: Manifest = toml::from_str(manifest_text)
         .map_err(|e| RulesetError::from_toml(manifest_label, manifest_text, &e))?;
+    let own_scoring = toml::from_str::<toml::Table>(manifest_text)
+        .map_err(|e| RulesetError::from_toml(manifest_label, manifest_text, &e))?
+        .remove("scoring")
+        .and_then(|v| match v {
+            toml::Value::Table(t) => Some(t),
+            _ => None,
+        })
+        .unwrap_or_default();
     if depth > MAX_EXTENDS_DEPTH {
         return Err(RulesetError::Invalid {
             file: manifest_label.clone(),
@@ -171,11 +189,11 @@ fn assemble(
     // Inherited rules first, so that a pack's own rule with the same id replaces the base one.
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
     let mut allow = Vec::new();
-    let mut scoring = Scoring::default();
+    let mut stated = toml::Table::new();
     for base in &manifest.extends {
-        let base_set = assemble(resolve(base)?, resolve, depth + 1)?;
+        let (base_set, base_stated) = assemble_stated(resolve(base)?, resolve, depth + 1)?;
         allow.extend(base_set.manifest.allow.iter().cloned());
-        scoring = merge_scoring(scoring, base_set.manifest.scoring);
+        merge_scoring(&mut stated, base_stated);
         for rule in base_set.rules {
             by_id.insert(rule.id.clone(), rule);
         }
@@ -206,11 +224,26 @@ fn assemble(
     allow.append(&mut manifest.allow);
     allow.dedup();
     manifest.allow = allow;
-    manifest.scoring = merge_scoring(scoring, manifest.scoring);
-    Ok(Ruleset {
-        manifest,
-        rules: by_id.into_values().collect(),
-    })
+    if !manifest.extends.is_empty() {
+        merge_scoring(&mut stated, own_scoring);
+        manifest.scoring = toml::Value::Table(stated.clone())
+            .try_into::<Scoring>()
+            .map_err(|e| RulesetError::Invalid {
+                file: manifest_label.clone(),
+                line: line_of(manifest_text, "extends"),
+                field: "scoring".into(),
+                message: format!("the merged scorecard is invalid: {}", e.message().trim()),
+            })?;
+    } else {
+        stated = own_scoring;
+    }
+    Ok((
+        Ruleset {
+            manifest,
+            rules: by_id.into_values().collect(),
+        },
+        stated,
+    ))
 }
 
 fn parse_rule(label: &str, text: &str) -> Result<Rule, RulesetError> {
@@ -234,45 +267,119 @@ pub(crate) fn line_of(text: &str, key: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// A pack's scoring over its base's: cue lists grow, checks and settings the pack states win, disclosures add up.
-fn merge_scoring(base: Scoring, pack: Scoring) -> Scoring {
-    let d = Scoring::default();
-    let mut out = base;
-    if pack.pass_mark != d.pass_mark {
-        out.pass_mark = pack.pass_mark;
-    }
-    if pack.fatal_cap != d.fatal_cap {
-        out.fatal_cap = pack.fatal_cap;
-    }
-    if pack.deduct != d.deduct {
-        out.deduct = pack.deduct;
-    }
-    if pack.timing != d.timing {
-        out.timing = pack.timing;
-    }
-    if pack.dialogue != d.dialogue {
-        out.dialogue = pack.dialogue;
-    }
-    out.require_identity |= pack.require_identity;
-    for (name, cue) in pack.cues {
-        match out.cues.get_mut(&name) {
-            Some(have) => {
-                have.phrases.extend(cue.phrases);
-                have.regex.extend(cue.regex);
-                have.unless_followed_by.extend(cue.unless_followed_by);
-                have.unless_preceded_by.extend(cue.unless_preceded_by);
-                have.unless_before.extend(cue.unless_before);
-                have.unless_after.extend(cue.unless_after);
-                have.unless_sentence_has.extend(cue.unless_sentence_has);
-                have.unless_turn_has.extend(cue.unless_turn_has);
-                have.only_if_sentence_has.extend(cue.only_if_sentence_has);
+/// A pack's `[scoring]` over its base's, as stated in TOML, key by key: cue lists grow (each list of a cue
+/// gets the pack's entries appended, any other field the pack states wins), disclosures add up, and every other
+/// value the pack states wins field by field (`[scoring.timing]`, `[scoring.checks.<id>]`, …), so stating one
+/// field keeps the base's others, and a pack can state a value that happens to be the default.
+fn merge_scoring(base: &mut toml::Table, pack: toml::Table) {
+    for (key, value) in pack {
+        match (key.as_str(), base.get_mut(&key), value) {
+            ("cues", Some(toml::Value::Table(have)), toml::Value::Table(cues)) => {
+                for (name, cue) in cues {
+                    match (have.get_mut(&name), cue) {
+                        (Some(toml::Value::Table(h)), toml::Value::Table(c)) => {
+                            for (field, v) in c {
+                                match (h.get_mut(&field), v) {
+                                    (Some(toml::Value::Array(list)), toml::Value::Array(more)) => {
+                                        list.extend(more);
+                                    }
+                                    (_, v) => {
+                                        h.insert(field, v);
+                                    }
+                                }
+                            }
+                        }
+                        (_, cue) => {
+                            have.insert(name, cue);
+                        }
+                    }
+                }
             }
-            None => {
-                out.cues.insert(name, cue);
+            ("disclosure", Some(toml::Value::Array(have)), toml::Value::Array(more)) => {
+                have.extend(more);
+            }
+            ("checks", Some(toml::Value::Table(have)), toml::Value::Table(checks)) => {
+                for (id, spec) in checks {
+                    match (have.get_mut(&id), spec) {
+                        (Some(toml::Value::Table(h)), toml::Value::Table(s)) => h.extend(s),
+                        (_, spec) => {
+                            have.insert(id, spec);
+                        }
+                    }
+                }
+            }
+            (_, Some(toml::Value::Table(have)), toml::Value::Table(fields)) => have.extend(fields),
+            (_, _, value) => {
+                base.insert(key, value);
             }
         }
     }
-    out.checks.extend(pack.checks);
-    out.disclosure.extend(pack.disclosure);
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use crate::Ruleset;
+
+    /// A base ruleset `base` and a pack `pack` extending it, side by side in a fresh directory.
+    fn pack_over_base(base_scoring: &str, pack_scoring: &str) -> Ruleset {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let root: PathBuf =
+            std::env::temp_dir().join(format!("huashu-merge-{}-{n}", std::process::id()));
+        for (name, extends, scoring) in [
+            ("base", "", base_scoring),
+            ("pack", "extends = [\"base\"]\n", pack_scoring),
+        ] {
+            let dir = root.join(name);
+            fs::create_dir_all(&dir).expect("temp dir");
+            let manifest = format!(
+                "name = \"{name}\"\nversion = \"0.1.0\"\nlanguage = \"zh-CN\"\ndescription = \"t\"\n{extends}{scoring}"
+            );
+            fs::write(dir.join("ruleset.toml"), manifest).expect("write");
+        }
+        let rs = Ruleset::load_dir(root.join("pack")).expect("loads");
+        let _ = fs::remove_dir_all(&root);
+        rs
+    }
+
+    #[test]
+    fn a_pack_can_set_a_value_back_to_the_default() {
+        let rs = pack_over_base(
+            "[scoring]\npass_mark = 80\nrequire_identity = true\n",
+            "[scoring]\npass_mark = 60\nrequire_identity = false\n",
+        );
+        assert_eq!(rs.manifest.scoring.pass_mark, 60);
+        assert!(!rs.manifest.scoring.require_identity);
+    }
+
+    #[test]
+    fn one_field_of_a_table_keeps_the_bases_others() {
+        let rs = pack_over_base(
+            "[scoring.timing]\nfirst_response_ms = 10000\nmax_silence_ms = 5000\n\
+             [scoring.deduct]\nminor = 4\nmajor = 9\n\
+             [scoring.checks.greeting]\npoints = 5\ntip = \"先问候\"\n\
+             [scoring.cues.greeting]\nphrases = [\"您好\"]\n",
+            "[scoring.timing]\nmax_silence_ms = 9000\n[scoring.deduct]\nmajor = 10\n\
+             [scoring.checks.greeting]\npoints = 8\n[scoring.cues.greeting]\nphrases = [\"你好\"]\n",
+        );
+        let s = &rs.manifest.scoring;
+        assert_eq!(s.timing.first_response_ms, 10000);
+        assert_eq!(s.timing.max_silence_ms, 9000);
+        assert_eq!((s.deduct.minor, s.deduct.major), (4, 10));
+        let greeting = &s.checks["greeting"];
+        assert_eq!((greeting.points, greeting.tip.as_str()), (8, "先问候"));
+        assert_eq!(s.cues["greeting"].phrases, ["您好", "你好"]);
+    }
+
+    #[test]
+    fn a_pack_stating_nothing_inherits_everything() {
+        let rs = pack_over_base("[scoring]\npass_mark = 75\nfatal_cap = 50\n", "");
+        assert_eq!(
+            (rs.manifest.scoring.pass_mark, rs.manifest.scoring.fatal_cap),
+            (75, 50)
+        );
+    }
 }

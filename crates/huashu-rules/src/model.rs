@@ -141,6 +141,16 @@ pub enum Applicability {
     Review,
 }
 
+impl Applicability {
+    /// The name in rule files and JSON output (`safe`, `review`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Review => "review",
+        }
+    }
+}
+
 /// Whether a rule is enforced, or only watched while its authors judge it on live traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -565,4 +575,29 @@ pub struct Disclosure {
     pub required: Match,
     /// The words to add.
     pub suggest: String,
+}
+
+#[cfg(test)]
+mod applicability_tests {
+    use super::Applicability;
+
+    /// Every variant the schema knows has its own name, the one serde writes (the Python binding shows it).
+    #[test]
+    fn every_applicability_has_its_own_name() {
+        let schema = serde_json::to_value(schemars::schema_for!(Applicability)).unwrap_or_default();
+        let names: Vec<String> = schema["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(names.len() >= 2, "{schema}");
+        for name in names {
+            let a: Applicability =
+                serde_json::from_value(serde_json::Value::String(name.clone())).expect("known");
+            assert_eq!(a.as_str(), name);
+        }
+    }
 }

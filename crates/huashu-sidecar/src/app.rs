@@ -9,7 +9,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::conv::Registry;
+use crate::conv::registry::Registry;
 use crate::engines::Engines;
 use crate::error::SidecarError;
 use crate::metrics as m;

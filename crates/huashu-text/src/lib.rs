@@ -18,7 +18,9 @@
 mod chars;
 mod t2s;
 
-pub use chars::{is_cjk, is_clause_break, is_noise, is_sentence_break};
+pub use chars::{
+    is_cjk, is_clause_break, is_noise, is_sentence_break, numeral_digit, styled_ascii,
+};
 
 use std::ops::Range;
 
@@ -117,6 +119,9 @@ pub struct Normalized {
     text: String,
     segs: Vec<Seg>,
     digits: usize,
+    /// Normalised byte offsets (ascending) of the characters a collapsed repeat was folded into (谢谢 → 谢):
+    /// a phrase written with a doubled character matches only where the text had one.
+    repeats: Vec<u32>,
 }
 
 /// A stretch of the normalised text and the original it came from.
@@ -148,6 +153,17 @@ impl Normalized {
     /// long enough).
     pub fn digit_run(&self) -> usize {
         self.digits
+    }
+
+    /// Normalised byte offsets, ascending, of the characters that stand for a collapsed repeat (谢谢 → 谢,
+    /// 拜拜 → 拜).
+    pub fn repeats(&self) -> &[u32] {
+        &self.repeats
+    }
+
+    /// Whether the character at normalised byte `b` stands for a collapsed repeat.
+    pub fn repeated_at(&self, b: usize) -> bool {
+        self.repeats.binary_search(&(b as u32)).is_ok()
     }
 
     /// Maps a byte range of the normalised text to the byte range of the original text it came from. A
@@ -212,6 +228,7 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
         text: String::with_capacity(input.len()),
         segs: Vec::with_capacity(4),
         digits: 0,
+        repeats: Vec::new(),
     };
     normalize_into(&mut out, input, opts);
     out
@@ -307,6 +324,9 @@ impl Writer<'_> {
         self.flush(s);
         let text = &self.out.text;
         let last_char = text.len() - text.chars().next_back().map_or(0, char::len_utf8);
+        if self.out.repeats.last() != Some(&(last_char as u32)) {
+            self.out.repeats.push(last_char as u32);
+        }
         let Some(g) = self.out.segs.last_mut() else {
             return;
         };
@@ -335,6 +355,16 @@ impl Writer<'_> {
         }
     }
 
+    /// Length of the run of ASCII digits that ends at output position `pos`.
+    #[inline]
+    fn digits_before(&self, pos: usize) -> usize {
+        if self.digits_end == pos && pos > 0 {
+            self.digits
+        } else {
+            0
+        }
+    }
+
     /// Counts an ASCII digit written at output position `pos`.
     #[inline(always)]
     fn digit(&mut self, pos: usize) {
@@ -353,6 +383,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.text.clear();
     out.segs.clear();
     out.digits = 0;
+    out.repeats.clear();
     out.text.reserve(input.len());
     let table = opts.traditional.then(t2s::table);
     let plain = t2s::table().plain(opts.traditional);
@@ -386,6 +417,10 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         if let Some((c, same)) = clause_punct(&bytes[s..], opts.width) {
             next = s + 3;
             pending_space = None;
+            if opts.noise && last.is_some_and(is_cjk) && separates_single_chars(input, s, next, c) {
+                w.flush(s);
+                continue;
+            }
             if opts.repeats && last == Some(c) {
                 w.extend_last(s, next);
                 continue;
@@ -425,11 +460,30 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                 (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
             if matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) && u != 0x767E && u != 0x751A {
                 next = s + 3;
-                let c = match table {
+                let mut c = match table {
                     Some(t) => t.ideograph(u),
                     None => char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER),
                 };
                 pending_space = None;
+                // Only numerals and ambiguous characters come here without a fold to do (`plain`).
+                if opts.numbers {
+                    if let Some(d) =
+                        numeral_in_run(input, next, c, w.digits_before(w.pos(s)), table)
+                    {
+                        let pos = w.pos(s);
+                        w.digit(pos);
+                        w.push(d, s, next);
+                        last = Some(d);
+                        continue;
+                    }
+                }
+                if table.is_some() {
+                    if let Some(r) =
+                        char::from_u32(u).and_then(|raw| t2s::resolve(input, s, next, raw))
+                    {
+                        c = r;
+                    }
+                }
                 if opts.repeats && last == Some(c) {
                     w.extend_last(s, next);
                     continue;
@@ -466,9 +520,23 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             continue;
         }
         let c = fold(raw, opts);
-        if opts.noise && c == '.' && dotted_single_chars(input, s, e) {
+        if opts.noise
+            && is_clause_break(c)
+            && last.is_some_and(is_cjk)
+            && separates_single_chars(input, s, e, c)
+        {
             w.flush(s);
             continue;
+        }
+        if opts.numbers && c == '〇' {
+            if let Some(d) = numeral_in_run(input, e, c, w.digits_before(w.pos(s)), table) {
+                pending_space = None;
+                let pos = w.pos(s);
+                w.digit(pos);
+                w.push(d, s, e);
+                last = Some(d);
+                continue;
+            }
         }
         if opts.noise {
             if c.is_whitespace() && c != '\n' {
@@ -505,7 +573,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     w.flush(input.len());
 }
 
-/// Byte length of the run of ideographs (and 、。) at the start of `bytes` that normalise to themselves
+/// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves
 /// (`plain`, a bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when
 /// repeats are kept). Returns the last one too. Kept small so that the loop lives in registers.
 #[inline]
@@ -607,7 +675,7 @@ fn fold(c: char, opts: &Options) -> char {
         c = match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
-            _ => c,
+            _ => styled_ascii(c).unwrap_or(c),
         };
     }
     if opts.case {
@@ -626,16 +694,99 @@ fn fold(c: char, opts: &Options) -> char {
     c
 }
 
-/// Whether the full stop at `s..e` separates single CJK characters (不.知.道): inserted noise, not the end of
-/// a sentence (好的.谢谢 keeps its stop).
-fn dotted_single_chars(input: &str, s: usize, e: usize) -> bool {
-    let is_dot = |c: char| c == '.' || c == '．';
+/// Whether the punctuation mark at `s..e` (folded: `c`) separates single CJK characters (不.知.道, 不，知，道,
+/// 不。知。道): a mark of the same kind also stands on the other side of one of its neighbours. Inserted
+/// noise, not the end of a clause: 好的，谢谢 and 好的.谢谢 keep theirs.
+#[inline]
+fn separates_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
+    may_separate(input.as_bytes(), s, e) && separated_single_chars(input, s, e, c)
+}
+
+/// A cheap test on bytes that rules out most marks after a word (好的，谢谢) before [`separated_single_chars`]
+/// decodes any character: when both neighbours are three-byte characters, a mark must start right after the
+/// next one or end right before the previous one. Anything else is left to the full test.
+#[inline(always)]
+fn may_separate(bytes: &[u8], s: usize, e: usize) -> bool {
+    let three = |i: usize| bytes.get(i).is_some_and(|b| (0xE3..=0xE9).contains(b));
+    if s < 3 || !three(s - 3) || !three(e) {
+        return true;
+    }
+    let ascii_mark = |b: u8| b.is_ascii_punctuation() || b == b'\r';
+    let lead_of_mark = |b: u8| matches!(b, 0xE2 | 0xE3 | 0xEF);
+    bytes
+        .get(e + 3)
+        .is_some_and(|&b| ascii_mark(b) || lead_of_mark(b))
+        || (s >= 4 && ascii_mark(bytes[s - 4]))
+        || (s >= 6 && lead_of_mark(bytes[s - 6]))
+}
+
+/// [`separates_single_chars`] without the byte pre-test (the per-character alignment oracle uses it).
+fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
+    if c == '\n' {
+        return false;
+    }
+    let kind = |c: char| match c {
+        '.' | '．' | '。' => '.',
+        ',' | '，' | '、' => ',',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    let mark = kind(c);
     let mut back = input[..s].chars().rev();
     let mut ahead = input[e..].chars();
-    let (b1, b2, a1, a2) = (back.next(), back.next(), ahead.next(), ahead.next());
+    let (b1, a1) = (back.next(), ahead.next());
     let cjk = |c: Option<char>| c.is_some_and(is_cjk);
-    cjk(b1) && cjk(a1) && (b2.is_some_and(is_dot) || a2.is_some_and(is_dot))
+    if !(cjk(b1) && cjk(a1)) {
+        return false;
+    }
+    let same = |c: Option<char>| c.is_some_and(|c| kind(c) == mark);
+    same(back.next()) || same(ahead.next())
 }
+
+/// The digit for Chinese numeral `c` (folded; its original ends at input byte `e`) when it is part of a run
+/// of at least [`NUMERAL_RUN`] numerals and digits — `before` ASCII digits just written, then the numerals
+/// and digits (of any style, spaces and noise between them skipped) that follow. A lone numeral stays a
+/// word: 一下, 一个, 十分, 三三九乘.
+fn numeral_in_run(
+    input: &str,
+    e: usize,
+    c: char,
+    before: usize,
+    table: Option<&t2s::T2s>,
+) -> Option<char> {
+    let d = numeral_digit(c)?;
+    let mut n = before + 1;
+    if n < NUMERAL_RUN {
+        // Most numerals are words (一下, 一个): an ideograph copied as it is (`plain`: no numeral among
+        // them) right after one ends the run before any decoding.
+        if let [b0 @ 0xE4..=0xE9, b1, _, ..] = input.as_bytes()[e..] {
+            let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+            let bit = u32::from(input.as_bytes()[e + 2] & 0x3F);
+            if (t2s::table().plain(table.is_some())[word] >> bit) & 1 == 1 {
+                return None;
+            }
+        }
+        for x in input[e..].chars() {
+            let x = table.map_or(x, |t| t.get(x));
+            let digit = x.is_ascii_digit()
+                || numeral_digit(x).is_some()
+                || ('０'..='９').contains(&x)
+                || styled_ascii(x).is_some_and(|a| a.is_ascii_digit());
+            if digit {
+                n += 1;
+                if n >= NUMERAL_RUN {
+                    break;
+                }
+            } else if !(x.is_whitespace() && x != '\n' || is_noise(x)) {
+                break;
+            }
+        }
+    }
+    (n >= NUMERAL_RUN).then_some(d)
+}
+
+/// Numerals and digits in a row from which Chinese numerals are read as digits.
+const NUMERAL_RUN: usize = 4;
 
 /// Multi-character forms written one way and matched another: number forms and regional variants that a
 /// character table cannot express. Returns the byte length of the form at the start of `s` and its canonical text.

@@ -1,7 +1,9 @@
 //! Traditional → simplified, one character at a time (OpenCC's TSCharacters table, Apache-2.0).
 //!
-//! Character-level conversion keeps the normalised text aligned one-to-one with the original; phrase-level
-//! conversion (OpenCC's TSPhrases) would only matter for a handful of ambiguous characters.
+//! Character-level conversion keeps the normalised text aligned one-to-one with the original. The handful of
+//! traditional characters with two simplified forms (乾 干/乾, 覆 覆/复, 瞭 了/瞭, 藉 借/藉, 畫 画/划, 著 着/著)
+//! are resolved by the word around them ([`AMBIGUOUS`], after OpenCC's TSPhrases, Apache-2.0): still one
+//! character for one, so the alignment stays one-to-one.
 
 use std::sync::OnceLock;
 
@@ -13,9 +15,10 @@ pub(crate) struct T2s {
     dense: Vec<char>,
     sparse: Vec<(char, char)>,
     /// Bit per BMP code point (word `u >> 6`, bit `u & 63`): a CJK ideograph that normalises to itself
-    /// (with and without the traditional fold), and is not 百 or 甚, which may start a form; and the
-    /// ideographic comma and full stop (、。), which normalise to themselves too. The normaliser copies runs
-    /// of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check.
+    /// (with and without the traditional fold), and is not 百 or 甚, which may start a form, nor a Chinese
+    /// numeral or an ambiguous traditional character (see `AMBIGUOUS`). The normaliser copies runs
+    /// of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check. Not 、。,
+    /// which may separate single characters (不。知。道): the clause punctuation path takes them.
     plain: [Box<[u64; PLAIN_WORDS]>; 2],
 }
 
@@ -50,8 +53,21 @@ pub(crate) fn table() -> &'static T2s {
         }
         sparse.sort_unstable();
         let mut plain = [Box::new([0u64; PLAIN_WORDS]), Box::new([0u64; PLAIN_WORDS])];
+        for &(c, default, _) in AMBIGUOUS {
+            dense[(c as u32 - DENSE_START) as usize] = default;
+        }
         for u in DENSE_START..DENSE_END {
             if !matches!(u, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) || u == 0x767E || u == 0x751A {
+                continue;
+            }
+            // Chinese numerals may be read as digits (a card number said aloud); ambiguous characters
+            // look at their word: neither can be copied blindly.
+            let c = char::from_u32(u).unwrap_or('\u{FFFD}');
+            if crate::chars::numeral_digit(c).is_some() {
+                continue;
+            }
+            if AMBIGUOUS.iter().any(|a| a.0 == c) {
+                plain[0][(u >> 6) as usize] |= 1 << (u & 63);
                 continue;
             }
             let (word, bit) = ((u >> 6) as usize, u & 63);
@@ -60,17 +76,139 @@ pub(crate) fn table() -> &'static T2s {
                 plain[1][word] |= 1 << bit;
             }
         }
-        for u in ['、', '。'].map(u32::from) {
-            let (word, bit) = ((u >> 6) as usize, u & 63);
-            plain[0][word] |= 1 << bit;
-            plain[1][word] |= 1 << bit;
-        }
         T2s {
             dense,
             sparse,
             plain,
         }
     })
+}
+
+/// Traditional characters with two simplified forms: (character, its usual form, the words (written with
+/// simplified neighbours) in which it takes the other form, and that form).
+#[allow(clippy::type_complexity)]
+pub(crate) static AMBIGUOUS: &[(char, char, &[(&str, char)])] = &[
+    (
+        '乾',
+        '干',
+        &[
+            ("乾隆", '乾'),
+            ("乾坤", '乾'),
+            ("乾卦", '乾'),
+            ("乾元", '乾'),
+            ("乾清", '乾'),
+            ("乾陵", '乾'),
+            ("乾道", '乾'),
+        ],
+    ),
+    (
+        '覆',
+        '覆',
+        &[
+            ("反覆", '复'),
+            ("答覆", '复'),
+            ("回覆", '复'),
+            ("批覆", '复'),
+            ("函覆", '复'),
+            ("覆信", '复'),
+            ("覆函", '复'),
+            ("覆核", '复'),
+            ("覆查", '复'),
+            ("覆审", '复'),
+            ("覆议", '复'),
+            ("覆电", '复'),
+            ("覆命", '复'),
+            ("覆述", '复'),
+        ],
+    ),
+    ('瞭', '了', &[("瞭望", '瞭'), ("瞭哨", '瞭')]),
+    (
+        '藉',
+        '藉',
+        &[
+            ("藉口", '借'),
+            ("藉故", '借'),
+            ("藉助", '借'),
+            ("藉机", '借'),
+            ("藉此", '借'),
+            ("藉由", '借'),
+            ("凭藉", '借'),
+        ],
+    ),
+    (
+        '畫',
+        '画',
+        &[
+            ("计畫", '划'),
+            ("规畫", '划'),
+            ("策畫", '划'),
+            ("企畫", '划'),
+            ("畫分", '划'),
+            ("筹畫", '划'),
+        ],
+    ),
+    (
+        '著',
+        '著',
+        &[
+            ("著急", '着'),
+            ("著想", '着'),
+            ("著手", '着'),
+            ("著落", '着'),
+            ("著凉", '着'),
+            ("著迷", '着'),
+            ("接著", '着'),
+            ("随著", '着'),
+            ("跟著", '着'),
+            ("看著", '着'),
+            ("等著", '着'),
+            ("听著", '着'),
+            ("说著", '着'),
+            ("试著", '着'),
+            ("忙著", '着'),
+            ("睡著", '着'),
+            ("沿著", '着'),
+            ("朝著", '着'),
+            ("向著", '着'),
+            ("为著", '着'),
+            ("穿著", '着'),
+            ("带著", '着'),
+            ("拿著", '着'),
+            ("有著", '着'),
+            ("本著", '着'),
+            ("顺著", '着'),
+            ("意味著", '着'),
+        ],
+    ),
+];
+
+/// The simplified form of the ambiguous character `raw` at `s..e` of `input`, by the word around it; `None`
+/// if `raw` is not ambiguous. Neighbours are compared after the character fold (反覆 and 反覆 alike).
+pub(crate) fn resolve(input: &str, s: usize, e: usize, raw: char) -> Option<char> {
+    let &(_, default, words) = AMBIGUOUS.iter().find(|a| a.0 == raw)?;
+    let t = table();
+    for &(word, to) in words {
+        let at = word.chars().position(|c| c == raw).unwrap_or(0);
+        let mut before = word.chars().take(at).collect::<Vec<_>>().into_iter().rev();
+        let after = word.chars().skip(at + 1);
+        let back_ok = before
+            .by_ref()
+            .zip(
+                input[..s]
+                    .chars()
+                    .rev()
+                    .map(Some)
+                    .chain(std::iter::repeat(None)),
+            )
+            .all(|(w, c)| c.is_some_and(|c| t.get(c) == w || c == w));
+        let ahead_ok = after
+            .zip(input[e..].chars().map(Some).chain(std::iter::repeat(None)))
+            .all(|(w, c)| c.is_some_and(|c| t.get(c) == w || c == w));
+        if back_ok && ahead_ok {
+            return Some(to);
+        }
+    }
+    Some(default)
 }
 
 fn single_char(s: &str) -> Option<char> {

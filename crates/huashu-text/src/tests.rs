@@ -61,6 +61,98 @@ fn spans_point_into_the_original() {
 }
 
 #[test]
+fn symbols_between_characters_are_noise() {
+    assert_eq!(n("不😊知😊道"), "不知道");
+    assert_eq!(n("不○知○道"), "不知道");
+    assert_eq!(n("不\u{0301}知\u{20E3}道"), "不知道");
+    assert_eq!(n("不👍🏻知➡️道"), "不知道");
+    assert_eq!(orig("我😊不😊知😊道啊", "不知道"), "不😊知😊道");
+    // … and ‰ carry meaning; 〇 is a numeral.
+    assert_eq!(n("好的…"), "好的…");
+    assert_eq!(n("5‰"), "5‰");
+}
+
+#[test]
+fn punctuation_between_single_characters_is_noise() {
+    assert_eq!(n("不，知，道"), "不知道");
+    assert_eq!(n("不。知。道"), "不知道");
+    assert_eq!(n("不、知、道"), "不知道");
+    assert_eq!(n("不,知,道"), "不知道");
+    assert_eq!(n("不！知！道"), "不知道");
+    assert_eq!(orig("我不，知，道", "不知道"), "不，知，道");
+    // A clause break after a word stays: 好的，谢谢 keeps its comma.
+    assert_eq!(n("好的，谢谢"), "好的,谢");
+    assert_eq!(n("好的。谢谢"), "好的。谢");
+    assert_eq!(n("您好，我是客服"), "您好,我是客服");
+    assert_eq!(n("1,2,3"), "1,2,3");
+}
+
+#[test]
+fn styled_digits_and_letters_fold_to_ascii() {
+    assert_eq!(n("①⑥⑴⒈¹❶➊𝟔₈⓿"), "1611111680");
+    assert_eq!(n("Ⓕⓤc⒦"), "fuck");
+    assert_eq!(n("𝐅𝐮𝐜𝐤 𝟔"), "fuck 6");
+    assert_eq!(n("🅰🄱"), "ab");
+    assert_eq!(orig("卡号①②③④", "1234"), "①②③④");
+    assert_eq!(orig("Ⓕⓤc⒦ you", "fuck"), "Ⓕⓤc⒦");
+}
+
+#[test]
+fn chinese_numerals_in_runs_fold_to_digits() {
+    assert_eq!(n("卡号六二二二零二一二"), "卡号62220212");
+    assert_eq!(n("幺三八两五〇〇零"), "13825000");
+    assert_eq!(n("9⓿二肆⁹₈③⑸⒋➃㈤㊄"), "902498354455");
+    assert_eq!(n("六二二二 零二一二"), "62220212");
+    // Words with numerals stay words.
+    assert_eq!(n("请等一下，一个小时十分钟"), "请等一下,一个小时十分钟");
+    assert_eq!(n("三三九乘元功"), "三九乘元功");
+    assert_eq!(n("一二三"), "一二三");
+    assert_eq!(
+        orig("卡号六二二二零二一二谢谢", "62220212"),
+        "六二二二零二一二"
+    );
+    assert_eq!(
+        normalize("六二二二零二一二三四五六七八九零", &Options::default()).digit_run(),
+        16
+    );
+}
+
+#[test]
+fn collapsed_repeats_are_remembered() {
+    let nz = normalize("拜拜，礼拜一", &Options::default());
+    assert_eq!(nz.as_str(), "拜,礼拜一");
+    assert!(nz.repeated_at(0));
+    assert!(!nz.repeated_at(nz.as_str().rfind("拜").unwrap()));
+    assert_eq!(nz.repeats(), &[0]);
+    let nz = normalize("谢谢谢您", &Options::default());
+    assert_eq!(nz.repeats(), &[0]);
+    assert_eq!(
+        &"谢谢谢您"[nz.original_span(0..3).start..nz.original_span(0..3).end],
+        "谢谢谢"
+    );
+}
+
+#[test]
+fn ambiguous_traditional_characters_by_word() {
+    assert_eq!(n("瞭解"), "了解");
+    assert_eq!(n("反覆"), "反复");
+    assert_eq!(n("顛覆"), "颠覆");
+    assert_eq!(n("乾淨"), "干净");
+    assert_eq!(n("乾隆"), "乾隆");
+    assert_eq!(n("頭髮"), "头发");
+    assert_eq!(n("發現"), "发现");
+    assert_eq!(n("以後"), "以后");
+    assert_eq!(n("一隻"), "一只");
+    assert_eq!(n("放鬆"), "放松");
+    assert_eq!(n("別著急"), "别着急");
+    assert_eq!(n("著名"), "著名");
+    assert_eq!(n("計畫"), "计划");
+    assert_eq!(n("藉口"), "借口");
+    // One character for one: the span of 复 is 覆.
+    assert_eq!(orig("請反覆確認", "复"), "覆");
+}
+
+#[test]
 fn span_to_chars() {
     let s = "這不是我的問題";
     assert_eq!(Span::new(3, 9).to_chars(s), 1..3);
@@ -165,8 +257,27 @@ mod per_char {
                         continue;
                     }
                 }
-                let c = table.map_or(raw, |t| t.get(raw));
+                let mut c = table.map_or(raw, |t| t.get(raw));
                 pending_space = None;
+                if opts.numbers {
+                    flush(out, input, &mut run, s);
+                    let before = out
+                        .text
+                        .bytes()
+                        .rev()
+                        .take_while(u8::is_ascii_digit)
+                        .count();
+                    if let Some(d) = numeral_in_run(input, e, c, before, table) {
+                        push(out, d, s, e);
+                        last = Some(d);
+                        continue;
+                    }
+                }
+                if table.is_some() {
+                    if let Some(r) = t2s::resolve(input, s, e, raw) {
+                        c = r;
+                    }
+                }
                 if opts.repeats && last == Some(c) {
                     flush(out, input, &mut run, s);
                     if let Some(m) = out.map.last_mut() {
@@ -179,9 +290,28 @@ mod per_char {
                 continue;
             }
             let c = fold(raw, opts);
-            if opts.noise && c == '.' && dotted_single_chars(input, s, e) {
+            if opts.noise
+                && is_clause_break(c)
+                && last.is_some_and(is_cjk)
+                && separated_single_chars(input, s, e, c)
+            {
                 flush(out, input, &mut run, s);
                 continue;
+            }
+            if opts.numbers && c == '〇' {
+                flush(out, input, &mut run, s);
+                let before = out
+                    .text
+                    .bytes()
+                    .rev()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                if let Some(d) = numeral_in_run(input, e, c, before, table) {
+                    pending_space = None;
+                    push(out, d, s, e);
+                    last = Some(d);
+                    continue;
+                }
             }
             if opts.noise {
                 if c.is_whitespace() && c != '\n' {
@@ -264,7 +394,7 @@ fn reference(s: &str) -> per_char::Normalized {
 proptest! {
     #[test]
     fn segments_agree_with_the_per_character_alignment(
-        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}"
+        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}|[ 不知道谢拜二六零〇幺两乾隆淨反覆著急😊○①Ⓕ𝟔⒈¹❶，。.,!0-9a-z-]{0,40}"
     ) {
         let nz = normalize(&s, &Options::default());
         let r = reference(&s);

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::rules::{Category, Drill, Severity};
-use crate::{Engine, Finding, Role, Session, Turn};
+use crate::{CheckId, Cue, Engine, Finding, Role, Session, Turn};
 
 /// The cues every feedback shows, present or not.
-pub const STRUCTURE: [&str; 3] = ["empathy", "solution", "commitment"];
+pub const STRUCTURE: [Cue; 3] = [Cue::Empathy, Cue::Solution, Cue::Commitment];
 
 /// One finding as feedback shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -193,7 +193,7 @@ impl DrillRun {
                 matched: hit.map(|(_, m)| m.to_string()),
             }
         };
-        let structure: Vec<Presence> = STRUCTURE.iter().map(|n| presence(n)).collect();
+        let structure: Vec<Presence> = STRUCTURE.iter().map(|c| presence(c.name())).collect();
         let mut requirements: Vec<Presence> = step.require.iter().map(|n| presence(n)).collect();
         if !step.order.is_empty() {
             let positions: Vec<Option<usize>> = step
@@ -317,11 +317,12 @@ impl DrillRun {
         }
         let ruleset = self.engine.ruleset();
         let scoring = &ruleset.manifest.scoring;
-        let check = match weakness {
-            "time" | "escalation" => "escalation_time",
-            "order" => "in_order",
-            "polite" => "courtesy",
-            other => other,
+        // The check that judges a cue a drill asks for (`order` is the drill's own word for `in_order`).
+        let check = match Cue::from_name(weakness) {
+            Some(Cue::Time | Cue::Escalation) => CheckId::EscalationTime.name(),
+            Some(Cue::Polite) => CheckId::Courtesy.name(),
+            _ if weakness == "order" => CheckId::InOrder.name(),
+            _ => weakness,
         };
         if let Some(t) = scoring
             .checks

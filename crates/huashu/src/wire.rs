@@ -1,5 +1,5 @@
-//! JSON output shapes shared by the `huashu` command and the sidecar daemon (ARCHITECTURE.md §5 of the design
-//! notes: other tools depend on them; keep them stable). One definition: `huashu scan` prints a [`ScanOut`] per
+//! JSON output shapes shared by the `huashu` command and the sidecar daemon (ARCHITECTURE.md, "Output contract":
+//! other tools depend on them; keep them stable). One definition: `huashu scan` prints a [`ScanOut`] per
 //! line and the sidecar's `POST /v1/check` answers with the same shape.
 
 use serde::Serialize;

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use huashu::Role;
 
-use super::BatchArgs;
+use super::args::BatchArgs;
 
 /// CSV columns found in a header.
 pub(super) struct Columns {

@@ -5,15 +5,14 @@
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::source::{Source, is_csv, open_or_report, read_lines, sources, total_bytes};
-use super::{BatchArgs, Out, out_format};
+use super::args::{BatchArgs, Out, out_format};
+use super::source::{Item, Source, is_csv, open_or_report, read_lines, sources, total_bytes};
 use crate::Format;
 use crate::input::RawLine;
 use crate::render::ErrorOut;
@@ -52,13 +51,6 @@ pub(super) trait Kind: Sync {
 pub(super) enum Input<P> {
     Line(RawLine),
     Parsed(Result<P, String>),
-}
-
-/// One unit of work: where it came from and its input, parsed later on a worker or already parsed.
-pub(super) struct Item<I> {
-    pub(super) file: Option<Arc<str>>,
-    pub(super) line: usize,
-    pub(super) input: I,
 }
 
 /// Chunks of items processed in parallel and written in order.

@@ -6,10 +6,10 @@ use anyhow::Result;
 use huashu::Engine;
 use serde_json::Value;
 
+use super::args::{BatchArgs, Out};
 use super::csv_in::{csv_columns, csv_field, csv_reader, csv_role, line_of};
-use super::pipeline::{Input, Item, Kind, csv_row, id_string};
-use super::source::Source;
-use super::{BatchArgs, Out};
+use super::pipeline::{Input, Kind, csv_row, id_string};
+use super::source::{Item, Source};
 use crate::input::{MAX_LINE_BYTES, RawLine, Record, parse_turn};
 use crate::render::{ScanOut, text_report};
 

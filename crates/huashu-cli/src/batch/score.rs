@@ -9,21 +9,12 @@ use anyhow::Result;
 use huashu::{Engine, Turn};
 use serde_json::Value;
 
+use super::args::{BatchArgs, Out};
 use super::csv_in::{csv_columns, csv_field, csv_ms, csv_reader, csv_role, line_of};
-use super::pipeline::{Input, Item, Kind, csv_row, id_string};
-use super::source::Source;
-use super::{BatchArgs, Out};
+use super::pipeline::{Input, Kind, csv_row, id_string};
+use super::source::{Item, Source};
 use crate::input::RawLine;
-use crate::score::{MAX_CONVERSATION_BYTES, parse_conversation, score_out};
-
-/// A conversation to score, as parsed.
-pub struct Conversation {
-    pub id: Value,
-    pub agent: Option<Value>,
-    /// `date` or `started_at` of the input, carried to the output as `date` (the report groups by month).
-    pub date: Option<Value>,
-    pub turns: Vec<Turn>,
-}
+use crate::score::{Conversation, MAX_CONVERSATION_BYTES, parse_conversation, score_out};
 
 /// Scores conversations with one engine.
 pub(super) struct Score {

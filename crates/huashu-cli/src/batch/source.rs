@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::pipeline::Item;
-use super::{BatchArgs, InputFormat};
+use super::args::{BatchArgs, InputFormat};
 use crate::input::{Lines, RawLine};
 
 /// File extensions taken from a directory.
@@ -150,4 +149,11 @@ pub(super) fn read_lines<I>(
         )?;
     }
     Ok(())
+}
+
+/// One unit of work: where it came from and its input, parsed later on a worker or already parsed.
+pub(super) struct Item<I> {
+    pub(super) file: Option<Arc<str>>,
+    pub(super) line: usize,
+    pub(super) input: I,
 }

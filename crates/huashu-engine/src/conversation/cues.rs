@@ -1,33 +1,12 @@
 //! Cue lists from `[scoring.cues]` (and disclosure triggers), compiled with the same matcher as rules.
 
 use huashu_rules::{
-    Category, Manifest, Match, Role, RoleScope, Rule, Ruleset, Scoring, Severity, Source,
+    Category, Cue, Manifest, Match, Role, RoleScope, Rule, Ruleset, Scoring, Severity, Source,
 };
 use huashu_text::Normalized;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-
-/// The cues a conversation check can look for. Names are fixed by the engine; phrases come from the ruleset.
-pub const CUE_NAMES: &[&str] = &[
-    "complaint",
-    "complaint_manner",
-    "empathy",
-    "solution",
-    "commitment",
-    "greeting",
-    "need_confirmation",
-    "identity",
-    "closing",
-    "polite",
-    "hold",
-    "hold_needed",
-    "escalation",
-    "time",
-    "resolved",
-    "question",
-    "filler",
-];
 
 /// One cue found in a turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,11 +52,14 @@ impl Cues {
             });
         };
         for (name, m) in &scoring.cues {
-            if !CUE_NAMES.contains(&name.as_str()) {
+            if Cue::from_name(name).is_none() {
                 return Err(EngineError::Invalid {
                     file: label.to_string(),
                     field: format!("scoring.cues.{name}"),
-                    message: format!("unknown cue (known: {})", CUE_NAMES.join(", ")),
+                    message: format!(
+                        "unknown cue (known: {})",
+                        Cue::ALL.map(Cue::name).join(", ")
+                    ),
                 });
             }
             if !m.phrases.is_empty() || !m.regex.is_empty() {
@@ -120,7 +102,7 @@ impl Cues {
     pub fn find(&self, role: Role, text: &str, norm: &Normalized) -> Vec<CueHit> {
         let mut hits: Vec<CueHit> = self
             .matcher
-            .cue_hits(role, norm.as_str())
+            .cue_hits(role, norm)
             .into_iter()
             .map(|(cue, r)| {
                 let span = norm.original_span(r.clone());

@@ -4,73 +4,41 @@
 //! Scoring is a pure function of the final turns, folded one turn at a time into a bounded state, so a
 //! conversation scored live (pushes, partials, finals) and one scored in batch give the same report.
 
+mod checks;
+mod complaints;
 mod cues;
+mod questions;
 mod report;
 mod session;
 
-pub use cues::{CUE_NAMES, CueHit};
+pub use checks::CheckId;
+pub use cues::CueHit;
 pub use report::{CheckResult, Evidence, Report, Structure};
 pub use session::{Session, TurnUpdate};
 
-use huashu_rules::{CheckSpec, Ruleset, Scoring};
+use huashu_rules::{CheckSpec, Cue, Ruleset, Scoring};
 
 use crate::error::EngineError;
 use cues::Cues;
-
-/// The scorecard items the engine knows how to judge; their points come from the ruleset.
-pub const CHECK_IDS: &[(&str, &[&str])] = &[
-    ("greeting", &["greeting"]),
-    ("need_confirmation", &["need_confirmation"]),
-    ("identity", &["identity"]),
-    ("responsiveness", &["question"]),
-    ("empathy", &["complaint", "empathy"]),
-    ("solution", &["complaint", "solution"]),
-    ("commitment", &["complaint", "commitment"]),
-    (
-        "in_order",
-        &["complaint", "empathy", "solution", "commitment"],
-    ),
-    ("prompt", &["complaint", "empathy"]),
-    ("closing", &["closing"]),
-    ("courtesy", &["polite"]),
-    ("hold", &["hold", "hold_needed"]),
-    ("escalation_time", &["escalation", "time"]),
-    ("first_response", &[]),
-    ("silence", &["hold"]),
-    ("talk_over", &[]),
-    ("speech_rate", &[]),
-];
 
 /// A ruleset's conversation scorer, compiled.
 #[derive(Debug)]
 pub(crate) struct Conversation {
     pub(crate) cues: Cues,
     pub(crate) scoring: Scoring,
-    /// (check id, spec), in the order of [`CHECK_IDS`].
-    pub(crate) checks: Vec<(&'static str, CheckSpec)>,
+    /// The checks the ruleset scores, in scorecard order ([`CheckId::ALL`]).
+    pub(crate) checks: Vec<(CheckId, CheckSpec)>,
     pub(crate) cue: CueIndex,
 }
 
 /// Where each named cue sits in the compiled cue list (None when the ruleset has no such cue).
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct CueIndex {
-    pub complaint: Option<usize>,
-    pub complaint_manner: Option<usize>,
-    pub empathy: Option<usize>,
-    pub solution: Option<usize>,
-    pub commitment: Option<usize>,
-    pub greeting: Option<usize>,
-    pub need_confirmation: Option<usize>,
-    pub identity: Option<usize>,
-    pub closing: Option<usize>,
-    pub polite: Option<usize>,
-    pub hold: Option<usize>,
-    pub hold_needed: Option<usize>,
-    pub escalation: Option<usize>,
-    pub time: Option<usize>,
-    pub resolved: Option<usize>,
-    pub question: Option<usize>,
-    pub filler: Option<usize>,
+pub(crate) struct CueIndex([Option<usize>; Cue::ALL.len()]);
+
+impl CueIndex {
+    pub(crate) fn get(&self, cue: Cue) -> Option<usize> {
+        self.0[cue as usize]
+    }
 }
 
 impl Conversation {
@@ -80,49 +48,35 @@ impl Conversation {
         let cues = Cues::compile(&ruleset.manifest, &label)?;
         let mut checks = Vec::new();
         for (id, spec) in &scoring.checks {
-            let Some((known, needs)) = CHECK_IDS.iter().find(|(k, _)| k == id) else {
+            let Some(known) = CheckId::from_name(id) else {
                 return Err(EngineError::Invalid {
                     file: label.clone(),
                     field: format!("scoring.checks.{id}"),
                     message: format!(
                         "unknown check (known: {})",
-                        CHECK_IDS
+                        CheckId::ALL
                             .iter()
-                            .map(|(k, _)| *k)
+                            .map(|k| k.name())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
                 });
             };
-            if let Some(missing) = needs.iter().find(|c| cues.index(c).is_none()) {
+            if let Some(missing) = known
+                .needs()
+                .iter()
+                .find(|c| cues.index(c.name()).is_none())
+            {
                 return Err(EngineError::Invalid {
                     file: label.clone(),
                     field: format!("scoring.checks.{id}"),
                     message: format!("needs the cue list `scoring.cues.{missing}`"),
                 });
             }
-            checks.push((*known, spec.clone()));
+            checks.push((known, spec.clone()));
         }
-        checks.sort_by_key(|(id, _)| CHECK_IDS.iter().position(|(k, _)| k == id));
-        let cue = CueIndex {
-            complaint: cues.index("complaint"),
-            complaint_manner: cues.index("complaint_manner"),
-            empathy: cues.index("empathy"),
-            solution: cues.index("solution"),
-            commitment: cues.index("commitment"),
-            greeting: cues.index("greeting"),
-            need_confirmation: cues.index("need_confirmation"),
-            identity: cues.index("identity"),
-            closing: cues.index("closing"),
-            polite: cues.index("polite"),
-            hold: cues.index("hold"),
-            hold_needed: cues.index("hold_needed"),
-            escalation: cues.index("escalation"),
-            time: cues.index("time"),
-            resolved: cues.index("resolved"),
-            question: cues.index("question"),
-            filler: cues.index("filler"),
-        };
+        checks.sort_by_key(|(id, _)| *id);
+        let cue = CueIndex(Cue::ALL.map(|c| cues.index(c.name())));
         let d = scoring.dialogue;
         for (field, v) in [
             ("late_empathy_share", d.late_empathy_share),

@@ -2,8 +2,12 @@
 
 use serde::Serialize;
 
+use huashu_rules::CheckSpec;
+
 use super::Conversation;
-use super::session::{EPISODE_CHECKS, EpisodeResult, Episodes, State, add_episode};
+use super::checks::{CheckId, Judged};
+use super::complaints::Episodes;
+use super::session::State;
 use crate::engine::Engine;
 use crate::finding::Finding;
 
@@ -85,46 +89,21 @@ impl Report {
     }
 }
 
-/// Outcome of one check before points: None = not applicable.
-struct Judged {
-    passed: bool,
-    /// Share of the points earned (0.0–1.0).
-    share: f64,
-    detail: String,
-    turn: Option<usize>,
-}
-
-fn pass(ev: &Evidence) -> Option<Judged> {
-    Some(Judged {
-        passed: true,
-        share: 1.0,
-        detail: ev.text.clone(),
-        turn: Some(ev.turn),
-    })
-}
-
-fn fail(detail: impl Into<String>, turn: Option<usize>) -> Option<Judged> {
-    Some(Judged {
-        passed: false,
-        share: 0.0,
-        detail: detail.into(),
-        turn,
-    })
-}
+/// The checks' verdicts, in scorecard order: (check, its points, verdict, tip).
+pub(crate) type Judgements<'a> = Vec<(CheckId, &'a CheckSpec, Judged, Option<String>)>;
 
 pub(crate) fn build(
     st: &State,
-    open: Option<EpisodeResult>,
+    judged: Option<(Episodes, Judgements<'_>)>,
     conv: Option<&Conversation>,
     engine: &Engine,
 ) -> Report {
-    let mut episodes: Episodes = st.episodes.clone();
-    if let Some(r) = open {
-        add_episode(&mut episodes, r);
-    }
+    let (episodes, judgements) = judged.unwrap_or_default();
     let n = episodes.count;
-    let all = |check: &str| {
-        tally(&episodes, check).is_some_and(|t| t.applicable > 0 && t.passed == t.applicable)
+    let all = |check: CheckId| {
+        episodes
+            .tally(check)
+            .is_some_and(|t| t.applicable > 0 && t.passed == t.applicable)
     };
     let structure = Structure {
         score: if n == 0 {
@@ -133,11 +112,11 @@ pub(crate) fn build(
             (episodes.structure_sum as f64 / n as f64).round() as u32
         },
         complaints: n,
-        empathy: all("empathy"),
-        solution: all("solution"),
-        commitment: all("commitment"),
-        in_order: all("in_order"),
-        prompt: all("prompt"),
+        empathy: all(CheckId::Empathy),
+        solution: all(CheckId::Solution),
+        commitment: all(CheckId::Commitment),
+        in_order: all(CheckId::InOrder),
+        prompt: all(CheckId::Prompt),
         evidence: episodes.evidence.clone(),
         missing: episodes.missing.iter().map(|(_, m)| m.clone()).collect(),
     };
@@ -147,28 +126,23 @@ pub(crate) fn build(
         .fatal
         .as_ref()
         .map(|e| format!("critical finding at {e}"));
-    if let Some(conv) = conv {
-        for (id, spec) in &conv.checks {
-            let Some(j) = judge(id, st, &episodes, conv) else {
-                continue;
-            };
-            let points = spec.points as f64 * j.share;
-            earned += points;
-            possible += spec.points;
-            if spec.fatal && !j.passed && fatal_reason.is_none() {
-                fatal_reason = Some(format!("fatal check `{id}` failed: {}", j.detail));
-            }
-            checks.push(CheckResult {
-                id: id.to_string(),
-                passed: j.passed,
-                points: (points * 10.0).round() / 10.0,
-                max: spec.points,
-                detail: j.detail,
-                turn: j.turn,
-                tip: (!j.passed && !spec.tip.is_empty()).then(|| spec.tip.clone()),
-                fatal: spec.fatal,
-            });
+    for (id, spec, j, tip) in judgements {
+        let points = spec.points as f64 * j.share;
+        earned += points;
+        possible += spec.points;
+        if spec.fatal && !j.passed && fatal_reason.is_none() {
+            fatal_reason = Some(format!("fatal check `{id}` failed: {}", j.detail));
         }
+        checks.push(CheckResult {
+            id: id.name().to_string(),
+            passed: j.passed,
+            points: (points * 10.0).round() / 10.0,
+            max: spec.points,
+            detail: j.detail,
+            turn: j.turn,
+            tip,
+            fatal: spec.fatal,
+        });
     }
     let base = if possible == 0 {
         100.0
@@ -196,9 +170,13 @@ pub(crate) fn build(
                 .rule(&f.rule_id)
                 .and_then(|r| r.tip.clone())
                 .or_else(|| {
-                    f.suggestions
-                        .first()
-                        .map(|s| format!("说“{}”", s.replacement))
+                    f.suggestions.first().map(|s| {
+                        if super::checks::chinese(&engine.ruleset().manifest.language) {
+                            format!("说“{}”", s.replacement)
+                        } else {
+                            format!("Say “{}”", s.replacement)
+                        }
+                    })
                 })
         }),
         fatal: st.fatal.is_some(),
@@ -225,189 +203,5 @@ pub(crate) fn build(
         checks,
         findings: st.findings.clone(),
         findings_total: st.findings_total,
-    }
-}
-
-fn share(k: usize, n: usize) -> f64 {
-    if n == 0 { 0.0 } else { k as f64 / n as f64 }
-}
-
-fn tally<'a>(episodes: &'a Episodes, check: &str) -> Option<&'a super::session::Tally> {
-    let i = EPISODE_CHECKS.iter().position(|c| *c == check)?;
-    episodes.tally.get(i)
-}
-
-/// A complaint-structure check over the complaints it applies to: points are the mean share earned.
-fn episode_check(check: &str, episodes: &Episodes) -> Option<Judged> {
-    let t = tally(episodes, check)?;
-    if t.applicable == 0 {
-        return None;
-    }
-    let passed = t.passed == t.applicable;
-    let list = if passed {
-        &episodes.found
-    } else {
-        &episodes.missing
-    };
-    let detail = list
-        .iter()
-        .filter(|(id, _)| *id == check)
-        .map(|(_, m)| m.as_str())
-        .collect::<Vec<_>>()
-        .join(" | ");
-    Some(Judged {
-        passed,
-        share: t.earned / t.applicable as f64,
-        detail,
-        turn: None,
-    })
-}
-
-fn judge(id: &str, st: &State, ep: &Episodes, conv: &Conversation) -> Option<Judged> {
-    let t = &st.timing;
-    match id {
-        "greeting" => match &st.greeting {
-            None => None,
-            Some(Some(ev)) => pass(ev),
-            Some(None) => fail("the agent's first turn has no greeting", None),
-        },
-        "need_confirmation" => {
-            if st.agent_turns == 0 || st.customer_turns == 0 {
-                return None;
-            }
-            match &st.need_confirmation {
-                Some(ev) => pass(ev),
-                None => fail(
-                    "the agent never restated or confirmed the customer's need",
-                    None,
-                ),
-            }
-        }
-        "identity" => {
-            if st.agent_turns == 0 || !conv.scoring.require_identity {
-                return None;
-            }
-            match &st.identity {
-                Some(ev) => pass(ev),
-                None => fail("no identity check", None),
-            }
-        }
-        "responsiveness" => {
-            let q = &st.questions;
-            if q.asked == 0 {
-                return None;
-            }
-            let passed = q.answered == q.asked;
-            let mut detail = format!(
-                "{} of {} customer question(s) answered",
-                q.answered, q.asked
-            );
-            let unanswered = q.unanswered.clone().or_else(|| {
-                q.pending
-                    .as_ref()
-                    .map(|(turn, words)| Evidence::new(*turn, format!("“{words}” has no answer")))
-            });
-            let ev = if passed {
-                q.answered_example.as_ref()
-            } else {
-                unanswered.as_ref()
-            };
-            if let Some(e) = ev {
-                detail.push_str(&format!(" ({e})"));
-            }
-            Some(Judged {
-                passed,
-                share: share(q.answered, q.asked),
-                detail,
-                turn: ev.map(|e| e.turn),
-            })
-        }
-        "empathy" | "solution" | "commitment" | "in_order" | "prompt" => episode_check(id, ep),
-        "closing" => match &st.last_agent_closing {
-            None => None,
-            Some(Some(ev)) => pass(ev),
-            Some(None) => fail("the agent's last turn has no closing", None),
-        },
-        "courtesy" => {
-            if st.agent_turns == 0 {
-                return None;
-            }
-            let ok = st.polite_turns * 2 >= st.agent_turns;
-            let detail = format!(
-                "{} of {} agent turns use a polite word",
-                st.polite_turns, st.agent_turns
-            );
-            let ev = if ok {
-                st.polite_example.as_ref()
-            } else {
-                st.impolite_example.as_ref()
-            };
-            Some(Judged {
-                passed: ok,
-                share: if ok {
-                    1.0
-                } else {
-                    share(st.polite_turns * 2, st.agent_turns)
-                },
-                detail: match ev {
-                    Some(e) => format!("{detail} ({e})"),
-                    None => detail,
-                },
-                turn: ev.map(|e| e.turn),
-            })
-        }
-        "hold" => {
-            if st.hold_needed == 0 {
-                return None;
-            }
-            match &st.hold_missing {
-                None => st.hold_example.as_ref().and_then(pass),
-                Some(ev) => fail(
-                    format!("turn {}: {} without 请稍等 first", ev.turn, ev.text),
-                    Some(ev.turn),
-                ),
-            }
-        }
-        "escalation_time" => {
-            if st.escalations == 0 {
-                return None;
-            }
-            match &st.escalation_untimed {
-                None => st.escalation_example.as_ref().and_then(pass),
-                Some(ev) => fail(
-                    format!("turn {}: {} with no time given", ev.turn, ev.text),
-                    Some(ev.turn),
-                ),
-            }
-        }
-        "first_response" => t.first_response.as_ref().map(|(ok, ev)| Judged {
-            passed: *ok,
-            share: if *ok { 1.0 } else { 0.0 },
-            detail: ev.text.clone(),
-            turn: Some(ev.turn),
-        }),
-        "silence" => timed(
-            t.gaps_checked,
-            &t.silence,
-            "no silence over the limit without a hold phrase",
-        ),
-        "talk_over" => timed(t.pairs_checked, &t.talk_over, "no talk-over"),
-        "speech_rate" => timed(t.rates_checked, &t.rate, "agent speech rate within range"),
-        _ => None,
-    }
-}
-
-fn timed(checked: usize, failure: &Option<Evidence>, ok: &str) -> Option<Judged> {
-    if checked == 0 {
-        return None;
-    }
-    match failure {
-        None => Some(Judged {
-            passed: true,
-            share: 1.0,
-            detail: format!("{ok} ({checked} checked)"),
-            turn: None,
-        }),
-        Some(ev) => fail(ev.text.clone(), Some(ev.turn)),
     }
 }

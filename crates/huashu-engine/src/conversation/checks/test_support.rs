@@ -1,0 +1,53 @@
+//! Scoring small conversations with a bundled ruleset, for the checks' unit tests.
+
+use std::sync::Arc;
+
+use huashu_rules::{Role, Ruleset};
+
+use crate::{CheckResult, Engine, Report, Turn};
+
+fn role(r: &str) -> Role {
+    match r {
+        "agent" => Role::Agent,
+        "customer" => Role::Customer,
+        _ => Role::System,
+    }
+}
+
+fn engine(ruleset: &str) -> Arc<Engine> {
+    let rs = Ruleset::builtin(ruleset).expect("bundled ruleset");
+    Arc::new(Engine::new(rs).expect("compiles"))
+}
+
+/// Scores `(role, text)` turns with `zh-CN`.
+pub(crate) fn score(turns: &[(&str, &str)]) -> Report {
+    score_with("zh-CN", turns)
+}
+
+pub(crate) fn score_with(ruleset: &str, turns: &[(&str, &str)]) -> Report {
+    let turns: Vec<Turn> = turns.iter().map(|(r, t)| Turn::new(role(r), *t)).collect();
+    engine(ruleset).score(&turns)
+}
+
+/// Scores `(role, text, start_ms, end_ms)` turns with `zh-CN`.
+pub(crate) fn score_timed(turns: &[(&str, &str, u64, u64)]) -> Report {
+    let turns: Vec<Turn> = turns
+        .iter()
+        .map(|(r, t, s, e)| {
+            let mut turn = Turn::new(role(r), *t);
+            turn.start_ms = Some(*s);
+            turn.end_ms = Some(*e);
+            turn
+        })
+        .collect();
+    engine("zh-CN").score(&turns)
+}
+
+/// The result of check `id`; panics when it was not judged.
+pub(crate) fn check<'a>(report: &'a Report, id: &str) -> &'a CheckResult {
+    report
+        .checks
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("{id} not judged: {:?}", report.checks))
+}

@@ -1,0 +1,297 @@
+//! Complaint episodes, folded over turns: a customer complaint (or a question asked again after an answer)
+//! opens one, the agent's replies until the next complaint fill it, and closing it asks each of the five
+//! structure checks (`checks/{empathy,solution,commitment,in_order,prompt}.rs`) for its verdict on it.
+
+use huashu_rules::Cue;
+
+use super::checks::{self, CheckId, TurnView};
+
+/// Evidence lines kept for the structure score.
+const MAX_STRUCTURE_EVIDENCE: usize = 12;
+
+/// One structure check's verdict on one complaint.
+#[derive(Debug, Default)]
+pub(crate) struct Verdict {
+    /// None when the check does not apply to this complaint, else (passed, share).
+    pub outcome: Option<(bool, f64)>,
+    /// A line of the complaint's summary.
+    pub part: Option<String>,
+    /// What earned the check its points, or what was missing.
+    pub found: Option<String>,
+    pub missing: Option<String>,
+}
+
+/// What a structure check judges one complaint by.
+pub(crate) type EpisodeJudge = fn(&Episode, &EpisodeCtx) -> Verdict;
+
+/// The structure checks, in scorecard order, with how each judges a complaint and its weight in the 0–100
+/// structure summary (of the ones that apply to a complaint).
+pub(crate) const EPISODE_CHECKS: [(CheckId, EpisodeJudge, f64); 5] = [
+    (CheckId::Empathy, checks::empathy::episode, 25.0),
+    (CheckId::Solution, checks::solution::episode, 25.0),
+    (CheckId::Commitment, checks::commitment::episode, 25.0),
+    (CheckId::InOrder, checks::in_order::episode, 15.0),
+    (CheckId::Prompt, checks::prompt::episode, 10.0),
+];
+
+/// What the structure checks may read besides the episode.
+#[derive(Debug)]
+pub(crate) struct EpisodeCtx {
+    /// "after the complaint at turn N".
+    pub after: String,
+    /// Share of the empathy points earned when empathy came only after the business.
+    pub late_empathy_share: f64,
+}
+
+/// A cue's first hit in the episode: (turn, byte offset in the normalised turn, the words).
+pub(crate) type At = Option<(usize, usize, String)>;
+
+pub(crate) fn turn_of(x: &At) -> Option<usize> {
+    x.as_ref().map(|(t, _, _)| *t)
+}
+
+/// "turn N “words”", or nothing.
+pub(crate) fn words(x: &At) -> String {
+    x.as_ref()
+        .map_or(String::new(), |(t, _, m)| format!("turn {t} “{m}”"))
+}
+
+/// Per-check tally over complaint episodes: how many the check applied to, passed, and the share earned.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    pub applicable: usize,
+    pub passed: usize,
+    pub earned: f64,
+}
+
+/// Aggregates over complaint episodes that have been closed.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Episodes {
+    pub count: usize,
+    /// One per [`EPISODE_CHECKS`].
+    pub tally: [Tally; 5],
+    pub structure_sum: u32,
+    /// One line per complaint, for the structure summary.
+    pub evidence: Vec<String>,
+    /// (check, what earned it) and (check, what was missing), bounded.
+    pub found: Vec<(CheckId, String)>,
+    pub missing: Vec<(CheckId, String)>,
+}
+
+impl Episodes {
+    pub(crate) fn tally(&self, check: CheckId) -> Option<&Tally> {
+        let i = EPISODE_CHECKS.iter().position(|(c, _, _)| *c == check)?;
+        self.tally.get(i)
+    }
+}
+
+/// A customer complaint and the agent's replies until the next one.
+#[derive(Debug, Clone)]
+pub(crate) struct Episode {
+    pub turn: usize,
+    pub trigger: String,
+    /// Only about the agent's own manner (打断我, 你什么态度): an apology answers it, no solution is due.
+    pub manner: bool,
+    pub replies: usize,
+    pub empathy: At,
+    pub solution: At,
+    pub commitment: At,
+    /// The problem was fixed in the conversation (已经为您办理好了): nothing is left to follow up.
+    pub resolved: At,
+    pub prompt: bool,
+}
+
+impl Episode {
+    /// Everything the complaint needs has come, so a new complaint starts a new episode.
+    fn answered(&self) -> bool {
+        self.replies > 0
+            && self.empathy.is_some()
+            && (self.manner
+                || (self.solution.is_some()
+                    && (self.commitment.is_some() || self.resolved.is_some())))
+    }
+}
+
+/// The episodes of one conversation: the closed ones, aggregated, and the open one.
+#[derive(Debug, Default)]
+pub(crate) struct Complaints {
+    pub closed: Episodes,
+    pub current: Option<Episode>,
+}
+
+impl Complaints {
+    /// A customer turn: a complaint opens an episode, or goes on with the open one. `repeated` describes a
+    /// question asked again after an answer.
+    pub(crate) fn customer(&mut self, view: &TurnView<'_>, repeated: Option<String>) {
+        let problem = view.cue(Cue::Complaint).map(|h| format!("“{}”", h.matched));
+        let manner = view
+            .cue(Cue::ComplaintManner)
+            .map(|h| format!("“{}”", h.matched));
+        // What the customer says outright decides the kind: a complaint about the problem needs a solution; one
+        // only about the agent's manner (你先听我说完, even while repeating the question) needs an apology.
+        let trigger = match (problem, manner, repeated) {
+            (Some(p), _, _) => Some((p, false)),
+            (None, Some(m), _) => Some((m, true)),
+            (None, None, Some(r)) => Some((r, false)),
+            (None, None, None) => None,
+        };
+        let Some((trigger, manner)) = trigger else {
+            return;
+        };
+        // A complaint while the last one is still not fully answered is the same grievance: the episode
+        // goes on (and needs a solution once any part of it is about the problem).
+        match self.current.as_mut().filter(|e| !e.answered()) {
+            Some(open) => open.manner &= manner,
+            None => {
+                if let Some(done) = self.current.take() {
+                    add_episode(&mut self.closed, close_episode(&done, view.scoring));
+                }
+                self.current = Some(Episode {
+                    turn: view.index,
+                    trigger,
+                    manner,
+                    replies: 0,
+                    empathy: None,
+                    solution: None,
+                    commitment: None,
+                    resolved: None,
+                    prompt: false,
+                });
+            }
+        }
+    }
+
+    /// An agent turn: the first empathy, solution, commitment and fix after the open complaint.
+    pub(crate) fn agent(&mut self, view: &TurnView<'_>) {
+        let Some(ep) = self.current.as_mut() else {
+            return;
+        };
+        ep.replies += 1;
+        let first = |cue: Cue| view.cue(cue).map(|h| (view.index, h.at, h.matched.clone()));
+        if ep.empathy.is_none() {
+            ep.empathy = first(Cue::Empathy);
+            if ep.empathy.is_some() && ep.replies == 1 {
+                ep.prompt = true;
+            }
+        }
+        if ep.solution.is_none() {
+            ep.solution = first(Cue::Solution);
+        }
+        if ep.commitment.is_none() {
+            ep.commitment = first(Cue::Commitment);
+        }
+        if ep.resolved.is_none() {
+            ep.resolved = first(Cue::Resolved);
+            // A fix made in the conversation is a solution.
+            if ep.solution.is_none() {
+                ep.solution = ep.resolved.clone();
+            }
+        }
+    }
+
+    /// The closed episodes with the open one closed as it stands.
+    pub(crate) fn as_closed(&self, scoring: &huashu_rules::Scoring) -> Episodes {
+        let mut episodes = self.closed.clone();
+        if let Some(open) = &self.current {
+            add_episode(&mut episodes, close_episode(open, scoring));
+        }
+        episodes
+    }
+}
+
+/// One closed episode, judged.
+#[derive(Debug, Clone)]
+pub(crate) struct EpisodeResult {
+    /// Per [`EPISODE_CHECKS`]: None when the check does not apply to this complaint, else (passed, share).
+    pub outcome: [Option<(bool, f64)>; 5],
+    pub score: u32,
+    pub evidence: String,
+    pub found: Vec<(CheckId, String)>,
+    pub missing: Vec<(CheckId, String)>,
+}
+
+fn close_episode(ep: &Episode, scoring: &huashu_rules::Scoring) -> EpisodeResult {
+    let cx = EpisodeCtx {
+        after: format!("after the complaint at turn {}", ep.turn),
+        late_empathy_share: scoring.dialogue.late_empathy_share,
+    };
+    let mut parts = vec![format!("complaint at turn {} ({})", ep.turn, ep.trigger)];
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    let mut outcome: [Option<(bool, f64)>; 5] = [None; 5];
+    let (mut earned, mut possible) = (0.0, 0.0);
+    for (k, (id, judge, weight)) in EPISODE_CHECKS.iter().enumerate() {
+        let v = judge(ep, &cx);
+        parts.extend(v.part);
+        found.extend(v.found.map(|f| (*id, f)));
+        missing.extend(v.missing.map(|m| (*id, m)));
+        if let Some((_, share)) = v.outcome {
+            earned += weight * share;
+            possible += weight;
+        }
+        outcome[k] = v.outcome;
+    }
+    let score = if possible > 0.0 {
+        (100.0 * earned / possible).round() as u32
+    } else {
+        100
+    };
+    EpisodeResult {
+        outcome,
+        score,
+        evidence: parts.join("; "),
+        found,
+        missing,
+    }
+}
+
+fn add_episode(agg: &mut Episodes, r: EpisodeResult) {
+    agg.count += 1;
+    for (t, o) in agg.tally.iter_mut().zip(r.outcome) {
+        if let Some((passed, share)) = o {
+            t.applicable += 1;
+            t.passed += passed as usize;
+            t.earned += share;
+        }
+    }
+    agg.structure_sum += r.score;
+    if agg.evidence.len() < MAX_STRUCTURE_EVIDENCE {
+        agg.evidence.push(r.evidence);
+    }
+    for f in r.found {
+        if agg.found.len() < 4 * MAX_STRUCTURE_EVIDENCE {
+            agg.found.push(f);
+        }
+    }
+    for m in r.missing {
+        if agg.missing.len() < 4 * MAX_STRUCTURE_EVIDENCE {
+            agg.missing.push(m);
+        }
+    }
+}
+
+/// A structure check over the complaints it applies to: points are the mean share earned.
+pub(crate) fn judge(check: CheckId, episodes: &Episodes) -> Option<checks::Judged> {
+    let t = episodes.tally(check)?;
+    if t.applicable == 0 {
+        return None;
+    }
+    let passed = t.passed == t.applicable;
+    let list = if passed {
+        &episodes.found
+    } else {
+        &episodes.missing
+    };
+    let detail = list
+        .iter()
+        .filter(|(id, _)| *id == check)
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    Some(checks::Judged {
+        passed,
+        share: t.earned / t.applicable as f64,
+        detail,
+        turn: None,
+    })
+}

@@ -1,0 +1,128 @@
+//! The scorecard's cue vocabulary, defined once: the names a ruleset's `[scoring.cues.<name>]` tables, a
+//! check's needs and a drill step's `require`/`order` use. Phrases come from the ruleset; the names are fixed.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One named cue list of `[scoring.cues]`. The TOML/JSON name is the snake_case form ([`Cue::name`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Cue {
+    /// The customer complains about the problem (坏了, 怎么回事).
+    Complaint,
+    /// The customer complains only about the agent's manner (你什么态度): an apology answers it.
+    ComplaintManner,
+    Empathy,
+    Solution,
+    Commitment,
+    Greeting,
+    NeedConfirmation,
+    Identity,
+    Closing,
+    Polite,
+    /// The agent asks the customer to wait (请稍等).
+    Hold,
+    /// The agent goes to look something up: a hold is due first.
+    HoldNeeded,
+    /// The agent hands the case on (转交, 升级).
+    Escalation,
+    /// A time is given (24小时内).
+    Time,
+    /// The problem was fixed in the conversation.
+    Resolved,
+    /// The customer asks something.
+    Question,
+    /// Words that carry no answer (嗯, 好的).
+    Filler,
+}
+
+impl Cue {
+    /// Every cue, in the order the engine lists them.
+    pub const ALL: [Cue; 17] = [
+        Cue::Complaint,
+        Cue::ComplaintManner,
+        Cue::Empathy,
+        Cue::Solution,
+        Cue::Commitment,
+        Cue::Greeting,
+        Cue::NeedConfirmation,
+        Cue::Identity,
+        Cue::Closing,
+        Cue::Polite,
+        Cue::Hold,
+        Cue::HoldNeeded,
+        Cue::Escalation,
+        Cue::Time,
+        Cue::Resolved,
+        Cue::Question,
+        Cue::Filler,
+    ];
+
+    /// The name used in `[scoring.cues.<name>]`, drills and [`crate::Ruleset`] errors.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cue::Complaint => "complaint",
+            Cue::ComplaintManner => "complaint_manner",
+            Cue::Empathy => "empathy",
+            Cue::Solution => "solution",
+            Cue::Commitment => "commitment",
+            Cue::Greeting => "greeting",
+            Cue::NeedConfirmation => "need_confirmation",
+            Cue::Identity => "identity",
+            Cue::Closing => "closing",
+            Cue::Polite => "polite",
+            Cue::Hold => "hold",
+            Cue::HoldNeeded => "hold_needed",
+            Cue::Escalation => "escalation",
+            Cue::Time => "time",
+            Cue::Resolved => "resolved",
+            Cue::Question => "question",
+            Cue::Filler => "filler",
+        }
+    }
+
+    /// The cue of that name.
+    pub fn from_name(name: &str) -> Option<Cue> {
+        Cue::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The cues a drill step may `require`: those an agent's reply can carry (in the order errors list them).
+    pub const REQUIREMENTS: [Cue; 11] = [
+        Cue::Empathy,
+        Cue::Solution,
+        Cue::Commitment,
+        Cue::Time,
+        Cue::Greeting,
+        Cue::NeedConfirmation,
+        Cue::Identity,
+        Cue::Closing,
+        Cue::Polite,
+        Cue::Hold,
+        Cue::Escalation,
+    ];
+}
+
+impl std::fmt::Display for Cue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cue;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for c in Cue::ALL {
+            assert_eq!(Cue::from_name(c.name()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).ok(),
+                Some(format!("\"{}\"", c.name()))
+            );
+        }
+        assert_eq!(Cue::from_name("nope"), None);
+    }
+}
