@@ -27,6 +27,8 @@ pub struct App {
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
     pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
+    /// When shutdown began: the one deadline (plus `shutdown_grace_ms`) for everything still open.
+    shutdown_at: std::sync::OnceLock<tokio::time::Instant>,
 }
 
 impl App {
@@ -68,6 +70,7 @@ impl App {
             connections: AtomicUsize::new(0),
             conn_done: Notify::new(),
             shutdown,
+            shutdown_at: std::sync::OnceLock::new(),
             config,
         }))
     }
@@ -76,12 +79,20 @@ impl App {
         self.shutdown.subscribe()
     }
 
+    /// The shutdown deadline (`shutdown_grace_ms` after shutdown began); waits for shutdown to begin.
+    pub async fn shutdown_deadline(&self) -> tokio::time::Instant {
+        let _ = self.shutdown_rx().wait_for(|v| *v).await;
+        let began = *self.shutdown_at.get_or_init(tokio::time::Instant::now);
+        began + Duration::from_millis(self.config.limits.shutdown_grace_ms)
+    }
+
     pub fn shutting_down(&self) -> bool {
         *self.shutdown.borrow()
     }
 
     /// Stops accepting, asks every session to finish with a final score.
     pub fn begin_shutdown(&self) {
+        let _ = self.shutdown_at.set(tokio::time::Instant::now());
         self.shutdown.send_replace(true);
         for conv in self.registry.rest_conversations() {
             let _ = self.registry.end(&conv, None);
