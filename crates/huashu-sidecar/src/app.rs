@@ -57,7 +57,7 @@ impl App {
         }
         Ok(Arc::new(App {
             speech,
-            registry: Registry::new(config.limits.max_sessions),
+            registry: Registry::new(config.limits.max_sessions, config.limits.max_listeners),
             auth: Auth::new(
                 config.tokens.clone(),
                 Duration::from_secs(config.limits.ticket_ttl_s),

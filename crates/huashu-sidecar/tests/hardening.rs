@@ -55,3 +55,117 @@ async fn half_sent_request_does_not_hold_up_shutdown() {
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
 }
+
+/// Opens an SSE stream and reads until its response head has arrived; returns the socket and the head.
+async fn sse_open(
+    addr: std::net::SocketAddr,
+    path: &str,
+    origin: Option<&str>,
+) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{origin}Accept: text/event-stream\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
+            .await
+            .expect("a response head within 10 s")
+            .unwrap();
+        assert!(n > 0, "closed before the head");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    (s, String::from_utf8_lossy(&buf).into_owned())
+}
+
+async fn wait_for(addr: std::net::SocketAddr, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, v) = readyz(addr).await;
+        if pred(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "readyz never showed {what}: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// 2. Quick listeners to random ids, each dropped at once, must not lock new conversations out; a listener
+// that is gone frees its slot at once; listeners are bounded apart from sessions; /readyz tells the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_listeners_to_random_ids_lock_nobody_out() {
+    let mut c = config();
+    c.limits.max_sessions = 20;
+    c.limits.max_listeners = 50;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    // 400 listeners to ids that never start, dropped as soon as they are answered, 40 at a time.
+    for batch in 0..10 {
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                tokio::spawn(async move {
+                    let (_s, head) = sse_open(
+                        addr,
+                        &format!("/v1/conversations/rnd-{batch}-{i}/events"),
+                        None,
+                    )
+                    .await;
+                    head
+                })
+            })
+            .collect();
+        for t in tasks {
+            let head = t.await.unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        }
+    }
+    // New conversations start: WebSocket and REST.
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "after-flood").await;
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/after-flood-rest/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"您好"}"#),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    // The listeners' slots are free at once; the daemon is ready and tells the truth.
+    let ready = wait_for(addr, "no listeners", |v| v["listeners"] == 0).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(ready["sessions"], 2);
+    // Held listeners are bounded apart: the 51st gets 503 capacity (JSON), sessions still start.
+    let mut held = Vec::new();
+    for i in 0..50 {
+        held.push(
+            sse_open(addr, &format!("/v1/conversations/held-{i}/events"), None)
+                .await
+                .0,
+        );
+    }
+    let (s, body) = http(addr, "GET", "/v1/conversations/one-more/events", None, None).await;
+    assert_eq!(s, 503, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "capacity");
+    let (_, ready) = readyz(addr).await;
+    assert_eq!(ready["listeners"], 50);
+    assert_eq!(ready["ready"], true, "{ready}");
+    let mut ws2 = connect(addr).await;
+    start_session(&mut ws2, "while-listeners-full").await;
+    // One listener gone: its slot is free at once.
+    drop(held.pop());
+    wait_for(addr, "a free listener slot", |v| v["listeners"] == 49).await;
+    let (_s, head) = sse_open(addr, "/v1/conversations/one-more/events", None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(held);
+    srv.shutdown();
+    srv.stopped().await;
+}

@@ -124,24 +124,51 @@ pub(super) async fn end_conversation(
 /// `GET /v1/conversations/{id}/events`: the same messages as the WebSocket, as server-sent events. Ends after
 /// the final score, or at shutdown.
 pub(super) async fn events(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    let conv = match app.registry.listen(&id_value(&id)) {
-        Ok(c) => c,
+    let (conv, rx) = match app.registry.listen(&id_value(&id)) {
+        Ok(l) => l,
         Err(e) => return error_response(proto_status(&e), &e),
     };
-    let rx = conv.subscribe();
-    drop(conv);
-    let stream = sse_stream(rx, app.shutdown_rx());
+    let listening = Listening {
+        rx: Some(rx),
+        app: Arc::clone(&app),
+        conv,
+    };
+    let stream = sse_stream(listening, app.shutdown_rx());
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
 
+/// One SSE listener: dropped with its stream (the client went away, or the stream ended), which frees its
+/// slot at once.
+pub(super) struct Listening {
+    rx: Option<broadcast::Receiver<Event>>,
+    app: Arc<App>,
+    conv: Arc<crate::conv::Conversation>,
+}
+
+impl Listening {
+    async fn recv(&mut self) -> Result<Event, broadcast::error::RecvError> {
+        match self.rx.as_mut() {
+            Some(rx) => rx.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        drop(self.rx.take());
+        self.app.registry.unlisten(&self.conv);
+    }
+}
+
 pub(super) fn sse_stream(
-    rx: broadcast::Receiver<Event>,
+    rx: Listening,
     shutdown: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     struct St {
-        rx: broadcast::Receiver<Event>,
+        rx: Listening,
         shutdown: watch::Receiver<bool>,
         done: bool,
     }
