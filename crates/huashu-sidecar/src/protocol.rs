@@ -22,6 +22,10 @@ pub mod code {
     pub const BINARY: &str = "binary_frame";
     pub const NOT_FOUND: &str = "not_found";
     pub const CONFLICT: &str = "conflict";
+    /// A WebSocket with no session in progress for `ws_idle_timeout_ms` (closed 1008).
+    pub const IDLE: &str = "idle";
+    /// An HTTP body not sent within `body_timeout_ms` (408).
+    pub const TIMEOUT: &str = "timeout";
     /// `audio.start` on a daemon with no Whisper model (or built without the `audio` feature).
     pub const AUDIO_UNAVAILABLE: &str = "audio_unavailable";
     /// `audio.start` while a stream is still open or draining (wait for `audio.ended`).

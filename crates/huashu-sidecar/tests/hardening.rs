@@ -169,3 +169,74 @@ async fn dropped_listeners_to_random_ids_lock_nobody_out() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+// 3. Slowloris: headers and bodies must arrive within their timeouts; a WebSocket that never starts a
+// session does not keep its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
+    let mut c = config();
+    c.limits.header_timeout_ms = 500;
+    c.limits.body_timeout_ms = 500;
+    c.limits.ws_idle_timeout_ms = 500;
+    c.limits.max_sessions = 4;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    // Headers one byte every 100 ms: closed within the header timeout (well before 4 s of trickling).
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    let t = Instant::now();
+    let mut open = slow.len();
+    while open > 0 && t.elapsed() < Duration::from_secs(4) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = 0;
+        for s in &mut slow {
+            if s.write_all(b"X").await.is_ok() {
+                let mut b = [0u8; 256];
+                match tokio::time::timeout(Duration::from_millis(1), s.read(&mut b)).await {
+                    Ok(Ok(0) | Err(_)) => {}
+                    _ => open += 1,
+                }
+            }
+        }
+    }
+    assert_eq!(
+        open,
+        0,
+        "slowloris connections still open after {:?}",
+        t.elapsed()
+    );
+    // A body trickled: 408 with the JSON error.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!("POST /v1/scan HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\":")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let answer = closed_within(&mut s, Duration::from_secs(4))
+        .await
+        .expect("answered and closed within 4 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let body: Value = serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["error"]["code"], "timeout");
+    // A WebSocket that never starts a session: an error, then close 1008, and its slot is free.
+    let mut idle = connect(addr).await;
+    let e = recv(&mut idle).await.unwrap();
+    assert_eq!(e["code"], "idle", "{e}");
+    assert_eq!(recv(&mut idle).await.unwrap_err(), Some(1008));
+    // One in a session is left alone, however quiet.
+    let mut busy = connect(addr).await;
+    start_session(&mut busy, "quiet").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    say(&mut busy, "agent", "您好", 0).await;
+    wait_for(addr, "one connection", |v| v["connections"] == 1).await;
+    srv.shutdown();
+    srv.stopped().await;
+}

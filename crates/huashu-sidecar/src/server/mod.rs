@@ -72,6 +72,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/console.js", get(console::script))
         .route("/console.css", get(console::style))
         .layer(DefaultBodyLimit::max(app.config.limits.max_frame_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            errors::read_body,
+        ))
         .with_state(app)
 }
 

@@ -40,24 +40,43 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
     let worker = tokio::spawn(work_loop(Arc::clone(&app), Arc::clone(&inbox), out_tx));
     let mut shutdown = app.shutdown_rx();
     let mut writer_done = false;
+    // A connection with no session in progress for this long is closed (it holds a connection slot).
+    let idle_limit = std::time::Duration::from_millis(limits.ws_idle_timeout_ms);
+    let idle = tokio::time::sleep(idle_limit);
+    tokio::pin!(idle);
     loop {
         let item = tokio::select! {
             biased;
             _ = shutdown.wait_for(|v| *v) => Item::Shutdown,
             _ = &mut writer, if !writer_done => { writer_done = true; Item::Disconnected }
+            () = &mut idle => {
+                idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                if inbox.in_session.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                Item::Fatal {
+                    error: ProtoError::new(
+                        code::IDLE,
+                        format!("no session in progress for {} ms (ws_idle_timeout_ms): send session.start after connecting", limits.ws_idle_timeout_ms),
+                    ),
+                    close: close::POLICY,
+                    reason: "idle without a session",
+                    score: false,
+                }
+            }
             frame = stream.next() => match frame {
                 None | Some(Ok(Message::Close(_))) => Item::Disconnected,
                 Some(Err(e)) => {
                     let text = e.to_string();
                     if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                        Item::Fatal(too_big(limits.max_frame_bytes), close::TOO_BIG)
+                        too_big(limits.max_frame_bytes)
                     } else {
                         Item::Disconnected
                     }
                 }
                 Some(Ok(Message::Text(t))) => {
                     if t.len() > limits.max_frame_bytes {
-                        Item::Fatal(too_big(limits.max_frame_bytes), close::TOO_BIG)
+                        too_big(limits.max_frame_bytes)
                     } else {
                         match protocol::parse(t.as_str()) {
                             Ok(msg) => Item::Msg(msg, Instant::now()),
@@ -78,7 +97,10 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             }
         };
-        let last = matches!(item, Item::Disconnected | Item::Shutdown | Item::Fatal(..));
+        let last = matches!(
+            item,
+            Item::Disconnected | Item::Shutdown | Item::Fatal { .. }
+        );
         if inbox.push(item).await.is_err() || last {
             break;
         }
@@ -91,9 +113,14 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
     drop(guard);
 }
 
-fn too_big(max: usize) -> ProtoError {
-    ProtoError::new(
-        code::FRAME_TOO_LARGE,
-        format!("frame over the limit of {max} bytes"),
-    )
+fn too_big(max: usize) -> Item {
+    Item::Fatal {
+        error: ProtoError::new(
+            code::FRAME_TOO_LARGE,
+            format!("frame over the limit of {max} bytes"),
+        ),
+        close: close::TOO_BIG,
+        reason: "frame too large",
+        score: false,
+    }
 }

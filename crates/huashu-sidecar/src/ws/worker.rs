@@ -1,6 +1,7 @@
 //! The connection's worker: inbox → conversation (engine) → messages for the writer, one item at a time.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -57,6 +58,7 @@ impl Worker {
         let Some(conv) = self.conv.take() else {
             return true;
         };
+        self.inbox.in_session.store(false, Ordering::SeqCst);
         let result = self.app.registry.end(&conv, None);
         self.app.registry.release(&conv);
         match result {
@@ -97,6 +99,7 @@ impl Worker {
                 ) {
                     Ok((conv, started)) => {
                         self.conv = Some(conv);
+                        self.inbox.in_session.store(true, Ordering::SeqCst);
                         self.emit(&started).await
                     }
                     Err(e) if e.code == code::CAPACITY => {
@@ -301,10 +304,15 @@ pub(super) async fn work_loop(app: Arc<App>, inbox: Arc<Inbox>, out: mpsc::Sende
             Item::Audio(bytes) => w.audio_frame(&bytes).await,
             Item::Heard { stream, report, .. } => w.heard(stream, report).await,
             Item::Error(e) => w.error(&e, None).await,
-            Item::Fatal(e, code) => {
-                w.error(&e, None).await;
-                w.finish(false).await;
-                let _ = w.out.send(Out::Close(code, "frame too large")).await;
+            Item::Fatal {
+                error,
+                close,
+                reason,
+                score,
+            } => {
+                w.error(&error, None).await;
+                w.finish(score).await;
+                let _ = w.out.send(Out::Close(close, reason)).await;
                 false
             }
             Item::Disconnected => false,
