@@ -240,3 +240,71 @@ async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &p);
+        } else {
+            std::fs::copy(e.path(), p).unwrap();
+        }
+    }
+}
+
+fn set_version(dir: &std::path::Path, version: &str) {
+    let manifest = dir.join("ruleset.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("version"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &manifest,
+        text.replacen(&old, &format!("version = \"{version}\""), 1),
+    )
+    .unwrap();
+}
+
+// 4. Hot reload goes on after a directory swap (write a new directory, rename it over the old one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_follows_a_directory_swap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("zh-CN");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rulesets/zh-CN");
+    copy_dir(&bundled, &dir);
+    let mut c = config();
+    c.ruleset = dir.display().to_string();
+    c.reload.debounce_ms = 100;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    for (round, version) in ["9.9.1", "9.9.2"].iter().enumerate() {
+        // The deploy: a new directory, renamed over the old one.
+        let new = tmp.path().join(format!("zh-CN.new{round}"));
+        copy_dir(&bundled, &new);
+        set_version(&new, version);
+        std::fs::rename(&dir, tmp.path().join(format!("zh-CN.old{round}"))).unwrap();
+        std::fs::rename(&new, &dir).unwrap();
+        let v = wait_for(addr, version, |v| {
+            v["ruleset"].as_str().unwrap_or("").ends_with(version)
+        })
+        .await;
+        assert_eq!(v["ready"], true);
+    }
+    // Later edits in place still reload.
+    set_version(&dir, "9.9.3");
+    wait_for(addr, "9.9.3", |v| {
+        v["ruleset"].as_str().unwrap_or("").ends_with("9.9.3")
+    })
+    .await;
+    // The renamed-away directory is no longer followed.
+    set_version(&tmp.path().join("zh-CN.old1"), "6.6.6");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, v) = readyz(addr).await;
+    assert!(v["ruleset"].as_str().unwrap().ends_with("9.9.3"), "{v}");
+    srv.shutdown();
+    srv.stopped().await;
+}
