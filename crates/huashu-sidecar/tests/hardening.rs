@@ -308,3 +308,60 @@ async fn hot_reload_follows_a_directory_swap() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+// 5. A conversation has one owner: REST cannot change a WebSocket's conversation behind its back, and every
+// request gets an answer (the owner's session.end after a refused DELETE still gets its final score).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websockets_conversation_has_one_owner() {
+    let srv = start(config()).await;
+    let addr = srv.addr;
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "own-1").await;
+    let n = findings(&say(&mut ws, "agent", "这不是我的问题", 0).await).len();
+    assert!(n > 0);
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/own-1/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"这不是我的问题"}"#),
+    )
+    .await;
+    assert_eq!(s, 409, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "conflict");
+    let (s, body) = http(addr, "DELETE", "/v1/conversations/own-1", None, None).await;
+    assert_eq!(s, 409, "{body}");
+    // Reading the scorecard changes nothing: allowed.
+    let (s, body) = http(addr, "GET", "/v1/conversations/own-1", None, None).await;
+    assert_eq!(s, 200, "{body}");
+    // The owner goes on and ends it: its final score counts only its own utterances.
+    say(&mut ws, "agent", "您好", 1).await;
+    send(&mut ws, json!({"type": "session.end"})).await;
+    let fin = until(&mut ws, "score", |v| v["final"] == true).await;
+    let fin = fin.last().unwrap();
+    assert_eq!(fin["findings_total"].as_u64().unwrap() as usize, n, "{fin}");
+    // A session.end with nothing in progress is answered too.
+    send(&mut ws, json!({"type": "session.end", "ref": "again"})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "no_session");
+    // A REST conversation is not taken over by a WebSocket either.
+    let (s, _) = http(
+        addr,
+        "POST",
+        "/v1/conversations/own-rest/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"您好"}"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    send(
+        &mut ws,
+        json!({"type": "session.start", "conversation_id": "own-rest"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "conflict");
+    let (s, body) = http(addr, "DELETE", "/v1/conversations/own-rest", None, None).await;
+    assert_eq!(s, 200, "{body}");
+    srv.shutdown();
+    srv.stopped().await;
+}

@@ -164,6 +164,27 @@ impl Conversation {
     /// # Errors
     /// `no_session` when the conversation has ended; `bad_message` for an unknown role.
     pub fn utterance(&self, engines: &Engines, u: &Utterance) -> Result<TurnOutput, ProtoError> {
+        self.utterance_from(engines, u, false)
+    }
+
+    /// An utterance from a REST client: `conflict` when a WebSocket owns the conversation.
+    ///
+    /// # Errors
+    /// `conflict`, or as [`Conversation::utterance`].
+    pub fn rest_utterance(
+        &self,
+        engines: &Engines,
+        u: &Utterance,
+    ) -> Result<TurnOutput, ProtoError> {
+        self.utterance_from(engines, u, true)
+    }
+
+    fn utterance_from(
+        &self,
+        engines: &Engines,
+        u: &Utterance,
+        rest: bool,
+    ) -> Result<TurnOutput, ProtoError> {
         let role = role(&u.role)?;
         let mut turn = Turn::new(role, u.text.clone());
         turn.start_ms = u.start_ms;
@@ -174,6 +195,7 @@ impl Conversation {
             u.is_final,
             Source::Utterance,
             u.reference.as_ref(),
+            rest,
         )
     }
 
@@ -188,6 +210,7 @@ impl Conversation {
             false,
             Source::Draft,
             d.reference.as_ref(),
+            false,
         )
     }
 
@@ -198,9 +221,16 @@ impl Conversation {
         is_final: bool,
         source: Source,
         reference: Option<&Value>,
+        rest: bool,
     ) -> Result<TurnOutput, ProtoError> {
         let started = Instant::now();
         let mut inner = self.lock();
+        if rest && inner.ws_owned {
+            return Err(ProtoError::new(
+                code::CONFLICT,
+                "a WebSocket owns this conversation: only it may add utterances",
+            ));
+        }
         inner.last_active = started;
         let mut events = Vec::new();
         // Hot reload: sessions on the configured ruleset switch at their next utterance.

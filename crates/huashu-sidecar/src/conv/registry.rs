@@ -104,13 +104,11 @@ impl Registry {
             };
             let mut inner = conv.lock();
             if inner.session.is_some() {
-                if ws && inner.ws_owned {
-                    return Err(ProtoError::new(
-                        code::CONFLICT,
-                        "another connection is streaming this conversation",
-                    ));
+                // One owner: a WebSocket's conversation is its own, and a WebSocket cannot take over one
+                // that REST clients are feeding. REST clients share a REST conversation.
+                if ws || inner.ws_owned {
+                    return Err(conflict());
                 }
-                inner.ws_owned |= ws;
             } else {
                 if self
                     .active
@@ -155,6 +153,9 @@ impl Registry {
     ) -> Result<Arc<Conversation>, ProtoError> {
         let key = key_of(id)?;
         if let Some(c) = self.get(&key).filter(|c| c.is_active()) {
+            if c.lock().ws_owned {
+                return Err(conflict());
+            }
             return Ok(c);
         }
         self.start(engines, id, None, &[], false).map(|(c, _)| c)
@@ -230,6 +231,18 @@ impl Registry {
         result
     }
 
+    /// Ends a conversation for a REST client (`DELETE`): refused with `conflict` when a WebSocket owns it
+    /// (the owner ends it with `session.end` and gets the final score).
+    ///
+    /// # Errors
+    /// `conflict`, or as [`Registry::end`].
+    pub fn end_rest(&self, conv: &Arc<Conversation>) -> Result<Event, ProtoError> {
+        if conv.lock().ws_owned {
+            return Err(conflict());
+        }
+        self.end(conv, None)
+    }
+
     /// Conversations not held by a WebSocket (REST ones), e.g. to end them at shutdown.
     pub fn rest_conversations(&self) -> Vec<Arc<Conversation>> {
         self.map()
@@ -283,6 +296,13 @@ fn install(inner: &mut Inner, loaded: &Arc<Loaded>, follows: bool) {
     inner.version = loaded.version.clone();
     inner.coached.clear();
     inner.last_active = Instant::now();
+}
+
+fn conflict() -> ProtoError {
+    ProtoError::new(
+        code::CONFLICT,
+        "another client owns this conversation (a WebSocket streams it, or REST clients feed it)",
+    )
 }
 
 fn capacity() -> ProtoError {

@@ -92,7 +92,7 @@ pub(super) async fn post_utterance(
     let result = (|| {
         let u: Utterance = parse_body(&body)?;
         let conv = app.registry.get_or_start(&app.engines, &id_value(&id))?;
-        conv.utterance(&app.engines, &u)
+        conv.rest_utterance(&app.engines, &u)
     })();
     match result {
         Ok(out) => axum::Json(out.body).into_response(),
@@ -117,7 +117,7 @@ pub(super) async fn end_conversation(
         .registry
         .get(&id)
         .ok_or_else(|| ProtoError::new(code::NOT_FOUND, "no such conversation"))
-        .and_then(|c| app.registry.end(&c, None));
+        .and_then(|c| app.registry.end_rest(&c));
     score_response(result)
 }
 

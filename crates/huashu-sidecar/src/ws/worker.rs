@@ -63,6 +63,8 @@ impl Worker {
         self.app.registry.release(&conv);
         match result {
             Ok(e) if send => self.emit(&e).await,
+            // Every request gets an answer, even when the conversation was ended under it.
+            Err(e) if send => self.error(&e, None).await,
             _ => true,
         }
     }
