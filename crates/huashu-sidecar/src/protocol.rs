@@ -22,6 +22,8 @@ pub mod code {
     pub const BINARY: &str = "binary_frame";
     pub const NOT_FOUND: &str = "not_found";
     pub const CONFLICT: &str = "conflict";
+    /// A foreign `Origin` or `Host` (403).
+    pub const FORBIDDEN: &str = "forbidden";
     /// A WebSocket with no session in progress for `ws_idle_timeout_ms` (closed 1008).
     pub const IDLE: &str = "idle";
     /// An HTTP body not sent within `body_timeout_ms` (408).

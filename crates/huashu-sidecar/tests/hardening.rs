@@ -365,3 +365,159 @@ async fn a_websockets_conversation_has_one_owner() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+/// A raw HTTP/1.1 request with these headers (a `Host` among them replaces the default); (status, body).
+async fn http_with(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).await.unwrap();
+    let raw = closed_within(&mut s, Duration::from_secs(10))
+        .await
+        .expect("an answer within 10 s");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+async fn ws_with(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> Result<Ws, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/v1/stream")
+        .into_client_request()
+        .unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+fn code_of(body: &str) -> Value {
+    serde_json::from_str::<Value>(body).unwrap_or_else(|_| panic!("not JSON: {body}"))["error"]["code"]
+        .clone()
+}
+
+// 6. With no tokens, a web page from another origin (or a rebinding host name) cannot use the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_and_hosts_are_refused() {
+    let srv = start(config()).await;
+    let addr = srv.addr;
+    let utter = r#"{"role":"agent","text":"这不是我的问题"}"#;
+    // A cross-site "simple" POST (text/plain: no preflight) from a foreign page.
+    let (s, body) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-1/utterances",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(code_of(&body), "forbidden");
+    // The WebSocket upgrade from a foreign page.
+    let err = ws_with(addr, &[("origin", "http://evil.example")])
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("403"), "{err}");
+    // DNS rebinding: a foreign host name, even with a matching Origin.
+    let evil_host = format!("evil.example:{}", addr.port());
+    let evil_origin = format!("http://{evil_host}");
+    for (path, method) in [("/v1/conversations/o-1", "GET"), ("/readyz", "GET")] {
+        let (s, body) = http_with(addr, method, path, &[("Host", &evil_host)], "").await;
+        assert_eq!(s, 403, "{path}: {body}");
+    }
+    let (s, _) = http_with(
+        addr,
+        "POST",
+        "/v1/scan",
+        &[("Host", &evil_host), ("Origin", &evil_origin)],
+        r#"{"text":"您好"}"#,
+    )
+    .await;
+    assert_eq!(s, 403);
+    // The daemon's own pages, loopback pages and clients with no Origin are fine.
+    let own = format!("http://{addr}");
+    for origin in [own.as_str(), "http://localhost:3000"] {
+        let (s, body) = http_with(
+            addr,
+            "POST",
+            "/v1/conversations/o-2/utterances",
+            &[("Origin", origin)],
+            utter,
+        )
+        .await;
+        assert_eq!(s, 200, "{origin}: {body}");
+    }
+    let mut ws = ws_with(addr, &[("origin", own.as_str())]).await.unwrap();
+    start_session(&mut ws, "o-ws").await;
+    let (s, _) = http_with(
+        addr,
+        "GET",
+        "/healthz",
+        &[("Host", &format!("localhost:{}", addr.port()))],
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    srv.shutdown();
+    srv.stopped().await;
+
+    // Configured: another origin and host name are allowed.
+    let mut c = config();
+    c.allowed_origins = vec!["https://crm.example".into()];
+    c.allowed_hosts = vec!["assist.internal".into()];
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let (s, body) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-3/utterances",
+        &[
+            ("Origin", "https://crm.example"),
+            ("Host", "assist.internal:8787"),
+        ],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-3/utterances",
+        &[("Origin", "https://other.example")],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 403);
+    srv.shutdown();
+    srv.stopped().await;
+}

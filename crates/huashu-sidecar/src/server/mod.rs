@@ -4,6 +4,7 @@
 //! error bodies in `errors.rs`. The shared state is `crate::app::App`.
 
 mod errors;
+mod origin;
 mod routes_admin;
 mod routes_conversations;
 mod routes_drills;
@@ -75,6 +76,10 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             errors::read_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            origin::check_origin,
         ))
         .with_state(app)
 }
