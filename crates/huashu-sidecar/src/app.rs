@@ -27,6 +27,8 @@ pub struct App {
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
     pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
+    /// Utterances and drafts checked at once (`check_threads`), off the async threads.
+    checks: tokio::sync::Semaphore,
     /// When shutdown began: the one deadline (plus `shutdown_grace_ms`) for everything still open.
     shutdown_at: std::sync::OnceLock<tokio::time::Instant>,
 }
@@ -57,7 +59,11 @@ impl App {
         }
         Ok(Arc::new(App {
             speech,
-            registry: Registry::new(config.limits.max_sessions, config.limits.max_listeners),
+            registry: Registry::new(
+                config.limits.max_sessions,
+                config.limits.max_listeners,
+                config.limits.max_output_bytes,
+            ),
             auth: Auth::new(
                 config.tokens.clone(),
                 Duration::from_secs(config.limits.ticket_ttl_s),
@@ -71,8 +77,23 @@ impl App {
             conn_done: Notify::new(),
             shutdown,
             shutdown_at: std::sync::OnceLock::new(),
+            checks: tokio::sync::Semaphore::new(match config.limits.check_threads {
+                0 => std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+                n => n,
+            }),
             config,
         }))
+    }
+
+    /// Runs a check (engine work: an utterance, a draft, a scan) on the blocking pool, at most
+    /// `check_threads` at once, so a finding-dense input never stalls the async threads that serve every
+    /// other connection.
+    pub async fn check<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self.checks.acquire().await;
+        match tokio::task::spawn_blocking(f).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     pub fn shutdown_rx(&self) -> watch::Receiver<bool> {

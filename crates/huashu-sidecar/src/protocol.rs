@@ -22,6 +22,8 @@ pub mod code {
     pub const BINARY: &str = "binary_frame";
     pub const NOT_FOUND: &str = "not_found";
     pub const CONFLICT: &str = "conflict";
+    /// One input's messages would exceed `max_output_bytes`: the rest of its findings were not sent.
+    pub const OUTPUT_TOO_LARGE: &str = "output_too_large";
     /// A foreign `Origin` or `Host` (403).
     pub const FORBIDDEN: &str = "forbidden";
     /// A WebSocket with no session in progress for `ws_idle_timeout_ms` (closed 1008).

@@ -521,3 +521,67 @@ async fn foreign_origins_and_hosts_are_refused() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+// 7. A finding-dense input is checked off the async threads (it does not stall other sessions, even on a
+// one-thread runtime) and what it produces is capped, with a clear error.
+#[tokio::test(flavor = "current_thread")]
+async fn heavy_checks_stall_nobody_and_output_is_capped() {
+    let mut c = config();
+    c.limits.max_frame_bytes = 1 << 20;
+    c.limits.max_output_bytes = 64 * 1024;
+    c.limits.check_threads = 2;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let mut heavy = connect(addr).await;
+    start_session(&mut heavy, "heavy").await;
+    let mut light = connect(addr).await;
+    start_session(&mut light, "light").await;
+    // About 36 KB of text, a finding every 8 characters.
+    let text = "这不是我的问题，".repeat(1_500);
+    let t = Instant::now();
+    send(
+        &mut heavy,
+        json!({"type": "draft", "text": text, "ref": "big"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another session is served while the heavy check runs.
+    let l = Instant::now();
+    say(&mut light, "agent", "您好", 0).await;
+    let light_took = l.elapsed();
+    let msgs = until(&mut heavy, "ack", |v| v["ref"] == "big").await;
+    let heavy_took = t.elapsed();
+    eprintln!("light {light_took:?}, heavy {heavy_took:?}");
+    assert!(
+        light_took < heavy_took / 2,
+        "the light session waited {light_took:?} for a check of {heavy_took:?}"
+    );
+    // Capped: an error says how many findings were not sent; the ack counts them all.
+    let bytes: usize = msgs.iter().map(|m| m.to_string().len()).sum();
+    assert!(bytes <= 64 * 1024 + 1024, "{bytes} bytes for one input");
+    let err = msgs
+        .iter()
+        .find(|m| m["type"] == "error")
+        .expect("an output_too_large error");
+    assert_eq!(err["code"], "output_too_large");
+    assert_eq!(err["ref"], "big");
+    let ack = msgs.last().unwrap();
+    let sent = findings(&msgs).len() as u64;
+    assert!(ack["findings"].as_u64().unwrap() > sent, "{ack}");
+    // REST: the body is capped the same way.
+    let small = "这不是我的问题，".repeat(1_000);
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/heavy-rest/utterances",
+        None,
+        Some(&json!({"role": "agent", "text": small}).to_string()),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(body.len() <= 64 * 1024, "{} bytes", body.len());
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["findings_omitted"].as_u64().unwrap() > 0);
+    srv.shutdown();
+    srv.stopped().await;
+}

@@ -24,16 +24,19 @@ pub struct Registry {
     /// started must never use up conversation slots.
     listeners: AtomicUsize,
     max_listeners: usize,
+    /// Bytes of messages one utterance or draft may produce (`max_output_bytes`).
+    max_output: usize,
 }
 
 impl Registry {
-    pub fn new(max_sessions: usize, max_listeners: usize) -> Registry {
+    pub fn new(max_sessions: usize, max_listeners: usize, max_output: usize) -> Registry {
         Registry {
             map: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             max_sessions,
             listeners: AtomicUsize::new(0),
             max_listeners,
+            max_output,
         }
     }
 
@@ -97,7 +100,7 @@ impl Registry {
                 None => {
                     // Bounded by the session count below: an entry without a session is removed unless
                     // someone listens to it (and listeners are bounded apart).
-                    let c = Arc::new(Conversation::new(key.clone(), id.clone()));
+                    let c = Arc::new(Conversation::new(key.clone(), id.clone(), self.max_output));
                     map.insert(key, Arc::clone(&c));
                     c
                 }
@@ -187,9 +190,9 @@ impl Registry {
             ));
         }
         let mut map = self.map();
-        let c = map
-            .entry(key)
-            .or_insert_with_key(|k| Arc::new(Conversation::new(k.clone(), id.clone())));
+        let c = map.entry(key).or_insert_with_key(|k| {
+            Arc::new(Conversation::new(k.clone(), id.clone(), self.max_output))
+        });
         // Subscribed under the map lock, so `unlisten` of another listener cannot forget the entry between.
         let rx = c.subscribe();
         Ok((Arc::clone(c), rx))

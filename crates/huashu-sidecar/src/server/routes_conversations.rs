@@ -89,11 +89,14 @@ pub(super) async fn post_utterance(
     if app.shutting_down() {
         return shutting_down();
     }
-    let result = (|| {
-        let u: Utterance = parse_body(&body)?;
-        let conv = app.registry.get_or_start(&app.engines, &id_value(&id))?;
-        conv.rest_utterance(&app.engines, &u)
-    })();
+    let a = Arc::clone(&app);
+    let result = app
+        .check(move || {
+            let u: Utterance = parse_body(&body)?;
+            let conv = a.registry.get_or_start(&a.engines, &id_value(&id))?;
+            conv.rest_utterance(&a.engines, &u)
+        })
+        .await;
     match result {
         Ok(out) => axum::Json(out.body).into_response(),
         Err(e) => error_response(proto_status(&e), &e),

@@ -120,26 +120,31 @@ impl Worker {
                 let Some(conv) = self.conv.clone() else {
                     return self.error(&no_session(), u.reference.as_ref()).await;
                 };
-                match conv.utterance(&app.engines, &u) {
+                let (is_final, reference) = (u.is_final, u.reference.clone());
+                let a = Arc::clone(&app);
+                match app.check(move || conv.utterance(&a.engines, &u)).await {
                     Ok(out) => {
                         for e in &out.events {
                             if !self.emit(e).await {
                                 return false;
                             }
                         }
-                        if u.is_final {
+                        if is_final {
                             m::hint_latency(received.elapsed());
                         }
                         true
                     }
-                    Err(e) => self.error(&e, u.reference.as_ref()).await,
+                    Err(e) => self.error(&e, reference.as_ref()).await,
                 }
             }
             In::Draft(d) => {
                 let Some(conv) = self.conv.clone() else {
                     return self.error(&no_session(), d.reference.as_ref()).await;
                 };
-                match conv.draft(&app.engines, &d) {
+                let reference = d.reference.clone();
+                let a = Arc::clone(&app);
+                let checked = app.check(move || conv.draft(&a.engines, &d)).await;
+                match checked {
                     Ok(out) => {
                         for e in &out.events {
                             if !self.emit(e).await {
@@ -148,7 +153,7 @@ impl Worker {
                         }
                         true
                     }
-                    Err(e) => self.error(&e, d.reference.as_ref()).await,
+                    Err(e) => self.error(&e, reference.as_ref()).await,
                 }
             }
             In::Score(r) => match self
@@ -242,8 +247,9 @@ impl Worker {
                 if !self.emit(&event).await {
                     return false;
                 }
-                self.checked(conv.utterance(&self.app.engines, &u), None)
-                    .await
+                let a = Arc::clone(&self.app);
+                let out = self.app.check(move || conv.utterance(&a.engines, &u)).await;
+                self.checked(out, None).await
             }
             Report::Failed(msg) => {
                 self.error(
