@@ -585,3 +585,107 @@ async fn heavy_checks_stall_nobody_and_output_is_capped() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn metrics(addr: std::net::SocketAddr) -> String {
+    http(addr, "GET", "/metrics", None, None).await.1
+}
+
+// 8. No silent close and no plain-text error: a frame that breaks the protocol gets an error, the final score
+// and a close frame, and is counted; router refusals are JSON; REST and SSE capacity refusals are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_violations_and_refusals_are_answered_and_counted() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+    let mut c = config();
+    c.limits.max_sessions = 3;
+    c.limits.max_listeners = 1;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let protocol = r#"huashu_rejected_total{reason="protocol"}"#;
+    let before = metric(&metrics(addr).await, protocol);
+    for (i, (opcode, payload, close)) in [
+        (OpCode::Data(Data::Text), vec![0xff, 0xfe, 0x41], 1007),
+        (OpCode::Data(Data::Reserved(3)), b"{}".to_vec(), 1002),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut ws = connect(addr).await;
+        let id = format!("bad-frame-{i}");
+        start_session(&mut ws, &id).await;
+        let n = findings(&say(&mut ws, "agent", "这不是我的问题", 0).await).len();
+        ws.send(Message::Frame(Frame::message(payload, opcode, true)))
+            .await
+            .unwrap();
+        let e = recv(&mut ws).await.unwrap();
+        assert_eq!(e["code"], "bad_frame", "{e}");
+        let fin = recv(&mut ws).await.unwrap();
+        assert_eq!(fin["type"], "score");
+        assert_eq!(fin["final"], true);
+        assert_eq!(fin["id"], id.as_str());
+        assert_eq!(fin["findings_total"].as_u64().unwrap() as usize, n);
+        assert_eq!(recv(&mut ws).await.unwrap_err(), Some(close));
+    }
+    // A bad close code is answered with close 1002.
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "bad-close").await;
+    ws.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::from(999),
+        reason: "".into(),
+    })))
+    .await
+    .unwrap();
+    assert_eq!(recv(&mut ws).await.unwrap_err(), Some(1002));
+    let m = metrics(addr).await;
+    assert!(metric(&m, protocol) >= before + 3.0, "{m}");
+    // Refusals by the router are the documented JSON error.
+    let big = "x".repeat(70_000);
+    for (method, path, body, status, code) in [
+        ("POST", "/v1/scan", big.as_str(), 413, "frame_too_large"),
+        (
+            "POST",
+            "/v1/conversations/%FF%FE/utterances",
+            "{}",
+            400,
+            "bad_request",
+        ),
+        ("GET", "/v1/scan", "", 405, "method_not_allowed"),
+        ("GET", "/no/such/route", "", 404, "not_found"),
+        ("GET", "/v1/stream", "", 400, "bad_request"),
+    ] {
+        let (s, b) = http_with(addr, method, path, &[], body).await;
+        assert_eq!(s, status, "{method} {path}: {b}");
+        assert_eq!(code_of(&b), code, "{method} {path}: {b}");
+    }
+    // REST and SSE capacity refusals are counted.
+    let capacity = r#"huashu_rejected_total{reason="capacity"}"#;
+    let before = metric(&metrics(addr).await, capacity);
+    let (_held, head) = sse_open(addr, "/v1/conversations/cap-l/events", None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (s, _) = http(addr, "GET", "/v1/conversations/cap-l2/events", None, None).await;
+    assert_eq!(s, 503);
+    for i in 0..4 {
+        http(
+            addr,
+            "POST",
+            &format!("/v1/conversations/cap-{i}/utterances"),
+            None,
+            Some(r#"{"role":"agent","text":"您好"}"#),
+        )
+        .await;
+    }
+    let after = metric(&metrics(addr).await, capacity);
+    assert!(after >= before + 2.0, "{before} → {after}");
+    srv.shutdown();
+    srv.stopped().await;
+}

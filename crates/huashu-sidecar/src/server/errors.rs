@@ -17,6 +17,9 @@ use crate::protocol::{ProtoError, code};
 
 /// A JSON error body with a status.
 pub(super) fn error_response(status: StatusCode, e: &ProtoError) -> Response {
+    if e.code == code::CAPACITY {
+        crate::metrics::rejected("capacity");
+    }
     (
         status,
         axum::Json(json!({"error": {"code": e.code, "message": e.message}})),
@@ -125,4 +128,46 @@ pub(super) async fn read_body(State(app): State<Arc<App>>, req: Request, next: N
             )
         }
     }
+}
+
+/// Every error the router or an extractor answers on its own (a malformed path, a wrong method, an unknown
+/// route, a failed upgrade) becomes the documented JSON error body.
+pub(super) async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let c = match status {
+        StatusCode::NOT_FOUND => code::NOT_FOUND,
+        StatusCode::METHOD_NOT_ALLOWED => code::METHOD_NOT_ALLOWED,
+        StatusCode::PAYLOAD_TOO_LARGE => code::FRAME_TOO_LARGE,
+        StatusCode::REQUEST_TIMEOUT => code::TIMEOUT,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY => code::BAD_MESSAGE,
+        s if s.is_server_error() => code::INTERNAL,
+        _ => code::BAD_REQUEST,
+    };
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    crate::metrics::error(c);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    let body = json!({"error": {"code": c, "message": message}}).to_string();
+    Response::from_parts(parts, Body::from(body))
 }

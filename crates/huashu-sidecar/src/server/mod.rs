@@ -81,6 +81,7 @@ pub fn router(app: Arc<App>) -> Router {
             Arc::clone(&app),
             origin::check_origin,
         ))
+        .layer(middleware::from_fn(errors::json_errors))
         .with_state(app)
 }
 

@@ -57,7 +57,6 @@ pub(super) async fn stream(
         })
         .is_err()
     {
-        m::rejected("capacity");
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &ProtoError::new(

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::app::ConnGuard;
+use crate::metrics as m;
 use crate::protocol::{self, ProtoError, close, code};
 use inbox::{Inbox, Item};
 use worker::work_loop;
@@ -65,11 +66,27 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
                 }
             }
             frame = stream.next() => match frame {
-                None | Some(Ok(Message::Close(_))) => Item::Disconnected,
+                None => Item::Disconnected,
+                Some(Ok(Message::Close(frame))) => {
+                    // The WebSocket layer answers a bad close code with 1002 (the writer flushes it) and
+                    // hands us its own 1002 "Protocol violation" in place of the client's frame.
+                    if frame.is_some_and(|f| {
+                        !close_code_allowed(f.code)
+                            || (f.code == close::PROTOCOL && f.reason.as_str() == "Protocol violation")
+                    }) {
+                        m::rejected("protocol");
+                        m::error(code::BAD_FRAME);
+                    }
+                    Item::Disconnected
+                }
                 Some(Err(e)) => {
                     let text = e.to_string();
                     if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
                         too_big(limits.max_frame_bytes)
+                    } else if text.contains("UTF-8") {
+                        broken(close::INVALID_DATA, "invalid UTF-8", format!("a text frame that is not UTF-8: {text}"))
+                    } else if text.contains("protocol error") {
+                        broken(close::PROTOCOL, "protocol error", format!("a frame that breaks the WebSocket protocol: {text}"))
                     } else {
                         Item::Disconnected
                     }
@@ -111,6 +128,22 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
         let _ = writer.await;
     }
     drop(guard);
+}
+
+/// A protocol violation: the error, the final score of the session in progress, then the close.
+fn broken(close: u16, reason: &'static str, message: String) -> Item {
+    m::rejected("protocol");
+    Item::Fatal {
+        error: ProtoError::new(code::BAD_FRAME, message),
+        close,
+        reason,
+        score: true,
+    }
+}
+
+/// Close codes a peer may send (RFC 6455 §7.4): the rest are a protocol error.
+fn close_code_allowed(c: u16) -> bool {
+    matches!(c, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 fn too_big(max: usize) -> Item {
