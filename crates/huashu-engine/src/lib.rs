@@ -11,7 +11,7 @@ mod finding;
 mod lint;
 mod matcher;
 mod rewrite;
-pub mod sample;
+mod scan;
 pub mod selftest;
 mod validate;
 

@@ -91,6 +91,11 @@ impl Matcher {
         self.check_turn(role, text, 0)
     }
 
+    /// Findings for one turn: the project's word for [`Matcher::check`] (as `Engine::scan`).
+    pub fn scan(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.check(role, text)
+    }
+
     /// As [`Matcher::check`], stamping `turn_index` on each finding.
     pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
         if text.is_empty() {
