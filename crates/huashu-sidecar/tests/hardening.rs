@@ -211,6 +211,11 @@ async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
         "slowloris connections still open after {:?}",
         t.elapsed()
     );
+    // A connection that sends nothing at all is closed too.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    closed_within(&mut silent, Duration::from_secs(3))
+        .await
+        .expect("a silent connection closed within 3 s");
     // A body trickled: 408 with the JSON error.
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(
@@ -231,11 +236,23 @@ async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
     let e = recv(&mut idle).await.unwrap();
     assert_eq!(e["code"], "idle", "{e}");
     assert_eq!(recv(&mut idle).await.unwrap_err(), Some(1008));
-    // One in a session is left alone, however quiet.
+    // One in a session is left alone, however quiet; after its session ends the idle clock starts again.
     let mut busy = connect(addr).await;
     start_session(&mut busy, "quiet").await;
     tokio::time::sleep(Duration::from_millis(1300)).await;
     say(&mut busy, "agent", "您好", 0).await;
+    send(&mut busy, json!({"type": "session.end"})).await;
+    until(&mut busy, "score", |v| v["final"] == true).await;
+    let ended = Instant::now();
+    assert_eq!(recv(&mut busy).await.unwrap()["code"], "idle");
+    assert_eq!(recv(&mut busy).await.unwrap_err(), Some(1008));
+    assert!(
+        ended.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        ended.elapsed()
+    );
+    let mut busy = connect(addr).await;
+    start_session(&mut busy, "quiet-2").await;
     wait_for(addr, "one connection", |v| v["connections"] == 1).await;
     srv.shutdown();
     srv.stopped().await;

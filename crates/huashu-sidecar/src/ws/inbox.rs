@@ -48,6 +48,8 @@ pub(super) struct InboxState {
 pub(super) struct Inbox {
     /// The worker has a session in progress (the reader closes connections idle without one).
     pub(super) in_session: std::sync::atomic::AtomicBool,
+    /// Told when a session ends: the idle clock starts again.
+    pub(super) session_ended: Notify,
     state: Mutex<InboxState>,
     items: Notify,
     space: Notify,
@@ -86,6 +88,7 @@ impl Inbox {
     pub(super) fn new(cap: usize) -> Inbox {
         Inbox {
             in_session: std::sync::atomic::AtomicBool::new(false),
+            session_ended: Notify::new(),
             state: Mutex::new(InboxState::default()),
             items: Notify::new(),
             space: Notify::new(),

@@ -50,6 +50,10 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
             biased;
             _ = shutdown.wait_for(|v| *v) => Item::Shutdown,
             _ = &mut writer, if !writer_done => { writer_done = true; Item::Disconnected }
+            () = inbox.session_ended.notified() => {
+                idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                continue;
+            }
             () = &mut idle => {
                 idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
                 if inbox.in_session.load(std::sync::atomic::Ordering::SeqCst) {

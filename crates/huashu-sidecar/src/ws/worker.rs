@@ -59,6 +59,7 @@ impl Worker {
             return true;
         };
         self.inbox.in_session.store(false, Ordering::SeqCst);
+        self.inbox.session_ended.notify_one();
         let result = self.app.registry.end(&conv, None);
         self.app.registry.release(&conv);
         match result {
