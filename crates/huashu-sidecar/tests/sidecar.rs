@@ -698,7 +698,9 @@ async fn at_capacity_new_sessions_get_503() {
     assert_eq!(recv(&mut b).await.unwrap_err(), Some(1013));
     let (s, _) = http(addr, "GET", "/readyz", None, None).await;
     assert_eq!(s, 503);
-    // Connections full: the upgrade itself is refused with 503.
+    // Connections full: the upgrade itself is refused with 503. (The refused connection's slot is freed as
+    // its close completes: wait for it rather than race it.)
+    wait_ready(addr, |v| v["connections"] == 1).await;
     let _c2 = connect(addr).await;
     let err = connect_with(addr, None, "").await.err().unwrap();
     assert!(err.contains("503"), "{err}");
