@@ -343,6 +343,20 @@ impl Conversation {
                     events.push(hint);
                 }
             }
+        } else if let Err(w) = &rewrite {
+            // Say why there is no rewrite, so an assist screen never offers the flagged text back.
+            if role == Role::Agent {
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
+                        at,
+                        hint: "rewrite_withheld",
+                        rule: None,
+                        check: None,
+                        text: &w.reason,
+                    }),
+                    partial,
+                ));
+            }
         }
         if omitted > 0 || rewrite_dropped {
             let e = ProtoError::new(
