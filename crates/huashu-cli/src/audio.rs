@@ -45,8 +45,10 @@ pub struct AsrArgs {
     /// The smallest fitted encoder window, in encoder positions (50 per second; 1500 = Whisper's full 30 s).
     #[arg(long, value_name = "N")]
     audio_ctx_floor: Option<i32>,
-    /// Pinyin-level matching of transcribed turns: off, opt-in (rules with `asr_tolerant = true`) or all.
-    #[arg(long, default_value = "opt-in", value_parser = parse_tolerance)]
+    /// Pinyin-level matching of transcribed turns: homophones (every rule's phrases and regex words heard as
+    /// homophones, near-misses for rules with `asr_tolerant = true`), opt-in (those rules only), all
+    /// (near-misses for every rule) or off.
+    #[arg(long, default_value = "homophones", value_parser = parse_tolerance)]
     asr_tolerance: Tolerance,
     /// Role of a mono recording.
     #[arg(long, default_value = "agent")]

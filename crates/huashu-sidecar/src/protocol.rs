@@ -84,6 +84,10 @@ pub struct Utterance {
     /// Echoed as `ref` on every message this input produces.
     #[serde(default, rename = "ref")]
     pub reference: Option<Value>,
+    /// Present when the text is a speech transcript (0–1, the recogniser's confidence): a final's findings
+    /// carry it, and rules also match what a recogniser mishears (homophones: 不知到 for 不知道).
+    #[serde(default)]
+    pub confidence: Option<f32>,
 }
 
 fn yes() -> bool {

@@ -235,6 +235,64 @@ async fn whole_conversation_ws_rest_sse_agree() {
     let (status, _) = http(addr, "POST", "/v1/check", None, Some("{nope")).await;
     assert_eq!(status, 400);
 
+    // A transcript from the client's own recogniser: homophones of the rules' words match (不知到, 文別人),
+    // at the heard span, and the findings carry the confidence; the same text typed is exact.
+    let heard = r#"{"role":"agent","text":"这个我不知到，你文別人吧","confidence":0.75}"#;
+    let (status, out) = http(
+        addr,
+        "POST",
+        "/v1/conversations/asr-1/utterances",
+        None,
+        Some(heard),
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<(String, String, f64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["matched"].as_str().unwrap().to_string(),
+                f["confidence"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("F001".to_string(), "我不知到".to_string(), 0.75),
+            ("F006".to_string(), "文別人".to_string(), 0.75)
+        ]
+    );
+    let typed = r#"{"role":"agent","text":"这个我不知到，你文別人吧"}"#;
+    let (_, out) = http(
+        addr,
+        "POST",
+        "/v1/conversations/asr-1/utterances",
+        None,
+        Some(typed),
+    )
+    .await;
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"], json!([]), "{v}");
+    let bad = r#"{"role":"agent","text":"好的","confidence":1.5}"#;
+    let (status, out) = http(
+        addr,
+        "POST",
+        "/v1/conversations/asr-1/utterances",
+        None,
+        Some(bad),
+    )
+    .await;
+    assert_eq!(status, 400, "{out}");
+    assert!(
+        out.contains("confidence must be a number from 0 to 1, got 1.5"),
+        "{out}"
+    );
+
     // Health, readiness, metrics, OpenAPI, console.
     assert_eq!(http(addr, "GET", "/healthz", None, None).await.0, 200);
     let (s, ready) = http(addr, "GET", "/readyz", None, None).await;

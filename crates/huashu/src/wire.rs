@@ -21,6 +21,9 @@ pub struct FindingOut<'a> {
     pub matched: &'a str,
     pub message: &'a str,
     pub suggestions: Vec<&'a str>,
+    /// Only for a transcribed turn: the recogniser's confidence (absent from text turns' output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
 }
 
 impl<'a> From<&'a Finding> for FindingOut<'a> {
@@ -36,6 +39,7 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
             matched: &f.matched,
             message: &f.message,
             suggestions: f.suggestions.iter().map(|s| &*s.replacement).collect(),
+            confidence: f.confidence,
         }
     }
 }

@@ -153,6 +153,20 @@ impl Matcher {
     ) -> Vec<Finding> {
         let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
         let digits = Some(norm.digit_run());
+        let wanted = |rule: u32| self.rules[rule as usize].role.applies_to(role);
+        if let Some(repaired) = self.tolerant.repair(norm.as_str(), tolerance, &wanted) {
+            // The repaired transcript has the byte layout of `norm`, so its hits are spans of the heard text.
+            // A homophone costs nothing, as it does for phrases.
+            return self.with_hits_in(
+                role,
+                &repaired,
+                norm.repeats(),
+                digits,
+                true,
+                tolerance,
+                |hits| self.findings(hits, text, norm, turn_index, asr),
+            );
+        }
         self.with_hits(role, norm, digits, true, tolerance, |hits| {
             self.findings(hits, text, norm, turn_index, asr)
         })

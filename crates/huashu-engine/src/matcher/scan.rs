@@ -124,6 +124,30 @@ impl Matcher {
         tolerance: Tolerance,
         f: impl FnOnce(&[Hit]) -> R,
     ) -> R {
+        self.with_hits_in(
+            role,
+            norm.as_str(),
+            norm.repeats(),
+            digits,
+            resolve,
+            tolerance,
+            f,
+        )
+    }
+
+    /// As [`Matcher::with_hits`] on a text of the same byte layout as a normalised one (a transcript whose
+    /// homophones were repaired character for character).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn with_hits_in<R>(
+        &self,
+        role: Role,
+        t: &str,
+        repeats: &[u32],
+        digits: Option<usize>,
+        resolve: bool,
+        tolerance: Tolerance,
+        f: impl FnOnce(&[Hit]) -> R,
+    ) -> R {
         SCRATCH.with(|cell| {
             let mut own;
             let mut borrowed = cell.try_borrow_mut();
@@ -134,15 +158,7 @@ impl Matcher {
                     &mut own
                 }
             };
-            self.hits_in(
-                hits,
-                role,
-                norm.as_str(),
-                norm.repeats(),
-                digits,
-                resolve,
-                tolerance,
-            );
+            self.hits_in(hits, role, t, repeats, digits, resolve, tolerance);
             f(&hits.kept)
         })
     }

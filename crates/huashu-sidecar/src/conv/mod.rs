@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use huashu::wire::{FindingOut, ScoreOut};
-use huashu::{CheckId, Role, Session, Turn};
+use huashu::{CheckId, Role, Session, Tolerance, Turn};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -189,6 +189,12 @@ impl Conversation {
         rest: bool,
     ) -> Result<TurnOutput, ProtoError> {
         let role = role(&u.role)?;
+        if let Some(c) = u.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
+            return Err(ProtoError::new(
+                code::BAD_MESSAGE,
+                format!("confidence must be a number from 0 to 1, got {c}"),
+            ));
+        }
         let mut turn = Turn::new(role, u.text.clone());
         turn.start_ms = u.start_ms;
         turn.end_ms = u.end_ms;
@@ -199,6 +205,7 @@ impl Conversation {
             Source::Utterance,
             u.reference.as_ref(),
             rest,
+            u.confidence,
         )
     }
 
@@ -214,9 +221,12 @@ impl Conversation {
             Source::Draft,
             d.reference.as_ref(),
             false,
+            None,
         )
     }
 
+    // One entry for utterances (WS, REST, transcripts) and drafts: each argument is one way they differ.
+    #[allow(clippy::too_many_arguments)]
     fn turn(
         &self,
         engines: &Engines,
@@ -225,6 +235,7 @@ impl Conversation {
         source: Source,
         reference: Option<&Value>,
         rest: bool,
+        heard: Option<f32>,
     ) -> Result<TurnOutput, ProtoError> {
         let started = Instant::now();
         let mut inner = self.lock();
@@ -270,7 +281,11 @@ impl Conversation {
         let role = turn.role;
         let text = turn.text.clone();
         let update = if is_final {
-            session.push(turn)
+            match heard {
+                // A transcript: homophones of the rules' words match too (the default tolerance for speech).
+                Some(confidence) => session.push_asr(&turn, confidence, Tolerance::default()),
+                None => session.push(turn),
+            }
         } else {
             session.revise(turn)
         };

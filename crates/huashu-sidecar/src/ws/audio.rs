@@ -217,6 +217,7 @@ pub(super) fn transcript(
         start_ms: Some(t.start_ms),
         end_ms: Some(t.end_ms),
         reference: None,
+        confidence: Some(t.confidence),
     };
     (event, u)
 }
