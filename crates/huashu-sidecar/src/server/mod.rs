@@ -8,6 +8,7 @@ mod origin;
 mod routes_admin;
 mod routes_conversations;
 mod routes_drills;
+mod routes_integrations;
 mod routes_scan;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ use routes_scan::scan;
 
 /// The whole HTTP surface.
 pub fn router(app: Arc<App>) -> Router {
+    let (integrations, integrations_api) = routes_integrations::routes(&app);
     let api = Router::new()
         .route("/v1/scan", post(scan))
         // The older name of /v1/scan.
@@ -58,12 +60,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/drills/{name}/attempts", post(drill_attempt))
         .route("/v1/drills/{name}/attempts/{id}", get(drill_summary))
         .route("/v1/drills/{name}/attempts/{id}/replies", post(drill_reply))
+        .merge(integrations_api)
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             require_bearer,
         ));
     Router::new()
         .merge(api)
+        .merge(integrations)
         .route("/v1/stream", get(stream))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
