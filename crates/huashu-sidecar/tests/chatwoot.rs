@@ -33,6 +33,14 @@ struct Received {
 
 /// A fake Chatwoot API answering each request with the next of `statuses` (the last one repeated).
 async fn fake_chatwoot(statuses: Vec<u16>) -> (SocketAddr, mpsc::UnboundedReceiver<Received>) {
+    slow_chatwoot(statuses, Duration::ZERO).await
+}
+
+/// As [`fake_chatwoot`], answering each request only after `delay`.
+async fn slow_chatwoot(
+    statuses: Vec<u16>,
+    delay: Duration,
+) -> (SocketAddr, mpsc::UnboundedReceiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -53,6 +61,7 @@ async fn fake_chatwoot(statuses: Vec<u16>) -> (SocketAddr, mpsc::UnboundedReceiv
                         axum::body::to_bytes(axum::body::Body::new(req.into_body()), 1 << 20)
                             .await
                             .unwrap();
+                    tokio::time::sleep(delay).await;
                     let n = served.fetch_add(1, Ordering::SeqCst);
                     let status = statuses[n.min(statuses.len() - 1)];
                     let _ = tx.send(Received {
@@ -509,6 +518,32 @@ async fn a_503_is_retried_and_the_note_arrives() {
         "{s}"
     );
     nothing_more(&mut notes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_note_in_flight_finish() {
+    let delay = Duration::from_millis(800);
+    let (api, mut notes) = slow_chatwoot(vec![200], delay).await;
+    let running = common::start(config(Some(api), Some(SECRET))).await;
+    let (code, r) = deliver(
+        running.addr,
+        &message(1, 49, "outgoing", "user", false, LEAK),
+    )
+    .await;
+    assert_eq!((code, r["note"].as_str()), (200, Some("queued")), "{r}");
+    let began = Instant::now();
+    running.shutdown();
+    running.stopped().await;
+    // The daemon stopped only once Chatwoot had answered the note (well within shutdown_grace_ms).
+    assert!(
+        began.elapsed() >= delay - Duration::from_millis(100),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(
+        notes.try_recv().unwrap().path,
+        "/api/v1/accounts/1/conversations/49/messages"
+    );
 }
 
 #[test]

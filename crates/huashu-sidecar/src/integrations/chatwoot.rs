@@ -250,14 +250,20 @@ impl Chatwoot {
         bump(&self.stats.checked, "checked");
         reply["note"] = json!(match note::compose(&out.body) {
             None => "none",
-            Some(text) => self.post(msg.account, msg.conversation, text),
+            Some(text) => self.post(app, msg.account, msg.conversation, text),
         });
         Ok(reply)
     }
 
     /// Starts posting a note in the background: `queued`, `off` (no API configured, or no account in the
     /// delivery) or `dropped` (too many notes pending).
-    fn post(&self, account: Option<u64>, conversation: u64, text: String) -> &'static str {
+    fn post(
+        &self,
+        app: &Arc<App>,
+        account: Option<u64>,
+        conversation: u64,
+        text: String,
+    ) -> &'static str {
         let (Some((base, token)), Some(account)) = (&self.api, account) else {
             return "off";
         };
@@ -273,7 +279,8 @@ impl Chatwoot {
             retries: self.config.retries,
             backoff: Duration::from_millis(self.config.retry_backoff_ms),
         };
-        tokio::spawn(async move {
+        // Counted by the app, so a graceful shutdown lets it finish (by the shutdown deadline).
+        app.spawn_background(async move {
             let _permit = permit;
             let retries = Arc::clone(&stats);
             let result =

@@ -163,7 +163,7 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
     let task = tokio::spawn(async move {
         serve_http(listener, router, Arc::clone(&app2)).await;
         // WebSocket connections are not tracked by the HTTP server: wait for them to send their final
-        // scores and close, by the same deadline.
+        // scores and close, and for notes still being posted to platforms, by the same deadline.
         let deadline = app2.shutdown_deadline().await;
         let _ = tokio::time::timeout_at(deadline, async {
             loop {
@@ -173,6 +173,7 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
                 }
                 notified.await;
             }
+            app2.background_finished().await;
         })
         .await;
         reaper.abort();
