@@ -402,6 +402,33 @@ async fn bad_signatures_get_401_json_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_a_websocket_owns_gets_409_and_chatwoot_may_retry_later() {
+    let (api, mut notes) = fake_chatwoot(vec![200]).await;
+    let running = common::start(config(Some(api), Some(SECRET))).await;
+    let addr = running.addr;
+    let mut ws = common::connect(addr).await;
+    common::start_session(&mut ws, "51").await;
+    let body = message(1, 51, "outgoing", "user", false, LEAK);
+    let (code, r) = deliver(addr, &body).await;
+    assert_eq!(
+        (code, r["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{r}"
+    );
+    nothing_more(&mut notes).await;
+    // Once the WebSocket's session is over, Chatwoot's retry of the same message is taken in, not a duplicate.
+    common::send(&mut ws, json!({"type": "session.end"})).await;
+    common::until(&mut ws, "score", |v| v["final"] == true).await;
+    let (code, r) = deliver(addr, &body).await;
+    assert_eq!((code, r["status"].as_str()), (200, Some("checked")), "{r}");
+    let note = tokio::time::timeout(Duration::from_secs(10), notes.recv())
+        .await
+        .expect("a note")
+        .unwrap();
+    assert_eq!(note.path, "/api/v1/accounts/1/conversations/51/messages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_deliveries_pass_on_loopback_without_a_secret_and_off_means_404() {
     let running = common::start(config(None, None)).await;
     let (code, r) = deliver_at(

@@ -80,6 +80,12 @@ impl Seen {
         }
         true
     }
+
+    fn remove(&mut self, key: (u64, u64)) {
+        if self.set.remove(&key) {
+            self.order.retain(|k| *k != key);
+        }
+    }
 }
 
 fn bump(c: &AtomicU64, outcome: &'static str) {
@@ -190,6 +196,10 @@ impl Chatwoot {
         }
     }
 
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn end(&self, app: &Arc<App>, conversation: u64) -> Value {
         let key = conversation.to_string();
         let ended = app
@@ -207,15 +217,11 @@ impl Chatwoot {
     }
 
     async fn turn(&self, app: &Arc<App>, msg: Message, check: bool) -> Result<Value, ProtoError> {
-        if let Some(id) = msg.message {
-            let fresh = self
-                .seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert((msg.account.unwrap_or(0), id));
-            if !fresh {
+        let seen_key = msg.message.map(|id| (msg.account.unwrap_or(0), id));
+        if let Some(key) = seen_key {
+            if !self.seen().insert(key) {
                 bump(&self.stats.duplicates, "duplicate");
-                return Ok(json!({"status": "duplicate", "message_id": id}));
+                return Ok(json!({"status": "duplicate", "message_id": key.1}));
             }
         }
         let id = Value::String(msg.conversation.to_string());
@@ -235,7 +241,13 @@ impl Chatwoot {
                 let conv = a.registry.get_or_start(&a.engines, &cid)?;
                 conv.rest_utterance(&a.engines, &utterance)
             })
-            .await?;
+            .await
+            .inspect_err(|_| {
+                // Not taken in (a WebSocket owns the id, capacity): Chatwoot's retry must not be a duplicate.
+                if let Some(key) = seen_key {
+                    self.seen().remove(key);
+                }
+            })?;
         let findings = out.body["findings"].as_array().map_or(0, Vec::len);
         let mut reply = json!({
             "status": if check { "checked" } else { "fed" },
