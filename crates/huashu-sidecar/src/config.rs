@@ -48,7 +48,7 @@ pub const CHATWOOT_TOKEN_ENV: &str = "HUASHU_CHATWOOT_TOKEN";
 pub const CHATWOOT_SECRET_ENV: &str = "HUASHU_CHATWOOT_SECRET";
 
 /// `POST /v1/integrations/chatwoot`: Chatwoot's webhook in, private notes back through its API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChatwootConfig {
     /// Off by default: the route answers 404 until an operator turns it on.
@@ -73,6 +73,25 @@ pub struct ChatwootConfig {
     pub retry_backoff_ms: u64,
     /// Notes being posted at once; beyond it a note is dropped (and counted), never queued without bound.
     pub max_pending_notes: usize,
+}
+
+/// The token and the secret are never printed.
+impl std::fmt::Debug for ChatwootConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: &Option<String>| if v.is_some() { "<set>" } else { "<none>" };
+        f.debug_struct("ChatwootConfig")
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("api_token", &set(&self.api_token))
+            .field("secret", &set(&self.secret))
+            .field("max_skew_s", &self.max_skew_s)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("retries", &self.retries)
+            .field("retry_backoff_ms", &self.retry_backoff_ms)
+            .field("max_pending_notes", &self.max_pending_notes)
+            .finish()
+    }
 }
 
 impl Default for ChatwootConfig {

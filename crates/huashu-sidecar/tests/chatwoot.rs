@@ -587,6 +587,16 @@ fn config_refuses_what_cannot_work() {
     c.integrations.chatwoot.base_url = Some("http://chatwoot:3000".into());
     assert!(refused(c).contains("no api_token"));
     assert!(config(None, Some(SECRET)).finish().is_ok());
+    // Neither the token nor the secret shows in a printed config.
+    let printed = format!(
+        "{:?}",
+        config(Some(([127, 0, 0, 1], 9).into()), Some(SECRET))
+    );
+    assert!(printed.contains("ChatwootConfig"), "{printed}");
+    assert!(
+        !printed.contains(SECRET) && !printed.contains(TOKEN),
+        "{printed}"
+    );
     let parsed = Config::from_toml(
         "[integrations.chatwoot]\nenabled = true\nbase_url = \"http://chatwoot:3000\"\napi_token = \"x\"\nsecret = \"y\"\nretries = 4\n",
     )

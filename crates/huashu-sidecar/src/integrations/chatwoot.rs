@@ -39,7 +39,7 @@ const SEEN: usize = 4096;
 #[derive(Debug)]
 pub struct Chatwoot {
     config: ChatwootConfig,
-    api: Option<(ApiBase, String)>,
+    api: Option<(ApiBase, Token)>,
     pending: Arc<Semaphore>,
     stats: Arc<Stats>,
     seen: Mutex<Seen>,
@@ -88,6 +88,16 @@ impl Seen {
     }
 }
 
+/// The API access token; its `Debug` does not show it.
+#[derive(Clone)]
+struct Token(String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
 fn bump(c: &AtomicU64, outcome: &'static str) {
     c.fetch_add(1, Ordering::Relaxed);
     m::integration_webhook(PLATFORM, outcome);
@@ -97,7 +107,7 @@ impl Chatwoot {
     /// The integration as configured (the config was checked by `Config::finish`).
     pub fn new(config: &ChatwootConfig) -> Chatwoot {
         let api = match (&config.base_url, &config.api_token) {
-            (Some(url), Some(token)) => ApiBase::parse(url).ok().map(|b| (b, token.clone())),
+            (Some(url), Some(token)) => ApiBase::parse(url).ok().map(|b| (b, Token(token.clone()))),
             _ => None,
         };
         Chatwoot {
@@ -296,7 +306,7 @@ impl Chatwoot {
             let _permit = permit;
             let retries = Arc::clone(&stats);
             let result =
-                client::post_note(&base, &token, account, conversation, &text, policy, || {
+                client::post_note(&base, &token.0, account, conversation, &text, policy, || {
                     retries.note_retries.fetch_add(1, Ordering::Relaxed);
                     m::integration_note_retry(PLATFORM);
                 })

@@ -292,6 +292,16 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
                 app.config.audio.threads
             );
         }
+        let cw = &app.config.integrations.chatwoot;
+        if cw.enabled {
+            eprintln!(
+                "huashu serve: Chatwoot webhook on /v1/integrations/chatwoot ({}; notes {})",
+                if cw.secret.is_some() { "signature checked" } else { "unsigned deliveries accepted" },
+                cw.base_url
+                    .as_deref()
+                    .map_or("off: no base_url".to_string(), |u| format!("to {u}"))
+            );
+        }
         let app = Arc::clone(&running.app);
         tokio::spawn(async move {
             wait_for_signal().await;
