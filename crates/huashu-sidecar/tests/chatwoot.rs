@@ -183,11 +183,11 @@ async fn agent_violation_posts_one_private_note_and_customer_messages_only_enter
     let (api, mut notes) = fake_chatwoot(vec![200]).await;
     let running = common::start(config(Some(api), Some(SECRET))).await;
     let addr = running.addr;
-    // A screen listening to the conversation sees the same findings.
+    // A screen listening to the conversation (until its final score) sees the same findings.
     let listener = tokio::spawn(common::sse(
         addr,
         "/v1/conversations/42/events",
-        |name, v| name == "ack" && v["ref"]["chatwoot_message_id"] == 2,
+        |name, v| name == "score" && v["final"] == true,
     ));
     while running.app.registry.listeners() == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -241,21 +241,6 @@ async fn agent_violation_posts_one_private_note_and_customer_messages_only_enter
     // One note for the agent's message, none for the customer's.
     nothing_more(&mut notes).await;
 
-    let events = listener.await.unwrap();
-    let finding = events
-        .iter()
-        .find(|(name, _)| name == "finding")
-        .map(|(_, v)| v)
-        .expect("a finding on SSE");
-    assert_eq!(finding["rule"], "V001");
-    assert_eq!(finding["ref"]["chatwoot_message_id"], 2);
-    assert!(
-        events.iter().any(|(n, v)| n == "hint"
-            && v["hint"] == "rewrite"
-            && v["text"] == "您的身份证号是**************1239"),
-        "{events:?}"
-    );
-
     // The scorecard has both messages: the finding is on turn 1.
     let (code, score) = common::http(addr, "GET", "/v1/conversations/42", None, None).await;
     assert_eq!(code, 200, "{score}");
@@ -275,7 +260,7 @@ async fn agent_violation_posts_one_private_note_and_customer_messages_only_enter
     assert_eq!(s["webhooks"]["fed"], 1, "{s}");
     assert_eq!(s["webhooks"]["duplicates"], 1, "{s}");
 
-    // Resolving the conversation in Chatwoot ends it here.
+    // Resolving the conversation in Chatwoot ends it here: the final scorecard goes to its listeners.
     let resolved =
         json!({"event": "conversation_status_changed", "id": 42, "status": "resolved"}).to_string();
     let (code, ended) = deliver(addr, &resolved).await;
@@ -284,8 +269,34 @@ async fn agent_violation_posts_one_private_note_and_customer_messages_only_enter
         (200, Some("ended")),
         "{ended}"
     );
-    let (code, _) = common::http(addr, "GET", "/v1/conversations/42", None, None).await;
-    assert_eq!(code, 404);
+    let events = listener.await.unwrap();
+    let finding = events
+        .iter()
+        .find(|(name, _)| name == "finding")
+        .map(|(_, v)| v)
+        .expect("a finding on SSE");
+    assert_eq!(finding["rule"], "V001");
+    assert_eq!(finding["ref"]["chatwoot_message_id"], 2);
+    assert!(
+        events.iter().any(|(n, v)| n == "hint"
+            && v["hint"] == "rewrite"
+            && v["text"] == "您的身份证号是**************1239"),
+        "{events:?}"
+    );
+    let (_, last) = events.last().expect("the final score on SSE");
+    assert_eq!(
+        (last["type"].as_str(), last["final"].as_bool()),
+        (Some("score"), Some(true)),
+        "{last}"
+    );
+    assert_eq!(last["findings"][0]["rule"], "V001", "{last}");
+    assert!(
+        running
+            .app
+            .registry
+            .get("42")
+            .is_none_or(|c| !c.is_active())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
