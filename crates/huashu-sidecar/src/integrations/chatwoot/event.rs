@@ -115,11 +115,12 @@ fn message(p: &Payload) -> Action {
     let role = match message_type(p.message_type.as_ref()) {
         Some("incoming") => Role::Customer,
         Some("outgoing") => {
+            // Older Chatwoot releases sent the agent without a `type` (only bots and contacts are typed
+            // apart from `user` now); no sender at all is an automation.
             let human = p
                 .sender
                 .as_ref()
-                .and_then(|s| s.kind.as_deref())
-                .is_some_and(|k| k == "user");
+                .is_some_and(|s| s.kind.as_deref().is_none_or(|k| k == "user"));
             if !human {
                 return Action::Ignore(
                     "outgoing message not sent by a human agent (bot or automation)",
@@ -184,6 +185,10 @@ mod tests {
             classify_json(message_json(json!("incoming"), "contact", false)),
             Action::Feed(want(Role::Customer))
         );
+        // An agent as older releases sent it: no `type`.
+        let mut untyped = message_json(json!("outgoing"), "user", false);
+        untyped["sender"] = json!({"id": 3, "name": "Agent", "email": "agent@example.com"});
+        assert_eq!(classify_json(untyped), Action::Check(want(Role::Agent)));
         // The enum's numbers, as Chatwoot's push events send them.
         assert_eq!(
             classify_json(message_json(json!(1), "user", false)),
