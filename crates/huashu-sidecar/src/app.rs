@@ -24,6 +24,10 @@ pub struct App {
     pub practice: crate::practice::Practice,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
+    /// Work that outlives its request (an integration's note to its platform): shutdown waits for it by
+    /// the same deadline as for connections.
+    background: AtomicUsize,
+    background_done: Notify,
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
     pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
@@ -75,6 +79,8 @@ impl App {
             engines,
             connections: AtomicUsize::new(0),
             conn_done: Notify::new(),
+            background: AtomicUsize::new(0),
+            background_done: Notify::new(),
             shutdown,
             shutdown_at: std::sync::OnceLock::new(),
             checks: tokio::sync::Semaphore::new(match config.limits.check_threads {
@@ -93,6 +99,30 @@ impl App {
         match tokio::task::spawn_blocking(f).await {
             Ok(v) => v,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Runs `work` on the runtime, counted until it ends (see [`App::background_finished`]).
+    pub fn spawn_background(
+        self: &Arc<Self>,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        self.background.fetch_add(1, Ordering::SeqCst);
+        let guard = BackgroundGuard(Arc::clone(self));
+        tokio::spawn(async move {
+            let _guard = guard;
+            work.await;
+        });
+    }
+
+    /// Waits until no background work is running.
+    pub async fn background_finished(&self) {
+        loop {
+            let notified = self.background_done.notified();
+            if self.background.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -118,6 +148,16 @@ impl App {
         for conv in self.registry.rest_conversations() {
             let _ = self.registry.end(&conv, None);
         }
+    }
+}
+
+/// Counts background work while it runs (also when it panics).
+struct BackgroundGuard(Arc<App>);
+
+impl Drop for BackgroundGuard {
+    fn drop(&mut self) {
+        self.0.background.fetch_sub(1, Ordering::SeqCst);
+        self.0.background_done.notify_waiters();
     }
 }
 

@@ -32,6 +32,83 @@ pub struct Config {
     pub limits: Limits,
     pub reload: Reload,
     pub audio: AudioConfig,
+    pub integrations: Integrations,
+}
+
+/// Platforms that call the daemon in their own format (`/v1/integrations/…`, docs/integrations.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Integrations {
+    pub chatwoot: ChatwootConfig,
+}
+
+/// Environment variable with the Chatwoot API access token (when `integrations.chatwoot.api_token` is not set).
+pub const CHATWOOT_TOKEN_ENV: &str = "HUASHU_CHATWOOT_TOKEN";
+/// Environment variable with the Chatwoot webhook secret (when `integrations.chatwoot.secret` is not set).
+pub const CHATWOOT_SECRET_ENV: &str = "HUASHU_CHATWOOT_SECRET";
+
+/// `POST /v1/integrations/chatwoot`: Chatwoot's webhook in, private notes back through its API.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatwootConfig {
+    /// Off by default: the route answers 404 until an operator turns it on.
+    pub enabled: bool,
+    /// Where Chatwoot's API is, `http://host[:port][/prefix]`. None: findings go only to the sidecar's own
+    /// listeners, no notes are posted.
+    pub base_url: Option<String>,
+    /// The `api_access_token` notes are posted with (an agent's or an agent bot's; default: `HUASHU_CHATWOOT_TOKEN`).
+    pub api_token: Option<String>,
+    /// The webhook's signing secret (`X-Chatwoot-Signature`; default: `HUASHU_CHATWOOT_SECRET`). None: unsigned
+    /// webhooks are accepted, which is refused when the daemon requires bearer tokens.
+    pub secret: Option<String>,
+    /// A signed webhook whose `X-Chatwoot-Timestamp` is further than this from now is refused (replays).
+    pub max_skew_s: u64,
+    /// Connecting to Chatwoot's API.
+    pub connect_timeout_ms: u64,
+    /// One note request, connect included.
+    pub request_timeout_ms: u64,
+    /// Attempts after the first for a note that failed on the network, timed out, or got 429/5xx.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub retry_backoff_ms: u64,
+    /// Notes being posted at once; beyond it a note is dropped (and counted), never queued without bound.
+    pub max_pending_notes: usize,
+}
+
+/// The token and the secret are never printed.
+impl std::fmt::Debug for ChatwootConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: &Option<String>| if v.is_some() { "<set>" } else { "<none>" };
+        f.debug_struct("ChatwootConfig")
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("api_token", &set(&self.api_token))
+            .field("secret", &set(&self.secret))
+            .field("max_skew_s", &self.max_skew_s)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("retries", &self.retries)
+            .field("retry_backoff_ms", &self.retry_backoff_ms)
+            .field("max_pending_notes", &self.max_pending_notes)
+            .finish()
+    }
+}
+
+impl Default for ChatwootConfig {
+    fn default() -> Self {
+        ChatwootConfig {
+            enabled: false,
+            base_url: None,
+            api_token: None,
+            secret: None,
+            max_skew_s: 300,
+            connect_timeout_ms: 2_000,
+            request_timeout_ms: 5_000,
+            retries: 2,
+            retry_backoff_ms: 500,
+            max_pending_notes: 256,
+        }
+    }
 }
 
 /// Environment variable naming the ggml Whisper model for live audio (when `audio.model` is not set).
@@ -125,6 +202,7 @@ impl Default for Config {
             limits: Limits::default(),
             reload: Reload::default(),
             audio: AudioConfig::default(),
+            integrations: Integrations::default(),
         }
     }
 }
@@ -218,6 +296,7 @@ impl Config {
                     .into(),
             ));
         }
+        self.integrations.chatwoot.finish(self.tokens.is_empty())?;
         let l = &self.limits;
         if l.max_sessions == 0
             || l.max_frame_bytes < 256
@@ -248,5 +327,54 @@ impl Config {
     /// Whether requests must carry a token.
     pub fn auth_required(&self) -> bool {
         !self.tokens.is_empty()
+    }
+}
+
+impl ChatwootConfig {
+    /// Fills the token and secret from the environment and checks the section (when enabled).
+    fn finish(&mut self, no_tokens: bool) -> Result<(), SidecarError> {
+        let env = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v: &String| !v.trim().is_empty())
+        };
+        if self.api_token.is_none() {
+            self.api_token = env(CHATWOOT_TOKEN_ENV);
+        }
+        if self.secret.is_none() {
+            self.secret = env(CHATWOOT_SECRET_ENV);
+        }
+        self.secret = self.secret.take().filter(|s| !s.is_empty());
+        self.api_token = self.api_token.take().filter(|s| !s.is_empty());
+        if !self.enabled {
+            return Ok(());
+        }
+        let fail = |m: String| Err(SidecarError::Config(format!("integrations.chatwoot: {m}")));
+        if let Some(url) = &self.base_url {
+            if let Err(e) = crate::integrations::chatwoot::ApiBase::parse(url) {
+                return fail(e);
+            }
+            if self.api_token.is_none() {
+                return fail(format!(
+                    "base_url is set but there is no api_token (or {CHATWOOT_TOKEN_ENV}) to post notes with"
+                ));
+            }
+        } else if self.api_token.is_some() {
+            return fail("api_token is set but base_url is not: where is Chatwoot's API?".into());
+        }
+        if self.secret.is_none() && !no_tokens {
+            return fail(format!(
+                "set a secret (or {CHATWOOT_SECRET_ENV}): this daemon requires bearer tokens and Chatwoot \
+                 cannot send one, so its webhooks must be signed"
+            ));
+        }
+        if self.connect_timeout_ms == 0
+            || self.request_timeout_ms == 0
+            || self.max_pending_notes == 0
+            || self.max_skew_s == 0
+        {
+            return fail("connect_timeout_ms, request_timeout_ms, max_skew_s and max_pending_notes must be > 0".into());
+        }
+        Ok(())
     }
 }

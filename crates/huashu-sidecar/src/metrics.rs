@@ -64,6 +64,18 @@ fn describe() {
         "huashu_ruleset_reload_failed",
         "1 while the last reload failed (the previous version keeps serving)"
     );
+    metrics::describe_counter!(
+        "huashu_integration_webhooks_total",
+        "integration webhook deliveries, by platform and outcome (checked, fed, ignored, refused…)"
+    );
+    metrics::describe_counter!(
+        "huashu_integration_notes_total",
+        "notes posted back to a platform, by result (sent, failed after retries, dropped when too many pending)"
+    );
+    metrics::describe_counter!(
+        "huashu_integration_note_retries_total",
+        "note requests retried after a network error, a timeout, 429 or 5xx"
+    );
     metrics::describe_gauge!(
         "huashu_process_resident_bytes",
         "resident memory of the daemon"
@@ -136,4 +148,20 @@ pub fn reload(ok: bool) {
     counter!("huashu_ruleset_reloads_total", "result" => if ok { "ok" } else { "error" })
         .increment(1);
     gauge!("huashu_ruleset_reload_failed").set(if ok { 0.0 } else { 1.0 });
+}
+
+/// A webhook delivery from an integration, by what was done with it.
+pub fn integration_webhook(platform: &'static str, outcome: &'static str) {
+    counter!("huashu_integration_webhooks_total", "platform" => platform, "outcome" => outcome)
+        .increment(1);
+}
+
+/// A note (findings posted back to the platform), by result: `sent`, `failed` or `dropped`.
+pub fn integration_note(platform: &'static str, result: &'static str) {
+    counter!("huashu_integration_notes_total", "platform" => platform, "result" => result)
+        .increment(1);
+}
+
+pub fn integration_note_retry(platform: &'static str) {
+    counter!("huashu_integration_note_retries_total", "platform" => platform).increment(1);
 }

@@ -32,6 +32,7 @@ pub(super) fn proto_status(e: &ProtoError) -> StatusCode {
         code::CAPACITY | code::SHUTTING_DOWN => StatusCode::SERVICE_UNAVAILABLE,
         code::NO_SESSION | code::NOT_FOUND => StatusCode::NOT_FOUND,
         code::CONFLICT => StatusCode::CONFLICT,
+        code::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -8,6 +8,7 @@ mod origin;
 mod routes_admin;
 mod routes_conversations;
 mod routes_drills;
+mod routes_integrations;
 mod routes_scan;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ use routes_scan::scan;
 
 /// The whole HTTP surface.
 pub fn router(app: Arc<App>) -> Router {
+    let (integrations, integrations_api) = routes_integrations::routes(&app);
     let api = Router::new()
         .route("/v1/scan", post(scan))
         // The older name of /v1/scan.
@@ -58,12 +60,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/drills/{name}/attempts", post(drill_attempt))
         .route("/v1/drills/{name}/attempts/{id}", get(drill_summary))
         .route("/v1/drills/{name}/attempts/{id}/replies", post(drill_reply))
+        .merge(integrations_api)
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             require_bearer,
         ));
     Router::new()
         .merge(api)
+        .merge(integrations)
         .route("/v1/stream", get(stream))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -159,7 +163,7 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
     let task = tokio::spawn(async move {
         serve_http(listener, router, Arc::clone(&app2)).await;
         // WebSocket connections are not tracked by the HTTP server: wait for them to send their final
-        // scores and close, by the same deadline.
+        // scores and close, and for notes still being posted to platforms, by the same deadline.
         let deadline = app2.shutdown_deadline().await;
         let _ = tokio::time::timeout_at(deadline, async {
             loop {
@@ -169,6 +173,7 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
                 }
                 notified.await;
             }
+            app2.background_finished().await;
         })
         .await;
         reaper.abort();
@@ -285,6 +290,16 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
                 model.display(),
                 app.config.audio.language,
                 app.config.audio.threads
+            );
+        }
+        let cw = &app.config.integrations.chatwoot;
+        if cw.enabled {
+            eprintln!(
+                "huashu serve: Chatwoot webhook on /v1/integrations/chatwoot ({}; notes {})",
+                if cw.secret.is_some() { "signature checked" } else { "unsigned deliveries accepted" },
+                cw.base_url
+                    .as_deref()
+                    .map_or("off: no base_url".to_string(), |u| format!("to {u}"))
             );
         }
         let app = Arc::clone(&running.app);
