@@ -509,13 +509,13 @@ async fn whisper_streams_partials_and_finds_the_promise() {
         first_partial.as_millis(),
         speech.len() / 32
     );
-    let limit = std::env::var("HUASHU_PARTIAL_LIMIT_MS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(2000u64);
-    assert!(
-        first_partial.as_millis() as u64 <= limit,
-        "first partial after {first_partial:?} (limit {limit} ms)"
-    );
+    // Latency is a figure (`huashu bench --audio`, benches/RESULTS.md), not a timed assertion: what users
+    // rely on is that a partial is shown while the utterance is still open, before its final.
+    let position = |is_final: bool| {
+        msgs.iter()
+            .position(|m| m["type"] == "transcript" && m["final"] == is_final)
+            .expect("a transcript")
+    };
+    assert!(position(false) < position(true), "{msgs:?}");
     srv.shutdown();
 }
