@@ -11,11 +11,11 @@ use huashu::{Engine, Ruleset};
 /// (en); where a set is not there yet its floor is what it holds today, so that it can only go up.
 type Floors = &'static [(&'static str, f64, f64)];
 
-// real-zh after the review passes: forbidden P 0.887 R 0.758, privacy 1.0 / 0.848, promise 1.0 / 0.909
-// (REVIEW-zh.md; before: forbidden 0.80 / 0.11, privacy and promise recall 0).
+// real-zh after review pass 3: forbidden P 0.956 R 0.865, privacy 1.0 / 0.939, promise 1.0 / 0.909
+// (REVIEW-zh.md; before the passes: forbidden 0.80 / 0.11, privacy and promise recall 0).
 const REAL_ZH: Floors = &[
-    ("forbidden", 0.88, 0.75),
-    ("privacy", 0.95, 0.84),
+    ("forbidden", 0.95, 0.86),
+    ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
