@@ -22,6 +22,8 @@ pub struct App {
     pub registry: Registry,
     pub auth: Auth,
     pub practice: crate::practice::Practice,
+    /// Telephony adapters: live calls, finished calls' scorecards, AudioSocket registrations.
+    pub integrations: crate::integrations::Integrations,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
@@ -71,6 +73,10 @@ impl App {
             practice: crate::practice::Practice::new(
                 config.limits.max_sessions,
                 Duration::from_secs(config.limits.idle_timeout_s),
+            ),
+            integrations: crate::integrations::Integrations::new(
+                config.integrations.clone(),
+                config.limits.max_sessions,
             ),
             engines,
             connections: AtomicUsize::new(0),

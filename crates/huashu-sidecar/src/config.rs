@@ -32,6 +32,8 @@ pub struct Config {
     pub limits: Limits,
     pub reload: Reload,
     pub audio: AudioConfig,
+    /// Telephony adapters (`[integrations]`, docs/integrations.md).
+    pub integrations: crate::integrations::IntegrationsConfig,
 }
 
 /// Environment variable naming the ggml Whisper model for live audio (when `audio.model` is not set).
@@ -125,6 +127,7 @@ impl Default for Config {
             limits: Limits::default(),
             reload: Reload::default(),
             audio: AudioConfig::default(),
+            integrations: crate::integrations::IntegrationsConfig::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod console;
 pub mod conv;
 pub mod engines;
 pub mod error;
+pub mod integrations;
 pub mod metrics;
 pub mod practice;
 pub mod protocol;

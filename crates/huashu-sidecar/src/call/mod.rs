@@ -31,7 +31,7 @@ pub struct PartyStats {
     pub audio_ms: u64,
     /// Level of everything received, dBFS (−100 for silence or nothing).
     pub level_dbfs: f64,
-    /// Dominant pitch estimated from zero crossings (Hz): a test tone is recognisable by it.
+    /// Dominant pitch of the voiced audio, from zero crossings (Hz): a test tone is recognisable by it.
     pub tone_hz: f64,
     /// Utterances the VAD cut (finals).
     pub utterances: u64,
@@ -43,6 +43,9 @@ pub struct PartyStats {
     sum_sq: f64,
     #[serde(skip)]
     crossings: u64,
+    /// Samples above the hysteresis (the pitch is over these: silence between lines does not lower it).
+    #[serde(skip)]
+    voiced: u64,
     #[serde(skip)]
     positive: bool,
 }
@@ -52,6 +55,9 @@ impl PartyStats {
         self.frames += 1;
         for &s in pcm {
             self.sum_sq += f64::from(s) * f64::from(s);
+            if s.abs() > 1e-3 {
+                self.voiced += 1;
+            }
             // Crossings with a little hysteresis, so quiet noise does not count.
             if self.positive && s < -1e-3 {
                 self.positive = false;
@@ -62,7 +68,7 @@ impl PartyStats {
             }
         }
         self.samples += pcm.len() as u64;
-        let secs = self.samples as f64 / 16_000.0;
+        let secs = self.voiced as f64 / 16_000.0;
         self.audio_ms = self.samples / 16;
         self.level_dbfs = if self.sum_sq > 0.0 {
             (10.0 * (self.sum_sq / self.samples as f64).log10()).max(-100.0)
