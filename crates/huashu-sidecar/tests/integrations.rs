@@ -659,3 +659,50 @@ async fn audiosocket_two_legs_make_one_call_and_unknown_uuids_are_refused() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audiosocket_leg_answered_late_stays_on_the_calls_clock() {
+    let srv = server(true).await;
+    let sock = *srv.app.integrations.audiosocket_addr.get().unwrap();
+    let id = "ast-late";
+    let (ua, uc) = ([0xa1u8; 16], [0xc1u8; 16]);
+    let hex = |b: [u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(register(srv.addr, &hex(ua), id, "agent").await.0, 201);
+    assert_eq!(register(srv.addr, &hex(uc), id, "customer").await.0, 201);
+    let events = listen(srv.addr, id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The customer's leg comes first and complains in real time (3.1 s).
+    let mut customer = tokio::net::TcpStream::connect(sock).await.unwrap();
+    customer.write_all(&frame(0x01, &uc)).await.unwrap();
+    let (_, said_c) = tones::call(&[2], 8_000);
+    let mut next = tokio::time::Instant::now();
+    for chunk in tones::pcm16(&said_c).chunks(320) {
+        customer.write_all(&frame(0x10, chunk)).await.unwrap();
+        next += Duration::from_millis(20);
+        tokio::time::sleep_until(next).await;
+    }
+    // The agent's leg is answered only now, and deflects at once (sent fast): by its own samples it
+    // would start at the call's beginning, before the complaint.
+    let (said_a, _) = tones::call(&[1], 8_000);
+    let rest = leg(sock, ua, said_a, true).await;
+    assert!(rest.is_empty(), "{rest:?}");
+    customer.write_all(&frame(0x00, &[])).await.unwrap();
+    let events = events.await.unwrap();
+    let finals = sse_finals(&events);
+    assert_eq!(heard_lines(&finals), said(&[2, 1]), "{events:#?}");
+    assert!(
+        finals[1].2 > 3000,
+        "the agent's line starts on the call's clock: {finals:?}"
+    );
+    let score = final_score(srv.addr, id).await;
+    assert!(
+        score["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["turn"] == 1),
+        "{score}"
+    );
+    srv.shutdown();
+    srv.stopped().await;
+}

@@ -22,6 +22,9 @@ pub use merger::Merger;
 /// How long a final waits for the other party before it goes in anyway (a party whose audio stopped).
 pub const MAX_HOLD: Duration = Duration::from_secs(3);
 
+/// Longest silence [`Parties::pad_to`] adds at once (an hour).
+pub const MAX_PAD_MS: u64 = 3_600_000;
+
 /// What one party's audio looked like (routing checks, `GET /v1/integrations/calls/{id}`).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct PartyStats {
@@ -307,6 +310,28 @@ impl Parties {
             if crate::audio::dispatch(&tx, jobs).await.is_none() {
                 p.jobs = None;
             }
+        }
+    }
+
+    /// Stream time party `party` has reached, in ms.
+    pub fn now_ms(&self, party: usize) -> u64 {
+        self.parties.get(party).map_or(0, |p| p.segmenter.now_ms())
+    }
+
+    /// Silence for party `party` up to stream time `to_ms` (at most [`MAX_PAD_MS`] at once): a party whose
+    /// audio starts late (a leg answered after the other, a reconnect) stays on the call's clock, so its
+    /// utterances are ordered against the other party's as they were spoken.
+    pub async fn pad_to(&mut self, party: usize, to_ms: u64) {
+        let mut left = to_ms.saturating_sub(self.now_ms(party)).min(MAX_PAD_MS);
+        let second = vec![0.0f32; 16_000];
+        while left > 0 {
+            let ms = left.min(1000);
+            let Some(p) = self.parties.get_mut(party).filter(|p| !p.ended) else {
+                return;
+            };
+            let jobs = p.segmenter.push(&second[..(ms as usize) * 16]);
+            self.dispatch(party, jobs).await;
+            left -= ms;
         }
     }
 

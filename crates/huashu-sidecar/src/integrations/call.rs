@@ -20,6 +20,8 @@ use crate::protocol::{ProtoError, ServerMsg, TranscriptMsg, Utterance, code};
 
 /// Messages queued back to one connection; beyond, the platform misses some (counted), the call goes on.
 const BACK_QUEUE: usize = 256;
+/// A party's audio this far behind the call's wall clock is late (not jitter): silence fills the gap.
+const LATE_MS: u64 = 1000;
 /// How long an ending call waits for its recognitions to finish.
 const DRAIN: Duration = Duration::from_secs(30);
 
@@ -109,15 +111,17 @@ impl CallHandle {
     }
 }
 
-/// Delivers a party's recognition results to its call.
+/// Delivers a party's recognition results to its call. Unbounded: results are bounded by the jobs (a
+/// party's job queue pushes back on the call), and the call may be waiting on that queue while results
+/// arrive — a bounded channel here could deadlock the two.
 struct ToCall {
-    tx: mpsc::Sender<(usize, Report)>,
+    tx: mpsc::UnboundedSender<(usize, Report)>,
     party: usize,
 }
 
 impl AsyncReport for ToCall {
     async fn report(&mut self, r: Report) -> bool {
-        self.tx.send((self.party, r)).await.is_ok()
+        self.tx.send((self.party, r)).is_ok()
     }
 }
 
@@ -131,7 +135,7 @@ pub(super) fn spawn(
     conv: Arc<Conversation>,
     first: (u64, mpsc::Sender<Event>),
 ) -> Result<CallHandle, ProtoError> {
-    let (heard_tx, heard_rx) = mpsc::channel(64);
+    let (heard_tx, heard_rx) = mpsc::unbounded_channel();
     let language = app
         .config
         .integrations
@@ -187,7 +191,7 @@ impl LiveCall {
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<Cmd>,
-        mut heard: mpsc::Receiver<(usize, Report)>,
+        mut heard: mpsc::UnboundedReceiver<(usize, Report)>,
         me: mpsc::Sender<Cmd>,
     ) {
         let mut shutdown = self.app.shutdown_rx();
@@ -207,7 +211,15 @@ impl LiveCall {
                     Some(Cmd::Audio { party, bytes }) => {
                         super::frames(self.spec.adapter, 1);
                         let r = match party {
-                            Some(p) => self.parties.frame(p, &bytes).await,
+                            Some(p) => {
+                                // One connection per party: a leg that starts late (answered after the
+                                // other, reconnected) is put on the call's clock first.
+                                let call_ms = self.started.elapsed().as_millis() as u64;
+                                if call_ms > self.parties.now_ms(p) + LATE_MS {
+                                    self.parties.pad_to(p, call_ms).await;
+                                }
+                                self.parties.frame(p, &bytes).await
+                            }
                             None => self.parties.interleaved(&bytes).await,
                         };
                         if let Err(e) = r {
@@ -268,9 +280,16 @@ impl LiveCall {
 
     /// The end: every party's last utterance is recognised (within [`DRAIN`]), the held finals go in,
     /// the conversation ends with its final score (to SSE listeners, the connections, and kept).
-    async fn finish(mut self, heard: &mut mpsc::Receiver<(usize, Report)>) {
+    async fn finish(mut self, heard: &mut mpsc::UnboundedReceiver<(usize, Report)>) {
         self.parties.end_all().await;
         let deadline = tokio::time::Instant::now() + DRAIN;
+        let app = Arc::clone(&self.app);
+        // At shutdown, the one deadline (`shutdown_grace_ms`) comes first.
+        let shutdown = async move {
+            let at = app.shutdown_deadline().await;
+            tokio::time::sleep_until(at).await;
+        };
+        tokio::pin!(shutdown);
         while !self.parties.all_done() {
             tokio::select! {
                 r = heard.recv() => match r {
@@ -278,6 +297,7 @@ impl LiveCall {
                     None => break,
                 },
                 () = tokio::time::sleep_until(deadline) => break,
+                () = &mut shutdown => break,
             }
         }
         let rest = self.parties.drain();
