@@ -706,3 +706,27 @@ async fn audiosocket_leg_answered_late_stays_on_the_calls_clock() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_calls_scorecard_is_kept_for_retain_s_only() {
+    let srv = server_with(false, |c| c.integrations.retain_s = 1).await;
+    let mut ws = freeswitch(srv.addr).await;
+    fork_call(&mut ws, "fs-retain", &[0], "left").await;
+    ws.close(None).await.unwrap();
+    let score = final_score(srv.addr, "fs-retain").await;
+    assert_eq!(score["id"], "fs-retain");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, body) = http(srv.addr, "GET", "/v1/conversations/fs-retain", None, None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = http(
+        srv.addr,
+        "GET",
+        "/v1/integrations/calls/fs-retain",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    srv.shutdown();
+    srv.stopped().await;
+}
