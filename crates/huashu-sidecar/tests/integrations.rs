@@ -324,6 +324,11 @@ fn twilio_sig(token: &str, url: &str) -> String {
 
 /// A Media Streams session: connected, start (both tracks), media per track in 20 ms chunks, stop.
 async fn twilio_call(ws: &mut Ws, call_sid: &str, script: &[usize], stop: bool) {
+    twilio_tracks(ws, call_sid, script, stop, &["inbound", "outbound"]).await;
+}
+
+/// As [`twilio_call`], with only `tracks` announced and sent.
+async fn twilio_tracks(ws: &mut Ws, call_sid: &str, script: &[usize], stop: bool, tracks: &[&str]) {
     let sid = "MZ0001";
     let msg = |v: Value| Message::Text(v.to_string().into());
     ws.send(msg(
@@ -332,7 +337,7 @@ async fn twilio_call(ws: &mut Ws, call_sid: &str, script: &[usize], stop: bool) 
     .await
     .unwrap();
     ws.send(msg(json!({"event": "start", "sequenceNumber": "1", "streamSid": sid, "start": {
-        "accountSid": "AC1", "streamSid": sid, "callSid": call_sid, "tracks": ["inbound", "outbound"],
+        "accountSid": "AC1", "streamSid": sid, "callSid": call_sid, "tracks": tracks,
         "customParameters": {}, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})))
         .await
         .unwrap();
@@ -341,6 +346,9 @@ async fn twilio_call(ws: &mut Ws, call_sid: &str, script: &[usize], stop: bool) 
     let mut seq = 2;
     for (i, (ca, cc)) in a.chunks(160).zip(c.chunks(160)).enumerate() {
         for (track, chunk) in [("inbound", cc), ("outbound", ca)] {
+            if !tracks.contains(&track) {
+                continue;
+            }
             ws.send(msg(json!({"event": "media", "sequenceNumber": seq.to_string(), "streamSid": sid, "media": {
                 "track": track, "chunk": (i + 1).to_string(), "timestamp": (i * 20).to_string(),
                 "payload": B64.encode(chunk)}})))
@@ -727,6 +735,30 @@ async fn a_finished_calls_scorecard_is_kept_for_retain_s_only() {
     )
     .await;
     assert_eq!(status, 404);
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_with_only_the_callers_track_has_one_party() {
+    let srv = server(true).await;
+    let id = "CA-inbound-only";
+    let events = listen(srv.addr, id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut ws = ws_to(srv.addr, "/v1/integrations/twilio", &[])
+        .await
+        .unwrap();
+    twilio_tracks(&mut ws, id, &[2, 0, 3], true, &["inbound"]).await;
+    let events = events.await.unwrap();
+    assert_eq!(heard_lines(&sse_finals(&events)), said(&[2, 3]));
+    let st = stats(srv.addr, id).await;
+    let roles: Vec<&str> = st["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["customer"], "{st}");
     srv.shutdown();
     srv.stopped().await;
 }

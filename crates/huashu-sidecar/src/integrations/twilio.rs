@@ -76,8 +76,16 @@ pub(super) async fn upgrade(
         .on_upgrade(move |socket| run(app, socket, guard))
 }
 
-/// The call a `start` message describes, and the party of the inbound track.
-fn spec_of(start: &Value, inbound: &str) -> Result<(CallSpec, usize), ProtoError> {
+/// Which party each track feeds (None: the stream does not carry that track).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tracks {
+    inbound: Option<usize>,
+    outbound: Option<usize>,
+}
+
+/// The call a `start` message describes, and the party of each track. Only the tracks the stream
+/// carries (`start.tracks`) become parties: a party that is never heard would hold the other's finals.
+fn spec_of(start: &Value, inbound: &str) -> Result<(CallSpec, Tracks), ProtoError> {
     let bad = |m: String| ProtoError::new(code::BAD_MESSAGE, format!("start: {m}"));
     let s = &start["start"];
     let id = key_of(&s["callSid"]).map_err(|e| bad(format!("callSid: {}", e.message)))?;
@@ -89,12 +97,40 @@ fn spec_of(start: &Value, inbound: &str) -> Result<(CallSpec, usize), ProtoError
             "mediaFormat {f}: expected audio/x-mulaw, 8000 Hz, 1 channel"
         )));
     }
-    let roles: Vec<Arc<str>> = vec!["agent".into(), "customer".into()];
-    let inbound = roles.iter().position(|r| &**r == inbound).ok_or_else(|| {
-        bad(format!(
-            "[integrations.twilio] inbound = {inbound:?}: agent or customer"
-        ))
-    })?;
+    let (in_role, out_role) = match inbound {
+        "customer" => ("customer", "agent"),
+        "agent" => ("agent", "customer"),
+        other => {
+            return Err(bad(format!(
+                "[integrations.twilio] inbound = {other:?}: agent or customer"
+            )));
+        }
+    };
+    let listed: Vec<&str> = s["tracks"]
+        .as_array()
+        .map(|t| t.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let (has_in, has_out) = if listed.is_empty() {
+        (true, true)
+    } else {
+        (listed.contains(&"inbound"), listed.contains(&"outbound"))
+    };
+    if !has_in && !has_out {
+        return Err(bad(format!(
+            "tracks {listed:?}: expected inbound and/or outbound"
+        )));
+    }
+    // Agent first, as the other adapters (a tie in start time goes to the agent, as offline).
+    let roles: Vec<Arc<str>> = ["agent", "customer"]
+        .into_iter()
+        .filter(|r| (*r == in_role && has_in) || (*r == out_role && has_out))
+        .map(Arc::from)
+        .collect();
+    let at = |role: &str| roles.iter().position(|r| &**r == role);
+    let tracks = Tracks {
+        inbound: if has_in { at(in_role) } else { None },
+        outbound: if has_out { at(out_role) } else { None },
+    };
     Ok((
         CallSpec {
             adapter: ADAPTER,
@@ -102,7 +138,7 @@ fn spec_of(start: &Value, inbound: &str) -> Result<(CallSpec, usize), ProtoError
             roles,
             encoding: Encoding::Mulaw8k,
         },
-        inbound,
+        tracks,
     ))
 }
 
@@ -124,7 +160,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
     let idle = Duration::from_millis(app.config.limits.ws_idle_timeout_ms);
     let write = app.config.limits.write_timeout();
     let inbound_role = app.config.integrations.twilio.inbound.clone();
-    let mut call: Option<(Attached, usize)> = None;
+    let mut call: Option<(Attached, Tracks)> = None;
     let mut clean = false;
     // Before `start`, the idle limit applies; after it, the platform paces the audio.
     let forever = Duration::from_secs(86_400 * 365);
@@ -155,8 +191,8 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                 match (v["event"].as_str(), call.as_ref()) {
                     (Some("connected" | "mark" | "dtmf"), _) => {}
                     (Some("start"), None) => match spec_of(&v, &inbound_role) {
-                        Ok((spec, inbound)) => match app.integrations.join(&app, spec).await {
-                            Ok(a) => call = Some((a, inbound)),
+                        Ok((spec, tracks)) => match app.integrations.join(&app, spec).await {
+                            Ok(a) => call = Some((a, tracks)),
                             Err(e) => {
                                 super::rejected(ADAPTER, e.code);
                                 let c = if e.code == code::CAPACITY { 1013 } else { 1008 };
@@ -170,11 +206,14 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                             break;
                         }
                     },
-                    (Some("media"), Some((a, inbound))) => {
+                    (Some("media"), Some((a, tracks))) => {
                         let party = match v["media"]["track"].as_str() {
-                            Some("inbound") | None => *inbound,
-                            Some("outbound") => 1 - *inbound,
-                            Some(_) => continue,
+                            Some("inbound") | None => tracks.inbound,
+                            Some("outbound") => tracks.outbound,
+                            Some(_) => None,
+                        };
+                        let Some(party) = party else {
+                            continue;
                         };
                         let Some(bytes) = v["media"]["payload"].as_str().and_then(|p| B64.decode(p).ok()) else {
                             super::rejected(ADAPTER, "bad_audio");
@@ -228,14 +267,46 @@ mod tests {
     fn start_maps_call_sid_and_tracks() {
         let start = json!({"event": "start", "start": {"callSid": "CA1", "tracks": ["inbound", "outbound"],
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}});
-        let (spec, inbound) = spec_of(&start, "customer").unwrap();
-        assert_eq!((spec.id.as_str(), inbound), ("CA1", 1));
-        assert_eq!(spec_of(&start, "agent").unwrap().1, 0);
+        let (spec, tracks) = spec_of(&start, "customer").unwrap();
+        assert_eq!(spec.id, "CA1");
+        assert_eq!(spec.roles, vec![Arc::from("agent"), Arc::from("customer")]);
+        assert_eq!(
+            tracks,
+            Tracks {
+                inbound: Some(1),
+                outbound: Some(0)
+            }
+        );
+        assert_eq!(
+            spec_of(&start, "agent").unwrap().1,
+            Tracks {
+                inbound: Some(0),
+                outbound: Some(1)
+            }
+        );
         assert!(
             spec_of(&start, "boss")
                 .unwrap_err()
                 .message
                 .contains("inbound")
+        );
+        // Only the caller's track: one party.
+        let one = json!({"event": "start", "start": {"callSid": "CA2", "tracks": ["inbound"]}});
+        let (spec, tracks) = spec_of(&one, "customer").unwrap();
+        assert_eq!(spec.roles, vec![Arc::from("customer")]);
+        assert_eq!(
+            tracks,
+            Tracks {
+                inbound: Some(0),
+                outbound: None
+            }
+        );
+        let none = json!({"event": "start", "start": {"callSid": "CA3", "tracks": ["sideways"]}});
+        assert!(
+            spec_of(&none, "customer")
+                .unwrap_err()
+                .message
+                .contains("tracks")
         );
         let wrong = json!({"event": "start", "start": {"callSid": "CA1",
             "mediaFormat": {"encoding": "audio/l16", "sampleRate": 16000, "channels": 1}}});
