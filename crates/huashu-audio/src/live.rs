@@ -685,5 +685,28 @@ mod tests {
         assert!(out.is_empty());
         assert!("opus".parse::<Encoding>().is_err());
         assert_eq!("mulaw_8k".parse::<Encoding>(), Ok(Encoding::Mulaw8k));
+        let mut dec = FrameDecoder::new(Encoding::Pcm8k);
+        assert!(matches!(
+            dec.decode(&[1, 2, 3], &mut out),
+            Err(AudioError::Format(_))
+        ));
+    }
+
+    #[test]
+    fn pcm_8k_decodes_and_upsamples_across_frames() {
+        assert_eq!("pcm_s16le_8k".parse::<Encoding>(), Ok(Encoding::Pcm8k));
+        assert_eq!(
+            (
+                Encoding::Pcm8k.sample_bytes(),
+                Encoding::Mulaw8k.sample_bytes()
+            ),
+            (2, 1)
+        );
+        let mut dec = FrameDecoder::new(Encoding::Pcm8k);
+        let mut out = Vec::new();
+        // 16384 = 0.5 full scale, little-endian; then -16384 in the next frame.
+        dec.decode(&16_384i16.to_le_bytes(), &mut out).unwrap();
+        dec.decode(&(-16_384i16).to_le_bytes(), &mut out).unwrap();
+        assert_eq!(out, [0.5, 0.5, 0.0, -0.5]);
     }
 }
