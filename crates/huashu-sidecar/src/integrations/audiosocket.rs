@@ -204,6 +204,11 @@ async fn serve(app: Arc<App>, mut tcp: TcpStream) {
         call.detach(false).await;
         return;
     };
+    // Reading a frame is not cancel-safe (a frame half read would be lost), so nothing races it: the
+    // messages for the platform (none: AudioSocket has no text channel) are drained by a task that says
+    // when the call has ended.
+    let mut back = std::mem::replace(&mut call.back, tokio::sync::mpsc::channel(1).1);
+    let mut ended = tokio::spawn(async move { while back.recv().await.is_some() {} });
     let mut clean = false;
     loop {
         tokio::select! {
@@ -223,16 +228,15 @@ async fn serve(app: Arc<App>, mut tcp: TcpStream) {
                 Some(_) => {}
                 None => break,
             },
-            ev = call.back.recv() => {
-                // No channel for text back to Asterisk: findings and hints go to SSE listeners.
-                if ev.is_none() {
-                    let _ = tcp.write_all(&[KIND_HANGUP, 0, 0]).await;
-                    clean = true;
-                    break;
-                }
+            _ = &mut ended => {
+                // The call ended under us (shutdown): hang up this leg.
+                let _ = tcp.write_all(&[KIND_HANGUP, 0, 0]).await;
+                clean = true;
+                break;
             }
         }
     }
+    ended.abort();
     call.detach(clean).await;
     let _ = tcp.shutdown().await;
     drop(guard);
