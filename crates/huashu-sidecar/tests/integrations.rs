@@ -605,13 +605,17 @@ async fn register(addr: SocketAddr, uuid: &str, id: &str, role: &str) -> (u16, S
 /// One leg: the UUID frame, 20 ms slin frames, then a hangup (or an abrupt end).
 async fn leg(addr: SocketAddr, uuid: [u8; 16], pcm: Vec<f32>, hangup: bool) -> Vec<u8> {
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(&frame(0x01, &uuid)).await.unwrap();
-    for chunk in tones::pcm16(&pcm).chunks(320) {
-        tcp.write_all(&frame(0x10, chunk)).await.unwrap();
-    }
-    tcp.write_all(&frame(0x03, b"5")).await.unwrap();
+    // Writes may fail once the server has refused the leg and closed: what it said is read below.
+    let mut frames = vec![frame(0x01, &uuid)];
+    frames.extend(tones::pcm16(&pcm).chunks(320).map(|c| frame(0x10, c)));
+    frames.push(frame(0x03, b"5"));
     if hangup {
-        tcp.write_all(&frame(0x00, &[])).await.unwrap();
+        frames.push(frame(0x00, &[]));
+    }
+    for f in frames {
+        if tcp.write_all(&f).await.is_err() {
+            break;
+        }
     }
     let mut rest = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut rest)).await;
