@@ -38,3 +38,6 @@ cargo test --locked -p huashu-cli --quiet --features audio --test audio -- --tes
 echo "== live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
 HUASHU_WHISPER_THREADS=1 cargo test --locked -p huashu-sidecar --quiet --features audio --test audio -- \
   --test-threads 1 --nocapture
+echo "== telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
+cargo test --locked -p huashu-sidecar --quiet --features audio --test integrations_audio -- \
+  --test-threads 1 --nocapture

@@ -23,6 +23,19 @@ pub enum Encoding {
     Pcm16k,
     /// G.711 μ-law, mono, 8 kHz (telephony); upsampled to 16 kHz.
     Mulaw8k,
+    /// Signed 16-bit little-endian PCM, mono, 8 kHz (telephony "slin"/L16 as FreeSWITCH and Asterisk
+    /// send it); upsampled to 16 kHz.
+    Pcm8k,
+}
+
+impl Encoding {
+    /// Bytes of one sample of one channel on the wire.
+    pub fn sample_bytes(self) -> usize {
+        match self {
+            Encoding::Mulaw8k => 1,
+            Encoding::Pcm16k | Encoding::Pcm8k => 2,
+        }
+    }
 }
 
 impl std::str::FromStr for Encoding {
@@ -32,8 +45,9 @@ impl std::str::FromStr for Encoding {
         match s {
             "pcm_s16le_16k" => Ok(Encoding::Pcm16k),
             "mulaw_8k" => Ok(Encoding::Mulaw8k),
+            "pcm_s16le_8k" => Ok(Encoding::Pcm8k),
             other => Err(format!(
-                "unknown encoding {:?} (expected \"pcm_s16le_16k\" or \"mulaw_8k\")",
+                "unknown encoding {:?} (expected \"pcm_s16le_16k\", \"pcm_s16le_8k\" or \"mulaw_8k\")",
                 other.chars().take(40).collect::<String>()
             )),
         }
@@ -49,6 +63,15 @@ pub fn mulaw_to_f32(byte: u8) -> f32 {
     let magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
     let v = if sign != 0 { -magnitude } else { magnitude };
     v as f32 / 32_768.0
+}
+
+/// Upsamples one 8 kHz sample ×2 onto `out`: the midpoint with the previous sample, then the sample
+/// (telephone speech has nothing above 4 kHz to alias).
+fn upsample_into(s: f32, last: &mut Option<f32>, out: &mut Vec<f32>) {
+    let prev = last.unwrap_or(s);
+    out.push((prev + s) * 0.5);
+    out.push(s);
+    *last = Some(s);
 }
 
 /// Decodes live frames to 16 kHz samples, keeping the state an upsampler needs across frames.
@@ -105,15 +128,23 @@ pub fn decode_frame(
             );
         }
         Encoding::Mulaw8k => {
-            // 2× upsampling by linear interpolation: the midpoint between consecutive samples, then the
-            // sample (telephone speech has nothing above 4 kHz to alias).
+            // 2× upsampling by linear interpolation.
             out.reserve(bytes.len() * 2);
             for &b in bytes {
-                let s = mulaw_to_f32(b);
-                let prev = last.unwrap_or(s);
-                out.push((prev + s) * 0.5);
-                out.push(s);
-                *last = Some(s);
+                upsample_into(mulaw_to_f32(b), last, out);
+            }
+        }
+        Encoding::Pcm8k => {
+            if bytes.len() % 2 != 0 {
+                return Err(AudioError::Format(format!(
+                    "a 16-bit PCM frame must have an even byte count, got {}",
+                    bytes.len()
+                )));
+            }
+            out.reserve(bytes.len());
+            for b in bytes.chunks_exact(2) {
+                let s = f32::from(i16::from_le_bytes([b[0], b[1]])) / 32_768.0;
+                upsample_into(s, last, out);
             }
         }
     }
@@ -239,6 +270,12 @@ impl LiveSegmenter {
     /// Whether an utterance is open.
     pub fn in_utterance(&self) -> bool {
         self.open.is_some()
+    }
+
+    /// Stream time (ms) where the open utterance starts (its pre-roll included), if one is open: no
+    /// utterance of this stream can start earlier any more.
+    pub fn open_start_ms(&self) -> Option<u64> {
+        self.open.as_ref().map(|o| Self::ms(o.start))
     }
 
     /// Stream time so far, in ms.
@@ -648,5 +685,28 @@ mod tests {
         assert!(out.is_empty());
         assert!("opus".parse::<Encoding>().is_err());
         assert_eq!("mulaw_8k".parse::<Encoding>(), Ok(Encoding::Mulaw8k));
+        let mut dec = FrameDecoder::new(Encoding::Pcm8k);
+        assert!(matches!(
+            dec.decode(&[1, 2, 3], &mut out),
+            Err(AudioError::Format(_))
+        ));
+    }
+
+    #[test]
+    fn pcm_8k_decodes_and_upsamples_across_frames() {
+        assert_eq!("pcm_s16le_8k".parse::<Encoding>(), Ok(Encoding::Pcm8k));
+        assert_eq!(
+            (
+                Encoding::Pcm8k.sample_bytes(),
+                Encoding::Mulaw8k.sample_bytes()
+            ),
+            (2, 1)
+        );
+        let mut dec = FrameDecoder::new(Encoding::Pcm8k);
+        let mut out = Vec::new();
+        // 16384 = 0.5 full scale, little-endian; then -16384 in the next frame.
+        dec.decode(&16_384i16.to_le_bytes(), &mut out).unwrap();
+        dec.decode(&(-16_384i16).to_le_bytes(), &mut out).unwrap();
+        assert_eq!(out, [0.5, 0.5, 0.0, -0.5]);
     }
 }

@@ -22,6 +22,8 @@ pub struct App {
     pub registry: Registry,
     pub auth: Auth,
     pub practice: crate::practice::Practice,
+    /// Telephony adapters: live calls, finished calls' scorecards, AudioSocket registrations.
+    pub integrations: crate::integrations::Integrations,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
     /// Work that outlives its request (an integration's note to its platform): shutdown waits for it by
@@ -75,6 +77,10 @@ impl App {
             practice: crate::practice::Practice::new(
                 config.limits.max_sessions,
                 Duration::from_secs(config.limits.idle_timeout_s),
+            ),
+            integrations: crate::integrations::Integrations::new(
+                config.integrations.clone(),
+                config.limits.max_sessions,
             ),
             engines,
             connections: AtomicUsize::new(0),

@@ -69,6 +69,12 @@ impl Speech {
 #[derive(Debug)]
 pub enum Report {
     Heard(LiveTranscript),
+    /// A job recognised as nothing (no speech): said so that a two-party call knows this utterance
+    /// will not come and can let the other party's finals through (`crate::call`).
+    Silent {
+        utterance: u64,
+        is_final: bool,
+    },
     Failed(String),
     /// The stream's jobs are all done (after `audio.end`).
     Done,
@@ -109,7 +115,14 @@ pub async fn transcribe_loop<F>(
                 rec = Some(r);
                 match transcript_of(&job, &segs) {
                     Some(t) => report.report(Report::Heard(t)).await,
-                    None => true,
+                    None => {
+                        report
+                            .report(Report::Silent {
+                                utterance: job.utterance,
+                                is_final: job.is_final,
+                            })
+                            .await
+                    }
                 }
             }
             Ok((r, _, Err(e))) => {

@@ -32,14 +32,8 @@ pub struct Config {
     pub limits: Limits,
     pub reload: Reload,
     pub audio: AudioConfig,
-    pub integrations: Integrations,
-}
-
-/// Platforms that call the daemon in their own format (`/v1/integrations/…`, docs/integrations.md).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Integrations {
-    pub chatwoot: ChatwootConfig,
+    /// Platforms that call the daemon in their own format (`[integrations]`, docs/integrations.md).
+    pub integrations: crate::integrations::IntegrationsConfig,
 }
 
 /// Environment variable with the Chatwoot API access token (when `integrations.chatwoot.api_token` is not set).
@@ -202,7 +196,7 @@ impl Default for Config {
             limits: Limits::default(),
             reload: Reload::default(),
             audio: AudioConfig::default(),
-            integrations: Integrations::default(),
+            integrations: crate::integrations::IntegrationsConfig::default(),
         }
     }
 }

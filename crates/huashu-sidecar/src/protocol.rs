@@ -130,8 +130,14 @@ pub struct Empty {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AudioStart {
+    /// The one party of a mono stream (or `roles`).
+    #[serde(default)]
     pub role: String,
-    /// `pcm_s16le_16k` or `mulaw_8k`.
+    /// Both parties in one stream: frames interleave one channel per role, in this order (e.g.
+    /// `["agent","customer"]`: agent left). Each channel gets its own VAD and recogniser.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// `pcm_s16le_16k`, `pcm_s16le_8k` or `mulaw_8k`.
     pub encoding: String,
     /// `zh`, `en` or `auto` (default: the daemon's `audio.language`).
     #[serde(default)]
@@ -403,6 +409,9 @@ pub struct TranscriptMsg<'a> {
 #[non_exhaustive]
 pub struct AudioEndedMsg<'a> {
     pub role: &'a str,
+    /// The roles of a two-party stream (`role` is then the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<&'a str>>,
     pub utterances: u64,
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub reference: Option<&'a Value>,
@@ -511,6 +520,7 @@ mod tests {
             (
                 ServerMsg::AudioEnded(AudioEndedMsg {
                     role: "customer",
+                    roles: None,
                     utterances: 3,
                     reference: None,
                 }),

@@ -243,6 +243,7 @@ impl Chatwoot {
             end_ms: None,
             // Every message this produces on SSE names the Chatwoot message it came from.
             reference: msg.message.map(|m| json!({"chatwoot_message_id": m})),
+            confidence: None,
         };
         let a = Arc::clone(app);
         let cid = id.clone();

@@ -1,5 +1,153 @@
-//! Adapters for platforms that call the daemon in their own format, each with its own endpoint, config
-//! section and metrics (docs/integrations.md). The router (`server/routes_integrations.rs`) turns their
-//! answers into HTTP responses; these modules import no face of the daemon.
+//! Telephony adapters inside `huashu serve` (docs/integrations.md): each speaks one platform's wire
+//! protocol at a fixed path, maps the platform's parties to agent/customer and its call id to the
+//! conversation id, and feeds a [`call::LiveCall`] (per-party VAD and recognition, turns in spoken order,
+//! findings and hints to SSE listeners and back to the platform where it has a channel).
+//!
+//! | module | platform | where |
+//! |---|---|---|
+//! | `freeswitch.rs` | FreeSWITCH `mod_audio_fork` / `mod_audio_stream` | WebSocket `/v1/integrations/freeswitch` |
+//! | `twilio.rs` | Twilio Media Streams | WebSocket `/v1/integrations/twilio` |
+//! | `audiohook.rs` | Genesys Cloud AudioHook v2 | WebSocket `/v1/integrations/audiohook` |
+//! | `audiosocket.rs` | Asterisk AudioSocket | TCP `[integrations.audiosocket] listen`, `POST /v1/integrations/audiosocket/calls` |
+//! | `chatwoot.rs` | Chatwoot webhooks | `POST /v1/integrations/chatwoot` (routes in `server/routes_integrations.rs`; the router maps its answers to HTTP) |
+//!
+//! `call.rs` is the call itself, `sign.rs` the platforms' signatures, `state.rs` the live and finished calls.
 
+pub mod audiohook;
+pub mod audiosocket;
+pub mod call;
 pub mod chatwoot;
+pub mod config;
+pub mod freeswitch;
+pub mod sign;
+pub mod state;
+pub mod twilio;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics::{counter, gauge};
+use serde_json::json;
+
+use crate::app::{App, ConnGuard};
+use crate::protocol::{ProtoError, code};
+pub use config::IntegrationsConfig;
+pub use state::Integrations;
+
+/// The adapters' WebSocket endpoints (each checks its own platform's credentials).
+pub fn ws_routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/integrations/freeswitch", get(freeswitch::upgrade))
+        .route("/v1/integrations/twilio", get(twilio::upgrade))
+        .route("/v1/integrations/audiohook", get(audiohook::upgrade))
+}
+
+/// The adapters' REST endpoints (behind the bearer token like the rest of the API).
+pub fn api_routes() -> Router<Arc<App>> {
+    Router::new()
+        .route(
+            "/v1/integrations/audiosocket/calls",
+            post(audiosocket::register),
+        )
+        .route("/v1/integrations/calls/{id}", get(call_stats))
+}
+
+/// `GET /v1/integrations/calls/{id}`: a live or recently finished call's parties (audio received,
+/// level, pitch, utterances cut, finals) — what reached which role.
+async fn call_stats(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    match app.integrations.stats(&id).await {
+        Some(v) => axum::Json(v).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            &ProtoError::new(
+                code::NOT_FOUND,
+                "no live or recently finished call with this id",
+            ),
+        ),
+    }
+}
+
+/// A JSON error body, as elsewhere in the sidecar.
+pub(crate) fn error(status: StatusCode, e: &ProtoError) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": e.code, "message": e.message}})),
+    )
+        .into_response()
+}
+
+/// The checks every adapter's upgrade shares: not shutting down, a connection slot (counted like
+/// `/v1/stream` connections, so readiness and shutdown see them).
+///
+/// # Errors
+/// The response to send instead (503).
+pub(crate) fn admit(app: &Arc<App>, adapter: &'static str) -> Result<ConnGuard, Box<Response>> {
+    if app.shutting_down() {
+        rejected(adapter, "shutting_down");
+        return Err(Box::new(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &ProtoError::new(code::SHUTTING_DOWN, "the server is shutting down"),
+        )));
+    }
+    let max = app.config.limits.max_sessions;
+    if app
+        .connections
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_err()
+    {
+        rejected(adapter, "capacity");
+        return Err(Box::new(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &ProtoError::new(
+                code::CAPACITY,
+                format!("at capacity ({max} connections); try again later"),
+            ),
+        )));
+    }
+    crate::metrics::connection(1.0);
+    counter!("huashu_integration_connections_total", "adapter" => adapter).increment(1);
+    Ok(ConnGuard(Arc::clone(app)))
+}
+
+/// The sidecar's own credentials, for adapters without a platform secret: a bearer header, a ticket
+/// (`?ticket=`), or none needed (no tokens: loopback only).
+pub(crate) fn bearer_or_ticket(app: &App, headers: &HeaderMap, ticket: Option<&str>) -> bool {
+    app.auth.check_headers(headers) || ticket.is_some_and(|t| app.auth.redeem(t))
+}
+
+/// The 401 of an adapter.
+pub(crate) fn unauthorized(adapter: &'static str, why: &str) -> Response {
+    rejected(adapter, "unauthorized");
+    crate::metrics::rejected("unauthorized");
+    error(
+        StatusCode::UNAUTHORIZED,
+        &ProtoError::new(code::UNAUTHORIZED, why.to_string()),
+    )
+}
+
+pub(crate) fn rejected(adapter: &'static str, reason: &'static str) {
+    counter!("huashu_integration_rejected_total", "adapter" => adapter, "reason" => reason)
+        .increment(1);
+}
+
+pub(crate) fn frames(adapter: &'static str, n: u64) {
+    counter!("huashu_integration_audio_frames_total", "adapter" => adapter).increment(n);
+}
+
+pub(crate) fn calls(adapter: &'static str, delta: f64) {
+    gauge!("huashu_integration_calls_active", "adapter" => adapter).increment(delta);
+    if delta > 0.0 {
+        counter!("huashu_integration_calls_total", "adapter" => adapter).increment(1);
+    }
+}
+
+pub(crate) fn sent_back(adapter: &'static str) {
+    counter!("huashu_integration_messages_sent_total", "adapter" => adapter).increment(1);
+}

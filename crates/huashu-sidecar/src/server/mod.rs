@@ -61,6 +61,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/drills/{name}/attempts/{id}", get(drill_summary))
         .route("/v1/drills/{name}/attempts/{id}/replies", post(drill_reply))
         .merge(integrations_api)
+        .merge(crate::integrations::api_routes())
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             require_bearer,
@@ -69,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(api)
         .merge(integrations)
         .route("/v1/stream", get(stream))
+        .merge(crate::integrations::ws_routes())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -137,6 +139,10 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
             source,
         })?;
     let addr = listener.local_addr()?;
+    if let Some(a) = crate::integrations::audiosocket::listen(&app).await? {
+        eprintln!("huashu serve: AudioSocket on {a}");
+        let _ = app.integrations.audiosocket_addr.set(a);
+    }
     let watcher = if app.config.reload.watch && app.engines.is_dir() {
         Some(crate::reload::watch(
             Arc::clone(&app),

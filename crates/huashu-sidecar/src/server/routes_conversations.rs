@@ -108,6 +108,14 @@ pub(super) async fn get_score(State(app): State<Arc<App>>, Path(id): Path<String
         .get(&id)
         .ok_or_else(|| ProtoError::new(code::NOT_FOUND, "no such conversation"))
         .and_then(|c| c.score(false, None));
+    // A call that ended through a telephony adapter: its final scorecard, for `integrations.retain_s`.
+    let result = match result {
+        Err(e) => match app.integrations.final_score(&id) {
+            Some(data) => Ok(Event::new("score", data.to_string(), false)),
+            None => Err(e),
+        },
+        ok => ok,
+    };
     score_response(result)
 }
 

@@ -1,48 +1,36 @@
-//! Live audio on a connection: `audio.start`, binary frames cut by the `LiveSegmenter`, jobs handed to the
-//! stream's transcription task, and what was heard coming back through the inbox (the worker turns it into
-//! a `transcript` and an utterance). This module knows nothing of the worker: it returns events and errors.
+//! Live audio on a connection: `audio.start`, binary frames (one party, or both interleaved) cut per
+//! party by `crate::call::Parties`, jobs handed to each party's transcription task, and what was heard
+//! coming back through the inbox in spoken order (the worker turns it into a `transcript` and an utterance). This module knows nothing of the worker: it returns events and errors.
 
 use std::sync::Arc;
 
-use huashu_audio::live::{Encoding, FrameDecoder, LiveJob, LiveOptions, LiveSegmenter};
+use huashu_audio::live::Encoding;
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::inbox::{Inbox, Item};
 use crate::app::App;
-use crate::audio::{AsyncReport, JOB_QUEUE, Report, transcribe_loop};
+use crate::audio::{AsyncReport, Report};
+use crate::call::Parties;
 use crate::conv::{Conversation, Event};
-use crate::metrics as m;
 use crate::protocol::{
     self, AudioEndedMsg, AudioStart, ProtoError, ServerMsg, TranscriptMsg, Utterance, code,
 };
 
-/// The open (or draining) audio stream of a connection.
+/// The open (or draining) audio stream of a connection: one party, or both interleaved (`roles`).
 pub(super) struct AudioStream {
     pub(super) id: u64,
-    pub(super) role: Arc<str>,
-    decoder: FrameDecoder,
-    segmenter: LiveSegmenter,
-    /// None after `audio.end`: the task drains and reports `Done`.
-    jobs: Option<mpsc::Sender<LiveJob>>,
-    task: tokio::task::JoinHandle<()>,
-    /// Held while the stream is open or draining (`audio.max_streams`).
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    pub(super) parties: Parties,
+    /// False after `audio.end`: the parties drain and report `Done`.
+    open: bool,
     pub(super) finals: u64,
     reference: Option<Value>,
-    buf: Vec<f32>,
 }
 
-impl Drop for AudioStream {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Delivers a stream's transcripts into the connection's inbox.
+/// Delivers one party's transcripts into the connection's inbox.
 struct InboxReport {
     inbox: Arc<Inbox>,
     stream: u64,
+    party: usize,
     role: Arc<str>,
 }
 
@@ -51,6 +39,7 @@ impl AsyncReport for InboxReport {
         self.inbox
             .push(Item::Heard {
                 stream: self.stream,
+                party: self.party,
                 role: Arc::clone(&self.role),
                 report,
             })
@@ -59,8 +48,8 @@ impl AsyncReport for InboxReport {
     }
 }
 
-/// Opens a stream for `audio.start` (checks in this order: a recogniser, no stream open, the role, the
-/// encoding, a free stream slot, the language) and returns it with its `audio.started` event.
+/// Opens a stream for `audio.start` (checks in this order: a recogniser, no stream open, the roles, the
+/// encoding, free stream slots, the language) and returns it with its `audio.started` event.
 ///
 /// # Errors
 /// `audio_unavailable`, `audio_active`, `bad_message` or `capacity`.
@@ -84,105 +73,98 @@ pub(super) fn open(
             "an audio stream is open on this connection: send audio.end and wait for audio.ended",
         ));
     }
-    let role = protocol::role(&a.role)?;
+    let names: Vec<&str> = match (a.role.is_empty(), a.roles.len()) {
+        (false, 0) => vec![a.role.as_str()],
+        (true, 1 | 2) => a.roles.iter().map(String::as_str).collect(),
+        _ => {
+            return Err(ProtoError::new(
+                code::BAD_MESSAGE,
+                "audio.start: give `role` (one party) or `roles` (one or two parties, one channel each), not both",
+            ));
+        }
+    };
+    let mut roles: Vec<Arc<str>> = Vec::new();
+    for n in &names {
+        let r: Arc<str> = Arc::from(protocol::role(n)?.as_str());
+        if roles.contains(&r) {
+            return Err(ProtoError::new(
+                code::BAD_MESSAGE,
+                format!("audio.start: role {r:?} is given twice in `roles`"),
+            ));
+        }
+        roles.push(r);
+    }
     let encoding: Encoding = a
         .encoding
         .parse()
         .map_err(|msg: String| ProtoError::new(code::BAD_MESSAGE, msg))?;
-    let Ok(permit) = Arc::clone(&speech.streams).try_acquire_owned() else {
-        m::rejected("audio_capacity");
-        return Err(ProtoError::new(
-            code::CAPACITY,
-            "too many live audio streams (audio.max_streams); try again later",
-        ));
-    };
-    let recognizer = speech
-        .factory
-        .recognizer(a.language.as_deref())
-        .map_err(|e| ProtoError::new(code::BAD_MESSAGE, format!("audio.start: {e}")))?;
-    let role: Arc<str> = Arc::from(role.as_str());
-    let (tx, rx) = mpsc::channel(JOB_QUEUE);
-    let task = tokio::spawn(transcribe_loop(
-        rx,
-        recognizer,
-        Arc::clone(&speech.pool),
-        InboxReport {
+    let parties = Parties::open(
+        Some(&speech),
+        &roles,
+        encoding,
+        a.language.as_deref(),
+        |party| InboxReport {
             inbox: Arc::clone(inbox),
             stream: id,
-            role: Arc::clone(&role),
+            party,
+            role: Arc::clone(&roles[party]),
         },
-    ));
+    )?;
     let stream = AudioStream {
         id,
-        role: Arc::clone(&role),
-        decoder: FrameDecoder::new(encoding),
-        segmenter: LiveSegmenter::new(LiveOptions::default()),
-        jobs: Some(tx),
-        task,
-        _permit: permit,
+        parties,
+        open: true,
         finals: 0,
         reference: a.reference.clone(),
-        buf: Vec::new(),
     };
-    let msg = serde_json::json!({
+    let mut msg = serde_json::json!({
         "type": "audio.started",
-        "role": &*role,
+        "role": &*roles[0],
         "encoding": a.encoding,
         "sample_rate": 16_000,
         "ref": a.reference,
     });
+    if !a.roles.is_empty() {
+        msg["roles"] = serde_json::json!(roles.iter().map(|r| &**r).collect::<Vec<_>>());
+    }
     Ok((stream, Event::new("audio.started", msg.to_string(), false)))
 }
 
 impl AudioStream {
     /// Open for frames (not yet ended by `audio.end`).
     pub(super) fn is_open(&self) -> bool {
-        self.jobs.is_some()
+        self.open
     }
 
-    /// Decodes one binary frame and hands the utterances it completes to the task.
+    /// Decodes one binary frame (interleaved channels for two parties) and hands the utterances it
+    /// completes to the parties' tasks.
     ///
     /// # Errors
     /// `bad_audio` (the frame is dropped).
     pub(super) async fn frame(&mut self, bytes: &[u8]) -> Result<(), ProtoError> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        if let Err(e) = self.decoder.decode(bytes, &mut buf) {
-            self.buf = buf;
-            return Err(ProtoError::new(
-                code::BAD_AUDIO,
-                format!("{e}; the frame was dropped"),
-            ));
-        }
-        let jobs = self.segmenter.push(&buf);
-        self.buf = buf;
-        self.dispatch(jobs).await;
-        Ok(())
+        self.parties
+            .interleaved(bytes)
+            .await
+            .map_err(|e| ProtoError::new(code::BAD_AUDIO, e))
     }
 
-    /// Hands jobs to the stream's task: partials only if there is room, finals always (waiting).
-    async fn dispatch(&mut self, jobs: Vec<LiveJob>) {
-        if let Some(tx) = self.jobs.clone() {
-            crate::audio::dispatch(&tx, jobs).await;
-        }
-    }
-
-    /// `audio.end`: the last utterance goes to the task, then the channel closes so the task drains and
-    /// reports `Done`.
+    /// `audio.end`: the last utterance of each party goes to its task, then the tasks drain and report
+    /// `Done`.
     pub(super) async fn end(&mut self, reference: Option<&Value>) {
         if reference.is_some() {
             self.reference = reference.cloned();
         }
-        let jobs = self.segmenter.finish();
-        self.dispatch(jobs).await;
-        self.jobs = None;
+        self.parties.end_all().await;
+        self.open = false;
     }
 
     /// The `audio.ended` event (every final transcript has been sent).
     pub(super) fn ended(&self) -> Event {
+        let roles: Vec<&str> = self.parties.roles().collect();
         Event::msg(
             ServerMsg::AudioEnded(AudioEndedMsg {
-                role: &self.role,
+                role: roles.first().copied().unwrap_or(""),
+                roles: (roles.len() > 1).then(|| roles.clone()),
                 utterances: self.finals,
                 reference: self.reference.as_ref(),
             }),

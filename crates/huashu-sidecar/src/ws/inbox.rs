@@ -20,6 +20,8 @@ pub(super) enum Item {
     /// A transcription task's result for audio stream `stream`.
     Heard {
         stream: u64,
+        /// The party of a two-party stream (0 for a mono stream).
+        party: usize,
         role: Arc<str>,
         report: Report,
     },

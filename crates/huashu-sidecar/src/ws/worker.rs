@@ -205,10 +205,15 @@ impl Worker {
                 )
                 .await;
         };
-        match stream.frame(bytes).await {
-            Ok(()) => true,
-            Err(e) => self.error(&e, None).await,
+        let framed = stream.frame(bytes).await;
+        // A final that waited too long for the other party goes in now.
+        let late = stream.parties.expire();
+        if let Err(e) = framed {
+            if !self.error(&e, None).await {
+                return false;
+            }
         }
+        self.deliver(late).await
     }
 
     async fn audio_end(&mut self, reference: Option<&Value>) -> bool {
@@ -227,48 +232,65 @@ impl Worker {
         true
     }
 
-    /// A result of the audio stream's task: a transcript (then checked as an utterance), a failure, or the
-    /// end of the stream. Results of an abandoned stream are ignored.
-    async fn heard(&mut self, stream: u64, report: Report) -> bool {
+    /// A result of a party's transcription task: a transcript (then, in spoken order across the parties,
+    /// checked as an utterance), a failure, or the end of that party's stream. Results of an abandoned
+    /// stream are ignored.
+    async fn heard(&mut self, stream: u64, party: usize, report: Report) -> bool {
         let Some(s) = self.audio.as_mut().filter(|s| s.id == stream) else {
             return true;
         };
-        match report {
-            Report::Heard(t) => {
-                let Some(conv) = self.conv.clone() else {
-                    return true;
-                };
-                let is_final = t.is_final;
-                if is_final {
-                    s.finals += 1;
-                }
-                let role = Arc::clone(&s.role);
-                let (event, u) = audio::transcript(&conv, &role, t);
-                conv.publish(std::slice::from_ref(&event));
-                if !self.emit(&event).await {
-                    return false;
-                }
-                let a = Arc::clone(&self.app);
-                let out = self.app.check(move || conv.utterance(&a.engines, &u)).await;
-                self.checked(out, None).await
-            }
-            Report::Failed(msg) => {
-                self.error(
-                    &ProtoError::new(
-                        code::AUDIO_FAILED,
-                        format!("speech recognition failed: {msg}"),
-                    ),
-                    None,
-                )
-                .await
-            }
-            Report::Done => {
-                let Some(s) = self.audio.take() else {
-                    return true;
-                };
-                self.emit(&s.ended()).await
+        let outcome = s.parties.report(party, report);
+        if let Some(msg) = outcome.failed {
+            let e = ProtoError::new(
+                code::AUDIO_FAILED,
+                format!("speech recognition failed: {msg}"),
+            );
+            if !self.error(&e, None).await {
+                return false;
             }
         }
+        if !self.deliver(outcome.released).await {
+            return false;
+        }
+        if outcome.all_done {
+            let Some(s) = self.audio.take() else {
+                return true;
+            };
+            return self.emit(&s.ended()).await;
+        }
+        true
+    }
+
+    /// Transcripts let through, in order: each a `transcript` message, then checked as an utterance.
+    async fn deliver(
+        &mut self,
+        released: Vec<(usize, huashu_audio::live::LiveTranscript)>,
+    ) -> bool {
+        for (party, t) in released {
+            let Some(conv) = self.conv.clone() else {
+                return true;
+            };
+            let Some(s) = self.audio.as_mut() else {
+                return true;
+            };
+            let Some(role) = s.parties.role(party).cloned() else {
+                continue;
+            };
+            if t.is_final {
+                s.finals += 1;
+            }
+            let (event, u) = audio::transcript(&conv, &role, t);
+            conv.publish(std::slice::from_ref(&event));
+            if !self.emit(&event).await {
+                return false;
+            }
+            let a = Arc::clone(&self.app);
+            let out = self.app.check(move || conv.utterance(&a.engines, &u)).await;
+            if !self.checked(out, None).await {
+                return false;
+            }
+        }
+        true
     }
 
     /// Sends the events of a checked utterance or draft (or its error).
@@ -311,7 +333,12 @@ pub(super) async fn work_loop(app: Arc<App>, inbox: Arc<Inbox>, out: mpsc::Sende
         let go_on = match item {
             Item::Msg(msg, received) => w.handle(msg, received).await,
             Item::Audio(bytes) => w.audio_frame(&bytes).await,
-            Item::Heard { stream, report, .. } => w.heard(stream, report).await,
+            Item::Heard {
+                stream,
+                party,
+                report,
+                ..
+            } => w.heard(stream, party, report).await,
             Item::Error(e) => w.error(&e, None).await,
             Item::Fatal {
                 error,

@@ -2,6 +2,7 @@
 //! Helpers: start a daemon on a loopback port, talk to it over WebSocket and raw HTTP.
 
 pub mod chromium;
+pub mod tones;
 
 use std::net::SocketAddr;
 use std::time::Duration;
