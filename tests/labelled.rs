@@ -178,8 +178,8 @@ fn real_chats_scored_as_annotators_score_them() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.30, "{e:?}");
-    assert!(e.band_agreement >= 0.50, "{e:?}");
+    assert!(e.rank_correlation >= 0.41, "{e:?}");
+    assert!(e.band_agreement >= 0.55, "{e:?}");
     assert!(e.complaint_precision.unwrap_or(0.0) >= 0.72, "{e:?}");
-    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.78, "{e:?}");
+    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.79, "{e:?}");
 }

@@ -399,6 +399,17 @@ pub struct Scoring {
     /// Must-say items: when a trigger is said, the required words must come before or with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disclosure: Vec<Disclosure>,
+    /// Rules whose findings send the customer elsewhere (去找商家, 联系快递): such a turn answers no question
+    /// and offers no solution to a complaint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push_back_rules: Vec<String>,
+    /// The highest score a conversation with a `major` finding can get (none when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_cap: Option<u32>,
+    /// The highest score a conversation with a complaint left unaddressed (neither empathy nor a solution
+    /// after it) can get (none when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unaddressed_cap: Option<u32>,
 }
 
 impl Default for Scoring {
@@ -413,6 +424,9 @@ impl Default for Scoring {
             timing: Timing::default(),
             dialogue: Dialogue::default(),
             disclosure: Vec::new(),
+            push_back_rules: Vec::new(),
+            major_cap: None,
+            unaddressed_cap: None,
         }
     }
 }
@@ -544,6 +558,10 @@ pub struct Dialogue {
     /// (请稍等, 我帮您查一下: the answer is still to come).
     #[serde(default = "d_min_answer_chars")]
     pub min_answer_chars: usize,
+    /// A mild complaint (said once, solved or fixed in the agent's next reply) is judged by its solution and
+    /// follow-up only: `empathy`, `in_order` and `prompt` do not apply to it.
+    #[serde(default)]
+    pub mild_complaints: bool,
 }
 
 impl Default for Dialogue {
@@ -553,6 +571,7 @@ impl Default for Dialogue {
             repeat_similarity: d_repeat_similarity(),
             repeat_min_bigrams: d_repeat_min_bigrams(),
             min_answer_chars: d_min_answer_chars(),
+            mild_complaints: false,
         }
     }
 }

@@ -188,6 +188,15 @@ pub(crate) fn build(
         (c.scoring.pass_mark, c.scoring.fatal_cap)
     });
     let mut score = (base - deductions).round().clamp(0.0, 100.0) as u32;
+    // A major finding, or a complaint met with neither empathy nor a solution, caps the score.
+    if let Some(c) = conv {
+        if let (Some(cap), Some(_)) = (c.scoring.major_cap, &st.major) {
+            score = score.min(cap);
+        }
+        if let (Some(cap), Some(_)) = (c.scoring.unaddressed_cap, &episodes.unaddressed) {
+            score = score.min(cap);
+        }
+    }
     let fatal = fatal_reason.is_some();
     if fatal {
         score = score.min(fatal_cap);

@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub findings_total: usize,
     pub deductions: u32,
     pub fatal: Option<Evidence>,
+    /// The first `major` finding.
+    pub major: Option<Evidence>,
 }
 
 /// The last timed turn and the wait for the agent's first reply, for the timing checks.
@@ -210,7 +212,7 @@ impl Session {
         st.turns += 1;
         if let Some(conv) = engine.conversation() {
             let cues = conv.cues.find(turn.role, &turn.text, &norm);
-            let view = TurnView {
+            let mut view = TurnView {
                 index,
                 role: turn.role,
                 text: &turn.text,
@@ -219,6 +221,8 @@ impl Session {
                 agent_turns_before: st.agent_turns,
                 timing: st.timing.view(turn),
                 scoring: &conv.scoring,
+                open_question: None,
+                open_complaint: None,
             };
             match turn.role {
                 Role::Customer => {
@@ -234,9 +238,18 @@ impl Session {
                         .filter(|f| f.category == Category::Forbidden)
                         .map(|f| f.matched.chars().filter(|c| c.is_alphanumeric()).count())
                         .sum();
-                    st.questions.agent(&view, norm.as_str(), shirk_chars);
+                    let push_back = findings.iter().any(|f| {
+                        conv.scoring
+                            .push_back_rules
+                            .iter()
+                            .any(|r| r.as_str() == &*f.rule_id)
+                    });
+                    st.questions
+                        .agent(&view, norm.as_str(), shirk_chars, push_back);
                     st.agent_turns += 1;
-                    st.complaints.agent(&view);
+                    st.complaints.agent(&view, push_back);
+                    view.open_question = st.questions.pending.as_ref().map(|p| p.0);
+                    view.open_complaint = st.complaints.unaddressed();
                 }
                 Role::System => {}
             }
@@ -255,6 +268,12 @@ impl Session {
             st.deductions += deduct.for_severity(f.severity);
             if f.severity == Severity::Critical && st.fatal.is_none() {
                 st.fatal = Some(Evidence::new(
+                    index,
+                    format!("{} “{}”", f.rule_id, f.matched),
+                ));
+            }
+            if f.severity == Severity::Major && st.major.is_none() {
+                st.major = Some(Evidence::new(
                     index,
                     format!("{} “{}”", f.rule_id, f.matched),
                 ));

@@ -25,7 +25,13 @@ impl Check for Responsiveness {
         let unanswered = q.unanswered.clone().or_else(|| {
             q.pending
                 .as_ref()
-                .map(|(turn, words)| Evidence::new(*turn, format!("“{words}” has no answer")))
+                .map(|(turn, words)| match &q.pending_why {
+                    Some(w) => Evidence::new(
+                        *turn,
+                        format!("“{words}” has no answer (turn {}: {})", w.turn, w.text),
+                    ),
+                    None => Evidence::new(*turn, format!("“{words}” has no answer")),
+                })
         });
         let ev = if passed {
             q.answered_example.as_ref()
