@@ -3,7 +3,7 @@
 use huashu::Turn;
 use huashu::rules::{Category, Match, RoleScope, Rule, Ruleset, Severity, Source};
 
-pub use huashu::sample::generated_turns;
+pub use huashu_tools::sample::generated_turns;
 
 /// Conversations of 10 timed turns: a customer turn (complaint, delivery question, thanks) then a generated
 /// agent turn, five times, `agent_turns / 5` conversations in all.

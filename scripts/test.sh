@@ -16,11 +16,11 @@ echo "== cargo clippy"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test (workspace: unit, rule examples, labelled sets, corpus P/R, CLI contract, sidecar protocol)"
 cargo test --locked --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
-echo "== huashu check (every bundled ruleset)"
+echo "== huashu test-ruleset (every bundled ruleset)"
 cargo build --locked --quiet -p huashu-cli
 for rs in rulesets/*/; do
   [ -f "$rs/ruleset.toml" ] || continue
-  target/debug/huashu check "$rs"
+  target/debug/huashu test-ruleset "$rs"
 done
 # Bench targets are compiled (and linted) by `cargo clippy --all-targets` above; a separate release build of
 # them cost about five minutes of CI for nothing more.

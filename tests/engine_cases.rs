@@ -277,12 +277,7 @@ fn check_of(r: &huashu::Report, id: &str) -> Option<huashu::CheckResult> {
 
 fn turns(list: &[(&str, &str)]) -> Vec<Turn> {
     list.iter()
-        .map(|(role, text)| Turn {
-            role: Role::parse(role).expect("role"),
-            text: (*text).to_string(),
-            start_ms: None,
-            end_ms: None,
-        })
+        .map(|(role, text)| Turn::new(Role::parse(role).expect("role"), *text))
         .collect()
 }
 
@@ -475,7 +470,7 @@ fn preview_rules_are_reported_apart_and_rules_switch_off() {
     assert_eq!((previews[0].char_start, previews[0].char_end), (0, 3));
     assert_eq!(engine.rewrite(Role::Agent, text).as_deref(), Some(text));
     assert_eq!(engine.rule("X001").map(|r| r.id.as_str()), Some("X001"));
-    let outcome = huashu::selftest::run(&engine);
+    let outcome = huashu::ruleset_tests::run(&engine);
     assert_eq!(outcome.rules, 2);
     let engine = Arc::new(engine);
     let with = engine.score(&[Turn::agent("随便你吧")]);
@@ -510,7 +505,7 @@ regex = ['(謝謝|好的)再见', '(?i)[Gg]oodbye', '[？！]']
 replace = "您好"
 "#;
     let engine = Engine::new(tiny_ruleset(&[], &[("X003.toml", rule)])).expect("engine");
-    let problems: Vec<String> = huashu::selftest::run(&engine)
+    let problems: Vec<String> = huashu::ruleset_tests::run(&engine)
         .problems
         .into_iter()
         .map(|p| p.message)

@@ -44,11 +44,9 @@ pub struct TurnIn {
 pub fn to_turns(turns: &[TurnIn]) -> Vec<huashu::Turn> {
     turns
         .iter()
-        .map(|t| huashu::Turn {
-            role: huashu::Role::parse(&t.role).expect("role"),
-            text: t.text.clone(),
-            start_ms: t.start_ms,
-            end_ms: t.end_ms,
+        .map(|t| {
+            huashu::Turn::new(huashu::Role::parse(&t.role).expect("role"), t.text.clone())
+                .with_optional_times(t.start_ms, t.end_ms)
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Every bundled ruleset loads, compiles and passes its own examples; the committed JSON Schemas are current.
 
 use huashu::rules::{drill_schema, manifest_schema, rule_schema};
-use huashu::{Engine, Ruleset, selftest};
+use huashu::{Engine, Ruleset, ruleset_tests};
 
 #[test]
 fn every_bundled_ruleset_passes_its_examples() {
@@ -10,7 +10,7 @@ fn every_bundled_ruleset_passes_its_examples() {
     for name in names {
         let engine =
             Engine::new(Ruleset::builtin(name).expect("bundled ruleset loads")).expect("compiles");
-        let outcome = selftest::run(&engine);
+        let outcome = ruleset_tests::run(&engine);
         let report: Vec<String> = outcome.problems.iter().map(ToString::to_string).collect();
         assert!(
             outcome.passed(),

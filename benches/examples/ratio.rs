@@ -16,7 +16,11 @@ fn raw_pass(ac: &AhoCorasick, turns: &[String]) -> usize {
 }
 
 fn main() {
-    let engine = Engine::default_ruleset().expect("default");
+    // HUASHU_RULESET=DIR measures a ruleset directory instead of the bundled default.
+    let engine = match std::env::var("HUASHU_RULESET") {
+        Ok(dir) => Engine::new(huashu::Ruleset::load(&dir).expect("ruleset")).expect("compiles"),
+        Err(_) => Engine::default_ruleset().expect("default"),
+    };
     // TURN=… measures one turn, repeated.
     let turns = match std::env::var("TURN") {
         Ok(t) => vec![t; 20_000],

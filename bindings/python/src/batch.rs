@@ -111,10 +111,7 @@ pub fn scan_many(
         })
         .map_err(HuashuError::new_err)?;
     let (findings, rewrites) = findings.into_iter().unzip();
-    Ok(PyScanResults {
-        findings,
-        rewrites,
-    })
+    Ok(PyScanResults { findings, rewrites })
 }
 
 /// Results of `scan_many`: a sequence of finding lists (one per text), and columns for data frames.

@@ -296,12 +296,7 @@ fn make_turn(
             )));
         }
     }
-    Ok(Turn {
-        role,
-        text,
-        start_ms,
-        end_ms,
-    })
+    Ok(Turn::new(role, text).with_optional_times(start_ms, end_ms))
 }
 
 /// A conversation taken from Python values.

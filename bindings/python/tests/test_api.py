@@ -34,8 +34,29 @@ def test_customer_turns_are_not_checked_against_agent_rules(engine: huashu.Engin
 
 def test_rewrite_clears_findings(engine: huashu.Engine) -> None:
     fixed = engine.rewrite(TEXT)
-    assert fixed != TEXT
+    assert fixed is not None and fixed != TEXT
     assert engine.scan(fixed) == []
+
+
+def test_a_rewrite_that_would_still_be_flagged_is_not_offered(engine: huashu.Engine) -> None:
+    # F006 (sending the customer to ask someone else) has no safe replacement: no rewrite rather than a bad one.
+    assert engine.rewrite("这不是我的问题，你自己去问快递公司吧。") is None
+    assert engine.rewrite("好的") == "好的"
+
+
+def test_evaluate_measures_labelled_turns(engine: huashu.Engine) -> None:
+    report = engine.evaluate(
+        [
+            {"id": 1, "text": "这个我不知道", "expect": ["forbidden"]},
+            {"id": 2, "text": "好的，我帮您查询一下", "expect": []},
+            {"id": 3, "role": "customer", "text": "这不是我的问题", "expect": []},
+        ]
+    )
+    f = report["categories"]["forbidden"]
+    assert (f["tp"], f["fp"], f["fn"], f["precision"], f["recall"]) == (1, 0, 0, 1.0, 1.0)
+    assert report["turns"] == 3 and report["false_positives"] == []
+    with pytest.raises(huashu.InputError, match="line 1: needs `expect`"):
+        engine.evaluate([{"text": "x"}])
 
 
 def test_results_are_frozen_and_convert_to_dicts(engine: huashu.Engine) -> None:

@@ -177,12 +177,7 @@ fn merge_segments(
         .sum::<f32>()
         / weight.max(1) as f32;
     Some(AudioTurn {
-        turn: Turn {
-            role,
-            text,
-            start_ms: Some(ms(start)),
-            end_ms: Some(ms(end)),
-        },
+        turn: Turn::new(role, text).with_times(ms(start), ms(end)),
         confidence,
         channel,
     })

@@ -86,7 +86,7 @@ pub fn run(args: &BenchArgs) -> Result<std::process::ExitCode> {
 
 fn load_turns(args: &BenchArgs) -> Result<Vec<(Role, String)>> {
     let Some(path) = &args.corpus else {
-        return Ok(huashu::sample::generated_turns(args.turns, 7)
+        return Ok(huashu_tools::sample::generated_turns(args.turns, 7)
             .into_iter()
             .map(|t| (Role::Agent, t))
             .collect());

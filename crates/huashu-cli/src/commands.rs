@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use huashu::{Engine, Ruleset, selftest};
+use huashu::{Engine, Ruleset, ruleset_tests};
 
 use crate::Format;
 use crate::batch::BatchArgs;
@@ -21,7 +21,8 @@ pub fn score(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    crate::batch::score(ruleset, format, files, batch)
+    let engine = load_engine(ruleset, &batch.disable)?;
+    crate::batch::score(engine, format, files, batch)
 }
 
 /// `huashu scan`: see [`crate::batch`].
@@ -31,10 +32,12 @@ pub fn scan(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    crate::batch::scan(ruleset, format, files, batch)
+    let engine = load_engine(ruleset, &batch.disable)?;
+    crate::batch::scan(engine, format, files, batch)
 }
 
-pub fn check(ruleset: &str) -> Result<ExitCode> {
+/// `huashu test-ruleset` (old name `huashu check`): validate, run every rule's examples, lint.
+pub fn test_ruleset(ruleset: &str) -> Result<ExitCode> {
     let engine = match load_engine(ruleset, &[]) {
         Ok(e) => e,
         Err(e) => {
@@ -42,7 +45,7 @@ pub fn check(ruleset: &str) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let outcome = selftest::run(&engine);
+    let outcome = ruleset_tests::run(&engine);
     for p in &outcome.problems {
         println!("{p}");
     }

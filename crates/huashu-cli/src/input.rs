@@ -9,7 +9,7 @@ use serde_json::Value;
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// One input line, as read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum RawLine {
     Bytes(Vec<u8>),
     TooLong(usize),

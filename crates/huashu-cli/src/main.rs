@@ -1,5 +1,5 @@
-//! `huashu`: scan turns, check rulesets, explain rules. The command-line contract (ARCHITECTURE.md,
-//! "Output contract") is stable: other tools depend on it.
+//! `huashu`: scan turns, score conversations, test rulesets, explain rules. The command-line contract
+//! (ARCHITECTURE.md, "Output contract") is stable: other tools depend on it.
 
 #[cfg(feature = "audio")]
 mod audio;
@@ -72,8 +72,10 @@ enum Command {
     Transcribe(audio::TranscribeArgs),
     /// Write one self-contained HTML page (charts, worst conversations) from `huashu score` results.
     Report(report::ReportArgs),
-    /// Validate a ruleset and run every rule's examples; exits non-zero on any problem.
-    Check {
+    /// Test a ruleset: validate it, run every rule's examples and lint its regex literals; exits non-zero on
+    /// any problem. (`huashu check` is the older name, still accepted.)
+    #[command(alias = "check")]
+    TestRuleset {
         /// A bundled ruleset name or a directory.
         #[arg(default_value = "zh-CN")]
         ruleset: String,
@@ -129,7 +131,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "audio")]
         Command::Transcribe(args) => audio::transcribe(&args),
         Command::Report(args) => report::run(&args),
-        Command::Check { ruleset } => commands::check(&ruleset),
+        Command::TestRuleset { ruleset } => commands::test_ruleset(&ruleset),
         Command::Explain { rule, ruleset } => commands::explain(&ruleset, &rule),
         Command::Schema { what } => commands::schema(&what),
         Command::Drill(args) => drill::run(&args),

@@ -4,7 +4,6 @@ use huashu::{Report, Role, Turn};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::batch::Conversation;
 use crate::input::{RawLine, type_name};
 use crate::render::FindingOut;
 
@@ -37,6 +36,15 @@ pub struct ScoreOut<'a> {
     findings_total: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     previews: Vec<FindingWithTurn<'a>>,
+}
+
+/// A conversation to score, as parsed.
+pub struct Conversation {
+    pub id: Value,
+    pub agent: Option<Value>,
+    /// `date` or `started_at` of the input, carried to the output as `date` (the report groups by month).
+    pub date: Option<Value>,
+    pub turns: Vec<Turn>,
 }
 
 pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
@@ -97,12 +105,7 @@ pub fn parse_conversation(raw: RawLine) -> Result<Conversation, String> {
                 return Err(format!("turns[{i}]: end_ms {e} is before start_ms {s}"));
             }
         }
-        turns.push(Turn {
-            role,
-            text,
-            start_ms,
-            end_ms,
-        });
+        turns.push(Turn::new(role, text).with_optional_times(start_ms, end_ms));
     }
     Ok(Conversation {
         id,

@@ -1,4 +1,4 @@
-//! `huashu serve` and `huashu loadtest`: thin wrappers over the `huashu-sidecar` crate.
+//! `huashu serve` and `huashu loadtest`: thin wrappers over the `huashu-sidecar` and `huashu-tools` crates.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use huashu_sidecar::Config;
-use huashu_sidecar::loadtest::{LoadOptions, run_blocking};
+use huashu_tools::loadtest::{LoadOptions, run_blocking};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -14,6 +14,7 @@ use pinyin::ToPinyin;
 
 /// Which rules match tolerantly on transcribed turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Tolerance {
     /// Exact matching only.
     Off,

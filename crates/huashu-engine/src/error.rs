@@ -3,6 +3,7 @@ use thiserror::Error;
 
 /// Why a ruleset could not be compiled. Names the rule, its file and line.
 #[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EngineError {
     #[error(transparent)]
     Ruleset(#[from] RulesetError),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 /// One turn of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Turn {
     pub role: Role,
     pub text: String,
@@ -39,10 +40,19 @@ impl Turn {
         self.end_ms = Some(end_ms);
         self
     }
+
+    /// Times that may be absent (as read from input): `Turn` is `#[non_exhaustive]`, so code outside this
+    /// crate builds turns with `new`/`agent`/`customer` and these.
+    pub fn with_optional_times(mut self, start_ms: Option<u64>, end_ms: Option<u64>) -> Turn {
+        self.start_ms = start_ms;
+        self.end_ms = end_ms;
+        self
+    }
 }
 
 /// A compliant replacement for a finding's span.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Suggestion {
     /// Bytes of the original text this replaces (the finding's span).
     pub span: Span,
@@ -53,6 +63,7 @@ pub struct Suggestion {
 
 /// A rule that fired on a turn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Shared with the rule: a finding does not copy it.
     pub rule_id: Arc<str>,

@@ -10,7 +10,7 @@ mod error;
 mod finding;
 mod lint;
 mod rewrite;
-pub mod sample;
+mod scan;
 pub mod selftest;
 mod validate;
 

@@ -56,7 +56,7 @@ pub fn load_checked(source: &str, selftest: bool) -> Result<Engine, SidecarError
     let engine = Engine::new(ruleset).map_err(|e| err(e.to_string()))?;
     // Bundled rulesets are self-tested in CI; a directory someone just edited is checked here.
     if selftest && Path::new(source).is_dir() {
-        let outcome = huashu::selftest::run(&engine);
+        let outcome = huashu::ruleset_tests::run(&engine);
         if !outcome.passed() {
             let mut msg = format!("{} problem(s) in rule examples", outcome.problems.len());
             for p in outcome.problems.iter().take(5) {

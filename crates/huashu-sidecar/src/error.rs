@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 /// What can stop the daemon from starting or running.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SidecarError {
     #[error("cannot read config {path}: {source}")]
     ConfigRead {
@@ -27,6 +28,4 @@ pub enum SidecarError {
     Io(#[from] std::io::Error),
     #[error("cannot load the Whisper model: {0}")]
     Model(String),
-    #[error("load test: {0}")]
-    Load(String),
 }

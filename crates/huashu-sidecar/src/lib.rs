@@ -2,6 +2,7 @@
 //! conversation over a WebSocket (or posts utterances over REST) and gets findings, hints and scores back
 //! while the agent is still typing or talking. Protocol: `docs/protocol.md`.
 
+pub mod app;
 pub mod audio;
 pub mod auth;
 pub mod config;
@@ -9,7 +10,6 @@ pub mod console;
 pub mod conv;
 pub mod engines;
 pub mod error;
-pub mod loadtest;
 pub mod metrics;
 pub mod practice;
 pub mod protocol;
@@ -17,6 +17,7 @@ pub mod reload;
 pub mod server;
 mod ws;
 
+pub use app::App;
 pub use config::Config;
 pub use error::SidecarError;
-pub use server::{App, Running, run, start};
+pub use server::{Running, run, start};

@@ -51,6 +51,7 @@ pub mod close {
 /// The fields of an utterance (WebSocket `utterance` and the REST body).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Utterance {
     pub role: String,
     pub text: String,
@@ -71,6 +72,7 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Start {
     pub conversation_id: Value,
     #[serde(default)]
@@ -84,6 +86,7 @@ pub struct Start {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Draft {
     pub text: String,
     #[serde(default, rename = "ref")]
@@ -92,6 +95,7 @@ pub struct Draft {
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Empty {
     #[serde(default, rename = "ref")]
     pub reference: Option<Value>,
@@ -100,6 +104,7 @@ pub struct Empty {
 /// `audio.start`: binary frames that follow are this role's audio.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AudioStart {
     pub role: String,
     /// `pcm_s16le_16k` or `mulaw_8k`.
@@ -113,6 +118,7 @@ pub struct AudioStart {
 
 /// A parsed client message.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum In {
     Start(Start),
     Utterance(Utterance),
@@ -136,6 +142,7 @@ pub const IN_TYPES: &[&str] = &[
 
 /// A protocol error: a code and a human-readable message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProtoError {
     pub code: &'static str,
     pub message: String,
@@ -220,6 +227,7 @@ pub fn role(s: &str) -> Result<Role, ProtoError> {
 /// Where a turn's findings came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Source {
     Utterance,
     Draft,
@@ -227,16 +235,67 @@ pub enum Source {
 
 // ---- outgoing messages ----------------------------------------------------------------------------------
 
+/// A message the server sends, tagged with its `"type"` (always the first field on the wire, then the
+/// fields of the variant's struct in declaration order).
+///
+/// `audio.started` is not here: it is written with `json!`, whose keys go out in alphabetical order
+/// (`encoding, ref, role, sample_rate, type`), and that order is kept on the wire.
 #[derive(Debug, Serialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum ServerMsg<'a> {
+    #[serde(rename = "session.started")]
+    Started(StartedMsg<'a>),
+    #[serde(rename = "finding")]
+    Finding(FindingMsg<'a>),
+    #[serde(rename = "hint")]
+    Hint(HintMsg<'a>),
+    #[serde(rename = "ack")]
+    Ack(AckMsg<'a>),
+    #[serde(rename = "ruleset")]
+    Ruleset(RulesetMsg<'a>),
+    #[serde(rename = "score")]
+    Score(ScoreMsg<'a>),
+    #[serde(rename = "transcript")]
+    Transcript(TranscriptMsg<'a>),
+    #[serde(rename = "audio.ended")]
+    AudioEnded(AudioEndedMsg<'a>),
+    #[serde(rename = "error")]
+    Error(ErrorMsg<'a>),
+}
+
+impl ServerMsg<'_> {
+    /// The `"type"` of the message (also the SSE event name).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ServerMsg::Started(_) => "session.started",
+            ServerMsg::Finding(_) => "finding",
+            ServerMsg::Hint(_) => "hint",
+            ServerMsg::Ack(_) => "ack",
+            ServerMsg::Ruleset(_) => "ruleset",
+            ServerMsg::Score(_) => "score",
+            ServerMsg::Transcript(_) => "transcript",
+            ServerMsg::AudioEnded(_) => "audio.ended",
+            ServerMsg::Error(_) => "error",
+        }
+    }
+
+    /// The message as one JSON text.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct StartedMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub conversation_id: &'a Value,
     pub ruleset: &'a str,
 }
 
 /// Fields every per-turn message carries.
 #[derive(Debug, Serialize, Clone, Copy)]
+#[non_exhaustive]
 pub struct TurnRef<'a> {
     pub conversation_id: &'a Value,
     pub turn: usize,
@@ -248,9 +307,8 @@ pub struct TurnRef<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct FindingMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     #[serde(flatten)]
     pub at: TurnRef<'a>,
     #[serde(flatten)]
@@ -258,9 +316,8 @@ pub struct FindingMsg<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct HintMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     #[serde(flatten)]
     pub at: TurnRef<'a>,
     /// `suggestion` (a compliant wording for one finding), `rewrite` (the whole turn with the safe
@@ -274,9 +331,8 @@ pub struct HintMsg<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct AckMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     #[serde(flatten)]
     pub at: TurnRef<'a>,
     pub findings: usize,
@@ -284,18 +340,16 @@ pub struct AckMsg<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct RulesetMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub conversation_id: &'a Value,
     pub ruleset: &'a str,
     pub previous: &'a str,
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct ScoreMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     #[serde(rename = "final")]
     pub is_final: bool,
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
@@ -306,9 +360,8 @@ pub struct ScoreMsg<'a> {
 
 /// What live audio was heard as (before its findings, which follow as for an `utterance`).
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct TranscriptMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub conversation_id: &'a Value,
     pub role: &'a str,
     pub text: &'a str,
@@ -323,9 +376,8 @@ pub struct TranscriptMsg<'a> {
 
 /// The end of an audio stream: every final transcript has been sent.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct AudioEndedMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub role: &'a str,
     pub utterances: u64,
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
@@ -333,9 +385,8 @@ pub struct AudioEndedMsg<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct ErrorMsg<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub code: &'a str,
     pub message: &'a str,
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
@@ -354,10 +405,144 @@ pub fn to_json<T: Serialize>(msg: &T) -> String {
 
 /// An error message.
 pub fn error_json(e: &ProtoError, reference: Option<&Value>) -> String {
-    to_json(&ErrorMsg {
-        kind: "error",
+    to_json(&ServerMsg::Error(ErrorMsg {
         code: e.code,
         message: &e.message,
         reference,
-    })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use huashu::{Engine, Role};
+    use serde_json::json;
+
+    /// The wire bytes of each message: `"type"` first, then the fields in the order they had when every
+    /// struct carried its own `kind` string (the serde tag must not reorder or rename anything).
+    #[test]
+    fn tagged_messages_keep_their_bytes_and_field_order() {
+        let id = json!("c-1");
+        let r = json!({"n": 1});
+        let at = TurnRef {
+            conversation_id: &id,
+            turn: 2,
+            is_final: true,
+            source: Source::Utterance,
+            reference: Some(&r),
+        };
+        let cases: Vec<(ServerMsg<'_>, &str)> = vec![
+            (
+                ServerMsg::Started(StartedMsg {
+                    conversation_id: &id,
+                    ruleset: "zh-CN@1",
+                }),
+                r#"{"type":"session.started","conversation_id":"c-1","ruleset":"zh-CN@1"}"#,
+            ),
+            (
+                ServerMsg::Hint(HintMsg {
+                    at,
+                    hint: "suggestion",
+                    rule: Some("SH001"),
+                    check: None,
+                    text: "我来帮您",
+                }),
+                r#"{"type":"hint","conversation_id":"c-1","turn":2,"final":true,"source":"utterance","ref":{"n":1},"hint":"suggestion","rule":"SH001","text":"我来帮您"}"#,
+            ),
+            (
+                ServerMsg::Ack(AckMsg {
+                    at: TurnRef {
+                        reference: None,
+                        is_final: false,
+                        source: Source::Draft,
+                        ..at
+                    },
+                    findings: 0,
+                    ruleset: "zh-CN@1",
+                }),
+                r#"{"type":"ack","conversation_id":"c-1","turn":2,"final":false,"source":"draft","findings":0,"ruleset":"zh-CN@1"}"#,
+            ),
+            (
+                ServerMsg::Ruleset(RulesetMsg {
+                    conversation_id: &id,
+                    ruleset: "b",
+                    previous: "a",
+                }),
+                r#"{"type":"ruleset","conversation_id":"c-1","ruleset":"b","previous":"a"}"#,
+            ),
+            (
+                ServerMsg::Transcript(TranscriptMsg {
+                    conversation_id: &id,
+                    role: "agent",
+                    text: "您好",
+                    is_final: true,
+                    start_ms: 10,
+                    end_ms: 900,
+                    utterance: 0,
+                    confidence: 0.5,
+                }),
+                r#"{"type":"transcript","conversation_id":"c-1","role":"agent","text":"您好","final":true,"start_ms":10,"end_ms":900,"utterance":0,"confidence":0.5}"#,
+            ),
+            (
+                ServerMsg::AudioEnded(AudioEndedMsg {
+                    role: "customer",
+                    utterances: 3,
+                    reference: None,
+                }),
+                r#"{"type":"audio.ended","role":"customer","utterances":3}"#,
+            ),
+        ];
+        for (msg, want) in cases {
+            let name = msg.type_name();
+            let got = msg.to_json();
+            assert_eq!(got, want);
+            assert!(got.starts_with(&format!("{{\"type\":\"{name}\",")));
+        }
+        let e = ProtoError::new(code::NO_SESSION, "no conversation");
+        assert_eq!(
+            error_json(&e, Some(&r)),
+            r#"{"type":"error","code":"no_session","message":"no conversation","ref":{"n":1}}"#
+        );
+    }
+
+    /// Messages with flattened parts: the tag, then each part's fields in order, as with a `kind` field.
+    #[test]
+    fn flattened_messages_keep_field_order() {
+        let engine = Engine::default_ruleset().unwrap();
+        let findings = engine.check(Role::Agent, "这不是我的问题");
+        assert!(!findings.is_empty());
+        let id = json!(7);
+        let at = TurnRef {
+            conversation_id: &id,
+            turn: 0,
+            is_final: true,
+            source: Source::Utterance,
+            reference: None,
+        };
+        let inner = |v: String| v[1..v.len() - 1].to_string();
+        let finding = FindingOut::from(&findings[0]);
+        let want = format!(
+            "{{\"type\":\"finding\",{},{}}}",
+            inner(to_json(&at)),
+            inner(to_json(&finding))
+        );
+        let got = ServerMsg::Finding(FindingMsg { at, finding }).to_json();
+        assert_eq!(got, want);
+        let mut session = huashu::Session::new(std::sync::Arc::new(engine));
+        session.push(huashu::Turn::agent("您好，请问有什么可以帮您？"));
+        let report = session.report();
+        let score = ScoreOut::new(&id, &report);
+        let want = format!(
+            "{{\"type\":\"score\",\"final\":false,{}}}",
+            inner(to_json(&score))
+        );
+        let got = ServerMsg::Score(ScoreMsg {
+            is_final: false,
+            reference: None,
+            score: ScoreOut::new(&id, &report),
+        })
+        .to_json();
+        assert_eq!(got, want);
+    }
 }

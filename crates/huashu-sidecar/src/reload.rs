@@ -8,9 +8,9 @@ use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;
 
+use crate::app::App;
 use crate::error::SidecarError;
 use crate::metrics as m;
-use crate::server::App;
 
 /// Keeps the watcher alive; dropping it stops watching.
 pub struct Watch {

@@ -9,6 +9,7 @@ use crate::Finding;
 
 /// One finding as `huashu scan` prints it. `start`/`end` are characters of the original text.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct FindingOut<'a> {
     pub rule: &'a str,
     pub category: &'a str,
@@ -42,6 +43,7 @@ impl<'a> From<&'a Finding> for FindingOut<'a> {
 /// One `huashu scan` output line: the turn's id, its findings and the compliant rewrite (`null` with
 /// `rewrite_withheld` saying why when no rewrite is free of findings), and the preview rules' findings.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct ScanOut<'a> {
     pub id: &'a Value,
     pub findings: Vec<FindingOut<'a>>,
@@ -80,6 +82,7 @@ pub struct FindingWithTurn<'a> {
 
 /// A conversation's scorecard as `huashu score` prints it; `ruleset` is the `name@version` that scored it.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct ScoreOut<'a> {
     pub id: &'a Value,
     pub ruleset: &'a str,

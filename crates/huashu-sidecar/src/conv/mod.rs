@@ -1,20 +1,22 @@
 //! Conversations by id, shared by the WebSocket, REST and SSE paths: the same `Session`, the same findings.
+//! One conversation and what a turn emits here; the registry of them (start, listen, end, reap) in
+//! `registry.rs`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+pub mod registry;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use huashu::wire::{FindingOut, ScoreOut};
 use huashu::{CheckId, Role, Session, Turn};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use crate::engines::{Engines, Loaded};
+use crate::engines::Engines;
 use crate::metrics as m;
 use crate::protocol::{
-    AckMsg, Draft, FindingMsg, HintMsg, ProtoError, RulesetMsg, ScoreMsg, Source, StartedMsg,
-    TurnRef, Utterance, code, role, to_json,
+    AckMsg, Draft, FindingMsg, HintMsg, ProtoError, RulesetMsg, ScoreMsg, ServerMsg, Source,
+    TurnRef, Utterance, code, role,
 };
 
 /// Scorecard checks worth a live coaching hint the moment they fail (the others are judged at the end).
@@ -46,6 +48,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// A typed server message; its `type` names the event.
+    pub(crate) fn msg(msg: ServerMsg<'_>, partial: bool) -> Event {
+        Event::new(msg.type_name(), msg.to_json(), partial)
+    }
+
     pub(crate) fn new(name: &'static str, data: String, partial: bool) -> Event {
         Event {
             name,
@@ -204,10 +211,8 @@ impl Conversation {
                     session.set_engine(Arc::clone(&current.engine));
                     let previous = std::mem::replace(&mut inner.version, current.version.clone());
                     inner.generation = current.generation;
-                    events.push(Event::new(
-                        "ruleset",
-                        to_json(&RulesetMsg {
-                            kind: "ruleset",
+                    events.push(Event::msg(
+                        ServerMsg::Ruleset(RulesetMsg {
                             conversation_id: &self.id,
                             ruleset: &current.version,
                             previous: &previous,
@@ -251,20 +256,16 @@ impl Conversation {
             .engine()
             .previews_turn(role, &text, update.turn_index);
         for f in &update.findings {
-            events.push(Event::new(
-                "finding",
-                to_json(&FindingMsg {
-                    kind: "finding",
+            events.push(Event::msg(
+                ServerMsg::Finding(FindingMsg {
                     at,
                     finding: FindingOut::from(f),
                 }),
                 partial,
             ));
             if let Some(s) = f.suggestions.first() {
-                events.push(Event::new(
-                    "hint",
-                    to_json(&HintMsg {
-                        kind: "hint",
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
                         at,
                         hint: "suggestion",
                         rule: Some(&f.rule_id),
@@ -278,10 +279,8 @@ impl Conversation {
         // A rewrite the engine would flag again is never offered ("use it" would send a violation).
         if let Ok(r) = &rewrite {
             if role == Role::Agent && *r != text {
-                events.push(Event::new(
-                    "hint",
-                    to_json(&HintMsg {
-                        kind: "hint",
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
                         at,
                         hint: "rewrite",
                         rule: None,
@@ -301,10 +300,8 @@ impl Conversation {
                 {
                     coached.push(check.to_string());
                     tips.push(json!({"check": check, "text": tip}));
-                    events.push(Event::new(
-                        "hint",
-                        to_json(&HintMsg {
-                            kind: "hint",
+                    events.push(Event::msg(
+                        ServerMsg::Hint(HintMsg {
                             at,
                             hint: "coaching",
                             rule: None,
@@ -316,10 +313,8 @@ impl Conversation {
                 }
             }
         }
-        events.push(Event::new(
-            "ack",
-            to_json(&AckMsg {
-                kind: "ack",
+        events.push(Event::msg(
+            ServerMsg::Ack(AckMsg {
                 at,
                 findings: update.findings.len(),
                 ruleset: version,
@@ -365,10 +360,8 @@ impl Conversation {
                 "no conversation in progress: send session.start first",
             ));
         };
-        let mut event = Event::new(
-            "score",
-            to_json(&ScoreMsg {
-                kind: "score",
+        let mut event = Event::msg(
+            ServerMsg::Score(ScoreMsg {
                 is_final: last,
                 reference,
                 score: ScoreOut::new(&self.id, &report),
@@ -379,246 +372,4 @@ impl Conversation {
         self.publish(std::slice::from_ref(&event));
         Ok(event)
     }
-}
-
-/// All conversations by id.
-#[derive(Debug)]
-pub struct Registry {
-    map: Mutex<HashMap<String, Arc<Conversation>>>,
-    active: AtomicUsize,
-    max_sessions: usize,
-}
-
-impl Registry {
-    pub fn new(max_sessions: usize) -> Registry {
-        Registry {
-            map: Mutex::new(HashMap::new()),
-            active: AtomicUsize::new(0),
-            max_sessions,
-        }
-    }
-
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Conversation>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Conversations in progress.
-    pub fn active(&self) -> usize {
-        self.active.load(Ordering::SeqCst)
-    }
-
-    pub fn at_capacity(&self) -> bool {
-        self.active() >= self.max_sessions
-    }
-
-    pub fn get(&self, key: &str) -> Option<Arc<Conversation>> {
-        self.map().get(key).cloned()
-    }
-
-    /// Starts (or, for a REST conversation, joins) the conversation `id`. Returns it and the
-    /// `session.started` event.
-    ///
-    /// # Errors
-    /// `conflict` when another WebSocket holds it, `capacity`, `unknown_ruleset`.
-    pub fn start(
-        &self,
-        engines: &Engines,
-        id: &Value,
-        ruleset: Option<&str>,
-        disable: &[String],
-        ws: bool,
-    ) -> Result<(Arc<Conversation>, Event), ProtoError> {
-        let key = key_of(id)?;
-        let (mut follows, mut loaded) = engines
-            .choose(ruleset)
-            .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-        if !disable.is_empty() {
-            // A conversation with its own rule switches keeps the ruleset it started on: a reload would
-            // have to recompile it per conversation.
-            let engine = loaded
-                .engine
-                .without_rules(disable)
-                .map_err(|e| ProtoError::new(code::BAD_MESSAGE, format!("disable: {e}")))?;
-            loaded = Arc::new(Loaded {
-                engine: Arc::new(engine),
-                version: loaded.version.clone(),
-                generation: loaded.generation,
-            });
-            follows = false;
-        }
-        let conv = {
-            let mut map = self.map();
-            let conv = match map.get(&key) {
-                Some(c) => Arc::clone(c),
-                None => {
-                    if map.len() >= self.max_sessions.saturating_mul(2) {
-                        return Err(capacity());
-                    }
-                    let c = Arc::new(Conversation::new(key.clone(), id.clone()));
-                    map.insert(key, Arc::clone(&c));
-                    c
-                }
-            };
-            let mut inner = conv.lock();
-            if inner.session.is_some() {
-                if ws && inner.ws_owned {
-                    return Err(ProtoError::new(
-                        code::CONFLICT,
-                        "another connection is streaming this conversation",
-                    ));
-                }
-                inner.ws_owned |= ws;
-            } else {
-                if self
-                    .active
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                        (n < self.max_sessions).then_some(n + 1)
-                    })
-                    .is_err()
-                {
-                    drop(inner);
-                    if conv.events.receiver_count() == 0 {
-                        map.remove(&conv.key);
-                    }
-                    return Err(capacity());
-                }
-                install(&mut inner, &loaded, follows);
-                inner.ws_owned = ws;
-                m::session_started();
-            }
-            drop(inner);
-            conv
-        };
-        let version = conv.ruleset_version();
-        let event = Event::new(
-            "session.started",
-            to_json(&StartedMsg {
-                kind: "session.started",
-                conversation_id: &conv.id,
-                ruleset: &version,
-            }),
-            false,
-        );
-        conv.publish(std::slice::from_ref(&event));
-        Ok((conv, event))
-    }
-
-    /// The conversation `id`, started on the configured ruleset if it is not in progress (REST).
-    ///
-    /// # Errors
-    /// As [`Registry::start`].
-    pub fn get_or_start(
-        &self,
-        engines: &Engines,
-        id: &Value,
-    ) -> Result<Arc<Conversation>, ProtoError> {
-        let key = key_of(id)?;
-        if let Some(c) = self.get(&key).filter(|c| c.is_active()) {
-            return Ok(c);
-        }
-        self.start(engines, id, None, &[], false).map(|(c, _)| c)
-    }
-
-    /// A conversation to listen to, created empty if needed (a screen may connect before the call starts).
-    ///
-    /// # Errors
-    /// `capacity` when too many conversations are known.
-    pub fn listen(&self, id: &Value) -> Result<Arc<Conversation>, ProtoError> {
-        let key = key_of(id)?;
-        let mut map = self.map();
-        if let Some(c) = map.get(&key) {
-            return Ok(Arc::clone(c));
-        }
-        if map.len() >= self.max_sessions.saturating_mul(2) {
-            return Err(capacity());
-        }
-        let c = Arc::new(Conversation::new(key.clone(), id.clone()));
-        map.insert(key, Arc::clone(&c));
-        Ok(c)
-    }
-
-    /// Ends a conversation: the final score (sent to its listeners too), and it is forgotten.
-    ///
-    /// # Errors
-    /// `no_session` when it was not in progress.
-    pub fn end(
-        &self,
-        conv: &Arc<Conversation>,
-        reference: Option<&Value>,
-    ) -> Result<Event, ProtoError> {
-        let result = conv.score(true, reference);
-        if result.is_ok() {
-            self.active.fetch_sub(1, Ordering::SeqCst);
-            m::session_ended();
-        }
-        let mut map = self.map();
-        if map
-            .get(&conv.key)
-            .is_some_and(|c| Arc::ptr_eq(c, conv) && !c.is_active())
-        {
-            map.remove(&conv.key);
-        }
-        result
-    }
-
-    /// Conversations not held by a WebSocket (REST ones), e.g. to end them at shutdown.
-    pub fn rest_conversations(&self) -> Vec<Arc<Conversation>> {
-        self.map()
-            .values()
-            .filter(|c| {
-                let i = c.lock();
-                i.session.is_some() && !i.ws_owned
-            })
-            .cloned()
-            .collect()
-    }
-
-    /// Ends REST conversations idle for `idle`, forgets empty entries nobody listens to.
-    pub fn reap(&self, idle: Duration) -> usize {
-        let now = Instant::now();
-        let stale: Vec<Arc<Conversation>> = self
-            .map()
-            .values()
-            .filter(|c| {
-                let i = c.lock();
-                !i.ws_owned && now.duration_since(i.last_active) >= idle
-            })
-            .cloned()
-            .collect();
-        let mut ended = 0;
-        for c in stale {
-            if c.is_active() {
-                if self.end(&c, None).is_ok() {
-                    ended += 1;
-                }
-            } else if c.events.receiver_count() == 0 {
-                let mut map = self.map();
-                if map.get(&c.key).is_some_and(|x| Arc::ptr_eq(x, &c)) {
-                    map.remove(&c.key);
-                }
-            }
-        }
-        ended
-    }
-
-    /// Marks a conversation as no longer held by a WebSocket.
-    pub fn release(&self, conv: &Conversation) {
-        conv.lock().ws_owned = false;
-    }
-}
-
-fn install(inner: &mut Inner, loaded: &Arc<Loaded>, follows: bool) {
-    inner.session = Some(Session::new(Arc::clone(&loaded.engine)));
-    inner.follows_default = follows;
-    inner.generation = loaded.generation;
-    inner.version = loaded.version.clone();
-    inner.coached.clear();
-    inner.last_active = Instant::now();
-}
-
-fn capacity() -> ProtoError {
-    ProtoError::new(
-        code::CAPACITY,
-        "the server is at capacity (max_sessions); try again later",
-    )
 }

@@ -14,8 +14,6 @@ use tokio::sync::Barrier;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::error::SidecarError;
-
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -99,13 +97,23 @@ struct SessionResult {
     latencies: Vec<Duration>,
 }
 
+/// Why a load test could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("load test: {0}")]
+    NotLoopback(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Runs the load test.
 ///
 /// # Errors
 /// A non-loopback address; a runtime that cannot start.
-pub async fn run(opts: LoadOptions) -> Result<LoadReport, SidecarError> {
+pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     if !opts.addr.ip().is_loopback() {
-        return Err(SidecarError::Load(format!(
+        return Err(LoadError::NotLoopback(format!(
             "refusing to load-test {}: loopback addresses only",
             opts.addr
         )));
@@ -340,7 +348,7 @@ pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Opti
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_blocking(opts: LoadOptions) -> Result<LoadReport, SidecarError> {
+pub fn run_blocking(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -1,0 +1,240 @@
+//! The router and the serve loop with hot reload and graceful shutdown. Routes by group:
+//! `routes_conversations.rs` (WebSocket upgrade, REST utterances, scores, SSE), `routes_scan.rs`
+//! (`/v1/scan`, alias `/v1/check`), `routes_drills.rs` (practice), `routes_admin.rs` (tickets, readiness, metrics, OpenAPI);
+//! error bodies in `errors.rs`. The shared state is `crate::app::App`.
+
+mod errors;
+mod routes_admin;
+mod routes_conversations;
+mod routes_drills;
+mod routes_scan;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::console;
+use crate::error::SidecarError;
+use crate::metrics as m;
+use crate::protocol::{ProtoError, code};
+use errors::error_response;
+pub use routes_admin::OPENAPI;
+use routes_admin::{metrics, openapi, readyz, ticket};
+use routes_conversations::{end_conversation, events, get_score, post_utterance, stream};
+use routes_drills::{drill, drill_attempt, drill_reply, drill_summary, drills};
+use routes_scan::scan;
+
+/// The whole HTTP surface.
+pub fn router(app: Arc<App>) -> Router {
+    let api = Router::new()
+        .route("/v1/scan", post(scan))
+        // The older name of /v1/scan.
+        .route("/v1/check", post(scan))
+        .route("/v1/tickets", post(ticket))
+        .route("/v1/conversations/{id}/utterances", post(post_utterance))
+        .route(
+            "/v1/conversations/{id}",
+            get(get_score).delete(end_conversation),
+        )
+        .route("/v1/conversations/{id}/events", get(events))
+        .route("/v1/drills", get(drills))
+        .route("/v1/drills/{name}", get(drill))
+        .route("/v1/drills/{name}/attempts", post(drill_attempt))
+        .route("/v1/drills/{name}/attempts/{id}", get(drill_summary))
+        .route("/v1/drills/{name}/attempts/{id}/replies", post(drill_reply))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            require_bearer,
+        ));
+    Router::new()
+        .merge(api)
+        .route("/v1/stream", get(stream))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/", get(console::index))
+        .route("/console.js", get(console::script))
+        .route("/console.css", get(console::style))
+        .layer(DefaultBodyLimit::max(app.config.limits.max_frame_bytes))
+        .with_state(app)
+}
+
+async fn require_bearer(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if app.auth.check_headers(req.headers()) {
+        next.run(req).await
+    } else {
+        m::rejected("unauthorized");
+        let mut r = error_response(
+            StatusCode::UNAUTHORIZED,
+            &ProtoError::new(code::UNAUTHORIZED, "missing or invalid bearer token"),
+        );
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r
+    }
+}
+
+/// A running daemon.
+#[derive(Debug)]
+pub struct Running {
+    pub app: Arc<App>,
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Begins a graceful shutdown (as SIGTERM does).
+    pub fn shutdown(&self) {
+        self.app.begin_shutdown();
+    }
+
+    /// Waits until the daemon has stopped.
+    pub async fn stopped(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts serving in the background (on the current tokio runtime).
+///
+/// # Errors
+/// The ruleset cannot be loaded, the address cannot be bound, the directory cannot be watched.
+pub async fn start(config: Config) -> Result<Running, SidecarError> {
+    let app = App::new(config)?;
+    let listener = TcpListener::bind(app.config.listen)
+        .await
+        .map_err(|source| SidecarError::Bind {
+            addr: app.config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let watcher = if app.config.reload.watch && app.engines.is_dir() {
+        Some(crate::reload::watch(
+            Arc::clone(&app),
+            PathBuf::from(&app.engines.source),
+        )?)
+    } else {
+        None
+    };
+    let reaper = {
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let idle = Duration::from_secs(app.config.limits.idle_timeout_s);
+            let mut tick = tokio::time::interval(
+                Duration::from_secs(5).min(idle.max(Duration::from_millis(100))),
+            );
+            loop {
+                tick.tick().await;
+                app.registry.reap(idle);
+            }
+        })
+    };
+    let router = router(Arc::clone(&app));
+    let app2 = Arc::clone(&app);
+    let task = tokio::spawn(async move {
+        let mut rx = app2.shutdown_rx();
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|v| *v).await;
+        });
+        if let Err(e) = serve.await {
+            eprintln!("huashu serve: {e}");
+        }
+        // WebSocket connections are not tracked by the HTTP server: wait for them to send their final
+        // scores and close, within the grace period.
+        let grace = Duration::from_millis(app2.config.limits.shutdown_grace_ms);
+        let _ = tokio::time::timeout(grace, async {
+            loop {
+                let notified = app2.conn_done.notified();
+                if app2.connections.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                notified.await;
+            }
+        })
+        .await;
+        reaper.abort();
+        drop(watcher);
+    });
+    Ok(Running { app, addr, task })
+}
+
+/// Runs the daemon until SIGTERM or Ctrl-C, then shuts down gracefully. Builds its own runtime.
+///
+/// # Errors
+/// As [`start`].
+pub fn run(config: Config) -> Result<(), SidecarError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let running = start(config).await?;
+        let app = &running.app;
+        let cur = app.engines.current();
+        eprintln!(
+            "huashu serve: listening on http://{} (ruleset {}{}, auth {})",
+            running.addr,
+            cur.version,
+            if app.engines.is_dir() && app.config.reload.watch {
+                ", watched for changes"
+            } else {
+                ""
+            },
+            if app.auth.required() {
+                "bearer tokens"
+            } else {
+                "off: loopback only"
+            }
+        );
+        if let (Some(_), Some(model)) = (app.speech.get(), &app.config.audio.model) {
+            eprintln!(
+                "huashu serve: live audio on /v1/stream with {} (language {}, {} thread(s) per recognition)",
+                model.display(),
+                app.config.audio.language,
+                app.config.audio.threads
+            );
+        }
+        let app = Arc::clone(&running.app);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!("huashu serve: shutting down (finishing in-flight sessions)");
+            app.begin_shutdown();
+        });
+        running.stopped().await;
+        eprintln!("huashu serve: stopped");
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,58 @@
+//! `POST /v1/scan` (older name `POST /v1/check`): a stateless scan of one turn (a draft), answered as a
+//! `huashu scan` output line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::errors::{error_response, parse_body, proto_status};
+use crate::app::App;
+use crate::metrics as m;
+use crate::protocol::{ProtoError, code};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScanBody {
+    #[serde(default = "agent")]
+    role: String,
+    text: String,
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    ruleset: Option<String>,
+}
+
+fn agent() -> String {
+    "agent".into()
+}
+
+/// `POST /v1/scan`: a stateless draft scan, answered as a `huashu scan` output line.
+pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
+    let result = (|| {
+        let b: ScanBody = parse_body(&body)?;
+        let role = crate::protocol::role(&b.role)?;
+        let (_, loaded) = app
+            .engines
+            .choose(b.ruleset.as_deref())
+            .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
+        let findings = loaded.engine.scan(role, &b.text);
+        let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
+        let previews = loaded.engine.previews(role, &b.text);
+        let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
+        m::turn(
+            false,
+            crate::protocol::Source::Draft,
+            &findings,
+            Duration::ZERO,
+        );
+        Ok::<Value, ProtoError>(serde_json::to_value(&out).unwrap_or(Value::Null))
+    })();
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => error_response(proto_status(&e), &e),
+    }
+}

@@ -1,0 +1,327 @@
+//! The connection's worker: inbox → conversation (engine) → messages for the writer, one item at a time.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::audio::{self, AudioStream};
+use super::inbox::{Inbox, Item};
+use super::writer::Out;
+use crate::app::App;
+use crate::audio::Report;
+use crate::conv::{Conversation, Event};
+use crate::metrics as m;
+use crate::protocol::{AudioStart, In, ProtoError, close, code, error_json};
+
+pub(super) struct Worker {
+    pub(super) app: Arc<App>,
+    pub(super) out: mpsc::Sender<Out>,
+    pub(super) conv: Option<Arc<Conversation>>,
+    pub(super) inbox: Arc<Inbox>,
+    pub(super) audio: Option<AudioStream>,
+    pub(super) streams: u64,
+}
+
+impl Worker {
+    /// Sends one event; events from partials are dropped when the output queue is full.
+    pub(super) async fn emit(&self, e: &Event) -> bool {
+        let out = Out::Text(Arc::clone(&e.data));
+        if e.partial {
+            match self.out.try_send(out) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    m::superseded();
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            }
+        } else {
+            self.out.send(out).await.is_ok()
+        }
+    }
+
+    pub(super) async fn error(&self, e: &ProtoError, reference: Option<&Value>) -> bool {
+        m::error(e.code);
+        self.out
+            .send(Out::Text(error_json(e, reference).into()))
+            .await
+            .is_ok()
+    }
+
+    /// Ends the session in progress: the final score (to listeners, and to the client when `send`).
+    async fn finish(&mut self, send: bool) -> bool {
+        // An audio stream still open is abandoned (its task is aborted; late results are ignored).
+        self.audio = None;
+        let Some(conv) = self.conv.take() else {
+            return true;
+        };
+        let result = self.app.registry.end(&conv, None);
+        self.app.registry.release(&conv);
+        match result {
+            Ok(e) if send => self.emit(&e).await,
+            _ => true,
+        }
+    }
+
+    async fn handle(&mut self, msg: In, received: Instant) -> bool {
+        let app = Arc::clone(&self.app);
+        match msg {
+            In::Start(s) => {
+                if self.conv.is_some() {
+                    return self
+                        .error(
+                            &ProtoError::new(
+                                code::SESSION_ACTIVE,
+                                "a conversation is in progress on this connection: send session.end first",
+                            ),
+                            None,
+                        )
+                        .await;
+                }
+                if app.shutting_down() {
+                    return self
+                        .error(
+                            &ProtoError::new(code::SHUTTING_DOWN, "the server is shutting down"),
+                            None,
+                        )
+                        .await;
+                }
+                match app.registry.start(
+                    &app.engines,
+                    &s.conversation_id,
+                    s.ruleset.as_deref(),
+                    &s.disable,
+                    true,
+                ) {
+                    Ok((conv, started)) => {
+                        self.conv = Some(conv);
+                        self.emit(&started).await
+                    }
+                    Err(e) if e.code == code::CAPACITY => {
+                        m::rejected("capacity");
+                        self.error(&e, None).await;
+                        let _ = self
+                            .out
+                            .send(Out::Close(close::TRY_AGAIN, "at capacity"))
+                            .await;
+                        false
+                    }
+                    Err(e) => self.error(&e, None).await,
+                }
+            }
+            In::Utterance(u) => {
+                let Some(conv) = self.conv.clone() else {
+                    return self.error(&no_session(), u.reference.as_ref()).await;
+                };
+                match conv.utterance(&app.engines, &u) {
+                    Ok(out) => {
+                        for e in &out.events {
+                            if !self.emit(e).await {
+                                return false;
+                            }
+                        }
+                        if u.is_final {
+                            m::hint_latency(received.elapsed());
+                        }
+                        true
+                    }
+                    Err(e) => self.error(&e, u.reference.as_ref()).await,
+                }
+            }
+            In::Draft(d) => {
+                let Some(conv) = self.conv.clone() else {
+                    return self.error(&no_session(), d.reference.as_ref()).await;
+                };
+                match conv.draft(&app.engines, &d) {
+                    Ok(out) => {
+                        for e in &out.events {
+                            if !self.emit(e).await {
+                                return false;
+                            }
+                        }
+                        true
+                    }
+                    Err(e) => self.error(&e, d.reference.as_ref()).await,
+                }
+            }
+            In::Score(r) => match self
+                .conv
+                .as_ref()
+                .map(|c| c.score(false, r.reference.as_ref()))
+            {
+                Some(Ok(e)) => self.emit(&e).await,
+                Some(Err(e)) => self.error(&e, r.reference.as_ref()).await,
+                None => self.error(&no_session(), r.reference.as_ref()).await,
+            },
+            In::End(r) => {
+                if self.conv.is_none() {
+                    return self.error(&no_session(), r.reference.as_ref()).await;
+                }
+                self.finish(true).await
+            }
+            In::AudioStart(a) => self.audio_start(a).await,
+            In::AudioEnd(r) => self.audio_end(r.reference.as_ref()).await,
+        }
+    }
+
+    async fn audio_start(&mut self, a: AudioStart) -> bool {
+        let reference = a.reference.as_ref();
+        if self.conv.is_none() {
+            return self.error(&no_session(), reference).await;
+        }
+        let id = self.streams + 1;
+        match audio::open(&self.app, &a, self.audio.is_some(), &self.inbox, id) {
+            Ok((stream, started)) => {
+                self.streams = id;
+                self.audio = Some(stream);
+                self.emit(&started).await
+            }
+            Err(e) => self.error(&e, reference).await,
+        }
+    }
+
+    async fn audio_frame(&mut self, bytes: &[u8]) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.is_open()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::BINARY,
+                        "binary frames are live audio: send audio.start first (the frame was dropped)",
+                    ),
+                    None,
+                )
+                .await;
+        };
+        match stream.frame(bytes).await {
+            Ok(()) => true,
+            Err(e) => self.error(&e, None).await,
+        }
+    }
+
+    async fn audio_end(&mut self, reference: Option<&Value>) -> bool {
+        let Some(stream) = self.audio.as_mut().filter(|s| s.is_open()) else {
+            return self
+                .error(
+                    &ProtoError::new(
+                        code::NO_AUDIO,
+                        "no audio stream is open: send audio.start first",
+                    ),
+                    reference,
+                )
+                .await;
+        };
+        stream.end(reference).await;
+        true
+    }
+
+    /// A result of the audio stream's task: a transcript (then checked as an utterance), a failure, or the
+    /// end of the stream. Results of an abandoned stream are ignored.
+    async fn heard(&mut self, stream: u64, report: Report) -> bool {
+        let Some(s) = self.audio.as_mut().filter(|s| s.id == stream) else {
+            return true;
+        };
+        match report {
+            Report::Heard(t) => {
+                let Some(conv) = self.conv.clone() else {
+                    return true;
+                };
+                let is_final = t.is_final;
+                if is_final {
+                    s.finals += 1;
+                }
+                let role = Arc::clone(&s.role);
+                let (event, u) = audio::transcript(&conv, &role, t);
+                conv.publish(std::slice::from_ref(&event));
+                if !self.emit(&event).await {
+                    return false;
+                }
+                self.checked(conv.utterance(&self.app.engines, &u), None)
+                    .await
+            }
+            Report::Failed(msg) => {
+                self.error(
+                    &ProtoError::new(
+                        code::AUDIO_FAILED,
+                        format!("speech recognition failed: {msg}"),
+                    ),
+                    None,
+                )
+                .await
+            }
+            Report::Done => {
+                let Some(s) = self.audio.take() else {
+                    return true;
+                };
+                self.emit(&s.ended()).await
+            }
+        }
+    }
+
+    /// Sends the events of a checked utterance or draft (or its error).
+    async fn checked(
+        &self,
+        out: Result<crate::conv::TurnOutput, ProtoError>,
+        reference: Option<&Value>,
+    ) -> bool {
+        match out {
+            Ok(out) => {
+                for e in &out.events {
+                    if !self.emit(e).await {
+                        return false;
+                    }
+                }
+                true
+            }
+            Err(e) => self.error(&e, reference).await,
+        }
+    }
+}
+
+pub(super) fn no_session() -> ProtoError {
+    ProtoError::new(
+        code::NO_SESSION,
+        "no conversation in progress: send session.start first",
+    )
+}
+
+pub(super) async fn work_loop(app: Arc<App>, inbox: Arc<Inbox>, out: mpsc::Sender<Out>) {
+    let mut w = Worker {
+        app,
+        out,
+        conv: None,
+        inbox: Arc::clone(&inbox),
+        audio: None,
+        streams: 0,
+    };
+    while let Some(item) = inbox.pop().await {
+        let go_on = match item {
+            Item::Msg(msg, received) => w.handle(msg, received).await,
+            Item::Audio(bytes) => w.audio_frame(&bytes).await,
+            Item::Heard { stream, report, .. } => w.heard(stream, report).await,
+            Item::Error(e) => w.error(&e, None).await,
+            Item::Fatal(e, code) => {
+                w.error(&e, None).await;
+                w.finish(false).await;
+                let _ = w.out.send(Out::Close(code, "frame too large")).await;
+                false
+            }
+            Item::Disconnected => false,
+            Item::Shutdown => {
+                w.finish(true).await;
+                let _ = w
+                    .out
+                    .send(Out::Close(close::GOING_AWAY, "server shutting down"))
+                    .await;
+                false
+            }
+        };
+        if !go_on {
+            break;
+        }
+    }
+    inbox.close();
+    // Disconnected, slow consumer or the writer gone: the session still ends and is scored for listeners.
+    w.finish(false).await;
+}
