@@ -76,7 +76,7 @@ pub(crate) struct Episodes {
     /// (check, what earned it) and (check, what was missing), bounded.
     pub found: Vec<(CheckId, String)>,
     pub missing: Vec<(CheckId, String)>,
-    /// The first complaint that got neither empathy nor a solution: (its turn, its words).
+    /// The first complaint that got no empathy, solution, fix or commitment: (its turn, its words).
     pub unaddressed: Option<(usize, String)>,
 }
 
@@ -116,8 +116,13 @@ impl Episode {
     }
 
     /// Neither empathy nor a solution came after the complaint.
+    /// Nothing was done for the grievance: no empathy, no solution, no fix and no commitment (an escalation
+    /// with 会反馈给维修部门 is a weak answer, not an ignored complaint).
     fn ignored(&self) -> bool {
-        self.empathy.is_none() && self.solution.is_none() && self.resolved.is_none()
+        self.empathy.is_none()
+            && self.solution.is_none()
+            && self.resolved.is_none()
+            && self.commitment.is_none()
     }
 
     /// Everything the complaint needs has come, so a new complaint starts a new episode.

@@ -30,6 +30,11 @@ pub(crate) struct Questions {
     pub pending_kind: Kind,
     /// Why the agent's last reply to the pending question was no answer (no time, a stall), for evidence.
     pub pending_why: Option<Evidence>,
+    /// Questions that got a reply with content but without the substance they asked for (no time for a
+    /// when-question, no steps, no yes or no) and no real answer after it: half an answer.
+    pub thin: usize,
+    /// The pending question's last reply was such a thin one.
+    pub pending_thin: bool,
     /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: only the first may stand as an answer.
     pub stalls: usize,
     recent_customer: VecDeque<RecentQuestion>,
@@ -170,6 +175,8 @@ impl Questions {
                 && self.pending.as_ref().map(|p| p.0) == turn.reprompt_of;
             // The pending question asked again before any answer is still one question, awaiting its answer.
             if !reprompt {
+                self.thin += usize::from(self.pending.is_some() && self.pending_thin);
+                self.pending_thin = false;
                 if let Some((turn, words)) = self.pending.take() {
                     let why = self.pending_why.take();
                     self.unanswered.get_or_insert_with(|| {
@@ -258,6 +265,7 @@ impl Questions {
             })
         };
         let mut lacks = None;
+        let mut thin = false;
         if content < view.scoring.dialogue.min_answer_chars {
             // No answer yet (a hold, 嗯): nothing to explain.
         } else if push_back {
@@ -268,6 +276,7 @@ impl Questions {
             // A ruleset without the cue list cannot judge the substance: any content answers.
             if view.cue_index.get(cue).is_some() && !has_after(cue) {
                 lacks = Some(why);
+                thin = true;
             }
         }
         self.stalls += stall as usize;
@@ -275,6 +284,7 @@ impl Questions {
             return;
         }
         if let Some(why) = lacks {
+            self.pending_thin = thin;
             if let Some(last) = self.recent_customer.back_mut() {
                 if last.turn == turn {
                     last.replied = true;
@@ -289,6 +299,7 @@ impl Questions {
         self.answered += 1;
         self.pending = None;
         self.pending_why = None;
+        self.pending_thin = false;
         self.answered_example.get_or_insert_with(|| {
             Evidence::new(
                 view.index,

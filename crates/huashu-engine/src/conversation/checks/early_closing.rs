@@ -57,15 +57,9 @@ impl Check for EarlyClosing {
                 },
                 Some(ev.turn),
             ),
-            None => Some(Judged {
-                passed: true,
-                share: 1.0,
-                detail: format!(
-                    "{} closing(s), none while the customer still asked",
-                    self.closings
-                ),
-                turn: None,
-            }),
+            // Only a failure counts: a chat is not better for lacking a fault that few chats could have, and
+            // a point earned by every clean chat would lift routine chats into the high band.
+            None => None,
         }
     }
 }
@@ -85,6 +79,6 @@ mod tests {
             ("customer", "我的快递什么时候能到？"),
             ("agent", "明天下午送到，请问还有其他可以帮您的吗？"),
         ]);
-        assert!(check(&r, "early_closing").passed);
+        assert!(r.checks.iter().all(|c| c.id != "early_closing"), "a pass is not scored");
     }
 }

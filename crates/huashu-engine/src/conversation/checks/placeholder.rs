@@ -47,15 +47,9 @@ impl Check for Placeholder {
                 },
                 Some(ev.turn),
             ),
-            None => Some(Judged {
-                passed: true,
-                share: 1.0,
-                detail: format!(
-                    "no unfilled template field in {} agent turn(s)",
-                    self.agent_turns
-                ),
-                turn: None,
-            }),
+            // Only a failure counts: a chat is not better for lacking a fault that few chats could have, and
+            // a point earned by every clean chat would lift routine chats into the high band.
+            None => None,
         }
     }
 }
@@ -124,6 +118,6 @@ mod tests {
         let r = score(&[("agent", "应价保 [价保金额(单件)] = [金额x]")]);
         assert!(!check(&r, "placeholder").passed);
         let r = score(&[("agent", "差价[金额x]已退回")]);
-        assert!(check(&r, "placeholder").passed);
+        assert!(r.checks.iter().all(|c| c.id != "placeholder"), "a pass is not scored");
     }
 }

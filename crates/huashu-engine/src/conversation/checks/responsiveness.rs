@@ -41,9 +41,12 @@ impl Check for Responsiveness {
         if let Some(e) = ev {
             detail.push_str(&format!(" ({e})"));
         }
+        // A reply without the substance asked for (a when-question answered with no time) is half an answer:
+        // the customer heard something, but not what they needed.
+        let thin = q.thin + usize::from(q.pending.is_some() && q.pending_thin);
         Some(Judged {
             passed,
-            share: share(q.answered, q.asked),
+            share: (share(q.answered, q.asked) + 0.5 * share(thin, q.asked)).min(1.0),
             detail,
             turn: ev.map(|e| e.turn),
         })
@@ -62,5 +65,13 @@ mod tests {
         assert!(c.detail.starts_with("0 of 1 customer question(s) answered"), "{}", c.detail);
         let r = score(&[("customer", "什么时候发货？"), ("agent", "今天下午就会从仓库发出")]);
         assert!(check(&r, "responsiveness").passed);
+    }
+
+    #[test]
+    fn a_reply_without_the_time_asked_for_is_half_an_answer() {
+        let r = score(&[("customer", "什么时候能到账？"), ("agent", "原路退回的")]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert!((c.points - f64::from(c.max) / 2.0).abs() < 1e-9, "{c:?}");
     }
 }
