@@ -1,10 +1,12 @@
 //! A whole call: channels → roles → utterances → recognised, timed turns.
 
 use std::path::Path;
+use std::time::Instant;
 
 use huashu_engine::{Role, Turn};
 use serde::Serialize;
 
+use crate::bench::{PipelineTimes, ms_since};
 use crate::vad::{self, VadOptions};
 use crate::{Audio, AudioError, TARGET_RATE, decode_file, resample};
 
@@ -25,6 +27,51 @@ pub trait Recognize {
     /// # Errors
     /// Whatever the recogniser reports.
     fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError>;
+
+    /// Time spent in each recogniser stage since the last call (for `huashu bench --audio`); recognisers
+    /// that do not profile report only nothing.
+    fn take_times(&mut self) -> StageTimes {
+        StageTimes::default()
+    }
+}
+
+/// Milliseconds spent per recogniser stage (log-mel spectrogram, encoder, decoder), summed over calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageTimes {
+    pub mel_ms: f64,
+    pub encoder_ms: f64,
+    pub decoder_ms: f64,
+    /// Recogniser calls (utterances or windows) these times cover.
+    pub calls: u64,
+    /// Time the profiling itself took inside the recogniser calls (not part of any stage).
+    pub overhead_ms: f64,
+}
+
+impl std::ops::AddAssign for StageTimes {
+    fn add_assign(&mut self, o: StageTimes) {
+        self.mel_ms += o.mel_ms;
+        self.encoder_ms += o.encoder_ms;
+        self.decoder_ms += o.decoder_ms;
+        self.calls += o.calls;
+        self.overhead_ms += o.overhead_ms;
+    }
+}
+
+/// `text` in simplified characters (huashu-text's traditional→simplified fold, ambiguous characters by the
+/// word around them); nothing else changes. Whisper writes Mandarin in either script.
+pub fn simplify(text: &str) -> String {
+    if !text.chars().any(huashu_text::is_cjk) {
+        return text.to_owned();
+    }
+    let opts = huashu_text::Options {
+        width: false,
+        case: false,
+        traditional: true,
+        numbers: false,
+        noise: false,
+        repeats: false,
+    };
+    huashu_text::normalize(text, &opts).as_str().to_owned()
 }
 
 /// Which role speaks on which channel.
@@ -107,6 +154,16 @@ pub fn transcribe_audio(
     rec: &mut dyn Recognize,
     opts: &CallOptions,
 ) -> Result<Vec<AudioTurn>, AudioError> {
+    transcribe_timed(audio, rec, opts, &mut PipelineTimes::default())
+}
+
+/// [`transcribe_audio`], adding the time spent resampling, cutting and recognising to `times`.
+pub(crate) fn transcribe_timed(
+    audio: &Audio,
+    rec: &mut dyn Recognize,
+    opts: &CallOptions,
+    times: &mut PipelineTimes,
+) -> Result<Vec<AudioTurn>, AudioError> {
     let n = audio.channels.len();
     let roles: Vec<Role> = if n == 1 {
         vec![opts.channels.mono]
@@ -123,9 +180,17 @@ pub fn transcribe_audio(
         if role == Role::System {
             continue; // an ignored channel
         }
+        let t = Instant::now();
         let pcm = resample(samples, audio.rate, TARGET_RATE)?;
-        for u in vad::utterances(&pcm, TARGET_RATE, &opts.vad) {
+        times.resample_ms += ms_since(t);
+        let t = Instant::now();
+        let cut = vad::utterances(&pcm, TARGET_RATE, &opts.vad);
+        times.vad_ms += ms_since(t);
+        times.utterances += cut.len();
+        for u in cut {
+            let t = Instant::now();
             let segs = rec.recognize(&pcm[u.start..u.end])?;
+            times.recognise_ms += ms_since(t);
             if let Some(t) = merge_segments(&segs, role, channel, u.start, u.end) {
                 turns.push(t);
             }
@@ -240,6 +305,19 @@ mod tests {
         };
         let turns = transcribe_audio(&audio, &mut Fake(0), &opts).expect("ok");
         assert_eq!(turns[0].turn.role, Role::Customer);
+    }
+
+    #[test]
+    fn simplify_folds_script_only() {
+        assert_eq!(
+            simplify("您好,這不適合我的問題,我不知道。"),
+            "您好,这不适合我的问题,我不知道。"
+        );
+        assert_eq!(
+            simplify("Ask not, WHAT  you can do"),
+            "Ask not, WHAT  you can do"
+        );
+        assert_eq!(simplify("退貨 100 元，謝謝！！"), "退货 100 元，谢谢！！");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Everything except the recogniser is pure Rust, so this crate builds and tests without cmake; the
 //! recogniser is a trait ([`Recognize`]) so the pipeline is tested with a fake one.
 
+pub mod bench;
 mod call;
 mod decode;
 mod error;
@@ -20,10 +21,11 @@ pub mod vad;
 mod whisper;
 
 pub use call::{
-    AudioTurn, CallOptions, ChannelMap, Recognize, Segment, transcribe_audio, transcribe_file,
+    AudioTurn, CallOptions, ChannelMap, Recognize, Segment, StageTimes, simplify, transcribe_audio,
+    transcribe_file,
 };
 pub use decode::{Audio, MAX_SECONDS, decode, decode_bytes, decode_file};
 pub use error::AudioError;
 pub use resample::{TARGET_RATE, resample, to_16k};
 #[cfg(feature = "whisper")]
-pub use whisper::{Language, Whisper, WhisperOptions};
+pub use whisper::{AUDIO_CTX_FLOOR, Language, Whisper, WhisperOptions};

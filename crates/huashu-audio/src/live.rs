@@ -138,6 +138,9 @@ pub struct LiveOptions {
     pub partial_every_ms: u32,
     /// Partials recognise at most the last this-much of the utterance (the rolling window).
     pub window_ms: u32,
+    /// A partial is cut only when at least this much new speech (speech frames) came since the last one:
+    /// a pause followed by a click does not re-recognise audio whose text is already known.
+    pub partial_min_new_speech_ms: u32,
     /// Longer utterances are cut (Whisper's window is 30 s).
     pub max_utterance_ms: u32,
 }
@@ -153,6 +156,7 @@ impl Default for LiveOptions {
             pad_ms: 200,
             partial_every_ms: 1000,
             window_ms: 10_000,
+            partial_min_new_speech_ms: 300,
             max_utterance_ms: 28_000,
         }
     }
@@ -167,6 +171,10 @@ pub struct LiveJob {
     /// Stream time of the utterance's start and of the end of this audio, in ms.
     pub start_ms: u64,
     pub end_ms: u64,
+    /// Stream time of the utterance's first speech frame (its start without the pre-roll), and of the end
+    /// of its last speech frame so far (for latency measurements).
+    pub speech_start_ms: u64,
+    pub speech_end_ms: u64,
     /// 16 kHz samples: the whole utterance for a final, its last `window_ms` for a partial.
     pub pcm: Vec<f32>,
 }
@@ -195,9 +203,13 @@ struct Open {
     pcm: Vec<f32>,
     /// Length of `pcm` at the end of the last speech frame.
     speech_end: usize,
+    /// Length of `pcm` before the first speech frame (the pre-roll).
+    speech_start: usize,
     speech_frames: usize,
     /// Length of `pcm` at the last partial (or the start).
     last_partial: usize,
+    /// `speech_frames` at the last partial.
+    speech_frames_at_partial: usize,
     partials: usize,
 }
 
@@ -281,6 +293,7 @@ impl LiveSegmenter {
                 if speech {
                     let pre: Vec<f32> = self.preroll.drain(..).collect();
                     let start = self.pos - pre.len();
+                    let speech_start = pre.len();
                     let mut pcm = pre;
                     pcm.extend_from_slice(chunk);
                     let len = pcm.len();
@@ -288,8 +301,10 @@ impl LiveSegmenter {
                         start,
                         pcm,
                         speech_end: len,
+                        speech_start,
                         speech_frames: 1,
                         last_partial: 0,
+                        speech_frames_at_partial: 0,
                         partials: 0,
                     });
                 } else {
@@ -315,8 +330,11 @@ impl LiveSegmenter {
                 } else if speech
                     && open.pcm.len() - open.last_partial
                         >= Self::samples(self.opts.partial_every_ms)
+                    && (open.speech_frames - open.speech_frames_at_partial) * self.frame
+                        >= Self::samples(self.opts.partial_min_new_speech_ms)
                 {
                     open.last_partial = open.pcm.len();
+                    open.speech_frames_at_partial = open.speech_frames;
                     open.partials += 1;
                     let window = Self::samples(self.opts.window_ms).max(1);
                     let from = open.pcm.len().saturating_sub(window);
@@ -325,6 +343,8 @@ impl LiveSegmenter {
                         is_final: false,
                         start_ms: Self::ms(open.start),
                         end_ms: Self::ms(open.start + open.pcm.len()),
+                        speech_start_ms: Self::ms(open.start + open.speech_start),
+                        speech_end_ms: Self::ms(open.start + open.speech_end),
                         pcm: open.pcm[from..].to_vec(),
                     });
                 }
@@ -357,6 +377,8 @@ impl LiveSegmenter {
             is_final: true,
             start_ms: Self::ms(open.start),
             end_ms: Self::ms(open.start + open.pcm.len()),
+            speech_start_ms: Self::ms(open.start + open.speech_start),
+            speech_end_ms: Self::ms(open.start + open.speech_end),
             pcm: open.pcm,
         });
     }
@@ -525,6 +547,41 @@ mod tests {
         // Everything of utterance 0 came before utterance 1.
         let first_of_1 = out.iter().position(|t| t.utterance == 1).unwrap();
         assert!(out[..first_of_1].iter().all(|t| t.utterance == 0));
+    }
+
+    #[test]
+    fn no_partial_without_new_speech() {
+        // 0.8 s of speech (a partial at 1 s of audio), pauses under end_silence_ms broken by two 40 ms clicks
+        // (the second comes 1 s after the partial: before, it cut a partial of no new speech), then speech.
+        let mut x = silence(300);
+        x.extend(tone(800));
+        for _ in 0..2 {
+            x.extend(silence(500));
+            x.extend(tone(40));
+        }
+        x.extend(silence(500));
+        x.extend(tone(1000));
+        x.extend(silence(1000));
+        let mut seg = LiveSegmenter::new(LiveOptions::default());
+        let mut jobs = seg.push(&x);
+        jobs.extend(seg.finish());
+        let partial_ends: Vec<u64> = jobs
+            .iter()
+            .filter(|j| !j.is_final)
+            .map(|j| j.end_ms)
+            .collect();
+        // The utterance opens at 100 ms: a partial at 1.1 s; none at the click ending at 2.18 s; the next
+        // once 300 ms of new speech came (80 ms of clicks + 220 ms from 2.68 s).
+        assert_eq!(partial_ends, [1100, 2900], "{jobs:?}");
+        assert_eq!(jobs.iter().filter(|j| j.is_final).count(), 1);
+        assert_eq!(jobs[0].speech_start_ms, 300);
+        let old = LiveOptions {
+            partial_min_new_speech_ms: 0,
+            ..LiveOptions::default()
+        };
+        let mut seg = LiveSegmenter::new(old);
+        let jobs = seg.push(&x);
+        assert_eq!(jobs.iter().filter(|j| !j.is_final).count(), 3);
     }
 
     #[test]

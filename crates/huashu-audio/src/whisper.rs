@@ -2,12 +2,14 @@
 
 use std::path::Path;
 use std::sync::{Arc, Once};
+use std::time::Instant;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use crate::{AudioError, Recognize, Segment};
+use crate::bench::ms_since;
+use crate::{AudioError, Recognize, Segment, StageTimes};
 
 /// Spoken language of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,17 +46,21 @@ impl std::str::FromStr for Language {
     }
 }
 
+/// The default floor of the fitted encoder window (encoder positions, 50 per second), chosen by the
+/// character error rate on real read Mandarin (AISHELL-1, whole and cut into short utterances, and its
+/// telephony round trip): see benches/RESULTS.md, "Speech".
+pub const AUDIO_CTX_FLOOR: i32 = 512;
+
 /// Decoding settings.
 #[derive(Debug, Clone)]
 pub struct WhisperOptions {
     pub language: Language,
     /// ggml threads; use 1 on a busy machine (ggml threads spin-wait).
     pub threads: usize,
-    /// Shrink the encoder window to the utterance: much faster on short utterances, but measurably worse
-    /// on Mandarin (synthesised test speech turned to gibberish), so off by default.
+    /// Shrink the encoder window to the utterance (plus 1.5 s, in steps of 64 positions) instead of
+    /// Whisper's full 30 s: on by default (see [`AUDIO_CTX_FLOOR`]).
     pub fit_audio_ctx: bool,
-    /// The smallest fitted encoder window (in encoder positions, 50 per second): 384 keeps accuracy; live
-    /// partials use less for speed.
+    /// The smallest fitted encoder window, in encoder positions (50 per second).
     pub min_audio_ctx: i32,
     /// An initial prompt: steers the script (e.g. simplified Chinese) and the domain vocabulary.
     pub prompt: Option<String>,
@@ -65,8 +71,8 @@ impl Default for WhisperOptions {
         WhisperOptions {
             language: Language::Zh,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
-            fit_audio_ctx: false,
-            min_audio_ctx: 384,
+            fit_audio_ctx: true,
+            min_audio_ctx: AUDIO_CTX_FLOOR,
             prompt: None,
         }
     }
@@ -79,6 +85,9 @@ pub struct Whisper {
     state: WhisperState,
     eot: i32,
     pub options: WhisperOptions,
+    /// Profile each recognition (see [`Whisper::set_profile`]).
+    profile: bool,
+    times: StageTimes,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -135,7 +144,22 @@ impl Whisper {
             state,
             eot,
             options,
+            profile: false,
+            times: StageTimes::default(),
         })
+    }
+
+    /// Measure the log-mel, encoder and decoder time of each recognition ([`Recognize::take_times`]).
+    /// whisper.cpp keeps no per-state timings, so after each `full` run the same log-mel and encoder pass is
+    /// timed again on the same state (same window): the decoder is the rest. Doubles the encoder work: for
+    /// `huashu bench` only.
+    pub fn set_profile(&mut self, on: bool) {
+        self.profile = on;
+    }
+
+    /// whisper.cpp's build and CPU features (`AVX2 = 1 | ...`).
+    pub fn system_info() -> String {
+        whisper_rs::print_system_info().to_owned()
     }
 
     /// Whether the model is multilingual (an English-only model cannot do `zh`).
@@ -176,19 +200,39 @@ impl Recognize for Whisper {
         if let Some(p) = &self.options.prompt {
             params.set_initial_prompt(p);
         }
+        let threads = self.options.threads.max(1);
+        let t = Instant::now();
         self.state
             .full(params, pcm)
             .map_err(|e| AudioError::Recognition(e.to_string()))?;
+        if self.profile {
+            let full_ms = ms_since(t);
+            let err = |e: whisper_rs::WhisperError| AudioError::Recognition(e.to_string());
+            let t = Instant::now();
+            self.state.pcm_to_mel(pcm, threads).map_err(err)?;
+            let mel_ms = ms_since(t);
+            let t = Instant::now();
+            self.state.encode(0, threads).map_err(err)?;
+            let encoder_ms = ms_since(t);
+            self.times += StageTimes {
+                mel_ms,
+                encoder_ms,
+                decoder_ms: (full_ms - mel_ms - encoder_ms).max(0.0),
+                calls: 1,
+                overhead_ms: mel_ms + encoder_ms,
+            };
+        }
         let n = self.state.full_n_segments();
         let mut out = Vec::with_capacity(n.max(0) as usize);
         for i in 0..n {
             let Some(seg) = self.state.get_segment(i) else {
                 continue;
             };
-            let text = seg
-                .to_str_lossy()
-                .map_err(|e| AudioError::Recognition(e.to_string()))?
-                .into_owned();
+            // Whisper writes Mandarin in either script: transcripts are always simplified.
+            let text = crate::simplify(
+                &seg.to_str_lossy()
+                    .map_err(|e| AudioError::Recognition(e.to_string()))?,
+            );
             let (mut sum, mut count) = (0.0f32, 0usize);
             for t in 0..seg.n_tokens() {
                 if let Some(tok) = seg.get_token(t) {
@@ -207,5 +251,9 @@ impl Recognize for Whisper {
             });
         }
         Ok(out)
+    }
+
+    fn take_times(&mut self) -> StageTimes {
+        std::mem::take(&mut self.times)
     }
 }

@@ -35,10 +35,16 @@ pub struct AsrArgs {
     /// An initial prompt for the recogniser (domain words, or a sentence in the wanted script).
     #[arg(long)]
     prompt: Option<String>,
-    /// Fit the encoder window to each utterance instead of Whisper's full 30 s: several times faster on
-    /// short utterances, but less accurate (notably on Mandarin).
+    /// Use Whisper's full 30 s encoder window for every utterance instead of fitting it to the utterance
+    /// (the default: several times faster, same error rate on real Mandarin; benches/RESULTS.md).
     #[arg(long)]
+    full_window: bool,
+    /// Fit the encoder window (the default now; kept for old scripts).
+    #[arg(long, hide = true)]
     fast: bool,
+    /// The smallest fitted encoder window, in encoder positions (50 per second; 1500 = Whisper's full 30 s).
+    #[arg(long, value_name = "N")]
+    audio_ctx_floor: Option<i32>,
     /// Pinyin-level matching of transcribed turns: off, opt-in (rules with `asr_tolerant = true`) or all.
     #[arg(long, default_value = "opt-in", value_parser = parse_tolerance)]
     asr_tolerance: Tolerance,
@@ -79,7 +85,10 @@ impl AsrArgs {
             options.threads = t.max(1);
         }
         options.prompt = self.prompt.clone().filter(|p| !p.is_empty());
-        options.fit_audio_ctx = self.fast;
+        options.fit_audio_ctx = self.fast || !self.full_window;
+        if let Some(f) = self.audio_ctx_floor {
+            options.min_audio_ctx = f.clamp(64, 1500);
+        }
         let whisper = Whisper::load(&path, options)?;
         if !whisper.is_multilingual() && self.language != Language::En {
             eprintln!(
@@ -276,4 +285,177 @@ fn score_json(id: &Value, r: &Report, turns: &[AudioTurn]) -> Value {
         v["fatal_reason"] = json!(reason);
     }
     v
+}
+
+/// `huashu bench --audio`: the speech path measured on recordings.
+#[derive(Args, Debug, Clone)]
+pub struct BenchAudioArgs {
+    #[command(flatten)]
+    asr: AsrArgs,
+    /// Recordings to measure (with --audio).
+    #[arg(value_name = "FILES")]
+    recordings: Vec<PathBuf>,
+    /// Reference transcript files, one per recording in order ("-" for none): character error rate when the
+    /// reference has Chinese characters (simplified, without punctuation), word error rate otherwise.
+    #[arg(long, value_name = "FILE")]
+    reference: Vec<String>,
+    /// Skip the live simulation (it runs in real time: as long as the recordings).
+    #[arg(long)]
+    no_live: bool,
+    /// Feed the live simulation this many times faster than real time (1: as the daemon would hear it).
+    #[arg(long, default_value_t = 1.0)]
+    live_speed: f64,
+    /// Size of the live simulation's chunks (a client's frame), ms.
+    #[arg(long, default_value_t = 20)]
+    chunk_ms: u32,
+}
+
+/// The load average (1, 5, 15 minutes), when the system tells.
+fn load_average() -> Option<[f64; 3]> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = s.split_whitespace().map(|x| x.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
+    use huashu::audio::bench::{FileReport, Totals, Unit, error_rate, run_file};
+    use huashu::audio::live::LiveOptions;
+    use huashu_sidecar::audio::{RecognizerFactory, WhisperFactory, simulate_live_blocking};
+
+    let files = expand(&args.recordings)?;
+    if files.is_empty() {
+        anyhow::bail!("bench --audio needs recordings (files or directories)");
+    }
+    if !args.reference.is_empty() && args.reference.len() != files.len() {
+        anyhow::bail!(
+            "--reference: {} given for {} recordings (one per recording, \"-\" for none)",
+            args.reference.len(),
+            files.len()
+        );
+    }
+    let load_before = load_average();
+    let (mut whisper, opts) = args.asr.load()?;
+    let system_info = Whisper::system_info();
+    let live_template = whisper.share()?;
+    whisper.set_profile(true);
+    let factory = WhisperFactory::from_whisper(live_template);
+    let pool = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut reports = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let reference = match args.reference.get(i).map(String::as_str) {
+            None | Some("-") => None,
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read reference {f}"))?
+                    .trim()
+                    .to_owned(),
+            ),
+        };
+        // The language of a recording with a reference is the reference's (Chinese characters: zh, else
+        // en), so one run covers Mandarin and English clips; without one, --language.
+        let language = match &reference {
+            Some(r) if Unit::for_reference(r) == Unit::Char => Language::Zh,
+            Some(_) => Language::En,
+            None => args.asr.language,
+        };
+        whisper.options.language = language;
+        let run =
+            run_file(path, &mut whisper, &opts).with_context(|| format!("{}", path.display()))?;
+        let mut report = FileReport::new(label(path), &run, reference);
+        if !args.no_live {
+            let audio = audio::decode_file(path)?;
+            let mut streams = Vec::new();
+            for (c, samples) in audio.channels.iter().enumerate() {
+                let skip = audio.channels.len() > 1
+                    && opts.channels.roles.get(c) == Some(&huashu::Role::System);
+                if skip {
+                    continue;
+                }
+                let pcm = audio::resample(samples, audio.rate, audio::TARGET_RATE)?;
+                let code = match language {
+                    Language::En => "en",
+                    Language::Zh => "zh",
+                    Language::Auto => "auto",
+                };
+                let rec = factory.recognizer(Some(code))?;
+                streams.push((pcm, rec));
+            }
+            let mut live = simulate_live_blocking(
+                streams,
+                pool,
+                LiveOptions::default(),
+                args.chunk_ms,
+                args.live_speed,
+            )?;
+            live.error_rate = report
+                .reference
+                .as_deref()
+                .map(|r| error_rate(r, &live.text, Unit::for_reference(r)));
+            report.live = Some(live);
+        }
+        if !json_out {
+            print_file(&report);
+        }
+        reports.push(report);
+    }
+    let totals = Totals::of(&reports);
+    let opts_used = &whisper.options;
+    let v = json!({
+        "model": audio::model::resolve(args.asr.model.as_deref())?.display().to_string(),
+        "threads": opts_used.threads,
+        "fit_audio_ctx": opts_used.fit_audio_ctx,
+        "min_audio_ctx": opts_used.min_audio_ctx,
+        "prompt": opts_used.prompt,
+        "live_pool": pool,
+        "live_speed": args.live_speed,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "system_info": system_info.trim(),
+        "files": reports,
+        "total": totals,
+    });
+    if json_out {
+        println!("{v}");
+    } else {
+        println!(
+            "total: {:.1} s of audio, RTF {:.3} (decode {:.4}, resample {:.4}, VAD {:.4}, mel {:.4}, encoder {:.3}, decoder {:.3}); threads {}, load {:?} → {:?}",
+            totals.audio_s,
+            totals.rtf.total,
+            totals.rtf.decode,
+            totals.rtf.resample,
+            totals.rtf.vad,
+            totals.rtf.mel,
+            totals.rtf.encoder,
+            totals.rtf.decoder,
+            opts_used.threads,
+            load_before,
+            load_average()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_file(r: &huashu::audio::bench::FileReport) {
+    println!(
+        "{}: {:.1} s, {} utterances, RTF {:.3} (encoder {:.3}, decoder {:.3})",
+        r.file, r.audio_s, r.utterances, r.rtf.total, r.rtf.encoder, r.rtf.decoder
+    );
+    println!("  heard: {}", r.text);
+    if let Some(e) = &r.error_rate {
+        println!(
+            "  {:?} error rate {:.3} ({} of {})",
+            e.unit, e.rate, e.errors, e.length
+        );
+    }
+    if let Some(l) = &r.live {
+        println!(
+            "  live: first partial p50 {:.0} ms, first result p50 {:.0} ms, final p50 {:.0} ms (max {:.0}); partials {} cut, {} run",
+            l.first_partial_ms.p50,
+            l.first_result_ms.p50,
+            l.final_ms.p50,
+            l.final_ms.max,
+            l.partials_cut,
+            l.partials_run
+        );
+    }
 }

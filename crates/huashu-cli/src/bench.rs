@@ -27,6 +27,13 @@ pub struct BenchArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Measure the speech path instead: real-time factor per stage, live latencies, error rates.
+    #[cfg(feature = "audio")]
+    #[arg(long)]
+    pub audio: bool,
+    #[cfg(feature = "audio")]
+    #[command(flatten)]
+    pub speech: crate::audio::BenchAudioArgs,
 }
 
 #[derive(Serialize, Debug)]
@@ -57,6 +64,10 @@ pub struct BenchReport {
 }
 
 pub fn run(args: &BenchArgs) -> Result<std::process::ExitCode> {
+    #[cfg(feature = "audio")]
+    if args.audio {
+        return crate::audio::bench(&args.speech, args.json);
+    }
     let report = measure(args)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

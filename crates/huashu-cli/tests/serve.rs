@@ -150,3 +150,54 @@ fn serve_with_no_flags_then_sigterm_mid_stream() {
     assert!(err.contains("listening on http://127.0.0.1:"), "{err}");
     assert!(err.contains("stopped"), "{err}");
 }
+
+/// Issue 18, probe 1: a half-sent HTTP request (no end of headers) must not keep the process from exiting on
+/// SIGTERM: one deadline, `shutdown_grace_ms`, for everything.
+#[test]
+fn sigterm_with_a_half_sent_request_exits_by_the_deadline() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("huashu-serve-half-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("huashu.toml");
+    std::fs::write(&config, "[limits]\nshutdown_grace_ms = 1000\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--config")
+        .arg(&config)
+        .env_remove("HUASHU_TOKENS")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "huashu serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(b"GET /heal").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Instant::now();
+    let exited = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if t.elapsed() > Duration::from_secs(8) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if exited.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let st =
+        exited.expect("huashu serve still running 8 s after SIGTERM (shutdown_grace_ms = 1000)");
+    assert!(st.success(), "exit status {st}");
+    drop(half);
+}

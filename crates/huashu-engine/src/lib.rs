@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod finding;
 mod lint;
+mod matcher;
 mod rewrite;
 mod scan;
 pub mod selftest;
@@ -16,12 +17,13 @@ mod validate;
 
 pub use asr::Tolerance;
 pub use conversation::{CheckId, CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
-pub use engine::{Engine, apply_mask};
+pub use engine::Engine;
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
     Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };
 pub use huashu_text::Span;
+pub use matcher::{Matcher, apply_mask};
 pub use rewrite::Withheld;
 pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};

@@ -4,14 +4,14 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-use crate::Engine;
+use crate::Matcher;
 
 /// Largest character class whose members are each normalised; wider ones (`.`, `\d`, `[^…]`) are ranges,
 /// not written characters.
 const MAX_CLASS_CHARS: u32 = 64;
 
 /// What is dead in `pattern`: one message per literal or class, in pattern order.
-pub(crate) fn regex(engine: &Engine, pattern: &str) -> Vec<String> {
+pub(crate) fn regex(engine: &Matcher, pattern: &str) -> Vec<String> {
     let Ok(hir) = regex_syntax::ParserBuilder::new().build().parse(pattern) else {
         return Vec::new(); // the compiler reports syntax errors
     };
@@ -20,7 +20,7 @@ pub(crate) fn regex(engine: &Engine, pattern: &str) -> Vec<String> {
     out
 }
 
-fn walk(engine: &Engine, h: &Hir, out: &mut Vec<String>) {
+fn walk(engine: &Matcher, h: &Hir, out: &mut Vec<String>) {
     match h.kind() {
         HirKind::Literal(lit) => {
             let Ok(s) = std::str::from_utf8(&lit.0) else {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use huashu_rules::Role;
 
-use crate::Engine;
 use crate::finding::{Finding, apply_suggestions};
+use crate::matcher::Matcher;
 
 /// Rounds of apply-and-check: a replacement may reveal a second finding (two rules on one clause), but a
 /// rewrite that has not settled after this many is not one to offer.
@@ -32,7 +32,7 @@ impl std::fmt::Display for Withheld {
 impl std::error::Error for Withheld {}
 
 pub(crate) fn settle(
-    engine: &Engine,
+    matcher: &Matcher,
     role: Role,
     text: &str,
     findings: &[Finding],
@@ -47,7 +47,7 @@ pub(crate) fn settle(
         if next == current {
             break;
         }
-        let again = engine.check(role, &next);
+        let again = matcher.check(role, &next);
         if again.is_empty() {
             return Ok(next);
         }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use huashu_rules::{Applicability, Category, Role, RoleScope, Rule};
 
-use crate::Engine;
+use crate::{Engine, Matcher};
 
 /// Fewest `bad` and `ok` examples a rule must carry.
 pub const MIN_EXAMPLES: usize = 2;
@@ -47,9 +47,9 @@ pub fn run(engine: &Engine) -> Outcome {
     let mut out = Outcome::default();
     for rule in &engine.ruleset().rules {
         out.rules += 1;
-        check_rule(engine, rule, &mut out);
+        check_rule(engine.matcher(), rule, &mut out);
     }
-    // Preview rules run on their own engine; their suggestions must not be flagged by an enforced rule
+    // Preview rules run on their own matcher; their suggestions must not be flagged by an enforced rule
     // either, or enforcing them later would offer a non-compliant rewrite.
     if let Some(previews) = engine.preview_engine() {
         for rule in &previews.ruleset().rules {
@@ -82,7 +82,7 @@ fn example_role(rule: &Rule, role: Option<Role>) -> Role {
     })
 }
 
-fn check_rule(engine: &Engine, rule: &Rule, out: &mut Outcome) {
+fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
     let mut problem = |needle: &str, message: String| {
         out.problems.push(Problem {
             rule: rule.id.clone(),

@@ -8,7 +8,42 @@ use crate::model::Rule;
 /// Widest context window a rule may ask for, in characters; turns are short.
 pub const MAX_WINDOW: usize = 64;
 
+/// 1-based line of `key = …` inside the `i`-th `[[table]]` of `text`, else of that table's header, else 1:
+/// an error in the fifth example points at the fifth example, not at the top of the file.
+fn table_line(text: &str, table: &str, i: usize, key: Option<&str>) -> usize {
+    let header = format!("[[{table}]]");
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .map(|(n, _)| n)
+        .nth(i)
+    else {
+        return 1;
+    };
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| l.trim_start().starts_with('['))
+        .map_or(lines.len(), |p| start + 1 + p);
+    key.and_then(|k| {
+        lines[start + 1..end].iter().position(|l| {
+            let t = l.trim_start();
+            t.starts_with(k) && t[k.len()..].trim_start().starts_with('=')
+        })
+    })
+    .map_or(start + 1, |p| start + 2 + p)
+}
+
 pub(crate) fn rule_fields(rule: &Rule) -> Result<(), RulesetError> {
+    let in_table = |field: String, table: &str, i: usize, key: Option<&str>, message: String| {
+        RulesetError::Invalid {
+            file: rule.source.file.clone(),
+            line: table_line(&rule.source.text, table, i, key),
+            field,
+            message,
+        }
+    };
     let invalid = |field: &str, key: &str, message: String| RulesetError::Invalid {
         file: rule.source.file.clone(),
         line: line_of(&rule.source.text, key),
@@ -86,16 +121,20 @@ pub(crate) fn rule_fields(rule: &Rule) -> Result<(), RulesetError> {
     for (i, s) in rule.suggest.iter().enumerate() {
         match (&s.replace, &s.mask) {
             (Some(_), Some(_)) => {
-                return Err(invalid(
-                    &format!("suggest[{i}]"),
-                    "mask",
+                return Err(in_table(
+                    format!("suggest[{i}]"),
+                    "suggest",
+                    i,
+                    Some("mask"),
                     "give `replace` or `mask`, not both".into(),
                 ));
             }
             (None, None) => {
-                return Err(invalid(
-                    &format!("suggest[{i}]"),
-                    "[[suggest]]",
+                return Err(in_table(
+                    format!("suggest[{i}]"),
+                    "suggest",
+                    i,
+                    None,
                     "needs `replace` or `mask`".into(),
                 ));
             }
@@ -106,19 +145,29 @@ pub(crate) fn rule_fields(rule: &Rule) -> Result<(), RulesetError> {
         let field = format!("example[{i}]");
         match (&ex.bad, &ex.ok) {
             (Some(_), Some(_)) => {
-                return Err(invalid(
-                    &field,
-                    "ok",
+                return Err(in_table(
+                    field,
+                    "example",
+                    i,
+                    Some("ok"),
                     "an example is either `bad` or `ok`, not both".into(),
                 ));
             }
             (None, None) => {
-                return Err(invalid(&field, "[[example]]", "needs `bad` or `ok`".into()));
+                return Err(in_table(
+                    field,
+                    "example",
+                    i,
+                    None,
+                    "needs `bad` or `ok`".into(),
+                ));
             }
             (None, Some(_)) if ex.fixed.is_some() => {
-                return Err(invalid(
-                    &field,
-                    "fixed",
+                return Err(in_table(
+                    field,
+                    "example",
+                    i,
+                    Some("fixed"),
                     "`fixed` belongs to a `bad` example".into(),
                 ));
             }
@@ -126,4 +175,34 @@ pub(crate) fn rule_fields(rule: &Rule) -> Result<(), RulesetError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Ruleset, RulesetError};
+
+    const HEAD: &str = "id = \"X1\"\nname = \"x\"\ncategory = \"forbidden\"\nseverity = \"minor\"\nmessage = \"m\"\n[match]\nphrases = [\"a\"]\n";
+
+    fn line_of_error(text: &str) -> (usize, String) {
+        match Ruleset::parse_rule("X1.toml", text) {
+            Err(RulesetError::Invalid { line, field, .. }) => (line, field),
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn suggest_and_example_errors_point_at_their_own_table() {
+        // Line 8 is the first [[suggest]], line 10 the second (with neither replace nor mask).
+        let text = format!(
+            "{HEAD}[[suggest]]\nreplace = \"r\"\n[[suggest]]\napplicability = \"review\"\n"
+        );
+        assert_eq!(line_of_error(&text), (10, "suggest[1]".to_string()));
+        let text = format!(
+            "{HEAD}[[example]]\nbad = \"a\"\n[[example]]\nok = \"b\"\n[[example]]\nok = \"c\"\nfixed = \"d\"\n"
+        );
+        assert_eq!(line_of_error(&text), (14, "example[2]".to_string()));
+        let text =
+            format!("{HEAD}[[example]]\nbad = \"a\"\n[[example]]\n\n[[example]]\nok = \"c\"\n");
+        assert_eq!(line_of_error(&text), (10, "example[1]".to_string()));
+    }
 }

@@ -27,6 +27,10 @@ pub struct App {
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
     pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
+    /// Utterances and drafts checked at once (`check_threads`), off the async threads.
+    checks: tokio::sync::Semaphore,
+    /// When shutdown began: the one deadline (plus `shutdown_grace_ms`) for everything still open.
+    shutdown_at: std::sync::OnceLock<tokio::time::Instant>,
 }
 
 impl App {
@@ -55,7 +59,11 @@ impl App {
         }
         Ok(Arc::new(App {
             speech,
-            registry: Registry::new(config.limits.max_sessions),
+            registry: Registry::new(
+                config.limits.max_sessions,
+                config.limits.max_listeners,
+                config.limits.max_output_bytes,
+            ),
             auth: Auth::new(
                 config.tokens.clone(),
                 Duration::from_secs(config.limits.ticket_ttl_s),
@@ -68,12 +76,35 @@ impl App {
             connections: AtomicUsize::new(0),
             conn_done: Notify::new(),
             shutdown,
+            shutdown_at: std::sync::OnceLock::new(),
+            checks: tokio::sync::Semaphore::new(match config.limits.check_threads {
+                0 => std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+                n => n,
+            }),
             config,
         }))
     }
 
+    /// Runs a check (engine work: an utterance, a draft, a scan) on the blocking pool, at most
+    /// `check_threads` at once, so a finding-dense input never stalls the async threads that serve every
+    /// other connection.
+    pub async fn check<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self.checks.acquire().await;
+        match tokio::task::spawn_blocking(f).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
     pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
+    }
+
+    /// The shutdown deadline (`shutdown_grace_ms` after shutdown began); waits for shutdown to begin.
+    pub async fn shutdown_deadline(&self) -> tokio::time::Instant {
+        let _ = self.shutdown_rx().wait_for(|v| *v).await;
+        let began = *self.shutdown_at.get_or_init(tokio::time::Instant::now);
+        began + Duration::from_millis(self.config.limits.shutdown_grace_ms)
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -82,6 +113,7 @@ impl App {
 
     /// Stops accepting, asks every session to finish with a final score.
     pub fn begin_shutdown(&self) {
+        let _ = self.shutdown_at.set(tokio::time::Instant::now());
         self.shutdown.send_replace(true);
         for conv in self.registry.rest_conversations() {
             let _ = self.registry.end(&conv, None);

@@ -23,6 +23,12 @@ pub struct Config {
     pub tokens: Vec<String>,
     /// Allow running without tokens on a non-loopback address.
     pub allow_anonymous: bool,
+    /// Browser origins (`scheme://host[:port]`, or `*`) allowed besides the daemon's own and loopback pages.
+    /// Checked with no tokens, or whenever set; a request with another `Origin` gets 403 `forbidden`.
+    pub allowed_origins: Vec<String>,
+    /// `Host` names allowed besides IP literals and `localhost` (or `*`). Checked with no tokens, or whenever
+    /// set (against DNS rebinding); another `Host` gets 403 `forbidden`.
+    pub allowed_hosts: Vec<String>,
     pub limits: Limits,
     pub reload: Reload,
     pub audio: AudioConfig,
@@ -78,8 +84,21 @@ pub struct Limits {
     pub idle_timeout_s: u64,
     /// Lifetime of a WebSocket ticket (`POST /v1/tickets`).
     pub ticket_ttl_s: u64,
-    /// On SIGTERM, how long in-flight sessions get to finish.
+    /// On SIGTERM, how long in-flight sessions and HTTP requests get to finish: one deadline for everything.
     pub shutdown_grace_ms: u64,
+    /// A client must send a request's headers within this long (also idle keep-alive connections).
+    pub header_timeout_ms: u64,
+    /// A client must send a request's body within this long (408 `timeout` beyond).
+    pub body_timeout_ms: u64,
+    /// A WebSocket with no session in progress for this long is closed (1008, after an `error` `idle`).
+    pub ws_idle_timeout_ms: u64,
+    /// Server-sent event streams open at once (listening to a conversation, started or not); beyond: 503.
+    pub max_listeners: usize,
+    /// Bytes of messages one utterance or draft may produce; beyond it the remaining findings are not sent
+    /// (an `error` `output_too_large` says how many; the score counts them all).
+    pub max_output_bytes: usize,
+    /// Utterances and drafts checked at once across the daemon, off the async threads (0: the number of cores).
+    pub check_threads: usize,
 }
 
 /// Ruleset hot reload.
@@ -101,6 +120,8 @@ impl Default for Config {
             ruleset: "zh-CN".into(),
             tokens: Vec::new(),
             allow_anonymous: false,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
             limits: Limits::default(),
             reload: Reload::default(),
             audio: AudioConfig::default(),
@@ -119,6 +140,12 @@ impl Default for Limits {
             idle_timeout_s: 1800,
             ticket_ttl_s: 60,
             shutdown_grace_ms: 10_000,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+            ws_idle_timeout_ms: 60_000,
+            max_listeners: 5000,
+            max_output_bytes: 256 * 1024,
+            check_threads: 0,
         }
     }
 }
@@ -192,10 +219,19 @@ impl Config {
             ));
         }
         let l = &self.limits;
-        if l.max_sessions == 0 || l.max_frame_bytes < 256 || l.queue_depth == 0 || l.out_queue == 0
+        if l.max_sessions == 0
+            || l.max_frame_bytes < 256
+            || l.queue_depth == 0
+            || l.out_queue == 0
+            || l.max_listeners == 0
+            || l.max_output_bytes < 4096
+            || l.header_timeout_ms == 0
+            || l.body_timeout_ms == 0
+            || l.ws_idle_timeout_ms == 0
         {
             return Err(SidecarError::Config(
-                "limits: max_sessions, queue_depth and out_queue must be > 0, max_frame_bytes ≥ 256"
+                "limits: max_sessions, max_listeners, queue_depth, out_queue and the timeouts must be > 0, \
+                 max_frame_bytes ≥ 256, max_output_bytes ≥ 4096"
                     .into(),
             ));
         }

@@ -22,6 +22,22 @@ pub mod code {
     pub const BINARY: &str = "binary_frame";
     pub const NOT_FOUND: &str = "not_found";
     pub const CONFLICT: &str = "conflict";
+    /// One input's messages would exceed `max_output_bytes`: the rest of its findings were not sent.
+    pub const OUTPUT_TOO_LARGE: &str = "output_too_large";
+    /// A WebSocket frame that breaks the protocol (invalid UTF-8 in a text frame, a reserved opcode…).
+    pub const BAD_FRAME: &str = "bad_frame";
+    /// An HTTP request the router refuses (a malformed path, a missing upgrade header…).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// An HTTP method the route does not have (405).
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The server failed (5xx).
+    pub const INTERNAL: &str = "internal";
+    /// A foreign `Origin` or `Host` (403).
+    pub const FORBIDDEN: &str = "forbidden";
+    /// A WebSocket with no session in progress for `ws_idle_timeout_ms` (closed 1008).
+    pub const IDLE: &str = "idle";
+    /// An HTTP body not sent within `body_timeout_ms` (408).
+    pub const TIMEOUT: &str = "timeout";
     /// `audio.start` on a daemon with no Whisper model (or built without the `audio` feature).
     pub const AUDIO_UNAVAILABLE: &str = "audio_unavailable";
     /// `audio.start` while a stream is still open or draining (wait for `audio.ended`).
@@ -42,6 +58,10 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// A frame over `max_frame_bytes`.
     pub const TOO_BIG: u16 = 1009;
+    /// A frame that breaks the protocol (a reserved opcode, a bad close code).
+    pub const PROTOCOL: u16 = 1002;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// At capacity: try again later.
     pub const TRY_AGAIN: u16 = 1013;
     /// The client did not read its messages within `write_timeout_ms`.

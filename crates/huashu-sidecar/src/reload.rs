@@ -1,7 +1,7 @@
 //! Hot reload of the ruleset directory: watch, debounce, validate, swap (or keep the old one and say why).
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use notify::RecursiveMode;
@@ -30,22 +30,46 @@ impl Drop for Watch {
     }
 }
 
-/// Starts watching `dir`; every settled batch of changes triggers one reload.
+/// What a path is now (device and inode, through symlinks): a directory swapped in by rename (or a symlink
+/// pointed elsewhere) is another one.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// Starts watching `dir`; every settled batch of changes triggers one reload. The parent is watched too (not
+/// recursively), and when `dir` has been replaced (the usual deploy: write a new directory, rename it over the
+/// old one, or repoint a symlink) the watch moves to the new one, so later edits still reload.
 ///
 /// # Errors
 /// The directory cannot be watched.
 pub fn watch(app: Arc<App>, dir: PathBuf) -> Result<Watch, SidecarError> {
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let parent = dir.parent().map(Path::to_path_buf);
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let err = |e: notify::Error| SidecarError::Watch {
         path: dir.display().to_string(),
         message: e.to_string(),
     };
-    let mut debouncer = new_debouncer(
+    let ours = dir.clone();
+    let debouncer = new_debouncer(
         Duration::from_millis(app.config.reload.debounce_ms),
         None,
         move |res: DebounceEventResult| {
             let relevant = match &res {
-                Ok(events) => events.iter().any(|e| !e.kind.is_access()),
+                // The parent's other entries are none of our business.
+                Ok(events) => events
+                    .iter()
+                    .any(|e| !e.kind.is_access() && e.paths.iter().any(|p| p.starts_with(&ours))),
                 Err(_) => true,
             };
             if relevant {
@@ -55,11 +79,30 @@ pub fn watch(app: Arc<App>, dir: PathBuf) -> Result<Watch, SidecarError> {
         },
     )
     .map_err(err)?;
-    debouncer
-        .watch(&dir, RecursiveMode::Recursive)
-        .map_err(err)?;
+    let debouncer = Arc::new(Mutex::new(debouncer));
+    {
+        let mut d = debouncer.lock().unwrap_or_else(|p| p.into_inner());
+        d.watch(&dir, RecursiveMode::Recursive).map_err(err)?;
+        if let Some(parent) = &parent {
+            // Best effort: without it a swapped directory is still caught by the events of the old one.
+            let _ = d.watch(parent, RecursiveMode::NonRecursive);
+        }
+    }
+    let mut watched = identity(&dir);
+    let keep = Arc::clone(&debouncer);
     let task = tokio::spawn(async move {
         while rx.recv().await.is_some() {
+            let now = identity(&dir);
+            if now.is_some() && now != watched {
+                let mut d = debouncer.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = d.unwatch(&dir);
+                match d.watch(&dir, RecursiveMode::Recursive) {
+                    Ok(()) => watched = now,
+                    Err(e) => {
+                        eprintln!("huashu serve: cannot watch the new {}: {e}", dir.display())
+                    }
+                }
+            }
             let app = Arc::clone(&app);
             let result = tokio::task::spawn_blocking(move || {
                 let before = app.engines.current().version.clone();
@@ -83,7 +126,7 @@ pub fn watch(app: Arc<App>, dir: PathBuf) -> Result<Watch, SidecarError> {
         }
     });
     Ok(Watch {
-        _debouncer: Box::new(debouncer),
+        _debouncer: Box::new(keep),
         task,
     })
 }

@@ -46,13 +46,25 @@ async fn console_in_headless_chromium() {
     .await;
     // An agent draft: findings and the compliant rewrite before sending.
     cdp.eval(
-        "const t = document.getElementById('text'); t.value = '这个我不知道，你问别人吧';\
+        "const t = document.getElementById('text'); t.value = '这个我不知道';\
          t.dispatchEvent(new Event('input')); true",
     )
     .await;
     cdp.wait_for("!document.getElementById('draft').hidden && document.querySelectorAll('#draft-marked mark').length >= 1")
         .await;
-    cdp.wait_for("document.getElementById('draft-rewrite').textContent !== document.getElementById('text').value")
+    cdp.wait_for("document.getElementById('draft-rewrite').textContent === '这个我帮您查询一下'")
+        .await;
+    cdp.wait_for("!document.getElementById('use-rewrite').disabled")
+        .await;
+    // A draft with no rewrite free of findings: the console says why and offers nothing to use.
+    cdp.eval(
+        "const t2 = document.getElementById('text'); t2.value = '你问别人吧';\
+         t2.dispatchEvent(new Event('input')); true",
+    )
+    .await;
+    cdp.wait_for("document.getElementById('draft-rewrite').textContent.startsWith('none (no compliant rewrite: F006')")
+        .await;
+    cdp.wait_for("document.getElementById('use-rewrite').disabled")
         .await;
     let text = cdp.eval("document.body.innerText").await;
     let text = text.as_str().unwrap();

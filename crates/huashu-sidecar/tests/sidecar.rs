@@ -103,6 +103,19 @@ async fn whole_conversation_ws_rest_sse_agree() {
             .any(|m| m["hint"] == "rewrite" && m["text"] == "这个问题我会协调相关同事处理"),
         "{d:?}"
     );
+    // A draft whose only rewrite would be flagged again: no rewrite hint, but one saying why.
+    send(
+        &mut ws,
+        json!({"type": "draft", "text": "你问别人吧", "ref": "d2"}),
+    )
+    .await;
+    let d = until(&mut ws, "ack", |v| v["ref"] == "d2").await;
+    assert!(!d.iter().any(|m| m["hint"] == "rewrite"), "{d:?}");
+    assert!(
+        d.iter().any(|m| m["hint"] == "rewrite_withheld"
+            && m["text"] == "no compliant rewrite: F006 on “问别人” has no safe replacement"),
+        "{d:?}"
+    );
     send(&mut ws, json!({"type": "score", "ref": 7})).await;
     let live = until(&mut ws, "score", |_| true).await.pop().unwrap();
     assert_eq!(live["final"], false);
@@ -698,7 +711,9 @@ async fn at_capacity_new_sessions_get_503() {
     assert_eq!(recv(&mut b).await.unwrap_err(), Some(1013));
     let (s, _) = http(addr, "GET", "/readyz", None, None).await;
     assert_eq!(s, 503);
-    // Connections full: the upgrade itself is refused with 503.
+    // Connections full: the upgrade itself is refused with 503. (The refused connection's slot is freed as
+    // its close completes: wait for it rather than race it.)
+    wait_ready(addr, |v| v["connections"] == 1).await;
     let _c2 = connect(addr).await;
     let err = connect_with(addr, None, "").await.err().unwrap();
     assert!(err.contains("503"), "{err}");

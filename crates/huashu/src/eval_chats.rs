@@ -27,7 +27,11 @@ pub struct LabelledChat {
 }
 
 /// Checks whose annotator judgement maps one-to-one onto an engine check id.
-const JUDGED_CHECKS: [&str; 3] = ["greeting", "need_confirmation", "closing"];
+const JUDGED_CHECKS: [crate::CheckId; 3] = [
+    crate::CheckId::Greeting,
+    crate::CheckId::NeedConfirmation,
+    crate::CheckId::Closing,
+];
 
 /// Parses chat labels, joining texts from `corpora` where a label carries none.
 ///
@@ -79,7 +83,7 @@ pub fn read_chat_labels(input: &str, corpora: Option<&Path>) -> Result<Vec<Label
         };
         let checks = JUDGED_CHECKS
             .iter()
-            .filter_map(|c| v[c].as_bool().map(|b| (c.to_string(), b)))
+            .filter_map(|c| v[c.name()].as_bool().map(|b| (c.name().to_string(), b)))
             .collect();
         out.push(LabelledChat {
             id,
@@ -169,7 +173,7 @@ pub fn evaluate_chats(
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     let mut checks: Vec<(String, usize, usize)> = JUDGED_CHECKS
         .iter()
-        .map(|c| (c.to_string(), 0, 0))
+        .map(|c| (c.name().to_string(), 0, 0))
         .collect();
     for (c, r) in chats.iter().zip(&reports) {
         let detected = r.structure.complaints > 0;

@@ -43,7 +43,7 @@ pub use huashu_text as text;
 pub use huashu_engine::conversation;
 pub use huashu_engine::{
     Applicability, Category, CheckId, CheckResult, Cue, Engine, EngineError, Evidence, Finding,
-    Report, Role, RoleScope, Rule, Ruleset, RulesetError, Session, Severity, Span, Status,
+    Matcher, Report, Role, RoleScope, Rule, Ruleset, RulesetError, Session, Severity, Span, Status,
     Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld, apply_mask, apply_suggestions,
     is_valid_card_number, is_valid_id_card,
 };

@@ -5,8 +5,8 @@ use huashu_rules::{
 };
 use huashu_text::Normalized;
 
-use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::matcher::Matcher;
 
 /// One cue found in a turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct CueHit {
 
 #[derive(Debug)]
 pub struct Cues {
-    matcher: Engine,
+    matcher: Matcher,
     names: Vec<String>,
 }
 
@@ -84,7 +84,7 @@ impl Cues {
         ruleset.rules.sort_by(|a, b| a.id.cmp(&b.id));
         let names = ruleset.rules.iter().map(|r| r.id.clone()).collect();
         Ok(Cues {
-            matcher: Engine::compile_rules(ruleset)?,
+            matcher: Matcher::compile(ruleset)?,
             names,
         })
     }

@@ -19,16 +19,30 @@ pub use session::{Session, TurnUpdate};
 use huashu_rules::{CheckSpec, Cue, Ruleset, Scoring};
 
 use crate::error::EngineError;
+use crate::matcher::findings::Template;
 use cues::Cues;
 
-/// A ruleset's conversation scorer, compiled.
+/// A ruleset's conversation scorecard, compiled: the cue lists (a matcher of their own, see [`Cues`]), the
+/// scoring, the checks it scores and its must-say items. Every engine has one (a ruleset without
+/// `[scoring]` scores with the defaults).
 #[derive(Debug)]
-pub(crate) struct Conversation {
+pub(crate) struct Scorecard {
     pub(crate) cues: Cues,
     pub(crate) scoring: Scoring,
     /// The checks the ruleset scores, in scorecard order ([`CheckId::ALL`]).
     pub(crate) checks: Vec<(CheckId, CheckSpec)>,
     pub(crate) cue: CueIndex,
+    /// The must-say items, in `scoring.disclosure` order.
+    pub(crate) disclosures: Vec<DisclosureItem>,
+}
+
+/// A must-say item, compiled: where its cues sit in the cue list, and the template of its finding (built by
+/// the same code as every rule's finding).
+#[derive(Debug)]
+pub(crate) struct DisclosureItem {
+    pub(crate) trigger: Option<usize>,
+    pub(crate) required: Option<usize>,
+    pub(crate) template: Template,
 }
 
 /// Where each named cue sits in the compiled cue list (None when the ruleset has no such cue).
@@ -41,8 +55,8 @@ impl CueIndex {
     }
 }
 
-impl Conversation {
-    pub(crate) fn compile(ruleset: &Ruleset) -> Result<Conversation, EngineError> {
+impl Scorecard {
+    pub(crate) fn compile(ruleset: &Ruleset) -> Result<Scorecard, EngineError> {
         let label = format!("{} ruleset.toml", ruleset.manifest.name);
         let scoring = ruleset.manifest.scoring.clone();
         let cues = Cues::compile(&ruleset.manifest, &label)?;
@@ -90,11 +104,21 @@ impl Conversation {
                 });
             }
         }
-        Ok(Conversation {
+        let disclosures = scoring
+            .disclosure
+            .iter()
+            .map(|d| DisclosureItem {
+                trigger: cues.index(&format!("disclosure:{}:trigger", d.id)),
+                required: cues.index(&format!("disclosure:{}:required", d.id)),
+                template: Template::disclosure(d),
+            })
+            .collect();
+        Ok(Scorecard {
             cues,
             scoring,
             checks,
             cue,
+            disclosures,
         })
     }
 }
@@ -102,11 +126,9 @@ impl Conversation {
 impl crate::Engine {
     /// The scorecard cues one turn contains, in order of position: `(cue name, the original words)`. Names are
     /// those of `[scoring.cues]` (`empathy`, `solution`, `commitment`, `time`, …) and, for must-say items,
-    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no scorecard.
+    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no cue lists.
     pub fn cues(&self, role: huashu_rules::Role, text: &str) -> Vec<(String, String)> {
-        let Some(conv) = self.conversation() else {
-            return Vec::new();
-        };
+        let conv = self.scorecard();
         let norm = self.normalize(text);
         conv.cues
             .find(role, text, &norm)

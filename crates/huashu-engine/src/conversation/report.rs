@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use huashu_rules::CheckSpec;
 
-use super::Conversation;
+use super::Scorecard;
 use super::checks::{CheckId, Judged};
 use super::complaints::Episodes;
 use super::session::State;
@@ -94,11 +94,11 @@ pub(crate) type Judgements<'a> = Vec<(CheckId, &'a CheckSpec, Judged, Option<Str
 
 pub(crate) fn build(
     st: &State,
-    judged: Option<(Episodes, Judgements<'_>)>,
-    conv: Option<&Conversation>,
+    judged: (Episodes, Judgements<'_>),
+    scorecard: &Scorecard,
     engine: &Engine,
 ) -> Report {
-    let (episodes, judgements) = judged.unwrap_or_default();
+    let (episodes, judgements) = judged;
     let n = episodes.count;
     let all = |check: CheckId| {
         episodes
@@ -183,19 +183,14 @@ pub(crate) fn build(
     });
     // Only two numbers are needed: cloning the whole scorecard (cue lists and all) per report was the main
     // cost of a live session, which builds a report after every final turn.
-    let defaults = huashu_rules::Scoring::default();
-    let (pass_mark, fatal_cap) = conv.map_or((defaults.pass_mark, defaults.fatal_cap), |c| {
-        (c.scoring.pass_mark, c.scoring.fatal_cap)
-    });
+    let (pass_mark, fatal_cap) = (scorecard.scoring.pass_mark, scorecard.scoring.fatal_cap);
     let mut score = (base - deductions).round().clamp(0.0, 100.0) as u32;
     // A major finding, or a complaint met with neither empathy nor a solution, caps the score.
-    if let Some(c) = conv {
-        if let (Some(cap), Some(_)) = (c.scoring.major_cap, &st.major) {
-            score = score.min(cap);
-        }
-        if let (Some(cap), Some(_)) = (c.scoring.unaddressed_cap, &episodes.unaddressed) {
-            score = score.min(cap);
-        }
+    if let (Some(cap), Some(_)) = (scorecard.scoring.major_cap, &st.major) {
+        score = score.min(cap);
+    }
+    if let (Some(cap), Some(_)) = (scorecard.scoring.unaddressed_cap, &episodes.unaddressed) {
+        score = score.min(cap);
     }
     let fatal = fatal_reason.is_some();
     if fatal {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use huashu_rules::{Category, Cue, Role, Severity};
 
-use super::Conversation;
+use super::Scorecard;
 use super::checks::{Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
 use super::complaints::Complaints;
 use super::cues::CueHit;
@@ -13,7 +13,7 @@ use super::questions::Questions;
 use super::report::{self, Evidence};
 use crate::asr::Tolerance;
 use crate::engine::Engine;
-use crate::finding::{Finding, Suggestion, Turn};
+use crate::finding::{Finding, Turn};
 
 /// Findings kept verbatim in a report; beyond this only counts are kept (a 10,000-turn call stays bounded).
 pub const MAX_KEPT_FINDINGS: usize = 500;
@@ -173,9 +173,9 @@ impl Session {
 
     /// The report as it stands now (the session goes on).
     pub fn report(&self) -> report::Report {
-        let conv = self.engine.conversation();
+        let c = self.engine.scorecard();
         let st = &self.state;
-        let judged = conv.map(|c| {
+        let judged = {
             let episodes = st.complaints.as_closed(&c.scoring);
             let ctx = JudgeCtx {
                 scoring: &c.scoring,
@@ -194,8 +194,8 @@ impl Session {
                 })
                 .collect::<Vec<_>>();
             (episodes, checks)
-        });
-        report::build(st, judged, conv, &self.engine)
+        };
+        report::build(st, judged, c, &self.engine)
     }
 
     /// Ends the conversation. A pending partial is dropped (only finals count).
@@ -207,62 +207,60 @@ impl Session {
         let engine = Arc::clone(&self.engine);
         let index = self.state.turns;
         let norm = engine.normalize(&turn.text);
-        let mut findings = engine.check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
+        let mut findings = engine
+            .matcher()
+            .check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
         let st = &mut self.state;
         st.turns += 1;
-        if let Some(conv) = engine.conversation() {
-            let cues = conv.cues.find(turn.role, &turn.text, &norm);
-            let mut view = TurnView {
-                index,
-                role: turn.role,
-                text: &turn.text,
-                cues: &cues,
-                cue_index: &conv.cue,
-                agent_turns_before: st.agent_turns,
-                timing: st.timing.view(turn),
-                scoring: &conv.scoring,
-                open_question: None,
-                open_complaint: None,
-            };
-            match turn.role {
-                Role::Customer => {
-                    st.customer_turns += 1;
-                    let asked = st.questions.customer_repeat(&view, norm.as_str());
-                    st.complaints.customer(&view, asked.repeated.clone());
-                    st.questions.customer_ask(&view, asked);
-                }
-                Role::Agent => {
-                    // Words of a forbidden finding (不知道, 你自己去查) are no answer.
-                    let shirk_chars = findings
+        let conv = engine.scorecard();
+        let cues = conv.cues.find(turn.role, &turn.text, &norm);
+        let mut view = TurnView {
+            index,
+            role: turn.role,
+            text: &turn.text,
+            cues: &cues,
+            cue_index: &conv.cue,
+            agent_turns_before: st.agent_turns,
+            timing: st.timing.view(turn),
+            scoring: &conv.scoring,
+            open_question: None,
+            open_complaint: None,
+        };
+        match turn.role {
+            Role::Customer => {
+                st.customer_turns += 1;
+                let asked = st.questions.customer_repeat(&view, norm.as_str());
+                st.complaints.customer(&view, asked.repeated.clone());
+                st.questions.customer_ask(&view, asked);
+            }
+            Role::Agent => {
+                // Words of a forbidden finding (不知道, 你自己去查) are no answer.
+                let shirk_chars = findings
+                    .iter()
+                    .filter(|f| f.category == Category::Forbidden)
+                    .map(|f| f.matched.chars().filter(|c| c.is_alphanumeric()).count())
+                    .sum();
+                let push_back = findings.iter().any(|f| {
+                    conv.scoring
+                        .push_back_rules
                         .iter()
-                        .filter(|f| f.category == Category::Forbidden)
-                        .map(|f| f.matched.chars().filter(|c| c.is_alphanumeric()).count())
-                        .sum();
-                    let push_back = findings.iter().any(|f| {
-                        conv.scoring
-                            .push_back_rules
-                            .iter()
-                            .any(|r| r.as_str() == &*f.rule_id)
-                    });
-                    st.questions
-                        .agent(&view, norm.as_str(), shirk_chars, push_back);
-                    st.agent_turns += 1;
-                    st.complaints.agent(&view, push_back);
-                    view.open_question = st.questions.pending.as_ref().map(|p| p.0);
-                    view.open_complaint = st.complaints.unaddressed();
-                }
-                Role::System => {}
+                        .any(|r| r.as_str() == &*f.rule_id)
+                });
+                st.questions
+                    .agent(&view, norm.as_str(), shirk_chars, push_back);
+                st.agent_turns += 1;
+                st.complaints.agent(&view, push_back);
+                view.open_question = st.questions.pending.as_ref().map(|p| p.0);
+                view.open_complaint = st.complaints.unaddressed();
             }
-            st.checks.observe(&view);
-            if turn.role == Role::Agent {
-                findings.extend(disclosures(st, conv, &view));
-            }
-            st.timing.after(&view);
+            Role::System => {}
         }
-        let deduct = engine
-            .conversation()
-            .map(|c| c.scoring.deduct)
-            .unwrap_or_default();
+        st.checks.observe(&view);
+        if turn.role == Role::Agent {
+            findings.extend(disclosures(st, conv, &view));
+        }
+        st.timing.after(&view);
+        let deduct = conv.scoring.deduct;
         for f in &findings {
             st.findings_total += 1;
             st.deductions += deduct.for_severity(f.severity);
@@ -292,42 +290,24 @@ fn has(cues: &[CueHit], cue: Option<usize>) -> Option<&CueHit> {
 }
 
 /// The must-say items this agent turn made due: a trigger said before (or without) the required words.
-fn disclosures(st: &mut State, conv: &Conversation, view: &TurnView<'_>) -> Vec<Finding> {
+fn disclosures(st: &mut State, conv: &Scorecard, view: &TurnView<'_>) -> Vec<Finding> {
     let (index, text, cues) = (view.index, view.text, view.cues);
     let mut out = Vec::new();
-    if st.disclosed.len() < conv.scoring.disclosure.len() {
-        st.disclosed.resize(conv.scoring.disclosure.len(), false);
+    if st.disclosed.len() < conv.disclosures.len() {
+        st.disclosed.resize(conv.disclosures.len(), false);
     }
-    for (i, d) in conv.scoring.disclosure.iter().enumerate() {
-        let required = conv.cues.index(&format!("disclosure:{}:required", d.id));
-        let trigger = conv.cues.index(&format!("disclosure:{}:trigger", d.id));
-        if has(cues, required).is_some() {
+    for (i, d) in conv.disclosures.iter().enumerate() {
+        if has(cues, d.required).is_some() {
             st.disclosed[i] = true;
         }
-        let Some(t) = has(cues, trigger) else {
+        let Some(t) = has(cues, d.trigger) else {
             continue;
         };
         if st.disclosed[i] {
             continue;
         }
-        let chars = t.span.to_chars(text);
-        out.push(Finding {
-            rule_id: Arc::from(d.id.as_str()),
-            category: Category::Disclosure,
-            severity: d.severity,
-            turn_index: index,
-            span: t.span,
-            char_start: chars.start,
-            char_end: chars.end,
-            matched: t.matched.clone(),
-            message: d.message.replace("{matched}", &t.matched),
-            suggestions: vec![Suggestion {
-                span: t.span,
-                replacement: Arc::from(format!("{}{}", d.suggest, t.matched)),
-                applicability: huashu_rules::Applicability::Review,
-            }],
-            confidence: None,
-        });
+        // The same constructor as every rule's finding (a fresh cursor: one finding per item and turn).
+        out.push(d.template.finding(text, t.span, index, &mut (0, 0)));
     }
     out
 }

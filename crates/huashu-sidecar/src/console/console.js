@@ -5,7 +5,7 @@
   let ws = null;
   let nextRef = 1;
   const turns = new Map(); // ref -> {el, text, role, findings: []}
-  let draft = { ref: null, text: "", findings: [], rewrite: null };
+  let draft = { ref: null, text: "", findings: [], rewrite: null, withheld: null };
   let draftTimer = null;
   const state = { findings: 0, hints: 0, scores: 0, errors: 0, connected: false };
   window.huashuConsole = state;
@@ -58,7 +58,9 @@
     box.hidden = false;
     $("draft-marked").innerHTML = marked(draft.text, draft.findings);
     $("draft-findings").innerHTML = draft.findings.length ? draft.findings.map(findingHtml).join("") : '<div class="label">no findings</div>';
-    $("draft-rewrite").textContent = draft.rewrite || draft.text;
+    // A withheld rewrite is never offered: "use it" would send a violation.
+    $("draft-rewrite").textContent = draft.withheld ? "none (" + draft.withheld + ")" : (draft.rewrite || draft.text);
+    $("use-rewrite").disabled = !!draft.withheld || !draft.rewrite;
   }
   function renderScore(m) {
     state.scores++;
@@ -91,6 +93,8 @@
       case "hint":
         if (m.hint === "rewrite" && m.source === "draft") {
           if (m.ref === draft.ref) { draft.rewrite = m.text; renderDraft(); }
+        } else if (m.hint === "rewrite_withheld" && m.source === "draft") {
+          if (m.ref === draft.ref) { draft.withheld = m.text; renderDraft(); }
         } else if (m.hint === "coaching") {
           hint("coaching", m.text, m.check);
         } else if (m.hint === "suggestion" && m.final) {
@@ -162,7 +166,7 @@
     const role = $("role").value;
     for (const line of $("text").value.split(/\r?\n/)) sayLine(role, line);
     $("text").value = "";
-    draft = { ref: null, text: "", findings: [], rewrite: null };
+    draft = { ref: null, text: "", findings: [], rewrite: null, withheld: null };
     renderDraft();
   }
   function onType() {
@@ -170,7 +174,7 @@
     draftTimer = setTimeout(() => {
       const text = $("text").value;
       if ($("role").value !== "agent" || !text.trim() || text.includes("\n")) { draft.text = ""; renderDraft(); return; }
-      draft = { ref: "d" + nextRef++, text, findings: [], rewrite: null };
+      draft = { ref: "d" + nextRef++, text, findings: [], rewrite: null, withheld: null };
       send({ type: "draft", text, ref: draft.ref });
     }, 150);
   }

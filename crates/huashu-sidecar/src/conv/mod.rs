@@ -16,7 +16,7 @@ use crate::engines::Engines;
 use crate::metrics as m;
 use crate::protocol::{
     AckMsg, Draft, FindingMsg, HintMsg, ProtoError, RulesetMsg, ScoreMsg, ServerMsg, Source,
-    TurnRef, Utterance, code, role,
+    TurnRef, Utterance, code, error_json, role,
 };
 
 /// Scorecard checks worth a live coaching hint the moment they fail (the others are judged at the end).
@@ -88,6 +88,8 @@ pub struct Conversation {
     pub id: Value,
     inner: Mutex<Inner>,
     events: broadcast::Sender<Event>,
+    /// Bytes of messages one utterance or draft may produce (`max_output_bytes`).
+    max_output: usize,
 }
 
 /// The id as a map key: a string or a number.
@@ -115,7 +117,7 @@ pub fn key_of(id: &Value) -> Result<String, ProtoError> {
 }
 
 impl Conversation {
-    fn new(key: String, id: Value) -> Conversation {
+    fn new(key: String, id: Value, max_output: usize) -> Conversation {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Conversation {
             key,
@@ -130,6 +132,7 @@ impl Conversation {
                 ws_owned: false,
             }),
             events,
+            max_output,
         }
     }
 
@@ -164,6 +167,27 @@ impl Conversation {
     /// # Errors
     /// `no_session` when the conversation has ended; `bad_message` for an unknown role.
     pub fn utterance(&self, engines: &Engines, u: &Utterance) -> Result<TurnOutput, ProtoError> {
+        self.utterance_from(engines, u, false)
+    }
+
+    /// An utterance from a REST client: `conflict` when a WebSocket owns the conversation.
+    ///
+    /// # Errors
+    /// `conflict`, or as [`Conversation::utterance`].
+    pub fn rest_utterance(
+        &self,
+        engines: &Engines,
+        u: &Utterance,
+    ) -> Result<TurnOutput, ProtoError> {
+        self.utterance_from(engines, u, true)
+    }
+
+    fn utterance_from(
+        &self,
+        engines: &Engines,
+        u: &Utterance,
+        rest: bool,
+    ) -> Result<TurnOutput, ProtoError> {
         let role = role(&u.role)?;
         let mut turn = Turn::new(role, u.text.clone());
         turn.start_ms = u.start_ms;
@@ -174,6 +198,7 @@ impl Conversation {
             u.is_final,
             Source::Utterance,
             u.reference.as_ref(),
+            rest,
         )
     }
 
@@ -188,6 +213,7 @@ impl Conversation {
             false,
             Source::Draft,
             d.reference.as_ref(),
+            false,
         )
     }
 
@@ -198,9 +224,16 @@ impl Conversation {
         is_final: bool,
         source: Source,
         reference: Option<&Value>,
+        rest: bool,
     ) -> Result<TurnOutput, ProtoError> {
         let started = Instant::now();
         let mut inner = self.lock();
+        if rest && inner.ws_owned {
+            return Err(ProtoError::new(
+                code::CONFLICT,
+                "a WebSocket owns this conversation: only it may add utterances",
+            ));
+        }
         inner.last_active = started;
         let mut events = Vec::new();
         // Hot reload: sessions on the configured ruleset switch at their next utterance.
@@ -255,16 +288,22 @@ impl Conversation {
         let previews = session
             .engine()
             .previews_turn(role, &text, update.turn_index);
+        // Output per input is capped: the findings that would take the messages of this turn over
+        // max_output_bytes are not sent (an error says how many; the ack and the score count them all).
+        // (The ack, coaching and the error fit in the reserve; the rewrite comes after the findings.)
+        let budget = self.max_output.saturating_sub(4096);
+        let mut bytes: usize = events.iter().map(|e| e.data.len()).sum();
+        let mut sent = 0;
         for f in &update.findings {
-            events.push(Event::msg(
+            let mut these = vec![Event::msg(
                 ServerMsg::Finding(FindingMsg {
                     at,
                     finding: FindingOut::from(f),
                 }),
                 partial,
-            ));
+            )];
             if let Some(s) = f.suggestions.first() {
-                events.push(Event::msg(
+                these.push(Event::msg(
                     ServerMsg::Hint(HintMsg {
                         at,
                         hint: "suggestion",
@@ -275,11 +314,20 @@ impl Conversation {
                     partial,
                 ));
             }
+            let size: usize = these.iter().map(|e| e.data.len()).sum();
+            if bytes + size > budget {
+                break;
+            }
+            bytes += size;
+            sent += 1;
+            events.extend(these);
         }
+        let omitted = update.findings.len() - sent;
         // A rewrite the engine would flag again is never offered ("use it" would send a violation).
+        let mut rewrite_dropped = false;
         if let Ok(r) = &rewrite {
             if role == Role::Agent && *r != text {
-                events.push(Event::msg(
+                let hint = Event::msg(
                     ServerMsg::Hint(HintMsg {
                         at,
                         hint: "rewrite",
@@ -288,8 +336,44 @@ impl Conversation {
                         text: r,
                     }),
                     partial,
+                );
+                if bytes + hint.data.len() > budget {
+                    rewrite_dropped = true;
+                } else {
+                    events.push(hint);
+                }
+            }
+        } else if let Err(w) = &rewrite {
+            // Say why there is no rewrite, so an assist screen never offers the flagged text back.
+            if role == Role::Agent {
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
+                        at,
+                        hint: "rewrite_withheld",
+                        rule: None,
+                        check: None,
+                        text: &w.reason,
+                    }),
+                    partial,
                 ));
             }
+        }
+        if omitted > 0 || rewrite_dropped {
+            let e = ProtoError::new(
+                code::OUTPUT_TOO_LARGE,
+                format!(
+                    "{omitted} of {} findings{} not sent: this input's messages would exceed max_output_bytes ({} bytes); the ack and the score count every finding (send shorter utterances)",
+                    update.findings.len(),
+                    if rewrite_dropped {
+                        " and the rewrite were"
+                    } else {
+                        " were"
+                    },
+                    self.max_output
+                ),
+            );
+            m::error(e.code);
+            events.push(Event::new("error", error_json(&e, reference), partial));
         }
         let mut tips = Vec::new();
         if is_final {
@@ -326,12 +410,18 @@ impl Conversation {
             "turn": update.turn_index,
             "final": is_final,
             "ruleset": version,
-            "findings": update.findings.iter().map(FindingOut::from).collect::<Vec<_>>(),
-            "rewrite": rewrite.as_ref().ok(),
+            "findings": update.findings[..sent].iter().map(FindingOut::from).collect::<Vec<_>>(),
+            "rewrite": rewrite.as_ref().ok().filter(|_| !rewrite_dropped),
             "coaching": tips,
         });
         if let Err(w) = &rewrite {
             body["rewrite_withheld"] = json!(w.reason);
+        }
+        if omitted > 0 {
+            body["findings_omitted"] = json!(omitted);
+        }
+        if rewrite_dropped {
+            body["rewrite_withheld"] = json!("output_too_large");
         }
         if !previews.is_empty() {
             body["previews"] = json!(previews.iter().map(FindingOut::from).collect::<Vec<_>>());

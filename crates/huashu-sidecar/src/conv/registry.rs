@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use huashu::Session;
 use serde_json::Value;
+use tokio::sync::broadcast;
 
 use super::{Conversation, Event, Inner, key_of};
 use crate::engines::{Engines, Loaded};
@@ -19,15 +20,29 @@ pub struct Registry {
     map: Mutex<HashMap<String, Arc<Conversation>>>,
     active: AtomicUsize,
     max_sessions: usize,
+    /// Open listeners (SSE streams), bounded apart from sessions: listening to a conversation that has not
+    /// started must never use up conversation slots.
+    listeners: AtomicUsize,
+    max_listeners: usize,
+    /// Bytes of messages one utterance or draft may produce (`max_output_bytes`).
+    max_output: usize,
 }
 
 impl Registry {
-    pub fn new(max_sessions: usize) -> Registry {
+    pub fn new(max_sessions: usize, max_listeners: usize, max_output: usize) -> Registry {
         Registry {
             map: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             max_sessions,
+            listeners: AtomicUsize::new(0),
+            max_listeners,
+            max_output,
         }
+    }
+
+    /// Listeners (SSE streams) open.
+    pub fn listeners(&self) -> usize {
+        self.listeners.load(Ordering::SeqCst)
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Conversation>>> {
@@ -83,23 +98,20 @@ impl Registry {
             let conv = match map.get(&key) {
                 Some(c) => Arc::clone(c),
                 None => {
-                    if map.len() >= self.max_sessions.saturating_mul(2) {
-                        return Err(capacity());
-                    }
-                    let c = Arc::new(Conversation::new(key.clone(), id.clone()));
+                    // Bounded by the session count below: an entry without a session is removed unless
+                    // someone listens to it (and listeners are bounded apart).
+                    let c = Arc::new(Conversation::new(key.clone(), id.clone(), self.max_output));
                     map.insert(key, Arc::clone(&c));
                     c
                 }
             };
             let mut inner = conv.lock();
             if inner.session.is_some() {
-                if ws && inner.ws_owned {
-                    return Err(ProtoError::new(
-                        code::CONFLICT,
-                        "another connection is streaming this conversation",
-                    ));
+                // One owner: a WebSocket's conversation is its own, and a WebSocket cannot take over one
+                // that REST clients are feeding. REST clients share a REST conversation.
+                if ws || inner.ws_owned {
+                    return Err(conflict());
                 }
-                inner.ws_owned |= ws;
             } else {
                 if self
                     .active
@@ -144,27 +156,58 @@ impl Registry {
     ) -> Result<Arc<Conversation>, ProtoError> {
         let key = key_of(id)?;
         if let Some(c) = self.get(&key).filter(|c| c.is_active()) {
+            if c.lock().ws_owned {
+                return Err(conflict());
+            }
             return Ok(c);
         }
         self.start(engines, id, None, &[], false).map(|(c, _)| c)
     }
 
-    /// A conversation to listen to, created empty if needed (a screen may connect before the call starts).
+    /// Listens to a conversation, created empty if needed (a screen may connect before the call starts).
+    /// Counted until [`Registry::unlisten`], which the listener calls when it is gone.
     ///
     /// # Errors
-    /// `capacity` when too many conversations are known.
-    pub fn listen(&self, id: &Value) -> Result<Arc<Conversation>, ProtoError> {
+    /// `capacity` when `max_listeners` listeners are open.
+    pub fn listen(
+        &self,
+        id: &Value,
+    ) -> Result<(Arc<Conversation>, broadcast::Receiver<Event>), ProtoError> {
         let key = key_of(id)?;
+        if self
+            .listeners
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.max_listeners).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(ProtoError::new(
+                code::CAPACITY,
+                format!(
+                    "too many listeners ({} event streams, max_listeners); try again later",
+                    self.max_listeners
+                ),
+            ));
+        }
         let mut map = self.map();
-        if let Some(c) = map.get(&key) {
-            return Ok(Arc::clone(c));
+        let c = map.entry(key).or_insert_with_key(|k| {
+            Arc::new(Conversation::new(k.clone(), id.clone(), self.max_output))
+        });
+        // Subscribed under the map lock, so `unlisten` of another listener cannot forget the entry between.
+        let rx = c.subscribe();
+        Ok((Arc::clone(c), rx))
+    }
+
+    /// A listener is gone (its receiver already dropped): its slot is free at once, and a conversation that
+    /// never started and has no other listener is forgotten.
+    pub fn unlisten(&self, conv: &Arc<Conversation>) {
+        self.listeners.fetch_sub(1, Ordering::SeqCst);
+        let mut map = self.map();
+        if map.get(&conv.key).is_some_and(|c| {
+            Arc::ptr_eq(c, conv) && c.events.receiver_count() == 0 && !c.is_active()
+        }) {
+            map.remove(&conv.key);
         }
-        if map.len() >= self.max_sessions.saturating_mul(2) {
-            return Err(capacity());
-        }
-        let c = Arc::new(Conversation::new(key.clone(), id.clone()));
-        map.insert(key, Arc::clone(&c));
-        Ok(c)
     }
 
     /// Ends a conversation: the final score (sent to its listeners too), and it is forgotten.
@@ -189,6 +232,18 @@ impl Registry {
             map.remove(&conv.key);
         }
         result
+    }
+
+    /// Ends a conversation for a REST client (`DELETE`): refused with `conflict` when a WebSocket owns it
+    /// (the owner ends it with `session.end` and gets the final score).
+    ///
+    /// # Errors
+    /// `conflict`, or as [`Registry::end`].
+    pub fn end_rest(&self, conv: &Arc<Conversation>) -> Result<Event, ProtoError> {
+        if conv.lock().ws_owned {
+            return Err(conflict());
+        }
+        self.end(conv, None)
     }
 
     /// Conversations not held by a WebSocket (REST ones), e.g. to end them at shutdown.
@@ -244,6 +299,13 @@ fn install(inner: &mut Inner, loaded: &Arc<Loaded>, follows: bool) {
     inner.version = loaded.version.clone();
     inner.coached.clear();
     inner.last_active = Instant::now();
+}
+
+fn conflict() -> ProtoError {
+    ProtoError::new(
+        code::CONFLICT,
+        "another client owns this conversation (a WebSocket streams it, or REST clients feed it)",
+    )
 }
 
 fn capacity() -> ProtoError {

@@ -4,6 +4,7 @@
 //! error bodies in `errors.rs`. The shared state is `crate::app::App`.
 
 mod errors;
+mod origin;
 mod routes_admin;
 mod routes_conversations;
 mod routes_drills;
@@ -12,7 +13,7 @@ mod routes_scan;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -21,7 +22,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::app::App;
 use crate::config::Config;
@@ -69,6 +73,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/console.js", get(console::script))
         .route("/console.css", get(console::style))
         .layer(DefaultBodyLimit::max(app.config.limits.max_frame_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            errors::read_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&app),
+            origin::check_origin,
+        ))
+        .layer(middleware::from_fn(errors::json_errors))
         .with_state(app)
 }
 
@@ -144,17 +157,11 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
     let router = router(Arc::clone(&app));
     let app2 = Arc::clone(&app);
     let task = tokio::spawn(async move {
-        let mut rx = app2.shutdown_rx();
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|v| *v).await;
-        });
-        if let Err(e) = serve.await {
-            eprintln!("huashu serve: {e}");
-        }
+        serve_http(listener, router, Arc::clone(&app2)).await;
         // WebSocket connections are not tracked by the HTTP server: wait for them to send their final
-        // scores and close, within the grace period.
-        let grace = Duration::from_millis(app2.config.limits.shutdown_grace_ms);
-        let _ = tokio::time::timeout(grace, async {
+        // scores and close, by the same deadline.
+        let deadline = app2.shutdown_deadline().await;
+        let _ = tokio::time::timeout_at(deadline, async {
             loop {
                 let notified = app2.conn_done.notified();
                 if app2.connections.load(Ordering::SeqCst) == 0 {
@@ -168,6 +175,81 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
         drop(watcher);
     });
     Ok(Running { app, addr, task })
+}
+
+/// Open HTTP connections (not counting upgraded WebSockets, which the app counts).
+#[derive(Default)]
+struct HttpConns {
+    open: AtomicUsize,
+    done: Notify,
+}
+
+struct HttpGuard(Arc<HttpConns>);
+
+impl Drop for HttpGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.done.notify_waiters();
+    }
+}
+
+/// Accepts HTTP/1.1 connections until shutdown. Each connection must send its headers within
+/// `header_timeout_ms`; at shutdown, each finishes its request in flight by the shutdown deadline
+/// (`shutdown_grace_ms`) or is dropped — a half-sent request never holds the daemon up.
+async fn serve_http(listener: TcpListener, router: Router, app: Arc<App>) {
+    let conns = Arc::new(HttpConns::default());
+    let mut stop = app.shutdown_rx();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.wait_for(|v| *v) => break,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => tcp,
+            Err(e) => {
+                // Out of file descriptors and the like: back off a little rather than spin.
+                eprintln!("huashu serve: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        conns.open.fetch_add(1, Ordering::SeqCst);
+        let guard = HttpGuard(Arc::clone(&conns));
+        let service = TowerToHyperService::new(router.clone());
+        let app = Arc::clone(&app);
+        tokio::spawn(async move {
+            let _guard = guard;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_millis(app.config.limits.header_timeout_ms));
+            let conn = builder
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            let mut stop = app.shutdown_rx();
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stop.wait_for(|v| *v) => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let deadline = app.shutdown_deadline().await;
+            let _ = tokio::time::timeout_at(deadline, conn).await;
+        });
+    }
+    drop(listener);
+    let deadline = app.shutdown_deadline().await;
+    let _ = tokio::time::timeout_at(deadline, async {
+        loop {
+            let notified = conns.done.notified();
+            if conns.open.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            notified.await;
+        }
+    })
+    .await;
 }
 
 /// Runs the daemon until SIGTERM or Ctrl-C, then shuts down gracefully. Builds its own runtime.

@@ -42,6 +42,8 @@ pub(super) async fn readyz(State(app): State<Arc<App>>) -> Response {
         "sessions": sessions,
         "connections": connections,
         "max_sessions": max,
+        "listeners": app.registry.listeners(),
+        "max_listeners": app.config.limits.max_listeners,
         "shutting_down": stopping,
         "auth": app.auth.required(),
     });

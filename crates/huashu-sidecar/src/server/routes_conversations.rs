@@ -57,7 +57,6 @@ pub(super) async fn stream(
         })
         .is_err()
     {
-        m::rejected("capacity");
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &ProtoError::new(
@@ -89,11 +88,14 @@ pub(super) async fn post_utterance(
     if app.shutting_down() {
         return shutting_down();
     }
-    let result = (|| {
-        let u: Utterance = parse_body(&body)?;
-        let conv = app.registry.get_or_start(&app.engines, &id_value(&id))?;
-        conv.utterance(&app.engines, &u)
-    })();
+    let a = Arc::clone(&app);
+    let result = app
+        .check(move || {
+            let u: Utterance = parse_body(&body)?;
+            let conv = a.registry.get_or_start(&a.engines, &id_value(&id))?;
+            conv.rest_utterance(&a.engines, &u)
+        })
+        .await;
     match result {
         Ok(out) => axum::Json(out.body).into_response(),
         Err(e) => error_response(proto_status(&e), &e),
@@ -117,31 +119,58 @@ pub(super) async fn end_conversation(
         .registry
         .get(&id)
         .ok_or_else(|| ProtoError::new(code::NOT_FOUND, "no such conversation"))
-        .and_then(|c| app.registry.end(&c, None));
+        .and_then(|c| app.registry.end_rest(&c));
     score_response(result)
 }
 
 /// `GET /v1/conversations/{id}/events`: the same messages as the WebSocket, as server-sent events. Ends after
 /// the final score, or at shutdown.
 pub(super) async fn events(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    let conv = match app.registry.listen(&id_value(&id)) {
-        Ok(c) => c,
+    let (conv, rx) = match app.registry.listen(&id_value(&id)) {
+        Ok(l) => l,
         Err(e) => return error_response(proto_status(&e), &e),
     };
-    let rx = conv.subscribe();
-    drop(conv);
-    let stream = sse_stream(rx, app.shutdown_rx());
+    let listening = Listening {
+        rx: Some(rx),
+        app: Arc::clone(&app),
+        conv,
+    };
+    let stream = sse_stream(listening, app.shutdown_rx());
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
 
+/// One SSE listener: dropped with its stream (the client went away, or the stream ended), which frees its
+/// slot at once.
+pub(super) struct Listening {
+    rx: Option<broadcast::Receiver<Event>>,
+    app: Arc<App>,
+    conv: Arc<crate::conv::Conversation>,
+}
+
+impl Listening {
+    async fn recv(&mut self) -> Result<Event, broadcast::error::RecvError> {
+        match self.rx.as_mut() {
+            Some(rx) => rx.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        drop(self.rx.take());
+        self.app.registry.unlisten(&self.conv);
+    }
+}
+
 pub(super) fn sse_stream(
-    rx: broadcast::Receiver<Event>,
+    rx: Listening,
     shutdown: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     struct St {
-        rx: broadcast::Receiver<Event>,
+        rx: Listening,
         shutdown: watch::Receiver<bool>,
         done: bool,
     }

@@ -32,27 +32,50 @@ fn agent() -> String {
 
 /// `POST /v1/scan`: a stateless draft scan, answered as a `huashu scan` output line.
 pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
-    let result = (|| {
-        let b: ScanBody = parse_body(&body)?;
-        let role = crate::protocol::role(&b.role)?;
-        let (_, loaded) = app
-            .engines
-            .choose(b.ruleset.as_deref())
-            .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-        let findings = loaded.engine.scan(role, &b.text);
-        let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
-        let previews = loaded.engine.previews(role, &b.text);
-        let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
-        m::turn(
-            false,
-            crate::protocol::Source::Draft,
-            &findings,
-            Duration::ZERO,
-        );
-        Ok::<Value, ProtoError>(serde_json::to_value(&out).unwrap_or(Value::Null))
-    })();
+    let a = Arc::clone(&app);
+    let result = app
+        .check(move || {
+            let app = a;
+            let b: ScanBody = parse_body(&body)?;
+            let role = crate::protocol::role(&b.role)?;
+            let (_, loaded) = app
+                .engines
+                .choose(b.ruleset.as_deref())
+                .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
+            let findings = loaded.engine.scan(role, &b.text);
+            let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
+            let previews = loaded.engine.previews(role, &b.text);
+            let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
+            m::turn(
+                false,
+                crate::protocol::Source::Draft,
+                &findings,
+                Duration::ZERO,
+            );
+            Ok::<Value, ProtoError>(serde_json::to_value(&out).unwrap_or(Value::Null))
+        })
+        .await;
     match result {
-        Ok(v) => axum::Json(v).into_response(),
+        Ok(v) => {
+            let body = v.to_string();
+            let max = app.config.limits.max_output_bytes;
+            if body.len() > max {
+                let e = ProtoError::new(
+                    code::OUTPUT_TOO_LARGE,
+                    format!(
+                        "the scan of this text would be {} bytes, over max_output_bytes ({max}): send a shorter text",
+                        body.len()
+                    ),
+                );
+                m::error(e.code);
+                return error_response(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &e);
+            }
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
         Err(e) => error_response(proto_status(&e), &e),
     }
 }

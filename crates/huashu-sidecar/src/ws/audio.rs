@@ -162,17 +162,8 @@ impl AudioStream {
 
     /// Hands jobs to the stream's task: partials only if there is room, finals always (waiting).
     async fn dispatch(&mut self, jobs: Vec<LiveJob>) {
-        let Some(tx) = self.jobs.clone() else {
-            return;
-        };
-        for job in jobs {
-            if job.is_final {
-                if tx.send(job).await.is_err() {
-                    return;
-                }
-            } else if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(job) {
-                m::superseded();
-            }
+        if let Some(tx) = self.jobs.clone() {
+            crate::audio::dispatch(&tx, jobs).await;
         }
     }
 

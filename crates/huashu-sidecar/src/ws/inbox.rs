@@ -24,7 +24,14 @@ pub(super) enum Item {
         report: Report,
     },
     Error(ProtoError),
-    Fatal(ProtoError, u16),
+    /// The connection ends: the error, then (when `score`) the final score of the session in progress, then
+    /// a close frame with this code and reason.
+    Fatal {
+        error: ProtoError,
+        close: u16,
+        reason: &'static str,
+        score: bool,
+    },
     Disconnected,
     Shutdown,
 }
@@ -39,6 +46,10 @@ pub(super) struct InboxState {
 }
 
 pub(super) struct Inbox {
+    /// The worker has a session in progress (the reader closes connections idle without one).
+    pub(super) in_session: std::sync::atomic::AtomicBool,
+    /// Told when a session ends: the idle clock starts again.
+    pub(super) session_ended: Notify,
     state: Mutex<InboxState>,
     items: Notify,
     space: Notify,
@@ -76,6 +87,8 @@ fn slot(item: &Item) -> Option<usize> {
 impl Inbox {
     pub(super) fn new(cap: usize) -> Inbox {
         Inbox {
+            in_session: std::sync::atomic::AtomicBool::new(false),
+            session_ended: Notify::new(),
             state: Mutex::new(InboxState::default()),
             items: Notify::new(),
             space: Notify::new(),
@@ -89,7 +102,10 @@ impl Inbox {
 
     /// Queues an item; waits for space for finals and control messages (never drops them).
     pub(super) async fn push(&self, item: Item) -> Result<(), Closed> {
-        let terminal = matches!(item, Item::Disconnected | Item::Shutdown | Item::Fatal(..));
+        let terminal = matches!(
+            item,
+            Item::Disconnected | Item::Shutdown | Item::Fatal { .. }
+        );
         let mut item = Some(item);
         loop {
             {

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::app::ConnGuard;
+use crate::metrics as m;
 use crate::protocol::{self, ProtoError, close, code};
 use inbox::{Inbox, Item};
 use worker::work_loop;
@@ -40,24 +41,63 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
     let worker = tokio::spawn(work_loop(Arc::clone(&app), Arc::clone(&inbox), out_tx));
     let mut shutdown = app.shutdown_rx();
     let mut writer_done = false;
+    // A connection with no session in progress for this long is closed (it holds a connection slot).
+    let idle_limit = std::time::Duration::from_millis(limits.ws_idle_timeout_ms);
+    let idle = tokio::time::sleep(idle_limit);
+    tokio::pin!(idle);
     loop {
         let item = tokio::select! {
             biased;
             _ = shutdown.wait_for(|v| *v) => Item::Shutdown,
             _ = &mut writer, if !writer_done => { writer_done = true; Item::Disconnected }
+            () = inbox.session_ended.notified() => {
+                idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                continue;
+            }
+            () = &mut idle => {
+                idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                if inbox.in_session.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                Item::Fatal {
+                    error: ProtoError::new(
+                        code::IDLE,
+                        format!("no session in progress for {} ms (ws_idle_timeout_ms): send session.start after connecting", limits.ws_idle_timeout_ms),
+                    ),
+                    close: close::POLICY,
+                    reason: "idle without a session",
+                    score: false,
+                }
+            }
             frame = stream.next() => match frame {
-                None | Some(Ok(Message::Close(_))) => Item::Disconnected,
+                None => Item::Disconnected,
+                Some(Ok(Message::Close(frame))) => {
+                    // The WebSocket layer answers a bad close code with 1002 (the writer flushes it) and
+                    // hands us its own 1002 "Protocol violation" in place of the client's frame.
+                    if frame.is_some_and(|f| {
+                        !close_code_allowed(f.code)
+                            || (f.code == close::PROTOCOL && f.reason.as_str() == "Protocol violation")
+                    }) {
+                        m::rejected("protocol");
+                        m::error(code::BAD_FRAME);
+                    }
+                    Item::Disconnected
+                }
                 Some(Err(e)) => {
                     let text = e.to_string();
                     if text.contains("too long") || text.contains("too big") || text.contains("Space limit") {
-                        Item::Fatal(too_big(limits.max_frame_bytes), close::TOO_BIG)
+                        too_big(limits.max_frame_bytes)
+                    } else if text.contains("UTF-8") {
+                        broken(close::INVALID_DATA, "invalid UTF-8", format!("a text frame that is not UTF-8: {text}"))
+                    } else if text.contains("protocol error") {
+                        broken(close::PROTOCOL, "protocol error", format!("a frame that breaks the WebSocket protocol: {text}"))
                     } else {
                         Item::Disconnected
                     }
                 }
                 Some(Ok(Message::Text(t))) => {
                     if t.len() > limits.max_frame_bytes {
-                        Item::Fatal(too_big(limits.max_frame_bytes), close::TOO_BIG)
+                        too_big(limits.max_frame_bytes)
                     } else {
                         match protocol::parse(t.as_str()) {
                             Ok(msg) => Item::Msg(msg, Instant::now()),
@@ -78,7 +118,10 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             }
         };
-        let last = matches!(item, Item::Disconnected | Item::Shutdown | Item::Fatal(..));
+        let last = matches!(
+            item,
+            Item::Disconnected | Item::Shutdown | Item::Fatal { .. }
+        );
         if inbox.push(item).await.is_err() || last {
             break;
         }
@@ -91,9 +134,30 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
     drop(guard);
 }
 
-fn too_big(max: usize) -> ProtoError {
-    ProtoError::new(
-        code::FRAME_TOO_LARGE,
-        format!("frame over the limit of {max} bytes"),
-    )
+/// A protocol violation: the error, the final score of the session in progress, then the close.
+fn broken(close: u16, reason: &'static str, message: String) -> Item {
+    m::rejected("protocol");
+    Item::Fatal {
+        error: ProtoError::new(code::BAD_FRAME, message),
+        close,
+        reason,
+        score: true,
+    }
+}
+
+/// Close codes a peer may send (RFC 6455 §7.4): the rest are a protocol error.
+fn close_code_allowed(c: u16) -> bool {
+    matches!(c, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+fn too_big(max: usize) -> Item {
+    Item::Fatal {
+        error: ProtoError::new(
+            code::FRAME_TOO_LARGE,
+            format!("frame over the limit of {max} bytes"),
+        ),
+        close: close::TOO_BIG,
+        reason: "frame too large",
+        score: false,
+    }
 }

@@ -1,6 +1,7 @@
 //! The connection's worker: inbox → conversation (engine) → messages for the writer, one item at a time.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -57,10 +58,14 @@ impl Worker {
         let Some(conv) = self.conv.take() else {
             return true;
         };
+        self.inbox.in_session.store(false, Ordering::SeqCst);
+        self.inbox.session_ended.notify_one();
         let result = self.app.registry.end(&conv, None);
         self.app.registry.release(&conv);
         match result {
             Ok(e) if send => self.emit(&e).await,
+            // Every request gets an answer, even when the conversation was ended under it.
+            Err(e) if send => self.error(&e, None).await,
             _ => true,
         }
     }
@@ -97,6 +102,7 @@ impl Worker {
                 ) {
                     Ok((conv, started)) => {
                         self.conv = Some(conv);
+                        self.inbox.in_session.store(true, Ordering::SeqCst);
                         self.emit(&started).await
                     }
                     Err(e) if e.code == code::CAPACITY => {
@@ -115,26 +121,31 @@ impl Worker {
                 let Some(conv) = self.conv.clone() else {
                     return self.error(&no_session(), u.reference.as_ref()).await;
                 };
-                match conv.utterance(&app.engines, &u) {
+                let (is_final, reference) = (u.is_final, u.reference.clone());
+                let a = Arc::clone(&app);
+                match app.check(move || conv.utterance(&a.engines, &u)).await {
                     Ok(out) => {
                         for e in &out.events {
                             if !self.emit(e).await {
                                 return false;
                             }
                         }
-                        if u.is_final {
+                        if is_final {
                             m::hint_latency(received.elapsed());
                         }
                         true
                     }
-                    Err(e) => self.error(&e, u.reference.as_ref()).await,
+                    Err(e) => self.error(&e, reference.as_ref()).await,
                 }
             }
             In::Draft(d) => {
                 let Some(conv) = self.conv.clone() else {
                     return self.error(&no_session(), d.reference.as_ref()).await;
                 };
-                match conv.draft(&app.engines, &d) {
+                let reference = d.reference.clone();
+                let a = Arc::clone(&app);
+                let checked = app.check(move || conv.draft(&a.engines, &d)).await;
+                match checked {
                     Ok(out) => {
                         for e in &out.events {
                             if !self.emit(e).await {
@@ -143,7 +154,7 @@ impl Worker {
                         }
                         true
                     }
-                    Err(e) => self.error(&e, d.reference.as_ref()).await,
+                    Err(e) => self.error(&e, reference.as_ref()).await,
                 }
             }
             In::Score(r) => match self
@@ -237,8 +248,9 @@ impl Worker {
                 if !self.emit(&event).await {
                     return false;
                 }
-                self.checked(conv.utterance(&self.app.engines, &u), None)
-                    .await
+                let a = Arc::clone(&self.app);
+                let out = self.app.check(move || conv.utterance(&a.engines, &u)).await;
+                self.checked(out, None).await
             }
             Report::Failed(msg) => {
                 self.error(
@@ -301,10 +313,15 @@ pub(super) async fn work_loop(app: Arc<App>, inbox: Arc<Inbox>, out: mpsc::Sende
             Item::Audio(bytes) => w.audio_frame(&bytes).await,
             Item::Heard { stream, report, .. } => w.heard(stream, report).await,
             Item::Error(e) => w.error(&e, None).await,
-            Item::Fatal(e, code) => {
-                w.error(&e, None).await;
-                w.finish(false).await;
-                let _ = w.out.send(Out::Close(code, "frame too large")).await;
+            Item::Fatal {
+                error,
+                close,
+                reason,
+                score,
+            } => {
+                w.error(&error, None).await;
+                w.finish(score).await;
+                let _ = w.out.send(Out::Close(close, reason)).await;
                 false
             }
             Item::Disconnected => false,

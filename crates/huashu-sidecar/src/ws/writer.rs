@@ -54,4 +54,7 @@ pub(super) async fn write_loop(
             return;
         }
     }
+    // The connection is over without a close of ours (the client closed, or went away): flush the WebSocket
+    // layer's reply to the client's close frame (1002 for a bad close code), or send one.
+    let _ = tokio::time::timeout(timeout, sink.close()).await;
 }

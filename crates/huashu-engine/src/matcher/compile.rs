@@ -1,0 +1,250 @@
+//! Compiling a rule set into a [`Matcher`]: every phrase, regex anchor and allow-list word into one
+//! automaton, each regex with the literal gate that decides when it runs, each rule's context and finding
+//! template. Kept apart from the scan so that what a turn costs can be read without the set-up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use daachorse::CharwiseDoubleArrayAhoCorasickBuilder;
+use huashu_rules::{RoleScope, Ruleset};
+use huashu_text::{Options, normalize};
+use regex_automata::meta::Regex;
+
+use super::Matcher;
+use super::findings::Template;
+use crate::anchors::{CharSet, gate};
+use crate::asr::TolerantPhrases;
+use crate::context::Context;
+use crate::error::EngineError;
+
+#[derive(Debug)]
+pub(super) struct CompiledRule {
+    pub(super) context: Context,
+    /// The rule's role scope, kept here so the per-hit test does not reach into the (large) rule.
+    pub(super) role: RoleScope,
+    /// What a hit of the rule becomes: id, message parts, suggestions (see [`Template`]).
+    pub(super) template: Template,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Owner {
+    pub(super) rules: Vec<u32>,
+    /// Rules whose phrase was written with a doubled character (拜拜 → 拜): each with the offsets, in the
+    /// phrase, of the characters the text must have repeated too.
+    pub(super) repeated: Vec<(u32, Box<[u32]>)>,
+    /// Word boundaries the phrase needs (`BOUND_*`): one that begins or ends with an ASCII letter or digit
+    /// matches only where the text does not go on with a letter (or digit) there (`av` not in `have`).
+    pub(super) bounds: u8,
+    /// Regexes this literal anchors, each with the bit of the regex's literal set the literal belongs to.
+    pub(super) regexes: Vec<(u32, u8)>,
+    /// The pattern is an allow-list phrase of the ruleset.
+    pub(super) allow: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct CompiledRegex {
+    pub(super) rule: u32,
+    pub(super) regex: Regex,
+    pub(super) hit_group: Option<usize>,
+    /// The pattern, for the dense DFA built on first use.
+    pub(super) source: String,
+    /// The same pattern as a fully built DFA pair, when small enough: a search is a table walk with no
+    /// cache to fetch, where the meta regex spends about 450 instructions per call before it scans a byte.
+    /// Built the first time the regex runs (about 1 ms each), so that compiling a ruleset stays fast and
+    /// regexes no turn wakes cost nothing.
+    pub(super) dense: OnceLock<Option<regex_automata::dfa::regex::Regex>>,
+    /// One bit per literal set of the regex's gate: the regex runs once every bit has been seen.
+    pub(super) need: u8,
+    /// Consecutive ASCII digits every match holds.
+    pub(super) digits: usize,
+    /// The bit of the literal set every match starts with (0 if none): the regex is then tried anchored at
+    /// each place such a literal was seen, rather than searched for across the turn.
+    pub(super) prefix_bit: u8,
+    /// Otherwise, the bit of a literal set around which matches lie, and the characters a match can hold
+    /// before and after that literal: the regex searches only that window of the turn.
+    pub(super) window: Option<(u8, CharSet, CharSet)>,
+    /// The prefix or window bit: where literals of this set are seen is recorded for the search.
+    pub(super) track: u8,
+    /// Some match is empty: an empty range is still worth a search.
+    pub(super) matches_empty: bool,
+}
+
+impl Matcher {
+    /// Compiles the rules of `ruleset` as they are (active and preview alike: [`crate::Engine::new`]
+    /// decides which set goes where).
+    ///
+    /// # Errors
+    /// A regex that does not compile, a phrase or context word that normalises to nothing, or an
+    /// automaton too large to build; each names the rule, its file and line.
+    pub(crate) fn compile(ruleset: Ruleset) -> Result<Matcher, EngineError> {
+        let n = &ruleset.manifest.normalize;
+        let opts = Options {
+            width: n.width,
+            case: n.case,
+            traditional: n.traditional,
+            numbers: n.numbers,
+            noise: n.noise,
+            repeats: n.repeats,
+        };
+        let norm = |s: &str| normalize(s, &opts).as_str().to_string();
+        let norm_repeats = |s: &str| {
+            let n = normalize(s, &opts);
+            (n.as_str().to_string(), n.repeats().to_vec())
+        };
+
+        let mut rules = Vec::with_capacity(ruleset.rules.len());
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Owner> = Vec::new();
+        let mut pattern_index: HashMap<String, usize> = HashMap::new();
+        let mut owner_of =
+            |p: String, patterns: &mut Vec<String>, owners: &mut Vec<Owner>| -> usize {
+                *pattern_index.entry(p.clone()).or_insert_with(|| {
+                    patterns.push(p);
+                    owners.push(Owner::default());
+                    patterns.len() - 1
+                })
+            };
+        let mut regexes = Vec::new();
+        let mut unanchored = Vec::new();
+        for (idx, rule) in ruleset.rules.iter().enumerate() {
+            let idx = idx as u32;
+            for phrase in &rule.matcher.phrases {
+                let (p, repeats) = norm_repeats(phrase);
+                if p.is_empty() {
+                    return Err(EngineError::unreachable(rule, phrase));
+                }
+                let at = owner_of(p, &mut patterns, &mut owners);
+                let owner = &mut owners[at];
+                if repeats.is_empty() {
+                    if !owner.rules.contains(&idx) {
+                        owner.rules.push(idx);
+                    }
+                } else if !owner
+                    .repeated
+                    .iter()
+                    .any(|(r, o)| *r == idx && **o == *repeats)
+                {
+                    owner.repeated.push((idx, repeats.into()));
+                }
+            }
+            for src in &rule.matcher.regex {
+                let regex = Regex::new(src).map_err(|_| match regex::Regex::new(src) {
+                    // The regex crate words syntax errors for people; use its message.
+                    Err(e) => EngineError::regex(rule, src, &e),
+                    Ok(_) => {
+                        EngineError::Automaton(format!("rule {}: {src:?} is too large", rule.id))
+                    }
+                })?;
+                let hit_group = regex
+                    .group_info()
+                    .pattern_names(regex_automata::PatternID::ZERO)
+                    .position(|n| n == Some("hit"));
+                let r = regexes.len() as u32;
+                let gate = gate(src);
+                let mut need = 0u8;
+                let mut prefix_bit = 0u8;
+                let mut window = None;
+                for (bit, set) in gate.sets.into_iter().enumerate() {
+                    // The char-wise automaton takes whole characters: a set with a literal cut inside one is
+                    // not used (fewer sets only wake the regex more often).
+                    let Some(lits) = set
+                        .into_iter()
+                        .map(|b| String::from_utf8(b).ok())
+                        .collect::<Option<Vec<String>>>()
+                    else {
+                        continue;
+                    };
+                    if gate.prefix == Some(bit) {
+                        prefix_bit = 1u8 << bit;
+                    }
+                    if let Some(w) = gate.window.as_ref().filter(|w| w.set == bit) {
+                        window = Some((1u8 << bit, w.before.clone(), w.after.clone()));
+                    }
+                    let bit = 1u8 << bit;
+                    need |= bit;
+                    for lit in lits {
+                        let at = owner_of(lit, &mut patterns, &mut owners);
+                        owners[at].regexes.push((r, bit));
+                    }
+                }
+                if need == 0 {
+                    unanchored.push(r);
+                }
+                regexes.push(CompiledRegex {
+                    matches_empty: gate.min_len == 0,
+                    rule: idx,
+                    regex,
+                    hit_group,
+                    source: src.clone(),
+                    dense: OnceLock::new(),
+                    need,
+                    digits: gate.digits,
+                    prefix_bit,
+                    track: prefix_bit | window.as_ref().map_or(0, |w: &(u8, CharSet, CharSet)| w.0),
+                    window,
+                });
+            }
+            rules.push(CompiledRule {
+                context: Context::compile(rule, &norm)?,
+                role: rule.role,
+                template: Template::rule(rule),
+            });
+        }
+        for word in &ruleset.manifest.allow {
+            let w = norm(word);
+            if !w.is_empty() {
+                let at = owner_of(w, &mut patterns, &mut owners);
+                owners[at].allow = true;
+            }
+        }
+        for (owner, p) in owners.iter_mut().zip(&patterns) {
+            owner.bounds = bounds(p);
+        }
+        let phrases = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                // No q-gram prefilter: it pays off on long texts, but every turn gets a fresh iterator
+                // whose gate never learns to switch it off, and a turn is too short to skip much
+                // (callgrind, 20,000 generated turns: 99.6 M instructions with it, 96.7 M without).
+                CharwiseDoubleArrayAhoCorasickBuilder::new()
+                    .use_prefilter(false)
+                    .build_with_values(
+                        patterns
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| (p.as_str(), i as u32)),
+                    )
+                    .map_err(|e| EngineError::Automaton(e.to_string()))?,
+            )
+        };
+        let tolerant = TolerantPhrases::compile(&ruleset, &norm);
+        Ok(Matcher {
+            ruleset: Arc::new(ruleset),
+            opts,
+            rules,
+            phrases,
+            owners,
+            regexes,
+            unanchored,
+            tolerant,
+        })
+    }
+}
+
+pub(super) const BOUND_START_LETTER: u8 = 1;
+pub(super) const BOUND_START_DIGIT: u8 = 2;
+pub(super) const BOUND_END_LETTER: u8 = 4;
+pub(super) const BOUND_END_DIGIT: u8 = 8;
+
+/// The word boundaries a normalised phrase needs: a Latin letter at either end must not touch another letter
+/// in the text, a digit another digit (`av` in `1av2` and `a123b` match; not in `have`, nor `69` in `695`).
+fn bounds(p: &str) -> u8 {
+    let class = |c: Option<char>, letter: u8, digit: u8| match c {
+        Some(c) if c.is_ascii_alphabetic() => letter,
+        Some(c) if c.is_ascii_digit() => digit,
+        _ => 0,
+    };
+    class(p.chars().next(), BOUND_START_LETTER, BOUND_START_DIGIT)
+        | class(p.chars().next_back(), BOUND_END_LETTER, BOUND_END_DIGIT)
+}

@@ -1,0 +1,189 @@
+//! One compiled rule set and the turn it checks: [`Matcher`]. An [`crate::Engine`] holds three of them
+//! (enforced rules, preview rules, scorecard cues); a matcher knows nothing of conversations, so nothing
+//! here refers back to the engine.
+//!
+//! | module | job |
+//! |---|---|
+//! | `compile` | a rule set → automaton, gated regexes, contexts, finding templates |
+//! | `scan` | one normalised turn → hits (automaton, regexes, tolerant matches, context, allow-list) |
+//! | `overlaps` | across rules, which hit is reported where two overlap |
+//! | `findings` | hit → [`Finding`]: original spans, message, suggestions (disclosures too) |
+//! | `mask` | redaction of matched words ([`apply_mask`]) |
+
+mod compile;
+pub(crate) mod findings;
+mod mask;
+mod overlaps;
+mod scan;
+
+pub use mask::apply_mask;
+
+use std::sync::Arc;
+
+use daachorse::CharwiseDoubleArrayAhoCorasick;
+use huashu_rules::{Role, Ruleset};
+use huashu_text::{Normalized, Options, normalize, normalize_into};
+
+use crate::asr::{Tolerance, TolerantPhrases};
+use crate::finding::Finding;
+use crate::rewrite::Withheld;
+use compile::{CompiledRegex, CompiledRule, Owner};
+use scan::{SCRATCH, Scratch};
+
+/// One rule set compiled for matching turns: its findings, and nothing about conversations. Immutable and
+/// `Send + Sync`.
+pub struct Matcher {
+    ruleset: Arc<Ruleset>,
+    opts: Options,
+    rules: Vec<CompiledRule>,
+    /// One automaton over every rule's normalised phrases and every regex's literal anchors; reports
+    /// overlapping matches so that two rules sharing text both see it.
+    phrases: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors.
+    owners: Vec<Owner>,
+    regexes: Vec<CompiledRegex>,
+    /// Regexes with no literal anchor: they run on every turn their rule applies to (if its digits allow).
+    unanchored: Vec<u32>,
+    /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
+    tolerant: TolerantPhrases,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("ruleset", &self.ruleset.version_tag())
+            .field("rules", &self.rules.len())
+            .field("patterns", &self.owners.len())
+            .field("regexes", &self.regexes.len())
+            .field("unanchored", &self.unanchored.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Matcher {
+    /// The rules this matcher was compiled from.
+    pub fn ruleset(&self) -> &Ruleset {
+        &self.ruleset
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Normalises `text` with this matcher's options.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        normalize(text, &self.opts)
+    }
+
+    /// Every rule's phrases, normalised as the matcher sees them (what a raw phrase-scan baseline should use).
+    pub fn normalized_phrases(&self) -> Vec<String> {
+        self.ruleset
+            .rules
+            .iter()
+            .flat_map(|r| r.matcher.phrases.iter())
+            .map(|p| self.normalize(p).as_str().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+
+    /// Findings for one turn, sorted by position; never overlapping.
+    pub fn check(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.check_turn(role, text, 0)
+    }
+
+    /// Findings for one turn: the project's word for [`Matcher::check`] (as `Engine::scan`).
+    pub fn scan(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.check(role, text)
+    }
+
+    /// As [`Matcher::check`], stamping `turn_index` on each finding.
+    pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let Scratch { norm, hits } = &mut *scratch;
+                normalize_into(norm, text, &self.opts);
+                self.hits_in(
+                    hits,
+                    role,
+                    norm.as_str(),
+                    norm.repeats(),
+                    Some(norm.digit_run()),
+                    true,
+                    Tolerance::Off,
+                );
+                self.findings(&hits.kept, text, norm, turn_index, None)
+            }
+            // Re-entered on this thread (a caller checking from inside a check): fresh buffers.
+            Err(_) => {
+                self.check_normalized_asr(role, text, &self.normalize(text), turn_index, None)
+            }
+        })
+    }
+
+    /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a
+    /// confidence, and rules also match at pinyin level as `tolerance` says (a tolerant hit's confidence is
+    /// lowered by its edit distance).
+    pub fn check_asr(
+        &self,
+        role: Role,
+        text: &str,
+        confidence: f32,
+        tolerance: Tolerance,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let norm = self.normalize(text);
+        self.check_normalized_asr(role, text, &norm, turn_index, Some((confidence, tolerance)))
+    }
+
+    /// As [`Matcher::check_turn`] on a text already normalised with this matcher's options (a session
+    /// normalises each turn once for findings, cues and questions).
+    pub(crate) fn check_normalized_asr(
+        &self,
+        role: Role,
+        text: &str,
+        norm: &Normalized,
+        turn_index: usize,
+        asr: Option<(f32, Tolerance)>,
+    ) -> Vec<Finding> {
+        let tolerance = asr.map_or(Tolerance::Off, |(_, t)| t);
+        let digits = Some(norm.digit_run());
+        self.with_hits(role, norm, digits, true, tolerance, |hits| {
+            self.findings(hits, text, norm, turn_index, asr)
+        })
+    }
+
+    /// `text` with the safe suggestion of every finding applied, checked again by this matcher until
+    /// nothing is left to apply (see [`crate::Engine::compliant_rewrite`]).
+    ///
+    /// # Errors
+    /// [`Withheld`] naming what would still be flagged.
+    pub fn compliant_rewrite(
+        &self,
+        role: Role,
+        text: &str,
+        findings: &[Finding],
+    ) -> Result<String, Withheld> {
+        crate::rewrite::settle(self, role, text, findings)
+    }
+
+    /// Every rule's hits in `norm` as (rule index, byte range of the normalised text), context applied;
+    /// overlaps across rules kept. Scorecard cues use this: an empathy cue may share words with a solution
+    /// cue.
+    pub(crate) fn cue_hits(
+        &self,
+        role: Role,
+        norm: &Normalized,
+    ) -> Vec<(usize, std::ops::Range<usize>)> {
+        self.with_hits(role, norm, None, false, Tolerance::Off, |hits| {
+            hits.iter()
+                .map(|h| (h.rule as usize, h.start..h.end))
+                .collect()
+        })
+    }
+}

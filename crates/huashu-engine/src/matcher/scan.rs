@@ -1,0 +1,372 @@
+//! Scanning one normalised turn for hits: the automaton pass, the regexes it wakes (anchored at a prefix
+//! literal, or searched within a window around one), tolerant pinyin matches, then per rule leftmost-longest,
+//! checksums, context and the allow-list, and across rules [`resolve_overlaps`]. This is the hot path: it
+//! reuses one set of buffers per thread and allocates nothing for a clean turn.
+
+use std::cell::RefCell;
+
+use huashu_rules::{Role, Validate};
+use huashu_text::Normalized;
+use regex_automata::{Anchored, Input};
+
+use super::Matcher;
+use super::compile::{
+    BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER, CompiledRegex,
+};
+use super::overlaps::resolve_overlaps;
+use crate::anchors::longest_digit_run;
+use crate::asr::Tolerance;
+use crate::validate;
+
+thread_local! {
+    // One set of buffers per thread: the hot path allocates nothing for a clean turn.
+    pub(super) static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Buffers one turn's checking reuses.
+#[derive(Default)]
+pub(super) struct Scratch {
+    pub(super) norm: Normalized,
+    pub(super) hits: HitScratch,
+}
+
+/// Buffers one turn's matching reuses.
+#[derive(Default)]
+pub(super) struct HitScratch {
+    raw: Vec<Hit>,
+    /// The turn's hits after context and overlap resolution: what the caller reads.
+    pub(super) kept: Vec<Hit>,
+    run: Vec<u32>,
+    /// Per regex, the bits of its literal sets seen in this turn (reset for every regex in `run`).
+    seen: Vec<u8>,
+    /// (regex, start, end) of every prefix or window literal seen in this turn.
+    starts: Vec<(u32, u32, u32)>,
+    allowed: Vec<(usize, usize)>,
+}
+
+/// A hit before it becomes a [`crate::Finding`]: rule index and byte range of the normalised text.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hit {
+    pub(super) rule: u32,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// 0 for an exact hit; for a tolerant one the edit cost in half edits.
+    pub(super) cost: u32,
+    /// Syllables of the phrase a tolerant hit matched (0 for exact hits).
+    pub(super) syllables: usize,
+}
+
+impl CompiledRegex {
+    /// The first match in `input`: the whole match and the part to report (the `hit` group, else the whole).
+    #[inline]
+    fn search(
+        &self,
+        input: &Input<'_>,
+    ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        let whole = self.find(input)?;
+        match self.hit_group {
+            None => Some((whole.clone(), whole)),
+            Some(g) => Some(self.hit(input, whole, g)),
+        }
+    }
+
+    /// The whole of the first match in `input`.
+    #[inline]
+    fn find(&self, input: &Input<'_>) -> Option<std::ops::Range<usize>> {
+        let dense = self.dense.get_or_init(|| dense_dfa(&self.source));
+        if let Some(found) = dense.as_ref().and_then(|d| dfa_find(d, input)) {
+            return found;
+        }
+        // No dense DFA, or it gave up (it cannot): the meta regex decides.
+        self.regex.search(input).map(|m| m.range())
+    }
+
+    /// The `hit` group (group `g`) of the match `whole`, read off anchored where the match starts; and the
+    /// whole match as the capturing search sees it.
+    #[cold]
+    #[inline(never)]
+    fn hit(
+        &self,
+        input: &Input<'_>,
+        whole: std::ops::Range<usize>,
+        g: usize,
+    ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let mut caps = self.regex.create_captures();
+        let at = input.clone().range(whole.clone()).anchored(Anchored::Yes);
+        self.regex.search_captures(&at, &mut caps);
+        let whole = caps.get_match().map_or(whole, |m| m.range());
+        let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
+        (whole, hit)
+    }
+}
+
+impl Hit {
+    fn exact(rule: u32, start: usize, end: usize) -> Hit {
+        Hit {
+            rule,
+            start,
+            end,
+            cost: 0,
+            syllables: 0,
+        }
+    }
+}
+
+impl Matcher {
+    /// Calls `f` with the hits in `t` (normalised), held in this thread's scratch buffers. `digits`: the
+    /// longest run of ASCII digits in `t`, if the caller already knows it.
+    pub(super) fn with_hits<R>(
+        &self,
+        role: Role,
+        norm: &Normalized,
+        digits: Option<usize>,
+        resolve: bool,
+        tolerance: Tolerance,
+        f: impl FnOnce(&[Hit]) -> R,
+    ) -> R {
+        SCRATCH.with(|cell| {
+            let mut own;
+            let mut borrowed = cell.try_borrow_mut();
+            let hits = match &mut borrowed {
+                Ok(scratch) => &mut scratch.hits,
+                Err(_) => {
+                    own = HitScratch::default();
+                    &mut own
+                }
+            };
+            self.hits_in(
+                hits,
+                role,
+                norm.as_str(),
+                norm.repeats(),
+                digits,
+                resolve,
+                tolerance,
+            );
+            f(&hits.kept)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn hits_in(
+        &self,
+        scratch: &mut HitScratch,
+        role: Role,
+        t: &str,
+        repeats: &[u32],
+        digits: Option<usize>,
+        resolve: bool,
+        tolerance: Tolerance,
+    ) {
+        let HitScratch {
+            raw,
+            kept,
+            run,
+            seen,
+            starts,
+            allowed,
+        } = scratch;
+        raw.clear();
+        kept.clear();
+        run.clear();
+        starts.clear();
+        allowed.clear();
+        if seen.len() < self.regexes.len() {
+            seen.resize(self.regexes.len(), 0);
+        }
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(t) {
+                let owner = &self.owners[m.value() as usize];
+                if owner.allow {
+                    allowed.push((m.start(), m.end()));
+                }
+                let bounded = owner.bounds == 0 || at_bounds(t, m.start(), m.end(), owner.bounds);
+                for &rule in &owner.rules {
+                    if bounded && self.rules[rule as usize].role.applies_to(role) {
+                        raw.push(Hit::exact(rule, m.start(), m.end()));
+                    }
+                }
+                for (rule, offsets) in &owner.repeated {
+                    if bounded
+                        && self.rules[*rule as usize].role.applies_to(role)
+                        && offsets
+                            .iter()
+                            .all(|&o| repeats.binary_search(&(m.start() as u32 + o)).is_ok())
+                    {
+                        raw.push(Hit::exact(*rule, m.start(), m.end()));
+                    }
+                }
+                for &(r, bit) in &owner.regexes {
+                    let s = &mut seen[r as usize];
+                    if *s == 0 {
+                        run.push(r);
+                    }
+                    *s |= bit;
+                    if bit == self.regexes[r as usize].track {
+                        starts.push((r, m.start() as u32, m.end() as u32));
+                    }
+                }
+            }
+        }
+        // Regexes whose every literal set was seen, then those with no literal to wait for.
+        let mut ready = 0;
+        for k in 0..run.len() {
+            let r = run[k];
+            let s = std::mem::take(&mut seen[r as usize]);
+            if s == self.regexes[r as usize].need {
+                run[ready] = r;
+                ready += 1;
+            }
+        }
+        run.truncate(ready);
+        run.extend_from_slice(&self.unanchored);
+        starts.sort_unstable();
+        starts.dedup();
+        let mut digit_run = digits;
+        for &i in run.iter() {
+            let r = &self.regexes[i as usize];
+            if !self.rules[r.rule as usize].role.applies_to(role) {
+                continue;
+            }
+            if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
+                continue;
+            }
+            if r.prefix_bit != 0 {
+                // Every match starts at a prefix literal: try each, in order, as find_iter would (a match
+                // hides the starts inside it).
+                let lo = starts.partition_point(|x| x.0 < i);
+                let hi = starts.partition_point(|x| x.0 <= i);
+                let mut free = 0;
+                for &(_, p, _) in &starts[lo..hi] {
+                    let p = p as usize;
+                    if p < free {
+                        continue;
+                    }
+                    let input = Input::new(t).range(p..).anchored(Anchored::Yes);
+                    if let Some((whole, hit)) = r.search(&input) {
+                        free = whole.end;
+                        if !hit.is_empty() {
+                            raw.push(Hit::exact(r.rule, hit.start, hit.end));
+                        }
+                    }
+                }
+                continue;
+            }
+            let (mut at, mut end) = (0, t.len());
+            if let Some((_, before, after)) = &r.window {
+                let lo = starts.partition_point(|x| x.0 < i);
+                let hi = starts.partition_point(|x| x.0 <= i);
+                (at, end) = (t.len(), 0);
+                for &(_, s, e) in &starts[lo..hi] {
+                    at = at.min(before.run_before(t, s as usize));
+                    end = end.max(after.run_after(t, e as usize));
+                }
+            }
+            // A match that ends at the window's end leaves an empty range: searched only if a match can be empty.
+            while at < end || (at == end && r.matches_empty) {
+                let Some((whole, hit)) = r.search(&Input::new(t).range(at..end)) else {
+                    break;
+                };
+                if !hit.is_empty() {
+                    raw.push(Hit::exact(r.rule, hit.start, hit.end));
+                }
+                // An empty match moves on by one character, as find_iter does.
+                at = if whole.is_empty() {
+                    whole.end + t[whole.end..].chars().next().map_or(1, char::len_utf8)
+                } else {
+                    whole.end
+                };
+            }
+        }
+        if tolerance != Tolerance::Off && !self.tolerant.is_empty() {
+            let wanted = |rule: u32| self.rules[rule as usize].role.applies_to(role);
+            for h in self.tolerant.find(t, tolerance, &wanted) {
+                raw.push(Hit {
+                    rule: h.rule,
+                    start: h.start,
+                    end: h.end,
+                    cost: h.cost,
+                    syllables: h.syllables,
+                });
+            }
+        }
+        if raw.is_empty() {
+            return;
+        }
+        // Within a rule: leftmost-longest, non-overlapping.
+        raw.sort_unstable_by_key(|h| (h.rule, h.start, std::cmp::Reverse(h.end), h.cost));
+        let mut last: Option<(u32, usize)> = None;
+        for &h in raw.iter() {
+            if let Some((rule, end)) = last {
+                if rule == h.rule && h.start < end {
+                    continue;
+                }
+            }
+            if !self.passes(&h, t) {
+                continue;
+            }
+            last = Some((h.rule, h.end));
+            kept.push(h);
+        }
+        if !allowed.is_empty() {
+            kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+        }
+        if resolve {
+            resolve_overlaps(kept, &self.ruleset.rules);
+        }
+    }
+
+    fn passes(&self, h: &Hit, t: &str) -> bool {
+        let rule = &self.ruleset.rules[h.rule as usize];
+        let ok = match rule.matcher.validate {
+            Validate::None => true,
+            Validate::IdCard => validate::id_card(&t[h.start..h.end]),
+            Validate::Luhn => validate::luhn(&t[h.start..h.end]),
+        };
+        ok && self.rules[h.rule as usize]
+            .context
+            .allows(t, h.start, h.end)
+    }
+}
+
+/// The first match of `dfa` in `input`; None when the DFA gave up (it cannot, without Unicode word
+/// boundaries, which it would not have been built with).
+#[inline]
+fn dfa_find<A: regex_automata::dfa::Automaton>(
+    dfa: &regex_automata::dfa::regex::Regex<A>,
+    input: &Input<'_>,
+) -> Option<Option<std::ops::Range<usize>>> {
+    if input.get_anchored().is_anchored() {
+        // An anchored match starts where the search does: the forward DFA alone finds its end, with no
+        // reverse pass for the start.
+        let found = dfa.forward().try_search_fwd(input).ok()?;
+        return Some(found.map(|m| input.start()..m.offset()));
+    }
+    let found = dfa.try_search(input).ok()?;
+    Some(found.map(|m| m.range()))
+}
+
+/// `pattern` as a dense DFA pair (forward and reverse) within a size budget, or None (too large, or a
+/// feature such as a Unicode word boundary that a DFA cannot take): the meta regex then searches alone.
+/// (Sparse DFAs for the larger ones were tried: 3-4 % more instructions than the meta regex.)
+fn dense_dfa(pattern: &str) -> Option<regex_automata::dfa::regex::Regex> {
+    use regex_automata::dfa::{dense, regex::Regex as DfaRegex};
+    const LIMIT: usize = 128 << 10;
+    let config = dense::Config::new()
+        .dfa_size_limit(Some(LIMIT))
+        .determinize_size_limit(Some(LIMIT));
+    DfaRegex::builder().dense(config).build(pattern).ok()
+}
+
+/// Whether the match `start..end` of `t` (normalised) lies at the word boundaries `b` asks for.
+#[inline]
+fn at_bounds(t: &str, start: usize, end: usize, b: u8) -> bool {
+    let (before, after) = (
+        t[..start].bytes().next_back().unwrap_or(b' '),
+        t.as_bytes().get(end).copied().unwrap_or(b' '),
+    );
+    !(b & BOUND_START_LETTER != 0 && before.is_ascii_alphabetic()
+        || b & BOUND_START_DIGIT != 0 && before.is_ascii_digit()
+        || b & BOUND_END_LETTER != 0 && after.is_ascii_alphabetic()
+        || b & BOUND_END_DIGIT != 0 && after.is_ascii_digit())
+}

@@ -1,0 +1,708 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 18: the daemon under hostile and unlucky clients — each probe that broke it, on loopback, bounded in
+//! count and time: no hang at shutdown, no lock-out, no held slots, hot reload after a directory swap, one
+//! owner per conversation, Origin/Host checks, checks off the async threads with capped output, and no silent
+//! close or plain-text error.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads until the peer closes (Ok) or `limit` passes (Err).
+async fn closed_within(s: &mut TcpStream, limit: Duration) -> Result<Vec<u8>, Vec<u8>> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
+            Err(_) => return Err(buf),
+            Ok(Ok(0) | Err(_)) => return Ok(buf),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+async fn readyz(addr: std::net::SocketAddr) -> (u16, Value) {
+    let (s, body) = http(addr, "GET", "/readyz", None, None).await;
+    (s, serde_json::from_str(&body).unwrap())
+}
+
+// 1. A half-sent request (no end of headers) must not keep the daemon from stopping: one deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_request_does_not_hold_up_shutdown() {
+    let mut c = config();
+    c.limits.shutdown_grace_ms = 1000;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /heal").await.unwrap();
+    // A WebSocket session too: it still gets its final score before the deadline.
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "h-1").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = Instant::now();
+    srv.shutdown();
+    let fin = until(&mut ws, "score", |v| v["final"] == true).await;
+    assert_eq!(fin.last().unwrap()["id"], "h-1");
+    tokio::time::timeout(Duration::from_secs(5), srv.stopped())
+        .await
+        .expect("stopped within the shutdown deadline despite a half-sent request");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
+}
+
+/// Opens an SSE stream and reads until its response head has arrived; returns the socket and the head.
+async fn sse_open(
+    addr: std::net::SocketAddr,
+    path: &str,
+    origin: Option<&str>,
+) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{origin}Accept: text/event-stream\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut chunk))
+            .await
+            .expect("a response head within 10 s")
+            .unwrap();
+        assert!(n > 0, "closed before the head");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    (s, String::from_utf8_lossy(&buf).into_owned())
+}
+
+async fn wait_for(addr: std::net::SocketAddr, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, v) = readyz(addr).await;
+        if pred(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "readyz never showed {what}: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// 2. Quick listeners to random ids, each dropped at once, must not lock new conversations out; a listener
+// that is gone frees its slot at once; listeners are bounded apart from sessions; /readyz tells the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_listeners_to_random_ids_lock_nobody_out() {
+    let mut c = config();
+    c.limits.max_sessions = 20;
+    c.limits.max_listeners = 50;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    // 400 listeners to ids that never start, dropped as soon as they are answered, 40 at a time.
+    for batch in 0..10 {
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                tokio::spawn(async move {
+                    let (_s, head) = sse_open(
+                        addr,
+                        &format!("/v1/conversations/rnd-{batch}-{i}/events"),
+                        None,
+                    )
+                    .await;
+                    head
+                })
+            })
+            .collect();
+        for t in tasks {
+            let head = t.await.unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        }
+    }
+    // New conversations start: WebSocket and REST.
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "after-flood").await;
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/after-flood-rest/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"您好"}"#),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    // The listeners' slots are free at once; the daemon is ready and tells the truth.
+    let ready = wait_for(addr, "no listeners", |v| v["listeners"] == 0).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(ready["sessions"], 2);
+    // Held listeners are bounded apart: the 51st gets 503 capacity (JSON), sessions still start.
+    let mut held = Vec::new();
+    for i in 0..50 {
+        held.push(
+            sse_open(addr, &format!("/v1/conversations/held-{i}/events"), None)
+                .await
+                .0,
+        );
+    }
+    let (s, body) = http(addr, "GET", "/v1/conversations/one-more/events", None, None).await;
+    assert_eq!(s, 503, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "capacity");
+    let (_, ready) = readyz(addr).await;
+    assert_eq!(ready["listeners"], 50);
+    assert_eq!(ready["ready"], true, "{ready}");
+    let mut ws2 = connect(addr).await;
+    start_session(&mut ws2, "while-listeners-full").await;
+    // One listener gone: its slot is free at once.
+    drop(held.pop());
+    wait_for(addr, "a free listener slot", |v| v["listeners"] == 49).await;
+    let (_s, head) = sse_open(addr, "/v1/conversations/one-more/events", None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(held);
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+// 3. Slowloris: headers and bodies must arrive within their timeouts; a WebSocket that never starts a
+// session does not keep its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
+    let mut c = config();
+    c.limits.header_timeout_ms = 500;
+    c.limits.body_timeout_ms = 500;
+    c.limits.ws_idle_timeout_ms = 500;
+    c.limits.max_sessions = 4;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    // Headers one byte every 100 ms: closed within the header timeout (well before 4 s of trickling).
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    let t = Instant::now();
+    let mut open = slow.len();
+    while open > 0 && t.elapsed() < Duration::from_secs(4) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = 0;
+        for s in &mut slow {
+            if s.write_all(b"X").await.is_ok() {
+                let mut b = [0u8; 256];
+                match tokio::time::timeout(Duration::from_millis(1), s.read(&mut b)).await {
+                    Ok(Ok(0) | Err(_)) => {}
+                    _ => open += 1,
+                }
+            }
+        }
+    }
+    assert_eq!(
+        open,
+        0,
+        "slowloris connections still open after {:?}",
+        t.elapsed()
+    );
+    // A connection that sends nothing at all is closed too.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    closed_within(&mut silent, Duration::from_secs(3))
+        .await
+        .expect("a silent connection closed within 3 s");
+    // A body trickled: 408 with the JSON error.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!("POST /v1/scan HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\":")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let answer = closed_within(&mut s, Duration::from_secs(4))
+        .await
+        .expect("answered and closed within 4 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let body: Value = serde_json::from_str(text.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert_eq!(body["error"]["code"], "timeout");
+    // A WebSocket that never starts a session: an error, then close 1008, and its slot is free.
+    let mut idle = connect(addr).await;
+    let e = recv(&mut idle).await.unwrap();
+    assert_eq!(e["code"], "idle", "{e}");
+    assert_eq!(recv(&mut idle).await.unwrap_err(), Some(1008));
+    // One in a session is left alone, however quiet; after its session ends the idle clock starts again.
+    let mut busy = connect(addr).await;
+    start_session(&mut busy, "quiet").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    say(&mut busy, "agent", "您好", 0).await;
+    send(&mut busy, json!({"type": "session.end"})).await;
+    until(&mut busy, "score", |v| v["final"] == true).await;
+    let ended = Instant::now();
+    assert_eq!(recv(&mut busy).await.unwrap()["code"], "idle");
+    assert_eq!(recv(&mut busy).await.unwrap_err(), Some(1008));
+    assert!(
+        ended.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        ended.elapsed()
+    );
+    let mut busy = connect(addr).await;
+    start_session(&mut busy, "quiet-2").await;
+    wait_for(addr, "one connection", |v| v["connections"] == 1).await;
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &p);
+        } else {
+            std::fs::copy(e.path(), p).unwrap();
+        }
+    }
+}
+
+fn set_version(dir: &std::path::Path, version: &str) {
+    let manifest = dir.join("ruleset.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let old = text
+        .lines()
+        .find(|l| l.starts_with("version"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &manifest,
+        text.replacen(&old, &format!("version = \"{version}\""), 1),
+    )
+    .unwrap();
+}
+
+// 4. Hot reload goes on after a directory swap (write a new directory, rename it over the old one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_follows_a_directory_swap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("zh-CN");
+    let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rulesets/zh-CN");
+    copy_dir(&bundled, &dir);
+    let mut c = config();
+    c.ruleset = dir.display().to_string();
+    c.reload.debounce_ms = 100;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    for (round, version) in ["9.9.1", "9.9.2"].iter().enumerate() {
+        // The deploy: a new directory, renamed over the old one.
+        let new = tmp.path().join(format!("zh-CN.new{round}"));
+        copy_dir(&bundled, &new);
+        set_version(&new, version);
+        std::fs::rename(&dir, tmp.path().join(format!("zh-CN.old{round}"))).unwrap();
+        std::fs::rename(&new, &dir).unwrap();
+        let v = wait_for(addr, version, |v| {
+            v["ruleset"].as_str().unwrap_or("").ends_with(version)
+        })
+        .await;
+        assert_eq!(v["ready"], true);
+    }
+    // Later edits in place still reload.
+    set_version(&dir, "9.9.3");
+    wait_for(addr, "9.9.3", |v| {
+        v["ruleset"].as_str().unwrap_or("").ends_with("9.9.3")
+    })
+    .await;
+    // The renamed-away directory is no longer followed.
+    set_version(&tmp.path().join("zh-CN.old1"), "6.6.6");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, v) = readyz(addr).await;
+    assert!(v["ruleset"].as_str().unwrap().ends_with("9.9.3"), "{v}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+// 5. A conversation has one owner: REST cannot change a WebSocket's conversation behind its back, and every
+// request gets an answer (the owner's session.end after a refused DELETE still gets its final score).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websockets_conversation_has_one_owner() {
+    let srv = start(config()).await;
+    let addr = srv.addr;
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "own-1").await;
+    let n = findings(&say(&mut ws, "agent", "这不是我的问题", 0).await).len();
+    assert!(n > 0);
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/own-1/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"这不是我的问题"}"#),
+    )
+    .await;
+    assert_eq!(s, 409, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "conflict");
+    let (s, body) = http(addr, "DELETE", "/v1/conversations/own-1", None, None).await;
+    assert_eq!(s, 409, "{body}");
+    // Reading the scorecard changes nothing: allowed.
+    let (s, body) = http(addr, "GET", "/v1/conversations/own-1", None, None).await;
+    assert_eq!(s, 200, "{body}");
+    // The owner goes on and ends it: its final score counts only its own utterances.
+    say(&mut ws, "agent", "您好", 1).await;
+    send(&mut ws, json!({"type": "session.end"})).await;
+    let fin = until(&mut ws, "score", |v| v["final"] == true).await;
+    let fin = fin.last().unwrap();
+    assert_eq!(fin["findings_total"].as_u64().unwrap() as usize, n, "{fin}");
+    // A session.end with nothing in progress is answered too.
+    send(&mut ws, json!({"type": "session.end", "ref": "again"})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "no_session");
+    // A REST conversation is not taken over by a WebSocket either.
+    let (s, _) = http(
+        addr,
+        "POST",
+        "/v1/conversations/own-rest/utterances",
+        None,
+        Some(r#"{"role":"agent","text":"您好"}"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    send(
+        &mut ws,
+        json!({"type": "session.start", "conversation_id": "own-rest"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "conflict");
+    let (s, body) = http(addr, "DELETE", "/v1/conversations/own-rest", None, None).await;
+    assert_eq!(s, 200, "{body}");
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+/// A raw HTTP/1.1 request with these headers (a `Host` among them replaces the default); (status, body).
+async fn http_with(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).await.unwrap();
+    let raw = closed_within(&mut s, Duration::from_secs(10))
+        .await
+        .expect("an answer within 10 s");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+async fn ws_with(addr: std::net::SocketAddr, headers: &[(&str, &str)]) -> Result<Ws, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/v1/stream")
+        .into_client_request()
+        .unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+fn code_of(body: &str) -> Value {
+    serde_json::from_str::<Value>(body).unwrap_or_else(|_| panic!("not JSON: {body}"))["error"]["code"]
+        .clone()
+}
+
+// 6. With no tokens, a web page from another origin (or a rebinding host name) cannot use the daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_and_hosts_are_refused() {
+    let srv = start(config()).await;
+    let addr = srv.addr;
+    let utter = r#"{"role":"agent","text":"这不是我的问题"}"#;
+    // A cross-site "simple" POST (text/plain: no preflight) from a foreign page.
+    let (s, body) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-1/utterances",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 403, "{body}");
+    assert_eq!(code_of(&body), "forbidden");
+    // The WebSocket upgrade from a foreign page.
+    let err = ws_with(addr, &[("origin", "http://evil.example")])
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("403"), "{err}");
+    // DNS rebinding: a foreign host name, even with a matching Origin.
+    let evil_host = format!("evil.example:{}", addr.port());
+    let evil_origin = format!("http://{evil_host}");
+    for (path, method) in [("/v1/conversations/o-1", "GET"), ("/readyz", "GET")] {
+        let (s, body) = http_with(addr, method, path, &[("Host", &evil_host)], "").await;
+        assert_eq!(s, 403, "{path}: {body}");
+    }
+    let (s, _) = http_with(
+        addr,
+        "POST",
+        "/v1/scan",
+        &[("Host", &evil_host), ("Origin", &evil_origin)],
+        r#"{"text":"您好"}"#,
+    )
+    .await;
+    assert_eq!(s, 403);
+    // The daemon's own pages, loopback pages and clients with no Origin are fine.
+    let own = format!("http://{addr}");
+    for origin in [own.as_str(), "http://localhost:3000"] {
+        let (s, body) = http_with(
+            addr,
+            "POST",
+            "/v1/conversations/o-2/utterances",
+            &[("Origin", origin)],
+            utter,
+        )
+        .await;
+        assert_eq!(s, 200, "{origin}: {body}");
+    }
+    let mut ws = ws_with(addr, &[("origin", own.as_str())]).await.unwrap();
+    start_session(&mut ws, "o-ws").await;
+    let (s, _) = http_with(
+        addr,
+        "GET",
+        "/healthz",
+        &[("Host", &format!("localhost:{}", addr.port()))],
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    srv.shutdown();
+    srv.stopped().await;
+
+    // Configured: another origin and host name are allowed.
+    let mut c = config();
+    c.allowed_origins = vec!["https://crm.example".into()];
+    c.allowed_hosts = vec!["assist.internal".into()];
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let (s, body) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-3/utterances",
+        &[
+            ("Origin", "https://crm.example"),
+            ("Host", "assist.internal:8787"),
+        ],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = http_with(
+        addr,
+        "POST",
+        "/v1/conversations/o-3/utterances",
+        &[("Origin", "https://other.example")],
+        utter,
+    )
+    .await;
+    assert_eq!(s, 403);
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+// 7. A finding-dense input is checked off the async threads (it does not stall other sessions, even on a
+// one-thread runtime) and what it produces is capped, with a clear error.
+#[tokio::test(flavor = "current_thread")]
+async fn heavy_checks_stall_nobody_and_output_is_capped() {
+    let mut c = config();
+    c.limits.max_frame_bytes = 1 << 20;
+    c.limits.max_output_bytes = 64 * 1024;
+    c.limits.check_threads = 2;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let mut heavy = connect(addr).await;
+    start_session(&mut heavy, "heavy").await;
+    let mut light = connect(addr).await;
+    start_session(&mut light, "light").await;
+    // About 36 KB of text, a finding every 8 characters.
+    let text = "这不是我的问题，".repeat(1_500);
+    let t = Instant::now();
+    send(
+        &mut heavy,
+        json!({"type": "draft", "text": text, "ref": "big"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Another session is served while the heavy check runs.
+    let l = Instant::now();
+    say(&mut light, "agent", "您好", 0).await;
+    let light_took = l.elapsed();
+    let msgs = until(&mut heavy, "ack", |v| v["ref"] == "big").await;
+    let heavy_took = t.elapsed();
+    eprintln!("light {light_took:?}, heavy {heavy_took:?}");
+    assert!(
+        light_took < heavy_took / 2,
+        "the light session waited {light_took:?} for a check of {heavy_took:?}"
+    );
+    // Capped: an error says how many findings were not sent; the ack counts them all.
+    let bytes: usize = msgs.iter().map(|m| m.to_string().len()).sum();
+    assert!(bytes <= 64 * 1024 + 1024, "{bytes} bytes for one input");
+    let err = msgs
+        .iter()
+        .find(|m| m["type"] == "error")
+        .expect("an output_too_large error");
+    assert_eq!(err["code"], "output_too_large");
+    assert_eq!(err["ref"], "big");
+    let ack = msgs.last().unwrap();
+    let sent = findings(&msgs).len() as u64;
+    assert!(ack["findings"].as_u64().unwrap() > sent, "{ack}");
+    // REST: the body is capped the same way.
+    let small = "这不是我的问题，".repeat(1_000);
+    let (s, body) = http(
+        addr,
+        "POST",
+        "/v1/conversations/heavy-rest/utterances",
+        None,
+        Some(&json!({"role": "agent", "text": small}).to_string()),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(body.len() <= 64 * 1024, "{} bytes", body.len());
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["findings_omitted"].as_u64().unwrap() > 0);
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn metrics(addr: std::net::SocketAddr) -> String {
+    http(addr, "GET", "/metrics", None, None).await.1
+}
+
+// 8. No silent close and no plain-text error: a frame that breaks the protocol gets an error, the final score
+// and a close frame, and is counted; router refusals are JSON; REST and SSE capacity refusals are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_violations_and_refusals_are_answered_and_counted() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+    let mut c = config();
+    c.limits.max_sessions = 3;
+    c.limits.max_listeners = 1;
+    let srv = start(c).await;
+    let addr = srv.addr;
+    let protocol = r#"huashu_rejected_total{reason="protocol"}"#;
+    let before = metric(&metrics(addr).await, protocol);
+    for (i, (opcode, payload, close)) in [
+        (OpCode::Data(Data::Text), vec![0xff, 0xfe, 0x41], 1007),
+        (OpCode::Data(Data::Reserved(3)), b"{}".to_vec(), 1002),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut ws = connect(addr).await;
+        let id = format!("bad-frame-{i}");
+        start_session(&mut ws, &id).await;
+        let n = findings(&say(&mut ws, "agent", "这不是我的问题", 0).await).len();
+        ws.send(Message::Frame(Frame::message(payload, opcode, true)))
+            .await
+            .unwrap();
+        let e = recv(&mut ws).await.unwrap();
+        assert_eq!(e["code"], "bad_frame", "{e}");
+        let fin = recv(&mut ws).await.unwrap();
+        assert_eq!(fin["type"], "score");
+        assert_eq!(fin["final"], true);
+        assert_eq!(fin["id"], id.as_str());
+        assert_eq!(fin["findings_total"].as_u64().unwrap() as usize, n);
+        assert_eq!(recv(&mut ws).await.unwrap_err(), Some(close));
+    }
+    // A bad close code is answered with close 1002.
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, "bad-close").await;
+    ws.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::from(999),
+        reason: "".into(),
+    })))
+    .await
+    .unwrap();
+    assert_eq!(recv(&mut ws).await.unwrap_err(), Some(1002));
+    let m = metrics(addr).await;
+    assert!(metric(&m, protocol) >= before + 3.0, "{m}");
+    // Refusals by the router are the documented JSON error.
+    let big = "x".repeat(70_000);
+    for (method, path, body, status, code) in [
+        ("POST", "/v1/scan", big.as_str(), 413, "frame_too_large"),
+        (
+            "POST",
+            "/v1/conversations/%FF%FE/utterances",
+            "{}",
+            400,
+            "bad_request",
+        ),
+        ("GET", "/v1/scan", "", 405, "method_not_allowed"),
+        ("GET", "/no/such/route", "", 404, "not_found"),
+        ("GET", "/v1/stream", "", 400, "bad_request"),
+    ] {
+        let (s, b) = http_with(addr, method, path, &[], body).await;
+        assert_eq!(s, status, "{method} {path}: {b}");
+        assert_eq!(code_of(&b), code, "{method} {path}: {b}");
+    }
+    // REST and SSE capacity refusals are counted.
+    let capacity = r#"huashu_rejected_total{reason="capacity"}"#;
+    let before = metric(&metrics(addr).await, capacity);
+    let (_held, head) = sse_open(addr, "/v1/conversations/cap-l/events", None).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (s, _) = http(addr, "GET", "/v1/conversations/cap-l2/events", None, None).await;
+    assert_eq!(s, 503);
+    for i in 0..4 {
+        http(
+            addr,
+            "POST",
+            &format!("/v1/conversations/cap-{i}/utterances"),
+            None,
+            Some(r#"{"role":"agent","text":"您好"}"#),
+        )
+        .await;
+    }
+    let after = metric(&metrics(addr).await, capacity);
+    assert!(after >= before + 2.0, "{before} → {after}");
+    srv.shutdown();
+    srv.stopped().await;
+}
