@@ -534,6 +534,10 @@ fn d_repeat_similarity() -> f64 {
 fn d_repeat_min_bigrams() -> usize {
     3
 }
+fn d_true() -> bool {
+    true
+}
+
 fn d_min_answer_chars() -> usize {
     2
 }
@@ -562,6 +566,12 @@ pub struct Dialogue {
     /// follow-up only: `empathy`, `in_order` and `prompt` do not apply to it.
     #[serde(default)]
     pub mild_complaints: bool,
+    /// A question asked again after an answer opens a complaint (the answer did not settle it). Off where
+    /// customers re-ask calmly as a matter of course (chat: restating, adding the order number); the repeat
+    /// still costs `responsiveness`. A question asked again after a reply without the substance it asked
+    /// for (no time for a when-question) is pressing for it and opens a complaint either way.
+    #[serde(default = "d_true")]
+    pub repeat_after_answer_is_complaint: bool,
 }
 
 impl Default for Dialogue {
@@ -572,6 +582,7 @@ impl Default for Dialogue {
             repeat_min_bigrams: d_repeat_min_bigrams(),
             min_answer_chars: d_min_answer_chars(),
             mild_complaints: false,
+            repeat_after_answer_is_complaint: true,
         }
     }
 }

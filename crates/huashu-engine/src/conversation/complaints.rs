@@ -218,7 +218,8 @@ impl Complaints {
             }
         }
         if ep.solution.is_none() && !push_back {
-            ep.solution = first(Cue::Solution);
+            // Steps the customer can take now (点击订单号申请售后) solve it as much as the agent acting does.
+            ep.solution = first(Cue::Solution).or_else(|| first(Cue::Steps));
         }
         if ep.commitment.is_none() {
             ep.commitment = first(Cue::Commitment);
@@ -360,4 +361,47 @@ pub(crate) fn judge(check: CheckId, episodes: &Episodes) -> Option<checks::Judge
         detail,
         turn: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::checks::test_support::score;
+
+    fn complaints(turns: &[(&str, &str)]) -> usize {
+        score(turns).structure.complaints
+    }
+
+    #[test]
+    fn chat_wording_of_an_upset_customer_is_a_complaint() {
+        for said in [
+            "一直都是待审核状态 [数字x]天了",
+            "还有一包打印纸 这不扯淡嘛",
+            "这样沟通太费劲了",
+        ] {
+            assert_eq!(
+                complaints(&[("customer", said), ("agent", "好的")]),
+                1,
+                "{said}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_question_asked_again_after_an_answer_is_no_complaint_in_chat() {
+        let turns = [
+            ("customer", "今天能发货吗？"),
+            ("agent", "可以的，今天下午发出"),
+            ("customer", "这个订单今天能发货吗？"),
+            ("agent", "是的，今天下午发出"),
+        ];
+        assert_eq!(complaints(&turns), 0);
+        // Asked again after a reply without the substance asked for: the customer is pressing for it.
+        let pressed = [
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "原路退回的"),
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "嗯"),
+        ];
+        assert_eq!(complaints(&pressed), 1);
+    }
 }

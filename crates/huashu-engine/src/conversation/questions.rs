@@ -68,13 +68,18 @@ impl Kind {
         }
     }
 
-    /// The cue an answer needs, and what a reply without it lacks.
-    fn needs(self) -> Option<(Cue, &'static str)> {
+    /// The cues an answer needs (any one of them; the first names the list the ruleset must have), and what
+    /// a reply without them lacks. A how-question (怎么退款) is answered by the steps or by the agent doing it
+    /// for the customer (我给您处理, 已为您取消): the customer needs no steps for what is already done.
+    fn needs(self) -> Option<(&'static [Cue], &'static str)> {
         match self {
             Kind::Open => None,
-            Kind::When => Some((Cue::Time, "no time or date for a when-question")),
-            Kind::How => Some((Cue::Steps, "no steps for a how-question")),
-            Kind::YesNo => Some((Cue::YesNo, "no yes or no for a yes/no question")),
+            Kind::When => Some((&[Cue::Time], "no time or date for a when-question")),
+            Kind::How => Some((
+                &[Cue::Steps, Cue::Solution, Cue::Resolved],
+                "no steps for a how-question",
+            )),
+            Kind::YesNo => Some((&[Cue::YesNo], "no yes or no for a yes/no question")),
         }
     }
 }
@@ -94,6 +99,8 @@ struct RecentQuestion {
 pub(crate) struct CustomerTurn {
     /// The turn asks again a question the agent had answered: a grievance, described.
     pub repeated: Option<String>,
+    /// The repeated question had been answered (not merely replied to without substance).
+    pub after_answer: bool,
     /// The turn of an earlier question, not answered yet, that this one asks again.
     reprompt_of: Option<usize>,
     is_question: bool,
@@ -145,6 +152,7 @@ impl Questions {
                             format!("asked again at turn {index} (“{}”)", quote(text)),
                         )
                     });
+                    out.after_answer = true;
                     out.repeated = Some(format!(
                         "the question of turn {} asked again (“{}”)",
                         earlier.turn,
@@ -175,7 +183,11 @@ impl Questions {
                 && self.pending.as_ref().map(|p| p.0) == turn.reprompt_of;
             // The pending question asked again before any answer is still one question, awaiting its answer.
             if !reprompt {
-                self.thin += usize::from(self.pending.is_some() && self.pending_thin);
+                // A thin reply earns half only when the customer let it stand: asking the same again says
+                // it did not answer.
+                self.thin += usize::from(
+                    self.pending.is_some() && self.pending_thin && turn.repeated.is_none(),
+                );
                 self.pending_thin = false;
                 if let Some((turn, words)) = self.pending.take() {
                     let why = self.pending_why.take();
@@ -272,9 +284,9 @@ impl Questions {
             lacks = Some("sends the customer elsewhere");
         } else if stall && self.stalls > 0 {
             lacks = Some("stalls again without news");
-        } else if let Some((cue, why)) = self.pending_kind.needs() {
+        } else if let Some((cues, why)) = self.pending_kind.needs() {
             // A ruleset without the cue list cannot judge the substance: any content answers.
-            if view.cue_index.get(cue).is_some() && !has_after(cue) {
+            if view.cue_index.get(cues[0]).is_some() && !cues.iter().any(|&c| has_after(c)) {
                 lacks = Some(why);
                 thin = true;
             }

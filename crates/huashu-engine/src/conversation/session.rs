@@ -230,7 +230,10 @@ impl Session {
             Role::Customer => {
                 st.customer_turns += 1;
                 let asked = st.questions.customer_repeat(&view, norm.as_str());
-                st.complaints.customer(&view, asked.repeated.clone());
+                let repeated = asked.repeated.clone().filter(|_| {
+                    !asked.after_answer || conv.scoring.dialogue.repeat_after_answer_is_complaint
+                });
+                st.complaints.customer(&view, repeated);
                 st.questions.customer_ask(&view, asked);
             }
             Role::Agent => {

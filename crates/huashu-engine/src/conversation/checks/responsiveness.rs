@@ -15,7 +15,14 @@ impl Check for Responsiveness {
     fn judge(&self, ctx: &JudgeCtx<'_>) -> Option<Judged> {
         let q = ctx.questions;
         if q.asked == 0 {
-            return None;
+            // The customer spoke and asked nothing: nothing was left unanswered. Judged passed rather than left
+            // out, so that greeting and closing alone do not make the whole score of a short chat.
+            return (ctx.customer_turns > 0 && ctx.agent_turns > 0).then(|| Judged {
+                passed: true,
+                share: 1.0,
+                detail: "the customer asked no question".into(),
+                turn: None,
+            });
         }
         let passed = q.answered == q.asked;
         let mut detail = format!(
@@ -65,6 +72,46 @@ mod tests {
         assert!(c.detail.starts_with("0 of 1 customer question(s) answered"), "{}", c.detail);
         let r = score(&[("customer", "什么时候发货？"), ("agent", "今天下午就会从仓库发出")]);
         assert!(check(&r, "responsiveness").passed);
+    }
+
+    #[test]
+    fn a_how_question_is_answered_by_steps_or_by_doing_it() {
+        let done = score(&[
+            ("customer", "这个订单怎么退款？"),
+            ("agent", "我给您处理一下，退款到账会短信告知您"),
+        ]);
+        assert!(check(&done, "responsiveness").passed);
+        let place = score(&[
+            ("customer", "发票怎么开？"),
+            ("agent", "您可以在订单详情页申请开具电子发票"),
+        ]);
+        assert!(check(&place, "responsiveness").passed);
+        let neither = score(&[("customer", "发票怎么开？"), ("agent", "发票是可以开的呢")]);
+        let c = check(&neither, "responsiveness");
+        assert!(!c.passed);
+        assert!(c.detail.contains("no steps for a how-question"), "{}", c.detail);
+    }
+
+    #[test]
+    fn nothing_asked_leaves_nothing_unanswered() {
+        let r = score(&[("customer", "快递收到了，谢谢"), ("agent", "不客气，祝您生活愉快")]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed);
+        assert_eq!(c.points, f64::from(c.max));
+        assert_eq!(c.detail, "the customer asked no question");
+    }
+
+    #[test]
+    fn a_thin_reply_the_customer_asks_past_earns_nothing() {
+        let r = score(&[
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "原路退回的"),
+            ("customer", "我就是想知道退款什么时候能到账"),
+            ("agent", "嗯"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert_eq!(c.points, 0.0, "{c:?}");
     }
 
     #[test]
