@@ -269,11 +269,22 @@ impl Questions {
                 .count(),
         };
         let content = total.saturating_sub(filler + shirk_chars);
+        let filler_spans: Vec<_> = view
+            .cues
+            .iter()
+            .filter(|h| Some(h.cue) == filler_cue)
+            .map(|h| h.span)
+            .collect();
+        // A substance cue inside filler says nothing: the 有 of 还有什么可以帮您 is no yes to 有联系方式么.
         let has_after = |cue: Cue| {
             view.cue_index.get(cue).is_some_and(|i| {
-                view.cues
-                    .iter()
-                    .any(|h| h.cue == i && cut.is_none_or(|c| h.span.start >= c))
+                view.cues.iter().any(|h| {
+                    h.cue == i
+                        && cut.is_none_or(|c| h.span.start >= c)
+                        && !filler_spans
+                            .iter()
+                            .any(|f| f.start <= h.span.start && h.span.end <= f.end)
+                })
             })
         };
         let mut lacks = None;

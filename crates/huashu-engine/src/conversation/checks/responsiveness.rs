@@ -93,6 +93,21 @@ mod tests {
     }
 
     #[test]
+    fn an_offer_of_more_help_answers_nothing() {
+        // The 有 of 还有什么可以帮您 is no yes to 有联系方式么.
+        let r = score(&[
+            ("customer", "有联系方式么?"),
+            ("agent", "请问还有什么可以帮您呢?怠慢之处请您谅解呢"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert!(c.detail.contains("no yes or no"), "{}", c.detail);
+        // A link is where to look.
+        let r = score(&[("customer", "从哪里可以看月响应时间"), ("agent", "[链接x] 您查看下的呢")]);
+        assert!(check(&r, "responsiveness").passed);
+    }
+
+    #[test]
     fn nothing_asked_leaves_nothing_unanswered() {
         let r = score(&[("customer", "快递收到了，谢谢"), ("agent", "不客气，祝您生活愉快")]);
         let c = check(&r, "responsiveness");
