@@ -377,6 +377,7 @@ mod tests {
             "一直都是待审核状态 [数字x]天了",
             "还有一包打印纸 这不扯淡嘛",
             "这样沟通太费劲了",
+            "货还没送你们就降价了",
         ] {
             assert_eq!(
                 complaints(&[("customer", said), ("agent", "好的")]),
@@ -384,6 +385,9 @@ mod tests {
                 "{said}"
             );
         }
+        // A price-protection claim is routine, not a grievance.
+        let routine = "我买的充电宝降价了 是不是应该给我退差价";
+        assert_eq!(complaints(&[("customer", routine), ("agent", "好的")]), 0);
     }
 
     #[test]
