@@ -26,10 +26,11 @@ struct Expect {
     checks: BTreeMap<String, bool>,
 }
 
+/// The QA rubric's bands (issue 19, `huashu eval --conversations`): high ≥ 80, low < 40.
 fn band(score: u32) -> &'static str {
     match score {
         80.. => "high",
-        41..=79 => "mid",
+        40..=79 => "mid",
         _ => "low",
     }
 }

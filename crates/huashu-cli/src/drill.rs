@@ -192,7 +192,13 @@ fn label(name: &str) -> &str {
         | Cue::HoldNeeded
         | Cue::Resolved
         | Cue::Question
-        | Cue::Filler => name,
+        | Cue::Filler
+        | Cue::AskWhen
+        | Cue::AskHow
+        | Cue::AskYesNo
+        | Cue::Steps
+        | Cue::YesNo
+        | Cue::Stall => name,
     }
 }
 

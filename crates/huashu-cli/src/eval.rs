@@ -166,12 +166,13 @@ fn conversations(
             s.push_str("\nmost disagreeing:\n");
             for w in &e.worst {
                 s.push_str(&format!(
-                    "  {} annotated {:.1} scored {} complaint {:?}/{}\n    failed: {}\n    findings: {}\n",
+                    "  {} annotated {:.1} scored {} complaint {:?}/{}\n    complaints: {}\n    failed: {}\n    findings: {}\n",
                     w.id,
                     w.annotated,
                     w.scored,
                     w.complaint_annotated,
                     w.complaint_detected,
+                    w.complaints.join(" | "),
                     w.failed_checks.join("; "),
                     w.findings.join("; ")
                 ));

@@ -36,11 +36,23 @@ pub enum Cue {
     Question,
     /// Words that carry no answer (嗯, 好的).
     Filler,
+    /// The customer asks when (什么时候, 几天, 多久): the answer needs a time or a date.
+    AskWhen,
+    /// The customer asks how (怎么操作, 如何申请): the answer needs steps.
+    AskHow,
+    /// The customer asks a yes/no question (能不能, 可以吗): the answer needs a yes or a no.
+    AskYesNo,
+    /// Steps in an agent's answer (点击, 进入, 然后).
+    Steps,
+    /// A yes or a no in an agent's answer (可以的, 不能, 是的).
+    YesNo,
+    /// The agent stalls without news (催一下, 请您耐心等待, 已经帮您催促).
+    Stall,
 }
 
 impl Cue {
     /// Every cue, in the order the engine lists them.
-    pub const ALL: [Cue; 17] = [
+    pub const ALL: [Cue; 23] = [
         Cue::Complaint,
         Cue::ComplaintManner,
         Cue::Empathy,
@@ -58,6 +70,12 @@ impl Cue {
         Cue::Resolved,
         Cue::Question,
         Cue::Filler,
+        Cue::AskWhen,
+        Cue::AskHow,
+        Cue::AskYesNo,
+        Cue::Steps,
+        Cue::YesNo,
+        Cue::Stall,
     ];
 
     /// The name used in `[scoring.cues.<name>]`, drills and [`crate::Ruleset`] errors.
@@ -80,6 +98,12 @@ impl Cue {
             Cue::Resolved => "resolved",
             Cue::Question => "question",
             Cue::Filler => "filler",
+            Cue::AskWhen => "ask_when",
+            Cue::AskHow => "ask_how",
+            Cue::AskYesNo => "ask_yes_no",
+            Cue::Steps => "steps",
+            Cue::YesNo => "yes_no",
+            Cue::Stall => "stall",
         }
     }
 

@@ -399,6 +399,17 @@ pub struct Scoring {
     /// Must-say items: when a trigger is said, the required words must come before or with it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disclosure: Vec<Disclosure>,
+    /// Rules whose findings send the customer elsewhere (去找商家, 联系快递): such a turn answers no question
+    /// and offers no solution to a complaint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub push_back_rules: Vec<String>,
+    /// The highest score a conversation with a `major` finding can get (none when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_cap: Option<u32>,
+    /// The highest score a conversation with a complaint left unaddressed (neither empathy nor a solution
+    /// after it) can get (none when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unaddressed_cap: Option<u32>,
 }
 
 impl Default for Scoring {
@@ -413,6 +424,9 @@ impl Default for Scoring {
             timing: Timing::default(),
             dialogue: Dialogue::default(),
             disclosure: Vec::new(),
+            push_back_rules: Vec::new(),
+            major_cap: None,
+            unaddressed_cap: None,
         }
     }
 }
@@ -520,6 +534,10 @@ fn d_repeat_similarity() -> f64 {
 fn d_repeat_min_bigrams() -> usize {
     3
 }
+fn d_true() -> bool {
+    true
+}
+
 fn d_min_answer_chars() -> usize {
     2
 }
@@ -544,6 +562,16 @@ pub struct Dialogue {
     /// (请稍等, 我帮您查一下: the answer is still to come).
     #[serde(default = "d_min_answer_chars")]
     pub min_answer_chars: usize,
+    /// A mild complaint (said once, solved or fixed in the agent's next reply) is judged by its solution and
+    /// follow-up only: `empathy`, `in_order` and `prompt` do not apply to it.
+    #[serde(default)]
+    pub mild_complaints: bool,
+    /// A question asked again after an answer opens a complaint (the answer did not settle it). Off where
+    /// customers re-ask calmly as a matter of course (chat: restating, adding the order number); the repeat
+    /// still costs `responsiveness`. A question asked again after a reply without the substance it asked
+    /// for (no time for a when-question) is pressing for it and opens a complaint either way.
+    #[serde(default = "d_true")]
+    pub repeat_after_answer_is_complaint: bool,
 }
 
 impl Default for Dialogue {
@@ -553,6 +581,8 @@ impl Default for Dialogue {
             repeat_similarity: d_repeat_similarity(),
             repeat_min_bigrams: d_repeat_min_bigrams(),
             min_answer_chars: d_min_answer_chars(),
+            mild_complaints: false,
+            repeat_after_answer_is_complaint: true,
         }
     }
 }

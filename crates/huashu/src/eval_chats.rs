@@ -136,6 +136,8 @@ pub struct ChatDisagreement {
     pub scored: u32,
     pub complaint_annotated: Option<bool>,
     pub complaint_detected: bool,
+    /// Why a complaint was seen (or none): the structure summary's line per complaint.
+    pub complaints: Vec<String>,
     pub failed_checks: Vec<String>,
     pub findings: Vec<String>,
 }
@@ -211,6 +213,7 @@ pub fn evaluate_chats(
                 scored: r.score,
                 complaint_annotated: chats[i].complaint,
                 complaint_detected: r.structure.complaints > 0,
+                complaints: r.structure.evidence.clone(),
                 failed_checks: r
                     .checks
                     .iter()

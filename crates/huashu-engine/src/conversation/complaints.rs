@@ -76,6 +76,8 @@ pub(crate) struct Episodes {
     /// (check, what earned it) and (check, what was missing), bounded.
     pub found: Vec<(CheckId, String)>,
     pub missing: Vec<(CheckId, String)>,
+    /// The first complaint that got no empathy, solution, fix or commitment: (its turn, its words).
+    pub unaddressed: Option<(usize, String)>,
 }
 
 impl Episodes {
@@ -99,9 +101,30 @@ pub(crate) struct Episode {
     /// The problem was fixed in the conversation (已经为您办理好了): nothing is left to follow up.
     pub resolved: At,
     pub prompt: bool,
+    /// Complaint cues in the customer's turns of this episode (at least one per turn): a grievance said
+    /// strongly or repeated is a grievance felt.
+    pub complaints: usize,
+    /// The agent's first reply already offered a solution or fixed it.
+    pub fixed_next: bool,
 }
 
 impl Episode {
+    /// A mild problem: one complaint cue, said once, and the agent's very next reply solved or fixed it. Its handling is not
+    /// judged by the complaint ritual (empathy first, in order): the customer's need was met at once.
+    pub(crate) fn mild(&self) -> bool {
+        !self.manner && self.complaints == 1 && self.fixed_next
+    }
+
+    /// Neither empathy nor a solution came after the complaint.
+    /// Nothing was done for the grievance: no empathy, no solution, no fix and no commitment (an escalation
+    /// with 会反馈给维修部门 is a weak answer, not an ignored complaint).
+    fn ignored(&self) -> bool {
+        self.empathy.is_none()
+            && self.solution.is_none()
+            && self.resolved.is_none()
+            && self.commitment.is_none()
+    }
+
     /// Everything the complaint needs has come, so a new complaint starts a new episode.
     fn answered(&self) -> bool {
         self.replies > 0
@@ -138,10 +161,19 @@ impl Complaints {
         let Some((trigger, manner)) = trigger else {
             return;
         };
+        // How strongly the turn complains: its complaint cues (坏了三次了，到底怎么回事 is two), at least one.
+        let strength = view
+            .cue_index
+            .get(Cue::Complaint)
+            .map_or(0, |i| view.cues.iter().filter(|h| h.cue == i).count());
+        let strength = strength.max(1);
         // A complaint while the last one is still not fully answered is the same grievance: the episode
         // goes on (and needs a solution once any part of it is about the problem).
         match self.current.as_mut().filter(|e| !e.answered()) {
-            Some(open) => open.manner &= manner,
+            Some(open) => {
+                open.manner &= manner;
+                open.complaints += strength;
+            }
             None => {
                 if let Some(done) = self.current.take() {
                     add_episode(&mut self.closed, close_episode(&done, view.scoring));
@@ -156,13 +188,24 @@ impl Complaints {
                     commitment: None,
                     resolved: None,
                     prompt: false,
+                    complaints: strength,
+                    fixed_next: false,
                 });
             }
         }
     }
 
-    /// An agent turn: the first empathy, solution, commitment and fix after the open complaint.
-    pub(crate) fn agent(&mut self, view: &TurnView<'_>) {
+    /// The turn of the open complaint when it has had neither empathy nor a solution yet.
+    pub(crate) fn unaddressed(&self) -> Option<usize> {
+        self.current
+            .as_ref()
+            .filter(|e| e.ignored())
+            .map(|e| e.turn)
+    }
+
+    /// An agent turn: the first empathy, solution, commitment and fix after the open complaint. A turn that
+    /// sends the customer elsewhere (`push_back`) offers no solution, whatever its words (建议您联系网点).
+    pub(crate) fn agent(&mut self, view: &TurnView<'_>, push_back: bool) {
         let Some(ep) = self.current.as_mut() else {
             return;
         };
@@ -174,8 +217,9 @@ impl Complaints {
                 ep.prompt = true;
             }
         }
-        if ep.solution.is_none() {
-            ep.solution = first(Cue::Solution);
+        if ep.solution.is_none() && !push_back {
+            // Steps the customer can take now (点击订单号申请售后) solve it as much as the agent acting does.
+            ep.solution = first(Cue::Solution).or_else(|| first(Cue::Steps));
         }
         if ep.commitment.is_none() {
             ep.commitment = first(Cue::Commitment);
@@ -186,6 +230,9 @@ impl Complaints {
             if ep.solution.is_none() {
                 ep.solution = ep.resolved.clone();
             }
+        }
+        if ep.replies == 1 {
+            ep.fixed_next = ep.solution.is_some() || ep.resolved.is_some();
         }
     }
 
@@ -208,6 +255,7 @@ pub(crate) struct EpisodeResult {
     pub evidence: String,
     pub found: Vec<(CheckId, String)>,
     pub missing: Vec<(CheckId, String)>,
+    pub unaddressed: Option<(usize, String)>,
 }
 
 fn close_episode(ep: &Episode, scoring: &huashu_rules::Scoring) -> EpisodeResult {
@@ -216,12 +264,27 @@ fn close_episode(ep: &Episode, scoring: &huashu_rules::Scoring) -> EpisodeResult
         late_empathy_share: scoring.dialogue.late_empathy_share,
     };
     let mut parts = vec![format!("complaint at turn {} ({})", ep.turn, ep.trigger)];
+    let mild = scoring.dialogue.mild_complaints && ep.mild();
+    if mild {
+        parts.push(
+            "mild: solved in the next reply, so missing empathy or order is not held against it"
+                .into(),
+        );
+    }
     let mut found = Vec::new();
     let mut missing = Vec::new();
     let mut outcome: [Option<(bool, f64)>; 5] = [None; 5];
     let (mut earned, mut possible) = (0.0, 0.0);
     for (k, (id, judge, weight)) in EPISODE_CHECKS.iter().enumerate() {
         let v = judge(ep, &cx);
+        // A mild problem solved at once is judged by its solution and follow-up: missing empathy or order
+        // does not count against it (present, they still earn their points).
+        if mild
+            && matches!(id, CheckId::Empathy | CheckId::InOrder | CheckId::Prompt)
+            && matches!(v.outcome, Some((false, _)))
+        {
+            continue;
+        }
         parts.extend(v.part);
         found.extend(v.found.map(|f| (*id, f)));
         missing.extend(v.missing.map(|m| (*id, m)));
@@ -242,6 +305,7 @@ fn close_episode(ep: &Episode, scoring: &huashu_rules::Scoring) -> EpisodeResult
         evidence: parts.join("; "),
         found,
         missing,
+        unaddressed: ep.ignored().then(|| (ep.turn, ep.trigger.clone())),
     }
 }
 
@@ -255,6 +319,9 @@ fn add_episode(agg: &mut Episodes, r: EpisodeResult) {
         }
     }
     agg.structure_sum += r.score;
+    if agg.unaddressed.is_none() {
+        agg.unaddressed = r.unaddressed;
+    }
     if agg.evidence.len() < MAX_STRUCTURE_EVIDENCE {
         agg.evidence.push(r.evidence);
     }
@@ -294,4 +361,51 @@ pub(crate) fn judge(check: CheckId, episodes: &Episodes) -> Option<checks::Judge
         detail,
         turn: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::conversation::checks::test_support::score;
+
+    fn complaints(turns: &[(&str, &str)]) -> usize {
+        score(turns).structure.complaints
+    }
+
+    #[test]
+    fn chat_wording_of_an_upset_customer_is_a_complaint() {
+        for said in [
+            "一直都是待审核状态 [数字x]天了",
+            "还有一包打印纸 这不扯淡嘛",
+            "这样沟通太费劲了",
+            "货还没送你们就降价了",
+        ] {
+            assert_eq!(
+                complaints(&[("customer", said), ("agent", "好的")]),
+                1,
+                "{said}"
+            );
+        }
+        // A price-protection claim is routine, not a grievance.
+        let routine = "我买的充电宝降价了 是不是应该给我退差价";
+        assert_eq!(complaints(&[("customer", routine), ("agent", "好的")]), 0);
+    }
+
+    #[test]
+    fn a_question_asked_again_after_an_answer_is_no_complaint_in_chat() {
+        let turns = [
+            ("customer", "今天能发货吗？"),
+            ("agent", "可以的，今天下午发出"),
+            ("customer", "这个订单今天能发货吗？"),
+            ("agent", "是的，今天下午发出"),
+        ];
+        assert_eq!(complaints(&turns), 0);
+        // Asked again after a reply without the substance asked for: the customer is pressing for it.
+        let pressed = [
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "原路退回的"),
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "嗯"),
+        ];
+        assert_eq!(complaints(&pressed), 1);
+    }
 }

@@ -26,7 +26,62 @@ pub(crate) struct Questions {
     pub answered_example: Option<Evidence>,
     /// The first question left unanswered (another question came first, or the customer had to ask again).
     pub unanswered: Option<Evidence>,
+    /// What the pending question needs from an answer (a time, steps, a yes or a no).
+    pub pending_kind: Kind,
+    /// Why the agent's last reply to the pending question was no answer (no time, a stall), for evidence.
+    pub pending_why: Option<Evidence>,
+    /// Questions that got a reply with content but without the substance they asked for (no time for a
+    /// when-question, no steps, no yes or no) and no real answer after it: half an answer.
+    pub thin: usize,
+    /// The pending question's last reply was such a thin one.
+    pub pending_thin: bool,
+    /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: only the first may stand as an answer.
+    pub stalls: usize,
     recent_customer: VecDeque<RecentQuestion>,
+}
+
+/// What a customer question needs from an answer to count as one.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Any reply with content.
+    #[default]
+    Open,
+    /// 什么时候, 几天, 多久: a time or a date (`time` cue).
+    When,
+    /// 怎么操作, 如何申请: steps (`steps` cue).
+    How,
+    /// 能不能, 可以吗: a yes or a no (`yes_no` cue).
+    YesNo,
+}
+
+impl Kind {
+    /// The kind of a customer turn's question: the strictest its cues ask for.
+    fn of(view: &TurnView<'_>) -> Kind {
+        if view.cue(Cue::AskWhen).is_some() {
+            Kind::When
+        } else if view.cue(Cue::AskHow).is_some() {
+            Kind::How
+        } else if view.cue(Cue::AskYesNo).is_some() {
+            Kind::YesNo
+        } else {
+            Kind::Open
+        }
+    }
+
+    /// The cues an answer needs (any one of them; the first names the list the ruleset must have), and what
+    /// a reply without them lacks. A how-question (怎么退款) is answered by the steps or by the agent doing it
+    /// for the customer (我给您处理, 已为您取消): the customer needs no steps for what is already done.
+    fn needs(self) -> Option<(&'static [Cue], &'static str)> {
+        match self {
+            Kind::Open => None,
+            Kind::When => Some((&[Cue::Time], "no time or date for a when-question")),
+            Kind::How => Some((
+                &[Cue::Steps, Cue::Solution, Cue::Resolved],
+                "no steps for a how-question",
+            )),
+            Kind::YesNo => Some((&[Cue::YesNo], "no yes or no for a yes/no question")),
+        }
+    }
 }
 
 /// A recent customer question, as character bigrams, for spotting the same question in other words.
@@ -35,6 +90,8 @@ struct RecentQuestion {
     turn: usize,
     bigrams: Vec<u64>,
     answered: bool,
+    /// The agent replied, but without the substance the question asked for (no time, a stall).
+    replied: bool,
 }
 
 /// What a customer turn did to the questions.
@@ -42,6 +99,8 @@ struct RecentQuestion {
 pub(crate) struct CustomerTurn {
     /// The turn asks again a question the agent had answered: a grievance, described.
     pub repeated: Option<String>,
+    /// The repeated question had been answered (not merely replied to without substance).
+    pub after_answer: bool,
     /// The turn of an earlier question, not answered yet, that this one asks again.
     reprompt_of: Option<usize>,
     is_question: bool,
@@ -93,8 +152,17 @@ impl Questions {
                             format!("asked again at turn {index} (“{}”)", quote(text)),
                         )
                     });
+                    out.after_answer = true;
                     out.repeated = Some(format!(
                         "the question of turn {} asked again (“{}”)",
+                        earlier.turn,
+                        quote(text)
+                    ));
+                } else if earlier.replied {
+                    // Replied to without substance (原路退回的 to 什么时候到账): asking again is the same grievance.
+                    earlier.replied = false;
+                    out.repeated = Some(format!(
+                        "the question of turn {} asked again after a reply without substance (“{}”)",
                         earlier.turn,
                         quote(text)
                     ));
@@ -115,15 +183,31 @@ impl Questions {
                 && self.pending.as_ref().map(|p| p.0) == turn.reprompt_of;
             // The pending question asked again before any answer is still one question, awaiting its answer.
             if !reprompt {
+                // A thin reply earns half only when the customer let it stand: asking the same again says
+                // it did not answer.
+                self.thin += usize::from(
+                    self.pending.is_some() && self.pending_thin && turn.repeated.is_none(),
+                );
+                self.pending_thin = false;
                 if let Some((turn, words)) = self.pending.take() {
+                    let why = self.pending_why.take();
                     self.unanswered.get_or_insert_with(|| {
+                        let why = why.map_or(String::new(), |w| format!(" (turn {}: {})", w.turn, w.text));
                         Evidence::new(
                             turn,
-                            format!("“{words}” got no answer before the customer's next question at turn {index}"),
+                            format!("“{words}” got no answer before the customer's next question at turn {index}{why}"),
                         )
                     });
                 }
                 self.asked += 1;
+                self.pending_kind = Kind::of(view);
+                self.pending_why = None;
+            } else {
+                // Asked again in other words: the stricter need of the two stands.
+                let k = Kind::of(view);
+                if self.pending_kind == Kind::Open {
+                    self.pending_kind = k;
+                }
             }
             self.pending = Some((index, quote(view.text)));
         }
@@ -135,48 +219,132 @@ impl Questions {
                 turn: index,
                 bigrams: turn.grams,
                 answered: false,
+                replied: false,
             });
         }
     }
 
-    /// An agent turn: it answers the pending question when it has content beyond 嗯/好的 and beyond shirking
-    /// (不知道, 你自己去查, `shirk_chars`), and is neither a hold nor a "let me look it up" (请稍等,
-    /// 我帮您查一下): then the answer is still to come.
-    pub(crate) fn agent(&mut self, view: &TurnView<'_>, norm: &str, shirk_chars: usize) {
+    /// An agent turn: it answers the pending question when, after any hold or "let me look it up" in it
+    /// (请稍等, 我帮您查一下: what follows them in the same turn is the answer), it has content beyond 嗯/好的
+    /// and beyond shirking (不知道, 你自己去查, `shirk_chars`), and has the substance the question asks for:
+    /// a time or a date for a when-question, steps for a how-question, a yes or a no for a yes/no question.
+    /// A stall without news (催一下, 请您耐心等待) answers only the first time; `push_back` (a turn that sends
+    /// the customer elsewhere) never does.
+    pub(crate) fn agent(
+        &mut self,
+        view: &TurnView<'_>,
+        norm: &str,
+        shirk_chars: usize,
+        push_back: bool,
+    ) {
+        let stall = view.cue(Cue::Stall).is_some() && view.cue(Cue::Time).is_none();
         let Some((turn, words)) = self.pending.clone() else {
+            self.stalls += stall as usize;
             return;
         };
+        // The answer starts after the last hold in the turn, at the end of its clause.
+        let cut = view
+            .cues
+            .iter()
+            .filter(|h| {
+                Some(h.cue) == view.cue_index.get(Cue::Hold)
+                    || Some(h.cue) == view.cue_index.get(Cue::HoldNeeded)
+            })
+            .map(|h| clause_end(view.text, h.span.end))
+            .max();
+        let after = |h: &&super::cues::CueHit| cut.is_none_or(|c| h.span.start >= c);
         let filler_cue = view.cue_index.get(Cue::Filler);
         let filler: usize = view
             .cues
             .iter()
             .filter(|h| Some(h.cue) == filler_cue)
+            .filter(after)
             .map(|h| h.matched.chars().filter(|ch| ch.is_alphanumeric()).count())
             .sum();
-        let content = norm
-            .chars()
-            .filter(|ch| ch.is_alphanumeric())
-            .count()
-            .saturating_sub(filler + shirk_chars);
-        if view.cue(Cue::Hold).is_none()
-            && view.cue(Cue::HoldNeeded).is_none()
-            && content >= view.scoring.dialogue.min_answer_chars
-        {
-            self.answered += 1;
-            self.pending = None;
-            self.answered_example.get_or_insert_with(|| {
-                Evidence::new(
-                    view.index,
-                    format!("answers the question of turn {turn} (“{words}”)"),
-                )
-            });
+        let total = match cut {
+            None => norm.chars().filter(|ch| ch.is_alphanumeric()).count(),
+            Some(c) => view.text[c..]
+                .chars()
+                .filter(|ch| ch.is_alphanumeric())
+                .count(),
+        };
+        let content = total.saturating_sub(filler + shirk_chars);
+        let filler_spans: Vec<_> = view
+            .cues
+            .iter()
+            .filter(|h| Some(h.cue) == filler_cue)
+            .map(|h| h.span)
+            .collect();
+        // A substance cue inside filler says nothing: the 有 of 还有什么可以帮您 is no yes to 有联系方式么.
+        let has_after = |cue: Cue| {
+            view.cue_index.get(cue).is_some_and(|i| {
+                view.cues.iter().any(|h| {
+                    h.cue == i
+                        && cut.is_none_or(|c| h.span.start >= c)
+                        && !filler_spans
+                            .iter()
+                            .any(|f| f.start <= h.span.start && h.span.end <= f.end)
+                })
+            })
+        };
+        let mut lacks = None;
+        let mut thin = false;
+        if content < view.scoring.dialogue.min_answer_chars {
+            // No answer yet (a hold, 嗯): nothing to explain.
+        } else if push_back {
+            lacks = Some("sends the customer elsewhere");
+        } else if stall && self.stalls > 0 {
+            lacks = Some("stalls again without news");
+        } else if let Some((cues, why)) = self.pending_kind.needs() {
+            // A ruleset without the cue list cannot judge the substance: any content answers.
+            if view.cue_index.get(cues[0]).is_some() && !cues.iter().any(|&c| has_after(c)) {
+                lacks = Some(why);
+                thin = true;
+            }
+        }
+        self.stalls += stall as usize;
+        if content < view.scoring.dialogue.min_answer_chars {
+            return;
+        }
+        if let Some(why) = lacks {
+            self.pending_thin = thin;
             if let Some(last) = self.recent_customer.back_mut() {
                 if last.turn == turn {
-                    last.answered = true;
+                    last.replied = true;
                 }
+            }
+            self.pending_why = Some(Evidence::new(
+                view.index,
+                format!("“{}”: {why}", quote(view.text)),
+            ));
+            return;
+        }
+        self.answered += 1;
+        self.pending = None;
+        self.pending_why = None;
+        self.pending_thin = false;
+        self.answered_example.get_or_insert_with(|| {
+            Evidence::new(
+                view.index,
+                format!("answers the question of turn {turn} (“{words}”)"),
+            )
+        });
+        if let Some(last) = self.recent_customer.back_mut() {
+            if last.turn == turn {
+                last.answered = true;
             }
         }
     }
+}
+
+/// The byte offset just past the clause that contains `at` in the original text (clause punctuation or
+/// white space ends a clause in chat typing).
+fn clause_end(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    text[at..]
+        .char_indices()
+        .find(|&(_, ch)| is_clause_end(ch) || ch.is_whitespace() || ch == '~' || ch == '～')
+        .map_or(text.len(), |(i, ch)| at + i + ch.len_utf8())
 }
 
 /// The clauses of a normalised turn that contain one of `asks` (byte offsets of question cues); a clause

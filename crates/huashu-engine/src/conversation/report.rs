@@ -185,6 +185,13 @@ pub(crate) fn build(
     // cost of a live session, which builds a report after every final turn.
     let (pass_mark, fatal_cap) = (scorecard.scoring.pass_mark, scorecard.scoring.fatal_cap);
     let mut score = (base - deductions).round().clamp(0.0, 100.0) as u32;
+    // A major finding, or a complaint met with neither empathy nor a solution, caps the score.
+    if let (Some(cap), Some(_)) = (scorecard.scoring.major_cap, &st.major) {
+        score = score.min(cap);
+    }
+    if let (Some(cap), Some(_)) = (scorecard.scoring.unaddressed_cap, &episodes.unaddressed) {
+        score = score.min(cap);
+    }
     let fatal = fatal_reason.is_some();
     if fatal {
         score = score.min(fatal_cap);

@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub findings_total: usize,
     pub deductions: u32,
     pub fatal: Option<Evidence>,
+    /// The first `major` finding.
+    pub major: Option<Evidence>,
 }
 
 /// The last timed turn and the wait for the agent's first reply, for the timing checks.
@@ -212,7 +214,7 @@ impl Session {
         st.turns += 1;
         let conv = engine.scorecard();
         let cues = conv.cues.find(turn.role, &turn.text, &norm);
-        let view = TurnView {
+        let mut view = TurnView {
             index,
             role: turn.role,
             text: &turn.text,
@@ -221,12 +223,17 @@ impl Session {
             agent_turns_before: st.agent_turns,
             timing: st.timing.view(turn),
             scoring: &conv.scoring,
+            open_question: None,
+            open_complaint: None,
         };
         match turn.role {
             Role::Customer => {
                 st.customer_turns += 1;
                 let asked = st.questions.customer_repeat(&view, norm.as_str());
-                st.complaints.customer(&view, asked.repeated.clone());
+                let repeated = asked.repeated.clone().filter(|_| {
+                    !asked.after_answer || conv.scoring.dialogue.repeat_after_answer_is_complaint
+                });
+                st.complaints.customer(&view, repeated);
                 st.questions.customer_ask(&view, asked);
             }
             Role::Agent => {
@@ -236,9 +243,18 @@ impl Session {
                     .filter(|f| f.category == Category::Forbidden)
                     .map(|f| f.matched.chars().filter(|c| c.is_alphanumeric()).count())
                     .sum();
-                st.questions.agent(&view, norm.as_str(), shirk_chars);
+                let push_back = findings.iter().any(|f| {
+                    conv.scoring
+                        .push_back_rules
+                        .iter()
+                        .any(|r| r.as_str() == &*f.rule_id)
+                });
+                st.questions
+                    .agent(&view, norm.as_str(), shirk_chars, push_back);
                 st.agent_turns += 1;
-                st.complaints.agent(&view);
+                st.complaints.agent(&view, push_back);
+                view.open_question = st.questions.pending.as_ref().map(|p| p.0);
+                view.open_complaint = st.complaints.unaddressed();
             }
             Role::System => {}
         }
@@ -253,6 +269,12 @@ impl Session {
             st.deductions += deduct.for_severity(f.severity);
             if f.severity == Severity::Critical && st.fatal.is_none() {
                 st.fatal = Some(Evidence::new(
+                    index,
+                    format!("{} “{}”", f.rule_id, f.matched),
+                ));
+            }
+            if f.severity == Severity::Major && st.major.is_none() {
+                st.major = Some(Evidence::new(
                     index,
                     format!("{} “{}”", f.rule_id, f.matched),
                 ));

@@ -47,6 +47,21 @@ mod tests {
     use crate::conversation::checks::test_support::{check, score};
 
     #[test]
+    fn when_the_outcome_comes_is_a_commitment() {
+        // The corpus anonymises the number: 预计[数字x]小时内审核完毕退款.
+        let r = score(&[
+            ("customer", "我的退款还没到账，都三天了"),
+            ("agent", "非常抱歉，已为您提交申请，预计[数字x]小时内审核完毕退款"),
+        ]);
+        assert!(check(&r, "commitment").passed, "{:?}", check(&r, "commitment"));
+        let none = score(&[
+            ("customer", "我的退款还没到账，都三天了"),
+            ("agent", "非常抱歉，已为您提交申请，请您耐心等待"),
+        ]);
+        assert!(!check(&none, "commitment").passed);
+    }
+
+    #[test]
     fn a_complaint_needs_a_follow_up() {
         let r = score(&[
             ("customer", "我买的空调坏了三次了，你们到底怎么回事？"),

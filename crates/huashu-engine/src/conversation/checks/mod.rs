@@ -105,6 +105,8 @@ checks! {
     InOrder = "in_order" => in_order::InOrder,
     Prompt = "prompt" => prompt::Prompt,
     Closing = "closing" => closing::Closing,
+    EarlyClosing = "early_closing" => early_closing::EarlyClosing,
+    Placeholder = "placeholder" => placeholder::Placeholder,
     Courtesy = "courtesy" => courtesy::Courtesy,
     Hold = "hold" => hold::Hold,
     EscalationTime = "escalation_time" => escalation_time::EscalationTime,
@@ -142,6 +144,10 @@ pub(crate) struct TurnView<'a> {
     /// Set when the turn has both times.
     pub timing: Option<TimingView>,
     pub scoring: &'a Scoring,
+    /// After an agent turn: the customer's question it left waiting (its turn), if any.
+    pub open_question: Option<usize>,
+    /// After an agent turn: the turn of a complaint that has had neither empathy nor a solution yet.
+    pub open_complaint: Option<usize>,
 }
 
 impl TurnView<'_> {

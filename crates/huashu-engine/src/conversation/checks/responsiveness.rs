@@ -15,7 +15,14 @@ impl Check for Responsiveness {
     fn judge(&self, ctx: &JudgeCtx<'_>) -> Option<Judged> {
         let q = ctx.questions;
         if q.asked == 0 {
-            return None;
+            // The customer spoke and asked nothing: nothing was left unanswered. Judged passed rather than left
+            // out, so that greeting and closing alone do not make the whole score of a short chat.
+            return (ctx.customer_turns > 0 && ctx.agent_turns > 0).then(|| Judged {
+                passed: true,
+                share: 1.0,
+                detail: "the customer asked no question".into(),
+                turn: None,
+            });
         }
         let passed = q.answered == q.asked;
         let mut detail = format!(
@@ -25,7 +32,13 @@ impl Check for Responsiveness {
         let unanswered = q.unanswered.clone().or_else(|| {
             q.pending
                 .as_ref()
-                .map(|(turn, words)| Evidence::new(*turn, format!("“{words}” has no answer")))
+                .map(|(turn, words)| match &q.pending_why {
+                    Some(w) => Evidence::new(
+                        *turn,
+                        format!("“{words}” has no answer (turn {}: {})", w.turn, w.text),
+                    ),
+                    None => Evidence::new(*turn, format!("“{words}” has no answer")),
+                })
         });
         let ev = if passed {
             q.answered_example.as_ref()
@@ -35,9 +48,12 @@ impl Check for Responsiveness {
         if let Some(e) = ev {
             detail.push_str(&format!(" ({e})"));
         }
+        // A reply without the substance asked for (a when-question answered with no time) is half an answer:
+        // the customer heard something, but not what they needed.
+        let thin = q.thin + usize::from(q.pending.is_some() && q.pending_thin);
         Some(Judged {
             passed,
-            share: share(q.answered, q.asked),
+            share: (share(q.answered, q.asked) + 0.5 * share(thin, q.asked)).min(1.0),
             detail,
             turn: ev.map(|e| e.turn),
         })
@@ -56,5 +72,68 @@ mod tests {
         assert!(c.detail.starts_with("0 of 1 customer question(s) answered"), "{}", c.detail);
         let r = score(&[("customer", "什么时候发货？"), ("agent", "今天下午就会从仓库发出")]);
         assert!(check(&r, "responsiveness").passed);
+    }
+
+    #[test]
+    fn a_how_question_is_answered_by_steps_or_by_doing_it() {
+        let done = score(&[
+            ("customer", "这个订单怎么退款？"),
+            ("agent", "我给您处理一下，退款到账会短信告知您"),
+        ]);
+        assert!(check(&done, "responsiveness").passed);
+        let place = score(&[
+            ("customer", "发票怎么开？"),
+            ("agent", "您可以在订单详情页申请开具电子发票"),
+        ]);
+        assert!(check(&place, "responsiveness").passed);
+        let neither = score(&[("customer", "发票怎么开？"), ("agent", "发票是可以开的呢")]);
+        let c = check(&neither, "responsiveness");
+        assert!(!c.passed);
+        assert!(c.detail.contains("no steps for a how-question"), "{}", c.detail);
+    }
+
+    #[test]
+    fn an_offer_of_more_help_answers_nothing() {
+        // The 有 of 还有什么可以帮您 is no yes to 有联系方式么.
+        let r = score(&[
+            ("customer", "有联系方式么?"),
+            ("agent", "请问还有什么可以帮您呢?怠慢之处请您谅解呢"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert!(c.detail.contains("no yes or no"), "{}", c.detail);
+        // A link is where to look.
+        let r = score(&[("customer", "从哪里可以看月响应时间"), ("agent", "[链接x] 您查看下的呢")]);
+        assert!(check(&r, "responsiveness").passed);
+    }
+
+    #[test]
+    fn nothing_asked_leaves_nothing_unanswered() {
+        let r = score(&[("customer", "快递收到了，谢谢"), ("agent", "不客气，祝您生活愉快")]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed);
+        assert_eq!(c.points, f64::from(c.max));
+        assert_eq!(c.detail, "the customer asked no question");
+    }
+
+    #[test]
+    fn a_thin_reply_the_customer_asks_past_earns_nothing() {
+        let r = score(&[
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "原路退回的"),
+            ("customer", "我就是想知道退款什么时候能到账"),
+            ("agent", "嗯"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert_eq!(c.points, 0.0, "{c:?}");
+    }
+
+    #[test]
+    fn a_reply_without_the_time_asked_for_is_half_an_answer() {
+        let r = score(&[("customer", "什么时候能到账？"), ("agent", "原路退回的")]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert!((c.points - f64::from(c.max) / 2.0).abs() < 1e-9, "{c:?}");
     }
 }

@@ -45,6 +45,15 @@ mod tests {
     use crate::conversation::checks::test_support::{check, score};
 
     #[test]
+    fn steps_the_customer_can_take_are_a_solution() {
+        let r = score(&[
+            ("customer", "我买的锅坏了"),
+            ("agent", "非常抱歉，您点击订单号进入申请售后页面，提交换新就可以了"),
+        ]);
+        assert!(check(&r, "solution").passed, "{:?}", check(&r, "solution"));
+    }
+
+    #[test]
     fn a_complaint_needs_a_solution() {
         let r = score(&[
             ("customer", "我买的空调坏了三次了，你们到底怎么回事？"),
