@@ -8,8 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::cue::Cue;
-use crate::error::RulesetError;
-use crate::load::line_of;
+use crate::error::{RulesetError, line_of};
 use crate::model::{Category, Source};
 use crate::{Ruleset, embedded};
 

@@ -1,8 +1,7 @@
 //! Field checks that TOML types alone cannot express. Matching-level checks (regex syntax, examples)
 //! belong to the engine.
 
-use crate::error::RulesetError;
-use crate::load::line_of;
+use crate::error::{RulesetError, line_of};
 use crate::model::Rule;
 
 /// Widest context window a rule may ask for, in characters; turns are short.
