@@ -10,8 +10,7 @@ use crate::asr::Tolerance;
 use crate::conversation::Scorecard;
 use crate::error::EngineError;
 use crate::finding::Finding;
-use crate::matcher::Matcher;
-use crate::rewrite::Withheld;
+use crate::matcher::{Matcher, Withheld};
 
 /// A ruleset compiled for matching and scoring. Immutable, `Send + Sync`, cheap to share behind an
 /// [`std::sync::Arc`]; a new ruleset version means a new `Engine`.

@@ -10,7 +10,6 @@ mod error;
 mod finding;
 mod lint;
 mod matcher;
-mod rewrite;
 mod scan;
 pub mod selftest;
 mod validate;
@@ -24,6 +23,5 @@ pub use huashu_rules::{
     Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };
 pub use huashu_text::Span;
-pub use matcher::{Matcher, apply_mask};
-pub use rewrite::Withheld;
+pub use matcher::{Matcher, Withheld, apply_mask};
 pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};
