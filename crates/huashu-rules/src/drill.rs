@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cue::Cue;
 use crate::error::{RulesetError, line_of};
-use crate::model::{Category, Source};
+use crate::rule::{Category, Source};
 use crate::{Ruleset, embedded};
 
 /// Names a reply requirement may use: the scorecard cues an agent turn can carry, `order` (the cues of the

@@ -5,7 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{RulesetError, line_of};
-use crate::model::{Manifest, Rule, Scoring, Source};
+use crate::model::{Manifest, Scoring};
+use crate::rule::{Rule, Source};
 use crate::{Ruleset, embedded};
 
 /// Most levels of `extends` a ruleset may chain; deeper means a cycle or a mistake.

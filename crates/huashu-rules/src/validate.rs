@@ -2,7 +2,7 @@
 //! belong to the engine.
 
 use crate::error::{RulesetError, line_of};
-use crate::model::Rule;
+use crate::rule::Rule;
 
 /// Widest context window a rule may ask for, in characters; turns are short.
 pub const MAX_WINDOW: usize = 64;
