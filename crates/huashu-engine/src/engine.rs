@@ -83,6 +83,18 @@ impl Engine {
         &self.scorecard
     }
 
+    /// The scorecard cues one turn contains, in order of position: `(cue name, the original words)`. Names are
+    /// those of `[scoring.cues]` (`empathy`, `solution`, `commitment`, `time`, …) and, for must-say items,
+    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no cue lists.
+    pub fn cues(&self, role: Role, text: &str) -> Vec<(String, String)> {
+        let cues = &self.scorecard.cues;
+        let norm = self.normalize(text);
+        cues.find(role, text, &norm)
+            .into_iter()
+            .filter_map(|h| Some((cues.name(h.cue)?.to_string(), h.matched)))
+            .collect()
+    }
+
     /// The preview rules' findings for one turn (empty when the ruleset has none): reported apart, never
     /// counted in scores, fatal items or rewrites.
     pub fn previews(&self, role: Role, text: &str) -> Vec<Finding> {

@@ -2,13 +2,12 @@
 
 use serde::Serialize;
 
-use huashu_rules::CheckSpec;
+use huashu_rules::{CheckSpec, Ruleset};
 
 use super::Scorecard;
 use super::checks::{CheckId, Judged};
 use super::complaints::Episodes;
-use super::session::State;
-use crate::engine::Engine;
+use super::state::State;
 use crate::finding::Finding;
 
 /// A turn and the words that show why a check passed or failed.
@@ -96,7 +95,7 @@ pub(crate) fn build(
     st: &State,
     judged: (Episodes, Judgements<'_>),
     scorecard: &Scorecard,
-    engine: &Engine,
+    ruleset: &Ruleset,
 ) -> Report {
     let (episodes, judgements) = judged;
     let n = episodes.count;
@@ -165,13 +164,12 @@ pub(crate) fn build(
         detail: compliance_detail,
         turn: st.findings.first().map(|f| f.turn_index),
         tip: st.findings.first().and_then(|f| {
-            engine
-                .ruleset()
+            ruleset
                 .rule(&f.rule_id)
                 .and_then(|r| r.tip.clone())
                 .or_else(|| {
                     f.suggestions.first().map(|s| {
-                        if super::checks::chinese(&engine.ruleset().manifest.language) {
+                        if super::checks::chinese(&ruleset.manifest.language) {
                             format!("说“{}”", s.replacement)
                         } else {
                             format!("Say “{}”", s.replacement)
@@ -190,7 +188,7 @@ pub(crate) fn build(
         score = score.min(fatal_cap);
     }
     Report {
-        ruleset: engine.ruleset().version_tag(),
+        ruleset: ruleset.version_tag(),
         score,
         passed: !fatal && score >= pass_mark,
         fatal,
