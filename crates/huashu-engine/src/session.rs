@@ -12,6 +12,7 @@ use crate::finding::{Finding, Turn};
 
 /// What a push or a revision returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TurnUpdate {
     pub turn_index: usize,
     /// The turn's findings as they stand now (a revision replaces the previous set for the same turn).

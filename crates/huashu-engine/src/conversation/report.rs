@@ -12,6 +12,7 @@ use crate::finding::Finding;
 
 /// A turn and the words that show why a check passed or failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Evidence {
     pub turn: usize,
     pub text: String,
@@ -31,6 +32,7 @@ impl std::fmt::Display for Evidence {
 
 /// One scorecard item as judged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CheckResult {
     pub id: String,
     pub passed: bool,
@@ -47,6 +49,7 @@ pub struct CheckResult {
 
 /// Empathy → solution → commitment after customer complaints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Structure {
     /// 0–100, averaged over complaints; 100 when there was no complaint.
     pub score: u32,
@@ -62,6 +65,7 @@ pub struct Structure {
 
 /// A conversation's scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// `name@version` of the ruleset that scored it.
     pub ruleset: String,
