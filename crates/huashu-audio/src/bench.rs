@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::call::{self, AudioTurn, CallOptions, Recognize};
+use crate::call::{self, AudioTurn, CallOptions, PipelineTimes, Recognize, ms_since};
 use crate::{AudioError, decode_file};
 
 /// What an error rate counts.
@@ -174,15 +174,6 @@ impl std::ops::AddAssign for Stages {
     }
 }
 
-/// Wall-clock times of the pipeline stages outside the recogniser, filled by [`call::transcribe_timed`].
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PipelineTimes {
-    pub resample_ms: f64,
-    pub vad_ms: f64,
-    pub recognise_ms: f64,
-    pub utterances: usize,
-}
-
 /// One recording through the offline path, timed.
 #[derive(Debug, Clone)]
 pub struct OfflineRun {
@@ -230,11 +221,6 @@ pub fn run_file(
         },
         turns,
     })
-}
-
-/// Milliseconds since `t`.
-pub fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1000.0
 }
 
 /// The text of a transcript in time order (turns joined; a space only between Latin words).

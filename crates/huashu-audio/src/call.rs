@@ -6,7 +6,6 @@ use std::time::Instant;
 use huashu_engine::{Role, Turn};
 use serde::Serialize;
 
-use crate::bench::{PipelineTimes, ms_since};
 use crate::vad::{self, VadOptions};
 use crate::{Audio, AudioError, TARGET_RATE, decode_file, resample};
 
@@ -55,6 +54,20 @@ impl std::ops::AddAssign for StageTimes {
         self.calls += o.calls;
         self.overhead_ms += o.overhead_ms;
     }
+}
+
+/// Wall-clock times of the pipeline stages outside the recogniser, filled by [`transcribe_timed`] (for `huashu bench --audio`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PipelineTimes {
+    pub resample_ms: f64,
+    pub vad_ms: f64,
+    pub recognise_ms: f64,
+    pub utterances: usize,
+}
+
+/// Milliseconds since `t` (the stage timings here, in `bench` and in the recogniser).
+pub fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
 /// `text` in simplified characters (huashu-text's traditional→simplified fold, ambiguous characters by the

@@ -8,7 +8,7 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use crate::bench::ms_since;
+use crate::call::ms_since;
 use crate::{AudioError, Recognize, Segment, StageTimes};
 
 /// Spoken language of a call.

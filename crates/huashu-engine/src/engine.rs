@@ -10,8 +10,7 @@ use crate::asr::Tolerance;
 use crate::conversation::Scorecard;
 use crate::error::EngineError;
 use crate::finding::Finding;
-use crate::matcher::Matcher;
-use crate::rewrite::Withheld;
+use crate::matcher::{Matcher, Withheld};
 
 /// A ruleset compiled for matching and scoring. Immutable, `Send + Sync`, cheap to share behind an
 /// [`std::sync::Arc`]; a new ruleset version means a new `Engine`.
@@ -82,6 +81,18 @@ impl Engine {
     /// The conversation scorecard.
     pub(crate) fn scorecard(&self) -> &Scorecard {
         &self.scorecard
+    }
+
+    /// The scorecard cues one turn contains, in order of position: `(cue name, the original words)`. Names are
+    /// those of `[scoring.cues]` (`empathy`, `solution`, `commitment`, `time`, …) and, for must-say items,
+    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no cue lists.
+    pub fn cues(&self, role: Role, text: &str) -> Vec<(String, String)> {
+        let cues = &self.scorecard.cues;
+        let norm = self.normalize(text);
+        cues.find(role, text, &norm)
+            .into_iter()
+            .filter_map(|h| Some((cues.name(h.cue)?.to_string(), h.matched)))
+            .collect()
     }
 
     /// The preview rules' findings for one turn (empty when the ruleset has none): reported apart, never

@@ -10,13 +10,13 @@ mod error;
 mod finding;
 mod lint;
 mod matcher;
-mod rewrite;
 mod scan;
 pub mod selftest;
+mod session;
 mod validate;
 
 pub use asr::Tolerance;
-pub use conversation::{CheckId, CheckResult, Evidence, Report, Session, Structure, TurnUpdate};
+pub use conversation::{CheckId, CheckResult, Evidence, Report, Structure};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
@@ -24,6 +24,6 @@ pub use huashu_rules::{
     Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };
 pub use huashu_text::Span;
-pub use matcher::{Matcher, apply_mask};
-pub use rewrite::Withheld;
+pub use matcher::{Matcher, Withheld, apply_mask};
+pub use session::{Session, TurnUpdate};
 pub use validate::{id_card as is_valid_id_card, luhn as is_valid_card_number};

@@ -12,6 +12,7 @@ pub const MIN_EXAMPLES: usize = 2;
 
 /// One thing wrong with a ruleset, located in a rule file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     pub rule: String,
     pub file: String,
@@ -30,6 +31,7 @@ impl std::fmt::Display for Problem {
 }
 
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Outcome {
     pub rules: usize,
     pub examples: usize,

@@ -8,9 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::cue::Cue;
-use crate::error::RulesetError;
-use crate::load::line_of;
-use crate::model::{Category, Source};
+use crate::error::{RulesetError, line_of};
+use crate::rule::{Category, Source};
 use crate::{Ruleset, embedded};
 
 /// Names a reply requirement may use: the scorecard cues an agent turn can carry, `order` (the cues of the

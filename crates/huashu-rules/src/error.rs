@@ -55,3 +55,13 @@ fn line_col(text: &str, byte: usize) -> (usize, usize) {
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
+
+/// 1-based line where `key` is first assigned, or 1.
+pub(crate) fn line_of(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
+        })
+        .map_or(1, |i| i + 1)
+}

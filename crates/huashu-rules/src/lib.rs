@@ -9,6 +9,7 @@ mod embedded;
 mod error;
 mod load;
 mod model;
+mod rule;
 mod validate;
 
 pub use cue::Cue;
@@ -17,9 +18,11 @@ pub use drill::{
 };
 pub use error::RulesetError;
 pub use model::{
-    Applicability, Category, CheckSpec, Deductions, Dialogue, Disclosure, Example, Manifest, Mask,
-    Match, Normalization, Role, RoleScope, Rule, Scoring, Severity, Source, Status, Suggest,
-    Timing, Validate,
+    CheckSpec, Deductions, Dialogue, Disclosure, Manifest, Normalization, Scoring, Timing,
+};
+pub use rule::{
+    Applicability, Category, Example, Mask, Match, Role, RoleScope, Rule, Severity, Source, Status,
+    Suggest, Validate,
 };
 pub use validate::MAX_WINDOW;
 

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::RulesetError;
-use crate::model::{Manifest, Rule, Scoring, Source};
+use crate::error::{RulesetError, line_of};
+use crate::model::{Manifest, Scoring};
+use crate::rule::{Rule, Source};
 use crate::{Ruleset, embedded};
 
 /// Most levels of `extends` a ruleset may chain; deeper means a cycle or a mistake.
@@ -255,16 +256,6 @@ fn parse_rule(label: &str, text: &str) -> Result<Rule, RulesetError> {
     };
     crate::validate::rule_fields(&rule)?;
     Ok(rule)
-}
-
-/// 1-based line where `key` is first assigned, or 1.
-pub(crate) fn line_of(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
-        })
-        .map_or(1, |i| i + 1)
 }
 
 /// A pack's `[scoring]` over its base's, as stated in TOML, key by key: cue lists grow (each list of a cue

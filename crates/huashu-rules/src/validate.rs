@@ -1,9 +1,8 @@
 //! Field checks that TOML types alone cannot express. Matching-level checks (regex syntax, examples)
 //! belong to the engine.
 
-use crate::error::RulesetError;
-use crate::load::line_of;
-use crate::model::Rule;
+use crate::error::{RulesetError, line_of};
+use crate::rule::Rule;
 
 /// Widest context window a rule may ask for, in characters; turns are short.
 pub const MAX_WINDOW: usize = 64;

@@ -175,7 +175,10 @@ fn options_off_keep_text() {
 /// The alignment as it was first written, one entry per normalised character: the oracle the segment
 /// alignment must agree with.
 mod per_char {
+    use std::ops::Range;
+
     use super::super::*;
+    use crate::fold::separated_single_chars;
 
     /// A normalised text and, for each of its characters, where it came from in the original.
     #[derive(Debug, Default)]

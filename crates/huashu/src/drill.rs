@@ -18,6 +18,7 @@ pub const STRUCTURE: [Cue; 3] = [Cue::Empathy, Cue::Solution, Cue::Commitment];
 
 /// One finding as feedback shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct FindingNote {
     pub rule: String,
     pub category: String,
@@ -43,6 +44,7 @@ impl From<&Finding> for FindingNote {
 
 /// Whether a reply carried a cue or met a requirement, and the words that did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Presence {
     pub name: String,
     pub present: bool,
@@ -52,6 +54,7 @@ pub struct Presence {
 
 /// Immediate feedback on one reply.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Feedback {
     /// 0-based step.
     pub step: usize,
@@ -79,6 +82,7 @@ pub struct Feedback {
 
 /// One coaching tip for one weakness (a missed requirement or a rule that fired).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Tip {
     pub weakness: String,
     pub tip: String,
@@ -86,6 +90,7 @@ pub struct Tip {
 
 /// The verdict of a whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     pub drill: String,
     pub name: String,
@@ -99,6 +104,7 @@ pub struct Summary {
 
 /// A drill in progress.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DrillRun {
     drill: Arc<Drill>,
     engine: Arc<Engine>,

@@ -19,6 +19,7 @@ pub const TURN_CATEGORIES: [Category; 3] =
 
 /// One labelled turn.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LabelledTurn {
     pub id: Value,
     pub role: Role,
@@ -32,6 +33,7 @@ pub struct LabelledTurn {
 /// A label line that cannot be used, with its line number.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("line {line}: {message}")]
+#[non_exhaustive]
 pub struct LabelError {
     pub line: usize,
     pub message: String,
@@ -44,6 +46,7 @@ pub struct LabelError {
 /// - `FILE#I/J` — in a JSON array file, conversation `I`, turn `J`: `dialogContent[J].message` (IBM
 ///   Twitter customer care; `J` = `agent_url` for its `agentURL.url_utterance`) or `original[J][1]` (ABCD).
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct CorpusRefs {
     dir: Option<PathBuf>,
     lines: HashMap<String, Vec<String>>,
@@ -208,6 +211,7 @@ pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTur
 
 /// Counts and ratios for one category or rule. A ratio with nothing to divide is `None` (reported null).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Counts {
     pub tp: usize,
     pub fp: usize,
@@ -233,6 +237,7 @@ impl Counts {
 
 /// A rule's record on the labelled turns: a hit is true when the turn is labelled with the rule's category.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RuleScore {
     pub rule: String,
     pub category: &'static str,
@@ -245,6 +250,7 @@ pub struct RuleScore {
 
 /// A turn the ruleset judged differently from its label.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Disagreement {
     pub id: Value,
     pub line: usize,
@@ -255,6 +261,7 @@ pub struct Disagreement {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Found {
     pub rule: String,
     pub category: &'static str,
@@ -277,6 +284,7 @@ impl From<&Finding> for Found {
 
 /// What `huashu eval` reports.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Evaluation {
     pub ruleset: String,
     pub turns: usize,

@@ -17,6 +17,7 @@ use crate::{Engine, Role, Turn};
 
 /// One annotated conversation.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LabelledChat {
     pub id: String,
     pub turns: Vec<Turn>,
@@ -130,6 +131,7 @@ pub fn band(score: f64) -> &'static str {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ChatDisagreement {
     pub id: String,
     pub annotated: f64,
@@ -143,6 +145,7 @@ pub struct ChatDisagreement {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ChatEvaluation {
     pub ruleset: String,
     pub conversations: usize,

@@ -78,6 +78,7 @@ impl<'a> ScanOut<'a> {
 
 /// A finding of a conversation, with the turn it came from (`huashu score` and the sidecar's `score`).
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct FindingWithTurn<'a> {
     pub turn: usize,
     #[serde(flatten)]

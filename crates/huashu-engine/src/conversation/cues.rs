@@ -10,6 +10,7 @@ use crate::matcher::Matcher;
 
 /// One cue found in a turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CueHit {
     /// Index into the compiled cue list (see [`Cues::name`]).
     pub cue: usize,

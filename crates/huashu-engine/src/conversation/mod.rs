@@ -1,5 +1,7 @@
-//! Whole conversations: the streaming [`Session`], the empathy → solution → commitment structure score,
-//! flow, courtesy, timing and disclosure checks, and the scorecard [`Report`].
+//! Whole conversations: the scorecard (cue lists, checks, the conversation state and its fold), the
+//! empathy → solution → commitment structure score, flow, courtesy, timing and disclosure checks, and the
+//! [`Report`]. The streaming `Session` that feeds it turns is `crate::session`; nothing here refers to the
+//! engine.
 //!
 //! Scoring is a pure function of the final turns, folded one turn at a time into a bounded state, so a
 //! conversation scored live (pushes, partials, finals) and one scored in batch give the same report.
@@ -9,12 +11,12 @@ mod complaints;
 mod cues;
 mod questions;
 mod report;
-mod session;
+mod state;
 
 pub use checks::CheckId;
 pub use cues::CueHit;
 pub use report::{CheckResult, Evidence, Report, Structure};
-pub use session::{Session, TurnUpdate};
+pub(crate) use state::State;
 
 use huashu_rules::{CheckSpec, Cue, Ruleset, Scoring};
 
@@ -120,49 +122,5 @@ impl Scorecard {
             cue,
             disclosures,
         })
-    }
-}
-
-impl crate::Engine {
-    /// The scorecard cues one turn contains, in order of position: `(cue name, the original words)`. Names are
-    /// those of `[scoring.cues]` (`empathy`, `solution`, `commitment`, `time`, …) and, for must-say items,
-    /// `disclosure:<id>:trigger` / `disclosure:<id>:required`. Empty when the ruleset has no cue lists.
-    pub fn cues(&self, role: huashu_rules::Role, text: &str) -> Vec<(String, String)> {
-        let conv = self.scorecard();
-        let norm = self.normalize(text);
-        conv.cues
-            .find(role, text, &norm)
-            .into_iter()
-            .filter_map(|h| Some((conv.cues.name(h.cue)?.to_string(), h.matched)))
-            .collect()
-    }
-
-    /// A streaming session on this engine.
-    pub fn session(self: &std::sync::Arc<Self>) -> Session {
-        Session::new(std::sync::Arc::clone(self))
-    }
-
-    /// Scores a whole conversation in one go: the same report a session fed these final turns gives.
-    pub fn score(self: &std::sync::Arc<Self>, turns: &[crate::Turn]) -> Report {
-        let mut session = self.session();
-        for t in turns {
-            session.push_ref(t);
-        }
-        session.finish()
-    }
-
-    /// As [`Engine::score`] for a transcribed call: `confidences[i]` is the recogniser's confidence in
-    /// `turns[i]` (missing ones count as 1), and rules match tolerantly as `tolerance` says.
-    pub fn score_asr(
-        self: &std::sync::Arc<Self>,
-        turns: &[crate::Turn],
-        confidences: &[f32],
-        tolerance: crate::Tolerance,
-    ) -> Report {
-        let mut session = self.session();
-        for (i, t) in turns.iter().enumerate() {
-            session.push_asr(t, confidences.get(i).copied().unwrap_or(1.0), tolerance);
-        }
-        session.finish()
     }
 }

@@ -2,17 +2,17 @@
 
 use serde::Serialize;
 
-use huashu_rules::CheckSpec;
+use huashu_rules::{CheckSpec, Ruleset};
 
 use super::Scorecard;
 use super::checks::{CheckId, Judged};
 use super::complaints::Episodes;
-use super::session::State;
-use crate::engine::Engine;
+use super::state::State;
 use crate::finding::Finding;
 
 /// A turn and the words that show why a check passed or failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Evidence {
     pub turn: usize,
     pub text: String,
@@ -32,6 +32,7 @@ impl std::fmt::Display for Evidence {
 
 /// One scorecard item as judged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CheckResult {
     pub id: String,
     pub passed: bool,
@@ -48,6 +49,7 @@ pub struct CheckResult {
 
 /// Empathy → solution → commitment after customer complaints.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Structure {
     /// 0–100, averaged over complaints; 100 when there was no complaint.
     pub score: u32,
@@ -63,6 +65,7 @@ pub struct Structure {
 
 /// A conversation's scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// `name@version` of the ruleset that scored it.
     pub ruleset: String,
@@ -96,7 +99,7 @@ pub(crate) fn build(
     st: &State,
     judged: (Episodes, Judgements<'_>),
     scorecard: &Scorecard,
-    engine: &Engine,
+    ruleset: &Ruleset,
 ) -> Report {
     let (episodes, judgements) = judged;
     let n = episodes.count;
@@ -165,13 +168,12 @@ pub(crate) fn build(
         detail: compliance_detail,
         turn: st.findings.first().map(|f| f.turn_index),
         tip: st.findings.first().and_then(|f| {
-            engine
-                .ruleset()
+            ruleset
                 .rule(&f.rule_id)
                 .and_then(|r| r.tip.clone())
                 .or_else(|| {
                     f.suggestions.first().map(|s| {
-                        if super::checks::chinese(&engine.ruleset().manifest.language) {
+                        if super::checks::chinese(&ruleset.manifest.language) {
                             format!("说“{}”", s.replacement)
                         } else {
                             format!("Say “{}”", s.replacement)
@@ -197,7 +199,7 @@ pub(crate) fn build(
         score = score.min(fatal_cap);
     }
     Report {
-        ruleset: engine.ruleset().version_tag(),
+        ruleset: ruleset.version_tag(),
         score,
         passed: !fatal && score >= pass_mark,
         fatal,

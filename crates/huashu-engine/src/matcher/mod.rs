@@ -9,14 +9,17 @@
 //! | `overlaps` | across rules, which hit is reported where two overlap |
 //! | `findings` | hit → [`Finding`]: original spans, message, suggestions (disclosures too) |
 //! | `mask` | redaction of matched words ([`apply_mask`]) |
+//! | `rewrite` | the compliant rewrite: safe suggestions applied and checked again by the matcher, or [`Withheld`] |
 
 mod compile;
 pub(crate) mod findings;
 mod mask;
 mod overlaps;
+mod rewrite;
 mod scan;
 
 pub use mask::apply_mask;
+pub use rewrite::Withheld;
 
 use std::sync::Arc;
 
@@ -26,7 +29,6 @@ use huashu_text::{Normalized, Options, normalize, normalize_into};
 
 use crate::asr::{Tolerance, TolerantPhrases};
 use crate::finding::Finding;
-use crate::rewrite::Withheld;
 use compile::{CompiledRegex, CompiledRule, Owner};
 use scan::{SCRATCH, Scratch};
 
@@ -183,7 +185,7 @@ impl Matcher {
         text: &str,
         findings: &[Finding],
     ) -> Result<String, Withheld> {
-        crate::rewrite::settle(self, role, text, findings)
+        rewrite::settle(self, role, text, findings)
     }
 
     /// Every rule's hits in `norm` as (rule index, byte range of the normalised text), context applied;

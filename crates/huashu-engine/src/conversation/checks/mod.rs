@@ -41,6 +41,7 @@ macro_rules! checks {
 
         /// A scorecard check the engine knows how to judge; its points come from `[scoring.checks.<name>]`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[non_exhaustive]
         pub enum CheckId {
             $(#[serde(rename = $name)] $variant,)+
         }

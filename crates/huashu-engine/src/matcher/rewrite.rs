@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use huashu_rules::Role;
 
+use super::Matcher;
 use crate::finding::{Finding, apply_suggestions};
-use crate::matcher::Matcher;
 
 /// Rounds of apply-and-check: a replacement may reveal a second finding (two rules on one clause), but a
 /// rewrite that has not settled after this many is not one to offer.

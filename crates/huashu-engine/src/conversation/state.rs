@@ -1,9 +1,8 @@
-//! The streaming session: turns arrive one by one (ASR partials may be revised), findings come back at once,
-//! and the conversation state stays bounded however long the call runs.
+//! The conversation so far, as a bounded state, and its fold over one final turn (the session loop in
+//! `crate::session` feeds it): counts, findings, the shared folds, every check's state, the must-say items.
 
-use std::sync::Arc;
-
-use huashu_rules::{Category, Cue, Role, Severity};
+use huashu_rules::{Category, Cue, Role, Ruleset, Severity};
+use huashu_text::Normalized;
 
 use super::Scorecard;
 use super::checks::{Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
@@ -11,30 +10,10 @@ use super::complaints::Complaints;
 use super::cues::CueHit;
 use super::questions::Questions;
 use super::report::{self, Evidence};
-use crate::asr::Tolerance;
-use crate::engine::Engine;
 use crate::finding::{Finding, Turn};
 
 /// Findings kept verbatim in a report; beyond this only counts are kept (a 10,000-turn call stays bounded).
 pub const MAX_KEPT_FINDINGS: usize = 500;
-
-/// What a push or a revision returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TurnUpdate {
-    pub turn_index: usize,
-    /// The turn's findings as they stand now (a revision replaces the previous set for the same turn).
-    pub findings: Vec<Finding>,
-    pub is_final: bool,
-}
-
-/// One conversation, scored as it happens. Holds the engine it started with; [`Session::set_engine`] switches
-/// rulesets between turns (hot reload).
-#[derive(Debug)]
-pub struct Session {
-    engine: Arc<Engine>,
-    state: State,
-    partial: Option<Turn>,
-}
 
 /// The conversation so far: counts, the shared folds (questions, complaints, timing), every check's own
 /// state, and the findings (at most [`MAX_KEPT_FINDINGS`] kept verbatim).
@@ -102,84 +81,15 @@ impl Timing {
     }
 }
 
-impl Session {
-    pub fn new(engine: Arc<Engine>) -> Session {
-        Session {
-            engine,
-            state: State::default(),
-            partial: None,
-        }
-    }
-
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
-    }
-
-    /// Switches to a new engine (ruleset version) from the next turn on.
-    pub fn set_engine(&mut self, engine: Arc<Engine>) {
-        self.engine = engine;
-    }
-
-    /// Number of final turns so far.
-    pub fn turns(&self) -> usize {
-        self.state.turns
-    }
-
-    /// A final turn. Replaces any pending partial. Returns the turn's findings, including any disclosure
-    /// the turn made due.
-    pub fn push(&mut self, turn: Turn) -> TurnUpdate {
-        self.push_ref(&turn)
-    }
-
-    /// As [`Session::push`], borrowing the turn.
-    pub fn push_ref(&mut self, turn: &Turn) -> TurnUpdate {
-        self.push_with(turn, None)
-    }
-
-    /// A final turn that a speech recogniser produced with `confidence` (0–1): findings carry the
-    /// confidence, and rules match tolerantly as `tolerance` says (see [`Tolerance`]).
-    pub fn push_asr(&mut self, turn: &Turn, confidence: f32, tolerance: Tolerance) -> TurnUpdate {
-        self.push_with(turn, Some((confidence, tolerance)))
-    }
-
-    fn push_with(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> TurnUpdate {
-        self.partial = None;
-        let index = self.state.turns;
-        let findings = self.fold(turn, asr);
-        TurnUpdate {
-            turn_index: index,
-            findings,
-            is_final: true,
-        }
-    }
-
-    /// An ASR partial (or an agent's draft) for the turn in progress: findings for it as it stands, without
-    /// touching the conversation state. A later partial or the final replaces it entirely.
-    pub fn revise(&mut self, turn: Turn) -> TurnUpdate {
-        let index = self.state.turns;
-        let findings = self.engine.check_turn(turn.role, &turn.text, index);
-        self.partial = Some(turn);
-        TurnUpdate {
-            turn_index: index,
-            findings,
-            is_final: false,
-        }
-    }
-
-    /// The pending partial, if any.
-    pub fn partial(&self) -> Option<&Turn> {
-        self.partial.as_ref()
-    }
-
-    /// The report as it stands now (the session goes on).
-    pub fn report(&self) -> report::Report {
-        let c = self.engine.scorecard();
-        let st = &self.state;
+impl State {
+    /// The report as it stands now: every check judged, points and fatal items counted.
+    pub(crate) fn report(&self, c: &Scorecard, ruleset: &Ruleset) -> report::Report {
+        let st = self;
         let judged = {
             let episodes = st.complaints.as_closed(&c.scoring);
             let ctx = JudgeCtx {
                 scoring: &c.scoring,
-                language: &self.engine.ruleset().manifest.language,
+                language: &ruleset.manifest.language,
                 agent_turns: st.agent_turns,
                 customer_turns: st.customer_turns,
                 questions: &st.questions,
@@ -195,25 +105,22 @@ impl Session {
                 .collect::<Vec<_>>();
             (episodes, checks)
         };
-        report::build(st, judged, c, &self.engine)
+        report::build(st, judged, c, ruleset)
     }
 
-    /// Ends the conversation. A pending partial is dropped (only finals count).
-    pub fn finish(self) -> report::Report {
-        self.report()
-    }
-
-    fn fold(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> Vec<Finding> {
-        let engine = Arc::clone(&self.engine);
-        let index = self.state.turns;
-        let norm = engine.normalize(&turn.text);
-        let mut findings = engine
-            .matcher()
-            .check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
-        let st = &mut self.state;
+    /// Folds one final turn in: `findings` are the turn's own (the rules'); the must-say items it made due
+    /// are added to them.
+    pub(crate) fn observe(
+        &mut self,
+        conv: &Scorecard,
+        turn: &Turn,
+        norm: &Normalized,
+        mut findings: Vec<Finding>,
+    ) -> Vec<Finding> {
+        let st = self;
+        let index = st.turns;
         st.turns += 1;
-        let conv = engine.scorecard();
-        let cues = conv.cues.find(turn.role, &turn.text, &norm);
+        let cues = conv.cues.find(turn.role, &turn.text, norm);
         let mut view = TurnView {
             index,
             role: turn.role,

@@ -1,0 +1,154 @@
+//! The streaming session: turns arrive one by one (ASR partials may be revised), findings come back at once,
+//! and the conversation state stays bounded however long the call runs. The session is the loop only: it
+//! checks each turn with the engine's matcher and folds it into the scorecard's state
+//! (`conversation/state.rs`), which knows nothing of the engine.
+
+use std::sync::Arc;
+
+use crate::asr::Tolerance;
+use crate::conversation::{Report, State};
+use crate::engine::Engine;
+use crate::finding::{Finding, Turn};
+
+/// What a push or a revision returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TurnUpdate {
+    pub turn_index: usize,
+    /// The turn's findings as they stand now (a revision replaces the previous set for the same turn).
+    pub findings: Vec<Finding>,
+    pub is_final: bool,
+}
+
+/// One conversation, scored as it happens. Holds the engine it started with; [`Session::set_engine`] switches
+/// rulesets between turns (hot reload).
+#[derive(Debug)]
+pub struct Session {
+    engine: Arc<Engine>,
+    state: State,
+    partial: Option<Turn>,
+}
+
+impl Session {
+    pub fn new(engine: Arc<Engine>) -> Session {
+        Session {
+            engine,
+            state: State::default(),
+            partial: None,
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Switches to a new engine (ruleset version) from the next turn on.
+    pub fn set_engine(&mut self, engine: Arc<Engine>) {
+        self.engine = engine;
+    }
+
+    /// Number of final turns so far.
+    pub fn turns(&self) -> usize {
+        self.state.turns
+    }
+
+    /// A final turn. Replaces any pending partial. Returns the turn's findings, including any disclosure
+    /// the turn made due.
+    pub fn push(&mut self, turn: Turn) -> TurnUpdate {
+        self.push_ref(&turn)
+    }
+
+    /// As [`Session::push`], borrowing the turn.
+    pub fn push_ref(&mut self, turn: &Turn) -> TurnUpdate {
+        self.push_with(turn, None)
+    }
+
+    /// A final turn that a speech recogniser produced with `confidence` (0–1): findings carry the
+    /// confidence, and rules match tolerantly as `tolerance` says (see [`Tolerance`]).
+    pub fn push_asr(&mut self, turn: &Turn, confidence: f32, tolerance: Tolerance) -> TurnUpdate {
+        self.push_with(turn, Some((confidence, tolerance)))
+    }
+
+    fn push_with(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> TurnUpdate {
+        self.partial = None;
+        let index = self.state.turns;
+        let findings = self.fold(turn, asr);
+        TurnUpdate {
+            turn_index: index,
+            findings,
+            is_final: true,
+        }
+    }
+
+    /// An ASR partial (or an agent's draft) for the turn in progress: findings for it as it stands, without
+    /// touching the conversation state. A later partial or the final replaces it entirely.
+    pub fn revise(&mut self, turn: Turn) -> TurnUpdate {
+        let index = self.state.turns;
+        let findings = self.engine.check_turn(turn.role, &turn.text, index);
+        self.partial = Some(turn);
+        TurnUpdate {
+            turn_index: index,
+            findings,
+            is_final: false,
+        }
+    }
+
+    /// The pending partial, if any.
+    pub fn partial(&self) -> Option<&Turn> {
+        self.partial.as_ref()
+    }
+
+    /// The report as it stands now (the session goes on).
+    pub fn report(&self) -> Report {
+        self.state
+            .report(self.engine.scorecard(), self.engine.ruleset())
+    }
+
+    /// Ends the conversation. A pending partial is dropped (only finals count).
+    pub fn finish(self) -> Report {
+        self.report()
+    }
+
+    /// Checks a final turn against the rules and folds it into the conversation state.
+    fn fold(&mut self, turn: &Turn, asr: Option<(f32, Tolerance)>) -> Vec<Finding> {
+        let engine = &self.engine;
+        let index = self.state.turns;
+        let norm = engine.normalize(&turn.text);
+        let findings = engine
+            .matcher()
+            .check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
+        self.state
+            .observe(engine.scorecard(), turn, &norm, findings)
+    }
+}
+
+impl Engine {
+    /// A streaming session on this engine.
+    pub fn session(self: &Arc<Self>) -> Session {
+        Session::new(Arc::clone(self))
+    }
+
+    /// Scores a whole conversation in one go: the same report a session fed these final turns gives.
+    pub fn score(self: &Arc<Self>, turns: &[Turn]) -> Report {
+        let mut session = self.session();
+        for t in turns {
+            session.push_ref(t);
+        }
+        session.finish()
+    }
+
+    /// As [`Engine::score`] for a transcribed call: `confidences[i]` is the recogniser's confidence in
+    /// `turns[i]` (missing ones count as 1), and rules match tolerantly as `tolerance` says.
+    pub fn score_asr(
+        self: &Arc<Self>,
+        turns: &[Turn],
+        confidences: &[f32],
+        tolerance: Tolerance,
+    ) -> Report {
+        let mut session = self.session();
+        for (i, t) in turns.iter().enumerate() {
+            session.push_asr(t, confidences.get(i).copied().unwrap_or(1.0), tolerance);
+        }
+        session.finish()
+    }
+}

@@ -1,0 +1,87 @@
+//! The normaliser's fast paths over raw bytes: runs of ideographs that stay as they are, plain ASCII, clause
+//! punctuation, and UTF-8 decoding of one character. Kept small so that its loops live in registers.
+
+use crate::t2s;
+
+/// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves
+/// (`plain`, a bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when
+/// repeats are kept). Returns the last one too. Kept small so that the loop lives in registers.
+#[inline]
+pub(crate) fn plain_ideographs(
+    bytes: &[u8],
+    plain: &[u64; t2s::PLAIN_WORDS],
+    mut prev: u32,
+    repeats: bool,
+) -> (usize, u32) {
+    // Without the repeat fold, `prev` is made unequal to any code point.
+    let no_repeat = if repeats { 0 } else { 0x8000_0000 };
+    prev |= no_repeat;
+    let mut i = 0;
+    // Three bytes at a time: each chunk is checked once, and the 10-bit word index needs no bounds check.
+    for chunk in bytes.chunks_exact(3) {
+        let (b0, b1, b2) = (chunk[0], chunk[1], chunk[2]);
+        if !(0xE3..=0xE9).contains(&b0) {
+            break;
+        }
+        let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+        let bit = u32::from(b2 & 0x3F);
+        let u = ((word as u32) << 6) | bit;
+        if (plain[word] >> bit) & 1 == 0 || u == prev {
+            break;
+        }
+        prev = u | no_repeat;
+        i += 3;
+    }
+    (i, prev & !no_repeat)
+}
+
+/// Byte length of the run of ASCII digits, lower-case letters and `%` at the start of `bytes` (upper-case
+/// letters too when `upper` is set): characters that no fold changes, that are never noise and never collapse.
+#[inline]
+pub(crate) fn plain_ascii(bytes: &[u8], upper: bool) -> usize {
+    bytes
+        .iter()
+        .position(|&b| {
+            !(b.is_ascii_digit()
+                || b.is_ascii_lowercase()
+                || b == b'%'
+                || (upper && b.is_ascii_uppercase()))
+        })
+        .unwrap_or(bytes.len())
+}
+
+/// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, and whether
+/// that is the mark itself: 、。… stay; ，：；！？ fold to ASCII when `width` is on.
+#[inline(always)]
+pub(crate) fn clause_punct(bytes: &[u8], width: bool) -> Option<(char, bool)> {
+    match bytes {
+        [0xE3, 0x80, 0x81, ..] => Some(('、', true)),
+        [0xE3, 0x80, 0x82, ..] => Some(('。', true)),
+        [0xE2, 0x80, 0xA6, ..] => Some(('…', true)),
+        [0xEF, 0xBC, b2, ..] if width => match b2 {
+            0x81 => Some(('!', false)),
+            0x8C => Some((',', false)),
+            0x9A => Some((':', false)),
+            0x9B => Some((';', false)),
+            0x9F => Some(('?', false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The char of `input` (valid UTF-8) that starts at byte `s`, and where it ends; ASCII without the general
+/// decoder's bookkeeping.
+#[inline(always)]
+pub(crate) fn decode(input: &str, bytes: &[u8], s: usize) -> (char, usize) {
+    match bytes[s..] {
+        [b0 @ 0..=0x7F, ..] => (b0 as char, s + 1),
+        _ => {
+            let c = input[s..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            (c, s + c.len_utf8().max(1))
+        }
+    }
+}

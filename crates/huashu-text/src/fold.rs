@@ -1,0 +1,154 @@
+//! What one character or a short form folds to: width, case and script ([`fold`]), noise between single
+//! characters, Chinese numerals read as digits in a run, and multi-character forms (百分之百 → 100%).
+
+use crate::Options;
+use crate::chars::{is_cjk, is_noise, numeral_digit, styled_ascii};
+use crate::t2s;
+
+/// Width, case and script folding of one character.
+#[inline]
+pub(crate) fn fold(c: char, opts: &Options) -> char {
+    // Fast paths: ASCII and the CJK ideograph blocks are nearly all of the text.
+    if c.is_ascii() {
+        return if opts.case { c.to_ascii_lowercase() } else { c };
+    }
+    if is_cjk(c) {
+        return if opts.traditional {
+            t2s::to_simplified(c)
+        } else {
+            c
+        };
+    }
+    let mut c = c;
+    if opts.width {
+        c = match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => styled_ascii(c).unwrap_or(c),
+        };
+    }
+    if opts.case {
+        if c.is_ascii() {
+            c = c.to_ascii_lowercase();
+        } else if c.is_uppercase() {
+            let mut lower = c.to_lowercase();
+            if let (Some(l), None) = (lower.next(), lower.next()) {
+                c = l;
+            }
+        }
+    }
+    if opts.traditional {
+        c = t2s::to_simplified(c);
+    }
+    c
+}
+
+/// Whether the punctuation mark at `s..e` (folded: `c`) separates single CJK characters (不.知.道, 不，知，道,
+/// 不。知。道): a mark of the same kind also stands on the other side of one of its neighbours. Inserted
+/// noise, not the end of a clause: 好的，谢谢 and 好的.谢谢 keep theirs.
+#[inline]
+pub(crate) fn separates_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
+    may_separate(input.as_bytes(), s, e) && separated_single_chars(input, s, e, c)
+}
+
+/// A cheap test on bytes that rules out most marks after a word (好的，谢谢) before [`separated_single_chars`]
+/// decodes any character: when both neighbours are three-byte characters, a mark must start right after the
+/// next one or end right before the previous one. Anything else is left to the full test.
+#[inline(always)]
+pub(crate) fn may_separate(bytes: &[u8], s: usize, e: usize) -> bool {
+    let three = |i: usize| bytes.get(i).is_some_and(|b| (0xE3..=0xE9).contains(b));
+    if s < 3 || !three(s - 3) || !three(e) {
+        return true;
+    }
+    let ascii_mark = |b: u8| b.is_ascii_punctuation() || b == b'\r';
+    let lead_of_mark = |b: u8| matches!(b, 0xE2 | 0xE3 | 0xEF);
+    bytes
+        .get(e + 3)
+        .is_some_and(|&b| ascii_mark(b) || lead_of_mark(b))
+        || (s >= 4 && ascii_mark(bytes[s - 4]))
+        || (s >= 6 && lead_of_mark(bytes[s - 6]))
+}
+
+/// [`separates_single_chars`] without the byte pre-test (the per-character alignment oracle uses it).
+pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
+    if c == '\n' {
+        return false;
+    }
+    let kind = |c: char| match c {
+        '.' | '．' | '。' => '.',
+        ',' | '，' | '、' => ',',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    let mark = kind(c);
+    let mut back = input[..s].chars().rev();
+    let mut ahead = input[e..].chars();
+    let (b1, a1) = (back.next(), ahead.next());
+    let cjk = |c: Option<char>| c.is_some_and(is_cjk);
+    if !(cjk(b1) && cjk(a1)) {
+        return false;
+    }
+    let same = |c: Option<char>| c.is_some_and(|c| kind(c) == mark);
+    same(back.next()) || same(ahead.next())
+}
+
+/// The digit for Chinese numeral `c` (folded; its original ends at input byte `e`) when it is part of a run
+/// of at least [`NUMERAL_RUN`] numerals and digits — `before` ASCII digits just written, then the numerals
+/// and digits (of any style, spaces and noise between them skipped) that follow. A lone numeral stays a
+/// word: 一下, 一个, 十分, 三三九乘.
+pub(crate) fn numeral_in_run(
+    input: &str,
+    e: usize,
+    c: char,
+    before: usize,
+    table: Option<&t2s::T2s>,
+) -> Option<char> {
+    let d = numeral_digit(c)?;
+    let mut n = before + 1;
+    if n < NUMERAL_RUN {
+        // Most numerals are words (一下, 一个): an ideograph copied as it is (`plain`: no numeral among
+        // them) right after one ends the run before any decoding.
+        if let [b0 @ 0xE4..=0xE9, b1, _, ..] = input.as_bytes()[e..] {
+            let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+            let bit = u32::from(input.as_bytes()[e + 2] & 0x3F);
+            if (t2s::table().plain(table.is_some())[word] >> bit) & 1 == 1 {
+                return None;
+            }
+        }
+        for x in input[e..].chars() {
+            let x = table.map_or(x, |t| t.get(x));
+            let digit = x.is_ascii_digit()
+                || numeral_digit(x).is_some()
+                || ('０'..='９').contains(&x)
+                || styled_ascii(x).is_some_and(|a| a.is_ascii_digit());
+            if digit {
+                n += 1;
+                if n >= NUMERAL_RUN {
+                    break;
+                }
+            } else if !(x.is_whitespace() && x != '\n' || is_noise(x)) {
+                break;
+            }
+        }
+    }
+    (n >= NUMERAL_RUN).then_some(d)
+}
+
+/// Numerals and digits in a row from which Chinese numerals are read as digits.
+pub(crate) const NUMERAL_RUN: usize = 4;
+
+/// Multi-character forms written one way and matched another: number forms and regional variants that a
+/// character table cannot express. Returns the byte length of the form at the start of `s` and its canonical text.
+pub(crate) fn form_at(s: &str) -> Option<(usize, &'static str)> {
+    const FORMS: &[(&str, &str)] = &[
+        ("百分之一百", "100%"),
+        ("百分之百", "100%"),
+        ("百分百", "100%"),
+        ("甚麼", "什么"),
+        ("甚么", "什么"),
+    ];
+    FORMS
+        .iter()
+        .find(|(form, _)| s.starts_with(form))
+        .map(|(form, to)| (form.len(), *to))
+}
