@@ -29,8 +29,11 @@ scripts/fetch-model base --quantize q8_0 >/dev/null
 echo "== converter tests"
 python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 
-# Portable whisper.cpp build (no -march=native); one whisper thread (ggml threads spin-wait on a busy box).
-export GGML_NATIVE=OFF HUASHU_AUDIO_REQUIRED=1
+# Portable whisper.cpp build (no -march=native: AVX2/FMA/F16C, as whisper.cpp's system info line says) with
+# llamafile's matrix kernels (about a third less CPU on the real clips: benches/RESULTS.md, "Speech, session 2");
+# one whisper thread (ggml threads spin-wait on a busy box). whisper-rs-sys does not rebuild when these change:
+# a target directory built without them keeps its old whisper.cpp.
+export GGML_NATIVE=OFF GGML_LLAMAFILE=ON HUASHU_AUDIO_REQUIRED=1
 echo "== cargo clippy (audio feature)"
 cargo clippy --locked -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
   --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
