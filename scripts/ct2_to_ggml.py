@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Convert a CTranslate2 Whisper model (model.bin + vocabulary.txt) to whisper.cpp's ggml format.
 
-The fp16 weights are copied unchanged; the mapping of tensor names is `map_tensors` below (the model
-route: ARCHITECTURE.md, "Speech"; background in ../shared/design/AUDIO.md). Needs only numpy.
+The fp16 weights are copied unchanged, or written as ggml's Q8_0 blocks with `--quantize q8_0` (the matrix
+weights only, as whisper.cpp's own quantize tool does); the mapping of tensor names is `map_tensors` below
+(the model route: ARCHITECTURE.md, "Speech"; background in ../shared/design/AUDIO.md). Needs only numpy.
 
-    ct2_to_ggml.py convert MODEL_DIR OUT.bin      # MODEL_DIR holds model.bin (or model.bin.part*) and vocabulary.txt
-    ct2_to_ggml.py inspect OUT.bin                # hparams, tensor count, names and shapes (JSON)
+    ct2_to_ggml.py convert MODEL_DIR OUT.bin [--quantize q8_0]   # MODEL_DIR: model.bin (or model.bin.part*), vocabulary.txt
+    ct2_to_ggml.py inspect OUT.bin                               # hparams, tensor count, names, shapes, types (JSON)
 """
 import json
 import re
@@ -16,6 +17,14 @@ from pathlib import Path
 import numpy as np
 
 GGML_MAGIC = 0x67676D6C
+# ggml tensor types and the file's ftype (whisper.cpp reads ftype % 1000; the thousands carry ggml's
+# quantisation format version, 2, which whisper.cpp's quantize tool writes too).
+GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
+FTYPE_F16, FTYPE_Q8_0 = 1, 2 * 1000 + 7
+QK8_0 = 32  # values per Q8_0 block: an fp16 scale, then 32 int8
+Q8_0_BLOCK = np.dtype([("d", "<f2"), ("qs", "i1", (QK8_0,))])
+# 2-D tensors whisper.cpp keeps in f32 whatever the model's type.
+NOT_QUANTISED = {"encoder.positional_embedding", "decoder.positional_embedding"}
 CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
@@ -225,7 +234,12 @@ def scalar(t, name):
     return int(np.asarray(t[name]).reshape(-1)[0])
 
 
-def convert(model_dir: Path, out_path: Path):
+QUANTISATIONS = {None: FTYPE_F16, "q8_0": FTYPE_Q8_0}
+
+
+def convert(model_dir: Path, out_path: Path, quantize=None):
+    if quantize not in QUANTISATIONS:
+        raise ConvertError(f"unknown quantisation {quantize!r} (known: q8_0)")
     parts = sorted(model_dir.glob("model.bin.part*"))
     if (model_dir / "model.bin").exists():
         data = (model_dir / "model.bin").read_bytes()
@@ -245,9 +259,12 @@ def convert(model_dir: Path, out_path: Path):
     n_text_ctx = t["decoder/position_encodings/encodings"].shape[0]
     n_mels = t["encoder/conv1/weight"].shape[1]
     hparams = [n_vocab, n_audio_ctx, n_audio_state, scalar(t, "encoder/num_heads"), n_enc,
-               n_text_ctx, n_text_state, scalar(t, "decoder/num_heads"), n_dec, n_mels, 1]
+               n_text_ctx, n_text_state, scalar(t, "decoder/num_heads"), n_dec, n_mels, QUANTISATIONS[quantize]]
 
-    lines, tokens = read_vocab(model_dir / "vocabulary.txt")
+    vocab_path = model_dir / "vocabulary.txt"
+    if not vocab_path.exists():
+        raise ConvertError(f"no vocabulary.txt in {model_dir}")
+    lines, tokens = read_vocab(vocab_path)
     if "<|endoftext|>" not in lines:
         raise ConvertError("vocabulary.txt has no <|endoftext|>")
     eot = lines.index("<|endoftext|>")
@@ -269,20 +286,57 @@ def convert(model_dir: Path, out_path: Path):
             f.write(tok)
         for name, a in tensors:
             bname = name.encode()
-            ftype = 1 if a.dtype == np.float16 else 0
-            f.write(struct.pack("<iii", a.ndim, len(bname), ftype))
+            # whisper.cpp gives every 2-D weight the model's type: f16 ones become Q8_0 when quantising.
+            q8 = quantize == "q8_0" and a.dtype == np.float16 and a.ndim == 2 and name not in NOT_QUANTISED
+            ttype = GGML_Q8_0 if q8 else (GGML_F16 if a.dtype == np.float16 else GGML_F32)
+            f.write(struct.pack("<iii", a.ndim, len(bname), ttype))
             for d in reversed(a.shape):
                 f.write(struct.pack("<i", d))
             f.write(bname)
-            f.write(a.astype(a.dtype.newbyteorder("<")).tobytes())
+            f.write(quantize_q8_0(a) if q8 else a.astype(a.dtype.newbyteorder("<")).tobytes())
     tmp.replace(out_path)
     return {"hparams": hparams, "tensors": len(tensors), "vocab": len(tokens)}
+
+
+# ---------------------------------------------------------------- Q8_0
+
+def quantize_q8_0(a):
+    """ggml's Q8_0 blocks of `a` (rows a multiple of 32 long) as bytes: per 32 values the scale
+    d = max|x| / 127 as fp16, then round(x / d) as int8, rounded half away from zero like ggml's reference
+    quantize_row_q8_0_ref (d is used in f32 before it is stored in fp16, as there)."""
+    x = np.ascontiguousarray(a, dtype=np.float32)
+    if x.shape[-1] % QK8_0:
+        raise ConvertError(f"a row of {x.shape[-1]} values is not a whole number of Q8_0 blocks")
+    x = x.reshape(-1, QK8_0)
+    d = np.abs(x).max(axis=1) / 127.0
+    inv = np.divide(1.0, d, out=np.zeros_like(d), where=d > 0)
+    scaled = x * inv[:, None]
+    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    blocks = np.empty(x.shape[0], dtype=Q8_0_BLOCK)
+    blocks["d"] = d.astype(np.float16)
+    blocks["qs"] = q.astype(np.int8)
+    return blocks.tobytes()
+
+
+def dequantize_q8_0(raw, shape):
+    blocks = np.frombuffer(raw, dtype=Q8_0_BLOCK)
+    x = blocks["qs"].astype(np.float32) * blocks["d"].astype(np.float32)[:, None]
+    return x.reshape(shape)
+
+
+def tensor_bytes(ttype, n):
+    if ttype == GGML_Q8_0:
+        return n // QK8_0 * Q8_0_BLOCK.itemsize
+    return n * (2 if ttype == GGML_F16 else 4)
 
 
 # ---------------------------------------------------------------- reader (for tests)
 
 HPARAM_NAMES = ["n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_text_ctx",
                 "n_text_state", "n_text_head", "n_text_layer", "n_mels", "ftype"]
+
+
+TYPE_NAMES = {GGML_F32: "f32", GGML_F16: "f16", GGML_Q8_0: "q8_0"}
 
 
 def inspect(path: Path):
@@ -311,8 +365,10 @@ def inspect(path: Path):
         dims = list(reversed(i32(nd)))
         name = data[pos:pos + nl].decode()
         pos += nl
-        pos += int(np.prod(dims)) * (2 if ft == 1 else 4)
-        tensors[name] = {"shape": dims, "type": "f16" if ft == 1 else "f32"}
+        if ft not in TYPE_NAMES:
+            raise ConvertError(f"{name}: unknown tensor type {ft}")
+        pos += tensor_bytes(ft, int(np.prod(dims)))
+        tensors[name] = {"shape": dims, "type": TYPE_NAMES[ft]}
     if pos != len(data):
         raise ConvertError("trailing bytes")
     return {"hparams": hp, "mel": [rows, cols], "vocab": nv, "tensor_count": len(tensors), "tensors": tensors}
@@ -320,8 +376,14 @@ def inspect(path: Path):
 
 def main(argv):
     try:
-        if len(argv) == 4 and argv[1] == "convert":
-            info = convert(Path(argv[2]), Path(argv[3]))
+        if len(argv) in (4, 6) and argv[1] == "convert":
+            quantize = None
+            if len(argv) == 6:
+                if argv[4] != "--quantize":
+                    print(__doc__, file=sys.stderr)
+                    return 2
+                quantize = argv[5]
+            info = convert(Path(argv[2]), Path(argv[3]), quantize)
             print(json.dumps(info))
         elif len(argv) == 3 and argv[1] == "inspect":
             print(json.dumps(inspect(Path(argv[2]))))

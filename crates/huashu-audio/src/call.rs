@@ -27,6 +27,16 @@ pub trait Recognize {
     /// Whatever the recogniser reports.
     fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError>;
 
+    /// The recogniser's own voice activity detector, if it has one (Whisper with a Silero model): the
+    /// utterances of a 16 kHz channel. `None`: the energy VAD ([`vad::utterances`]) cuts.
+    fn utterances(
+        &mut self,
+        _pcm: &[f32],
+        _opts: &VadOptions,
+    ) -> Option<Result<Vec<vad::Utterance>, AudioError>> {
+        None
+    }
+
     /// Time spent in each recogniser stage since the last call (for `huashu bench --audio`); recognisers
     /// that do not profile report only nothing.
     fn take_times(&mut self) -> StageTimes {
@@ -197,7 +207,10 @@ pub(crate) fn transcribe_timed(
         let pcm = resample(samples, audio.rate, TARGET_RATE)?;
         times.resample_ms += ms_since(t);
         let t = Instant::now();
-        let cut = vad::utterances(&pcm, TARGET_RATE, &opts.vad);
+        let cut = match rec.utterances(&pcm, &opts.vad) {
+            Some(cut) => cut?,
+            None => vad::utterances(&pcm, TARGET_RATE, &opts.vad),
+        };
         times.vad_ms += ms_since(t);
         times.utterances += cut.len();
         for u in cut {
@@ -318,6 +331,57 @@ mod tests {
         };
         let turns = transcribe_audio(&audio, &mut Fake(0), &opts).expect("ok");
         assert_eq!(turns[0].turn.role, Role::Customer);
+    }
+
+    /// A recogniser with its own VAD (as Whisper with Silero): it cuts 0.25–0.75 s and 2–2.5 s, whatever
+    /// the energy says.
+    struct OwnVad(Fake);
+
+    impl Recognize for OwnVad {
+        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+            self.0.recognize(pcm)
+        }
+
+        fn utterances(
+            &mut self,
+            _pcm: &[f32],
+            _opts: &VadOptions,
+        ) -> Option<Result<Vec<vad::Utterance>, AudioError>> {
+            Some(Ok(vec![
+                vad::Utterance {
+                    start: 4_000,
+                    end: 12_000,
+                },
+                vad::Utterance {
+                    start: 32_000,
+                    end: 40_000,
+                },
+            ]))
+        }
+    }
+
+    #[test]
+    fn a_recogniser_with_its_own_vad_cuts_the_utterances() {
+        let audio = Audio {
+            rate: 16_000,
+            channels: vec![tone(3000)],
+        };
+        let turns =
+            transcribe_audio(&audio, &mut OwnVad(Fake(0)), &CallOptions::default()).expect("ok");
+        let cut: Vec<(Option<u64>, Option<u64>, &str)> = turns
+            .iter()
+            .map(|t| (t.turn.start_ms, t.turn.end_ms, t.turn.text.as_str()))
+            .collect();
+        assert_eq!(
+            cut,
+            [
+                (Some(250), Some(750), "u1 500"),
+                (Some(2000), Some(2500), "u2 500")
+            ]
+        );
+        // The energy VAD would have made one utterance of the whole 3 s tone.
+        let turns = transcribe_audio(&audio, &mut Fake(0), &CallOptions::default()).expect("ok");
+        assert_eq!(turns.len(), 1);
     }
 
     #[test]

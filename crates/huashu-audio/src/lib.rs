@@ -28,4 +28,4 @@ pub use decode::{Audio, MAX_SECONDS, decode, decode_bytes, decode_file};
 pub use error::AudioError;
 pub use resample::{TARGET_RATE, resample, to_16k};
 #[cfg(feature = "whisper")]
-pub use whisper::{AUDIO_CTX_FLOOR, Language, Whisper, WhisperOptions};
+pub use whisper::{AUDIO_CTX_FLOOR, FLASH_ATTN, Language, Whisper, WhisperOptions};

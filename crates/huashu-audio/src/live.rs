@@ -1,5 +1,6 @@
-//! Live audio: a stream of 16 kHz samples cut into utterances as it arrives, with a partial recognition
-//! window every `partial_every_ms` of new speech and a final one when the utterance ends.
+//! Live audio: a stream of 16 kHz samples cut into utterances as it arrives, with a first partial
+//! recognition `first_partial_ms` after speech starts, then one every `partial_every_ms`, and a final one
+//! when the utterance ends.
 //!
 //! [`LiveSegmenter`] is the pure state machine (no recogniser, no threads): push samples, get
 //! [`LiveJob`]s to recognise. The sidecar runs the jobs on its bounded blocking pool; [`LiveTranscriber`]
@@ -34,7 +35,10 @@ pub struct LiveOptions {
     pub min_speech_ms: u32,
     /// Audio kept before the first speech frame and after the last.
     pub pad_ms: u32,
-    /// A partial is recognised every this much new audio while an utterance is open (at a speech frame).
+    /// The first partial of an utterance is recognised once this much audio came since its first speech
+    /// frame (an agent sees words while the customer is still on the first clause) ...
+    pub first_partial_ms: u32,
+    /// ... and the next ones every this much new audio while the utterance is open (at a speech frame).
     pub partial_every_ms: u32,
     /// Partials recognise at most the last this-much of the utterance (the rolling window).
     pub window_ms: u32,
@@ -54,6 +58,7 @@ impl Default for LiveOptions {
             end_silence_ms: 600,
             min_speech_ms: 150,
             pad_ms: 200,
+            first_partial_ms: 400,
             partial_every_ms: 1000,
             window_ms: 10_000,
             partial_min_new_speech_ms: 300,
@@ -234,8 +239,13 @@ impl LiveSegmenter {
                     open.speech_end = open.pcm.len();
                     self.close(jobs, false);
                 } else if speech
-                    && open.pcm.len() - open.last_partial
-                        >= Self::samples(self.opts.partial_every_ms)
+                    && if open.partials == 0 {
+                        open.pcm.len() - open.speech_start
+                            >= Self::samples(self.opts.first_partial_ms)
+                    } else {
+                        open.pcm.len() - open.last_partial
+                            >= Self::samples(self.opts.partial_every_ms)
+                    }
                     && (open.speech_frames - open.speech_frames_at_partial) * self.frame
                         >= Self::samples(self.opts.partial_min_new_speech_ms)
                 {
@@ -419,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn partials_every_second_then_a_final_after_the_pause() {
+    fn first_partial_at_400_ms_of_speech_then_every_second_then_a_final_after_the_pause() {
         let mut x = silence(500);
         x.extend(tone(2500));
         x.extend(silence(1000));
@@ -435,21 +445,29 @@ mod tests {
         let partials: Vec<_> = out.iter().filter(|t| !t.is_final).collect();
         let finals: Vec<_> = out.iter().filter(|t| t.is_final).collect();
         assert_eq!(finals.len(), 2, "{out:?}");
-        // Utterance 0: opens at 300 ms (200 ms pre-roll), partials at 1 s and 2 s of audio.
-        assert_eq!(partials.len(), 2, "{out:?}");
-        assert!(partials.iter().all(|p| p.utterance == 0));
-        assert_eq!(partials[0].text, "heard 1000 ms");
-        assert_eq!(partials[0].start_ms, 300);
-        assert_eq!(partials[0].end_ms, 1300);
+        // Utterance 0: speech from 500 ms, opened at 300 ms (200 ms pre-roll); the first partial 400 ms into
+        // the speech (at 900 ms), then one a second; utterance 1 (speech 4.0–4.4 s) gets its first at 4.4 s.
+        let at: Vec<(u64, u64, u64)> = partials
+            .iter()
+            .map(|p| (p.utterance, p.start_ms, p.end_ms))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (0, 300, 900),
+                (0, 300, 1900),
+                (0, 300, 2900),
+                (1, 3800, 4400)
+            ],
+            "{out:?}"
+        );
+        assert_eq!(partials[0].text, "heard 600 ms");
         // The final: pre-roll + 2.5 s of speech + 200 ms padding.
         assert_eq!(finals[0].start_ms, 300);
         assert_eq!(finals[0].end_ms, 3200);
         assert_eq!(finals[0].text, "heard 2900 ms");
         assert_eq!(finals[1].utterance, 1);
-        assert!(
-            finals[1].start_ms >= 3800 && finals[1].start_ms <= 4000,
-            "{out:?}"
-        );
+        assert_eq!(finals[1].start_ms, 3800);
         // Everything of utterance 0 came before utterance 1.
         let first_of_1 = out.iter().position(|t| t.utterance == 1).unwrap();
         assert!(out[..first_of_1].iter().all(|t| t.utterance == 0));
@@ -457,10 +475,11 @@ mod tests {
 
     #[test]
     fn no_partial_without_new_speech() {
-        // 0.8 s of speech (a partial at 1 s of audio), pauses under end_silence_ms broken by two 40 ms clicks
-        // (the second comes 1 s after the partial: before, it cut a partial of no new speech), then speech.
+        // 0.5 s of speech (the first partial 400 ms in), pauses under end_silence_ms broken by two 40 ms
+        // clicks (the second comes 1 s after the partial: without the rule it cut a partial of 160 ms of
+        // new speech), then speech.
         let mut x = silence(300);
-        x.extend(tone(800));
+        x.extend(tone(500));
         for _ in 0..2 {
             x.extend(silence(500));
             x.extend(tone(40));
@@ -476,9 +495,9 @@ mod tests {
             .filter(|j| !j.is_final)
             .map(|j| j.end_ms)
             .collect();
-        // The utterance opens at 100 ms: a partial at 1.1 s; none at the click ending at 2.18 s; the next
-        // once 300 ms of new speech came (80 ms of clicks + 220 ms from 2.68 s).
-        assert_eq!(partial_ends, [1100, 2900], "{jobs:?}");
+        // The utterance opens at 100 ms: a partial at 700 ms; none at the second click (1.86 s: 100 ms of
+        // speech after the partial + 80 ms of clicks); the next once 300 ms of new speech came (2.5 s).
+        assert_eq!(partial_ends, [700, 2500], "{jobs:?}");
         assert_eq!(jobs.iter().filter(|j| j.is_final).count(), 1);
         assert_eq!(jobs[0].speech_start_ms, 300);
         let old = LiveOptions {
@@ -487,7 +506,12 @@ mod tests {
         };
         let mut seg = LiveSegmenter::new(old);
         let jobs = seg.push(&x);
-        assert_eq!(jobs.iter().filter(|j| !j.is_final).count(), 3);
+        let partial_ends: Vec<u64> = jobs
+            .iter()
+            .filter(|j| !j.is_final)
+            .map(|j| j.end_ms)
+            .collect();
+        assert_eq!(partial_ends, [700, 1860, 2860]);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The recogniser: whisper.cpp through whisper-rs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::time::Instant;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    WhisperVadContext, WhisperVadContextParams, WhisperVadParams,
 };
 
 use crate::call::ms_since;
@@ -51,6 +52,11 @@ impl std::str::FromStr for Language {
 /// telephony round trip): see benches/RESULTS.md, "Speech".
 pub const AUDIO_CTX_FLOOR: i32 = 512;
 
+/// Flash attention stays off: on this AVX2 build it cost more CPU than it saved (1 thread: 34.5 s against
+/// 29.5 s of CPU for the bench clips) and changed the synthetic call's transcript; benches/RESULTS.md,
+/// "Speech".
+pub const FLASH_ATTN: bool = false;
+
 /// Decoding settings.
 #[derive(Debug, Clone)]
 pub struct WhisperOptions {
@@ -64,6 +70,10 @@ pub struct WhisperOptions {
     pub min_audio_ctx: i32,
     /// An initial prompt: steers the script (e.g. simplified Chinese) and the domain vocabulary.
     pub prompt: Option<String>,
+    /// ggml's flash-attention kernels (a context setting: read when the model is loaded).
+    pub flash_attn: bool,
+    /// Cut utterances with whisper.cpp's Silero VAD (a ggml model file) instead of the energy VAD.
+    pub silero_vad: Option<PathBuf>,
 }
 
 impl Default for WhisperOptions {
@@ -74,6 +84,8 @@ impl Default for WhisperOptions {
             fit_audio_ctx: true,
             min_audio_ctx: AUDIO_CTX_FLOOR,
             prompt: None,
+            flash_attn: FLASH_ATTN,
+            silero_vad: None,
         }
     }
 }
@@ -88,6 +100,8 @@ pub struct Whisper {
     /// Profile each recognition (see [`Whisper::set_profile`]).
     profile: bool,
     times: StageTimes,
+    /// The Silero VAD, when [`WhisperOptions::silero_vad`] names one.
+    vad: Option<WhisperVadContext>,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -113,13 +127,14 @@ impl Whisper {
                 path.display()
             )));
         }
-        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-            .map_err(|e| {
-                AudioError::NoModel(format!(
-                    "{} is not a usable ggml Whisper model: {e}",
-                    path.display()
-                ))
-            })?;
+        let mut params = WhisperContextParameters::default();
+        params.flash_attn(options.flash_attn);
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| {
+            AudioError::NoModel(format!(
+                "{} is not a usable ggml Whisper model: {e}",
+                path.display()
+            ))
+        })?;
         Whisper::with_context(Arc::new(ctx), options)
     }
 
@@ -139,6 +154,10 @@ impl Whisper {
             .create_state()
             .map_err(|e| AudioError::Recognition(format!("cannot create a decoding state: {e}")))?;
         let eot = ctx.token_eot();
+        let vad = match &options.silero_vad {
+            Some(path) => Some(load_silero(path, options.threads)?),
+            None => None,
+        };
         Ok(Whisper {
             ctx,
             state,
@@ -146,6 +165,7 @@ impl Whisper {
             options,
             profile: false,
             times: StageTimes::default(),
+            vad,
         })
     }
 
@@ -168,7 +188,58 @@ impl Whisper {
     }
 }
 
+/// Loads whisper.cpp's Silero VAD model (ggml format).
+fn load_silero(path: &Path, threads: usize) -> Result<WhisperVadContext, AudioError> {
+    let bad = |why: &str| AudioError::NoModel(format!("Silero VAD {}: {why}", path.display()));
+    if !path.is_file() {
+        return Err(bad("not a file"));
+    }
+    let name = path.to_str().ok_or_else(|| bad("the path is not UTF-8"))?;
+    let mut params = WhisperVadContextParams::default();
+    params.set_n_threads(threads.max(1) as i32);
+    WhisperVadContext::new(name, params)
+        .map_err(|e| bad(&format!("not a VAD model whisper.cpp accepts ({e})")))
+}
+
+/// Silero's settings, matched to the energy VAD's ([`crate::vad::VadOptions`]): pauses under 600 ms
+/// bridged, utterances under 150 ms dropped, 200 ms of padding, at most 28 s.
+fn silero_params(opts: &crate::vad::VadOptions) -> WhisperVadParams {
+    let mut p = WhisperVadParams::new();
+    p.set_threshold(0.5);
+    p.set_min_speech_duration(opts.min_speech_ms as i32);
+    p.set_min_silence_duration(opts.max_gap_ms as i32);
+    p.set_max_speech_duration(opts.max_utterance_ms as f32 / 1000.0);
+    p.set_speech_pad(opts.pad_ms as i32);
+    p.set_samples_overlap(0.0);
+    p
+}
+
 impl Recognize for Whisper {
+    fn utterances(
+        &mut self,
+        pcm: &[f32],
+        opts: &crate::vad::VadOptions,
+    ) -> Option<Result<Vec<crate::vad::Utterance>, AudioError>> {
+        let vad = self.vad.as_mut()?;
+        let segments = match vad.segments_from_samples(silero_params(opts), pcm) {
+            Ok(s) => s,
+            Err(e) => return Some(Err(AudioError::Recognition(format!("Silero VAD: {e}")))),
+        };
+        // Segment times are centiseconds; padding never makes two utterances overlap.
+        let mut out: Vec<crate::vad::Utterance> = Vec::new();
+        for seg in segments {
+            let at = |cs: f32| ((cs.max(0.0) * 160.0) as usize).min(pcm.len());
+            let start = out
+                .last()
+                .map_or(at(seg.start), |u| at(seg.start).max(u.end));
+            let end = at(seg.end);
+            if end > start {
+                out.push(crate::vad::Utterance { start, end });
+            }
+        }
+        Some(Ok(out))
+    }
+
     fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
         if pcm.is_empty() {
             return Ok(Vec::new());

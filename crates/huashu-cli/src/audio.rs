@@ -20,7 +20,8 @@ const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga"];
 /// Speech recognition settings shared by `transcribe` and `score --audio`.
 #[derive(Args, Debug, Clone)]
 pub struct AsrArgs {
-    /// A ggml Whisper model file (default: $HUASHU_WHISPER_MODEL, else the model scripts/fetch-model caches).
+    /// A ggml Whisper model file, or the name of one scripts/fetch-model cached (base, base-q8_0, tiny.en)
+    /// (default: $HUASHU_WHISPER_MODEL, else the cached default model).
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
     /// Spoken language: zh, en or auto (detected per utterance).
@@ -53,6 +54,12 @@ pub struct AsrArgs {
     /// Role of a mono recording.
     #[arg(long, default_value = "agent")]
     mono: String,
+    /// ggml's flash-attention kernels (default off: slower on CPU here; benches/RESULTS.md, "Speech").
+    #[arg(long, value_name = "BOOL", default_value_t = audio::FLASH_ATTN, action = clap::ArgAction::Set)]
+    flash_attn: bool,
+    /// Cut utterances with whisper.cpp's Silero VAD (its ggml model file) instead of the energy VAD.
+    #[arg(long, value_name = "PATH")]
+    silero_vad: Option<PathBuf>,
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -91,6 +98,10 @@ impl AsrArgs {
         if let Some(f) = self.audio_ctx_floor {
             options.min_audio_ctx = f.clamp(64, 1500);
         }
+        options.flash_attn = self.flash_attn;
+        options.silero_vad = self.silero_vad.clone();
+        // Which kernels this build has (AVX2, FMA, ...) decides its speed: say so once.
+        eprintln!("huashu: whisper.cpp {}", Whisper::system_info().trim());
         let whisper = Whisper::load(&path, options)?;
         if !whisper.is_multilingual() && self.language != Language::En {
             eprintln!(
@@ -310,6 +321,12 @@ pub struct BenchAudioArgs {
     /// Size of the live simulation's chunks (a client's frame), ms.
     #[arg(long, default_value_t = 20)]
     chunk_ms: u32,
+    /// Silence that ends a live utterance, ms (default: the daemon's, `LiveOptions`).
+    #[arg(long, value_name = "MS")]
+    end_silence_ms: Option<u32>,
+    /// Speech before a live utterance's first partial, ms (default: the daemon's, `LiveOptions`).
+    #[arg(long, value_name = "MS")]
+    first_partial_ms: Option<u32>,
 }
 
 /// The load average (1, 5, 15 minutes), when the system tells.
@@ -382,13 +399,15 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
                 let rec = factory.recognizer(Some(code))?;
                 streams.push((pcm, rec));
             }
-            let mut live = simulate_live_blocking(
-                streams,
-                pool,
-                LiveOptions::default(),
-                args.chunk_ms,
-                args.live_speed,
-            )?;
+            let mut live_opts = LiveOptions::default();
+            if let Some(ms) = args.end_silence_ms {
+                live_opts.end_silence_ms = ms;
+            }
+            if let Some(ms) = args.first_partial_ms {
+                live_opts.first_partial_ms = ms;
+            }
+            let mut live =
+                simulate_live_blocking(streams, pool, live_opts, args.chunk_ms, args.live_speed)?;
             live.error_rate = report
                 .reference
                 .as_deref()
@@ -408,8 +427,12 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "fit_audio_ctx": opts_used.fit_audio_ctx,
         "min_audio_ctx": opts_used.min_audio_ctx,
         "prompt": opts_used.prompt,
+        "flash_attn": opts_used.flash_attn,
+        "silero_vad": opts_used.silero_vad,
         "live_pool": pool,
         "live_speed": args.live_speed,
+        "live_end_silence_ms": args.end_silence_ms.unwrap_or(LiveOptions::default().end_silence_ms),
+        "live_first_partial_ms": args.first_partial_ms.unwrap_or(LiveOptions::default().first_partial_ms),
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "system_info": system_info.trim(),

@@ -555,13 +555,14 @@ mod tests {
         .await
         .figures();
         assert_eq!(f.utterances, 2, "{f:?}");
-        // Partials at 1 s and 2 s of utterance 0 (it opens 200 ms before speech: onset + 0.8 s, + 1.8 s).
-        assert_eq!(f.partials_cut, 2, "{f:?}");
-        assert_eq!(f.partials_run + f.partials_skipped, 2);
-        assert_eq!(f.first_partial_ms.n, 1);
-        // 800 ms of speech, then 5 ms × 10 of recognition in stream time, plus scheduling.
+        // Partials 400 ms into each utterance's speech, then a second apart: utterance 0 at onset + 0.4,
+        // 1.4 and 2.4 s, utterance 1 (0.4 s of speech) at onset + 0.4 s.
+        assert_eq!(f.partials_cut, 4, "{f:?}");
+        assert_eq!(f.partials_run + f.partials_skipped, 4);
+        assert_eq!(f.first_partial_ms.n, 2);
+        // 400 ms of speech, then 5 ms × 10 of recognition in stream time, plus scheduling.
         assert!(
-            f.first_partial_ms.p50 >= 800.0 && f.first_partial_ms.p50 < 1200.0,
+            f.first_partial_ms.p50 >= 400.0 && f.first_partial_ms.p50 < 800.0,
             "{f:?}"
         );
         assert_eq!(f.first_result_ms.n, 2);
