@@ -6,7 +6,7 @@ use std::sync::Arc;
 use huashu_rules::{Category, Cue, Role, Severity};
 
 use super::Scorecard;
-use super::checks::{Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
+use super::checks::{CheckId, Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
 use super::complaints::Complaints;
 use super::cues::CueHit;
 use super::questions::Questions;
@@ -194,6 +194,36 @@ impl Session {
             (episodes, checks)
         };
         report::build(st, judged, c, &self.engine)
+    }
+
+    /// The coaching tips of the failed checks among `wanted`, in scorecard order: the same pairs as
+    /// `report().tips()` restricted to `wanted`. Only those checks are judged and no report is built: a live
+    /// session asks after every final turn, and building a report (the kept findings cloned, every detail
+    /// formatted) was most of a final turn's cost. Nothing wanted, nothing judged.
+    pub fn tips_for(&self, wanted: impl Fn(CheckId) -> bool) -> Vec<(CheckId, String)> {
+        let c = self.engine.scorecard();
+        let mut todo = c.checks.iter().filter(|(id, _)| wanted(*id)).peekable();
+        if todo.peek().is_none() {
+            return Vec::new();
+        }
+        let st = &self.state;
+        let episodes = st.complaints.as_closed(&c.scoring);
+        let ctx = JudgeCtx {
+            scoring: &c.scoring,
+            language: &self.engine.ruleset().manifest.language,
+            agent_turns: st.agent_turns,
+            customer_turns: st.customer_turns,
+            questions: &st.questions,
+            episodes: &episodes,
+        };
+        todo.filter_map(|(id, spec)| {
+            let (j, tip) = st.checks.judge(*id, &ctx, spec)?;
+            if j.passed {
+                return None;
+            }
+            Some((*id, tip?))
+        })
+        .collect()
     }
 
     /// Ends the conversation. A pending partial is dropped (only finals count).
