@@ -4,8 +4,8 @@
 # every RELOAD_EVERY_S: an edit in place, then a directory swap), then SIGTERM the daemon, which must exit 0.
 # Exits non-zero when the soak found a problem (lost findings, /readyz not ready, RSS growth, held sessions).
 #   DURATION=600 CLIENTS=1000 PROFILE=release bash scripts/soak.sh          # the full soak
-#   DURATION=40 CLIENTS=200 UTTERANCES=8 INTERVAL_MS=500 RELOAD_EVERY_S=8 WARMUP_S=25 RSS_EVERY_S=3 SELFTEST=0 \
-#     bash scripts/soak.sh                                               # CI's short version (debug build)
+#   DURATION=40 CLIENTS=200 UTTERANCES=8 INTERVAL_MS=500 RELOAD_EVERY_S=8 WARMUP_S=10 WARMUP_RELOADS=2 \
+#     RSS_EVERY_S=3 SELFTEST=0 bash scripts/soak.sh                                               # CI's short version (debug build)
 # The JSON report goes to stdout and to $SOAK_OUT (default /tmp/huashu-soak.json); BIN=… skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ RSS_EVERY_S=${RSS_EVERY_S:-10}
 # Seconds before RSS must stay flat (default: 60, or a third of a shorter run). It should cover two reloads:
 # until then the old and the new engine are both alive for the first time.
 WARMUP_S=${WARMUP_S:-}
+# … and until this many reloads were served (RSS steps up at the first two; a short run cannot time them).
+WARMUP_RELOADS=${WARMUP_RELOADS:-0}
 RSS_GROWTH_LIMIT=${RSS_GROWTH_LIMIT:-0.10}
 # SELFTEST=0: reloads skip the rule examples (a debug build takes too long over them for a reload a minute).
 SELFTEST=${SELFTEST:-1}
@@ -53,7 +55,8 @@ status=0
 timeout $((DURATION + 180)) "$BIN" soak --addr "127.0.0.1:$PORT" --clients "$CLIENTS" \
   --duration-s "$DURATION" --utterances "$UTTERANCES" --interval-ms "$INTERVAL_MS" \
   --ruleset-dir "$work/zh-CN" --reload-every-s "$RELOAD_EVERY_S" --rss-every-s "$RSS_EVERY_S" \
-  --rss-growth-limit "$RSS_GROWTH_LIMIT" ${WARMUP_S:+--warmup-s "$WARMUP_S"} >"$SOAK_OUT" || status=$?
+  --rss-growth-limit "$RSS_GROWTH_LIMIT" --warmup-reloads "$WARMUP_RELOADS" ${WARMUP_S:+--warmup-s "$WARMUP_S"} \
+  >"$SOAK_OUT" || status=$?
 cat "$SOAK_OUT"
 echo "soak: $(uptime)" >&2
 kill -TERM $SERVER

@@ -131,6 +131,9 @@ pub struct SoakArgs {
     /// Seconds of warm-up before RSS must stay flat (default: 60, or a third of a shorter run).
     #[arg(long)]
     warmup_s: Option<u64>,
+    /// The warm-up also lasts until this many reloads have been served.
+    #[arg(long, default_value_t = 0)]
+    warmup_reloads: usize,
     /// RSS sampling period in seconds.
     #[arg(long, default_value_t = 10)]
     rss_every_s: u64,
@@ -158,6 +161,7 @@ pub fn soak(args: SoakArgs) -> Result<ExitCode> {
             (duration / 3).min(Duration::from_secs(60)),
             Duration::from_secs,
         ),
+        warmup_reloads: args.warmup_reloads,
         rss_growth_limit: args.rss_growth_limit,
         ..SoakOptions::default()
     })?;

@@ -41,6 +41,9 @@ pub struct SoakOptions {
     pub readyz_every: Duration,
     /// RSS samples before this are the warm-up; after it the RSS must stay flat.
     pub warmup: Duration,
+    /// The warm-up also lasts until this many reloads have been served: RSS steps up at the first two (the old
+    /// and the new engine alive at once for the first time), and a short run cannot know when they land.
+    pub warmup_reloads: usize,
     /// Flat: no sample after the warm-up above the first one after it by more than this fraction.
     pub rss_growth_limit: f64,
 }
@@ -59,6 +62,7 @@ impl Default for SoakOptions {
             rss_every: Duration::from_secs(10),
             readyz_every: Duration::from_secs(1),
             warmup: Duration::from_secs(60),
+            warmup_reloads: 0,
             rss_growth_limit: 0.10,
         }
     }
@@ -90,6 +94,8 @@ pub struct SoakReport {
     /// (seconds since the start, RSS in MiB).
     pub rss_mib: Vec<(f64, f64)>,
     pub rss_flat: bool,
+    /// When the warm-up ended (seconds since the start).
+    pub rss_warmup_s: f64,
     pub readyz_polls: usize,
     pub readyz_failures: usize,
     /// (seconds since the start, kind, new version, seconds until /readyz served it).
@@ -176,7 +182,20 @@ fn judge(
     for e in &reloads.failures {
         tally.problem("reload not served", e.clone());
     }
-    let warm = opts.warmup.as_secs_f64();
+    let served = |r: &(f64, &'static str, String, f64)| r.0 + r.3;
+    let warm = match opts.warmup_reloads {
+        0 => opts.warmup.as_secs_f64(),
+        n => match reloads.done.get(n - 1) {
+            Some(r) => opts.warmup.as_secs_f64().max(served(r)),
+            None => {
+                tally.problem(
+                    "fewer reloads served than the warm-up needs",
+                    format!("{} of {n}", reloads.done.len()),
+                );
+                f64::INFINITY
+            }
+        },
+    };
     let after: Vec<f64> = rss
         .iter()
         .filter(|(t, _)| *t >= warm)
@@ -187,7 +206,10 @@ fn judge(
             .iter()
             .all(|m| *m <= first * (1.0 + opts.rss_growth_limit)),
         None => {
-            tally.problem("no RSS sample after the warm-up", String::new());
+            tally.problem(
+                "no RSS sample after the warm-up",
+                format!("warm-up {warm} s"),
+            );
             false
         }
     };
@@ -232,6 +254,7 @@ fn judge(
         latency_ms_max: pct(1.0),
         rss_mib: rss,
         rss_flat,
+        rss_warmup_s: warm,
         readyz_polls: readyz.polls,
         readyz_failures: readyz.failures,
         reloads: reloads.done,
