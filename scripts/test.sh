@@ -31,6 +31,9 @@ bash scripts/console-prereqs.sh
 HUASHU_REQUIRE_CHROMIUM=1 cargo test --locked --quiet -p huashu-sidecar --test console --test practice
 echo "== sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
 SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh
+echo "== sidecar soak, short (40 s: mixed clients, bad frames, reloads; nothing lost, /readyz true, RSS flat)"
+DURATION=40 CLIENTS=200 UTTERANCES=8 INTERVAL_MS=500 RELOAD_EVERY_S=8 WARMUP_S=10 WARMUP_RELOADS=2 \
+  RSS_EVERY_S=3 SELFTEST=0 bash scripts/soak.sh
 echo "== audio: whisper front end, model converter, synthesised calls"
 bash scripts/test-audio.sh
 echo "== report page in headless Chromium"

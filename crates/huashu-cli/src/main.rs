@@ -101,6 +101,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Drive many concurrent WebSocket sessions against a running daemon (loopback only).
     Loadtest(serve::LoadArgs),
+    /// A long mixed load against a running daemon (loopback only): normal clients, slow readers, churn, bad
+    /// frames and ruleset reloads; checks that nothing is lost, /readyz stays true and memory stays flat.
+    Soak(serve::SoakArgs),
     /// Measure this ruleset's speed on this machine next to a raw aho-corasick scan of the same phrases.
     Bench(bench::BenchArgs),
 }
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Serve(args) => serve::serve(args),
         Command::Loadtest(args) => serve::loadtest(args),
+        Command::Soak(args) => serve::soak(args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

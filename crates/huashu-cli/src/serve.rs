@@ -1,4 +1,4 @@
-//! `huashu serve` and `huashu loadtest`: thin wrappers over the `huashu-sidecar` and `huashu-tools` crates.
+//! `huashu serve`, `huashu loadtest` and `huashu soak`: thin wrappers over the `huashu-sidecar` and `huashu-tools` crates.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use huashu_sidecar::Config;
 use huashu_tools::loadtest::{LoadOptions, run_blocking};
+use huashu_tools::soak::{self, SoakOptions};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -74,13 +75,18 @@ pub struct LoadArgs {
     deadline_s: u64,
 }
 
-pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
-    let token = args.token.or_else(|| {
+/// The token given, else `$HUASHU_TOKENS`' first.
+fn token_or_env(token: Option<String>) -> Option<String> {
+    token.or_else(|| {
         std::env::var(huashu_sidecar::config::TOKENS_ENV)
             .ok()
             .and_then(|v| v.split(',').next().map(|s| s.trim().to_string()))
             .filter(|s| !s.is_empty())
-    });
+    })
+}
+
+pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
+    let token = token_or_env(args.token);
     let report = run_blocking(LoadOptions {
         addr: args.addr,
         sessions: args.sessions,
@@ -93,6 +99,74 @@ pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
     println!("{}", serde_json::to_string_pretty(&report)?);
     let ok = report.sessions_complete == report.sessions && report.errors == 0;
     Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// The daemon's address (loopback only).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    addr: SocketAddr,
+    /// Clients at once, each running sessions back to back (70 % normal, 10 % each slow readers, churn,
+    /// bad frames).
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// How long clients start new sessions, in seconds.
+    #[arg(long, default_value_t = 600)]
+    duration_s: u64,
+    /// Final utterances per session.
+    #[arg(long, default_value_t = 16)]
+    utterances: usize,
+    /// A normal client's pause between turns, in ms.
+    #[arg(long, default_value_t = 1000)]
+    interval_ms: u64,
+    /// The daemon's ruleset directory, reloaded every --reload-every-s (an edit, then a directory swap).
+    #[arg(long)]
+    ruleset_dir: Option<PathBuf>,
+    #[arg(long, default_value_t = 60)]
+    reload_every_s: u64,
+    /// Seconds of warm-up before RSS must stay flat (default: 60, or a third of a shorter run).
+    #[arg(long)]
+    warmup_s: Option<u64>,
+    /// The warm-up also lasts until this many reloads have been served.
+    #[arg(long, default_value_t = 0)]
+    warmup_reloads: usize,
+    /// RSS sampling period in seconds.
+    #[arg(long, default_value_t = 10)]
+    rss_every_s: u64,
+    /// Flat: no RSS sample after the warm-up more than this fraction above the first one after it.
+    #[arg(long, default_value_t = 0.10)]
+    rss_growth_limit: f64,
+    /// Bearer token (default: $HUASHU_TOKENS' first).
+    #[arg(long)]
+    token: Option<String>,
+}
+
+pub fn soak(args: SoakArgs) -> Result<ExitCode> {
+    let duration = Duration::from_secs(args.duration_s);
+    let report = soak::run_blocking(SoakOptions {
+        addr: args.addr,
+        clients: args.clients,
+        duration,
+        utterances: args.utterances,
+        interval: Duration::from_millis(args.interval_ms),
+        token: token_or_env(args.token),
+        ruleset_dir: args.ruleset_dir,
+        reload_every: Duration::from_secs(args.reload_every_s),
+        rss_every: Duration::from_secs(args.rss_every_s),
+        warmup: args.warmup_s.map_or(
+            (duration / 3).min(Duration::from_secs(60)),
+            Duration::from_secs,
+        ),
+        warmup_reloads: args.warmup_reloads,
+        rss_growth_limit: args.rss_growth_limit,
+        ..SoakOptions::default()
+    })?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

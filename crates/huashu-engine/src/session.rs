@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::asr::Tolerance;
-use crate::conversation::{Report, State};
+use crate::conversation::{CheckId, Report, State};
 use crate::engine::Engine;
 use crate::finding::{Finding, Turn};
 
@@ -102,6 +102,14 @@ impl Session {
     pub fn report(&self) -> Report {
         self.state
             .report(self.engine.scorecard(), self.engine.ruleset())
+    }
+
+    /// The coaching tips of the failed checks among `wanted`, in scorecard order: the same pairs as
+    /// `report().tips()` restricted to `wanted`, without building a report (a live session asks after every
+    /// final turn).
+    pub fn tips_for(&self, wanted: impl Fn(CheckId) -> bool) -> Vec<(CheckId, String)> {
+        self.state
+            .tips_for(self.engine.scorecard(), self.engine.ruleset(), wanted)
     }
 
     /// Ends the conversation. A pending partial is dropped (only finals count).

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use huashu_engine::{Engine, Role, Turn};
+use huashu_engine::{CheckId, Engine, Role, Turn};
 use huashu_rules::Ruleset;
 use proptest::prelude::*;
 
@@ -98,5 +98,41 @@ proptest! {
         // A trailing partial that never became final does not count.
         session.revise(Turn::agent("这不是我的问题"));
         prop_assert_eq!(session.finish(), batch);
+    }
+
+    /// The live coaching path judges only the checks it is asked for, without a report: after every final
+    /// turn its tips are exactly the report's, for every check, for any subset, and for none.
+    #[test]
+    fn tips_for_equals_the_reports_tips_after_every_turn(
+        turns in prop::collection::vec(turn_strategy(), 1..14),
+        mask in any::<u32>(),
+    ) {
+        let turns = timeline(turns);
+        let mut session = engine().session();
+        let wanted = |c: CheckId| mask & (1 << (c as u32 % 32)) != 0;
+        for t in &turns {
+            session.push(t.clone());
+            let report = session.report();
+            // The report's tips, less the compliance line's (findings, not a check: never a live hint).
+            let all: Vec<(&str, &str)> = report
+                .tips()
+                .into_iter()
+                .filter(|(name, _)| CheckId::from_name(name).is_some())
+                .collect();
+            let fast = session.tips_for(|_| true);
+            prop_assert_eq!(
+                fast.iter().map(|(c, t)| (c.name(), t.as_str())).collect::<Vec<_>>(),
+                all.clone()
+            );
+            let some = session.tips_for(wanted);
+            prop_assert_eq!(
+                some.iter().map(|(c, t)| (c.name(), t.as_str())).collect::<Vec<_>>(),
+                all.iter()
+                    .filter(|(name, _)| CheckId::from_name(name).is_some_and(wanted))
+                    .copied()
+                    .collect::<Vec<_>>()
+            );
+            prop_assert!(session.tips_for(|_| false).is_empty());
+        }
     }
 }

@@ -132,6 +132,21 @@ impl App {
         }
     }
 
+    /// As [`App::check`] for an input of `bytes`: one of at most `inline_check_bytes` (off by default) runs
+    /// here, on the async thread. Its check takes tens of µs, while the hop to the blocking pool and back
+    /// wakes two threads, which on a busy machine each wait for a core.
+    pub async fn check_input<T: Send + 'static>(
+        &self,
+        bytes: usize,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let inline = self.config.limits.inline_check_bytes;
+        if inline > 0 && bytes <= inline {
+            return f();
+        }
+        self.check(f).await
+    }
+
     pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
     }

@@ -38,6 +38,10 @@ fn describe() {
         "huashu_utterances_total",
         "utterances and drafts checked, by final and source"
     );
+    metrics::describe_counter!(
+        "huashu_utterances_received_total",
+        "final utterances read off WebSocket connections (each is answered with an ack or refused with an error)"
+    );
     metrics::describe_counter!("huashu_findings_total", "findings by rule");
     metrics::describe_histogram!(
         "huashu_turn_seconds",
@@ -113,6 +117,11 @@ pub fn turn(is_final: bool, source: Source, findings: &[Finding], took: Duration
         counter!("huashu_findings_total", "rule" => f.rule_id.clone()).increment(1);
     }
     histogram!("huashu_turn_seconds").record(took.as_secs_f64());
+}
+
+/// A final utterance read off a WebSocket: from here on it is owed an `ack` or an `error`.
+pub fn received() {
+    counter!("huashu_utterances_received_total").increment(1);
 }
 
 pub fn hint_latency(took: Duration) {

@@ -69,7 +69,8 @@ pub struct LoadReport {
     pub bytes_per_session: Option<f64>,
 }
 
-const SCRIPT: &[(&str, &str)] = &[
+/// The conversation every session sends, in order (also the soak's).
+pub(crate) const SCRIPT: &[(&str, &str)] = &[
     ("agent", "您好，很高兴为您服务，请问有什么可以帮您？"),
     ("customer", "我的快递三天了还没到，你们怎么回事，太慢了！"),
     ("agent", "这不是我的问题，你自己去问快递公司吧。"),
@@ -329,6 +330,17 @@ pub async fn rss(addr: SocketAddr, token: Option<&str>) -> Option<f64> {
 
 /// A minimal HTTP/1.1 GET (loopback tooling; no client library needed).
 pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<String> {
+    http_get_status(addr, path, token)
+        .await
+        .map(|(_, body)| body)
+}
+
+/// As [`http_get`], with the status code.
+pub async fn http_get_status(
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> Option<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -341,7 +353,9 @@ pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Opti
         .ok()?
         .ok()?;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| (status, b.to_string()))
 }
 
 /// Runs the load test on its own runtime.

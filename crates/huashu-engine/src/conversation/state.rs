@@ -5,7 +5,7 @@ use huashu_rules::{Category, Cue, Role, Ruleset, Severity};
 use huashu_text::Normalized;
 
 use super::Scorecard;
-use super::checks::{Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
+use super::checks::{CheckId, Checks, JudgeCtx, PrevTurn, TimingView, TurnView};
 use super::complaints::Complaints;
 use super::cues::CueHit;
 use super::questions::Questions;
@@ -106,6 +106,40 @@ impl State {
             (episodes, checks)
         };
         report::build(st, judged, c, ruleset)
+    }
+
+    /// The coaching tips of the failed checks among `wanted`, in scorecard order: the same pairs as
+    /// `report().tips()` restricted to `wanted`. Only those checks are judged and no report is built: a live
+    /// session asks after every final turn, and building a report (the kept findings cloned, every detail
+    /// formatted) was most of a final turn's cost. Nothing wanted, nothing judged.
+    pub(crate) fn tips_for(
+        &self,
+        c: &Scorecard,
+        ruleset: &Ruleset,
+        wanted: impl Fn(CheckId) -> bool,
+    ) -> Vec<(CheckId, String)> {
+        let mut todo = c.checks.iter().filter(|(id, _)| wanted(*id)).peekable();
+        if todo.peek().is_none() {
+            return Vec::new();
+        }
+        let st = self;
+        let episodes = st.complaints.as_closed(&c.scoring);
+        let ctx = JudgeCtx {
+            scoring: &c.scoring,
+            language: &ruleset.manifest.language,
+            agent_turns: st.agent_turns,
+            customer_turns: st.customer_turns,
+            questions: &st.questions,
+            episodes: &episodes,
+        };
+        todo.filter_map(|(id, spec)| {
+            let (j, tip) = st.checks.judge(*id, &ctx, spec)?;
+            if j.passed {
+                return None;
+            }
+            Some((*id, tip?))
+        })
+        .collect()
     }
 
     /// Folds one final turn in: `findings` are the turn's own (the rules'); the must-say items it made due

@@ -76,7 +76,8 @@ struct Inner {
     follows_default: bool,
     generation: u64,
     version: String,
-    coached: Vec<String>,
+    /// Live checks already coached in this conversation: each is hinted once, then no longer judged.
+    coached: Vec<CheckId>,
     last_active: Instant,
     ws_owned: bool,
 }
@@ -392,24 +393,21 @@ impl Conversation {
         }
         let mut tips = Vec::new();
         if is_final {
-            let report = session.report();
-            for (check, tip) in report.tips() {
-                if LIVE_CHECKS.iter().any(|c| c.name() == check)
-                    && !coached.iter().any(|c| c == check)
-                {
-                    coached.push(check.to_string());
-                    tips.push(json!({"check": check, "text": tip}));
-                    events.push(Event::msg(
-                        ServerMsg::Hint(HintMsg {
-                            at,
-                            hint: "coaching",
-                            rule: None,
-                            check: Some(check),
-                            text: tip,
-                        }),
-                        false,
-                    ));
-                }
+            // Only the live checks not yet coached are judged (no report is built for a turn).
+            let due = session.tips_for(|c| LIVE_CHECKS.contains(&c) && !coached.contains(&c));
+            for (check, tip) in &due {
+                coached.push(*check);
+                tips.push(json!({"check": check.name(), "text": tip}));
+                events.push(Event::msg(
+                    ServerMsg::Hint(HintMsg {
+                        at,
+                        hint: "coaching",
+                        rule: None,
+                        check: Some(check.name()),
+                        text: tip,
+                    }),
+                    false,
+                ));
             }
         }
         events.push(Event::msg(

@@ -100,7 +100,12 @@ pub async fn run(socket: WebSocket, guard: ConnGuard) {
                         too_big(limits.max_frame_bytes)
                     } else {
                         match protocol::parse(t.as_str()) {
-                            Ok(msg) => Item::Msg(msg, Instant::now()),
+                            Ok(msg) => {
+                                if matches!(&msg, protocol::In::Utterance(u) if u.is_final) {
+                                    m::received();
+                                }
+                                Item::Msg(msg, Instant::now())
+                            }
                             Err(e) => Item::Error(e),
                         }
                     }

@@ -123,7 +123,11 @@ impl Worker {
                 };
                 let (is_final, reference) = (u.is_final, u.reference.clone());
                 let a = Arc::clone(&app);
-                match app.check(move || conv.utterance(&a.engines, &u)).await {
+                let bytes = u.text.len();
+                match app
+                    .check_input(bytes, move || conv.utterance(&a.engines, &u))
+                    .await
+                {
                     Ok(out) => {
                         for e in &out.events {
                             if !self.emit(e).await {
@@ -144,7 +148,10 @@ impl Worker {
                 };
                 let reference = d.reference.clone();
                 let a = Arc::clone(&app);
-                let checked = app.check(move || conv.draft(&a.engines, &d)).await;
+                let bytes = d.text.len();
+                let checked = app
+                    .check_input(bytes, move || conv.draft(&a.engines, &d))
+                    .await;
                 match checked {
                     Ok(out) => {
                         for e in &out.events {
