@@ -149,12 +149,19 @@ pub(crate) fn gate(pattern: &str) -> Gate {
             continue;
         }
         // Every further set costs automaton hits on every turn that holds one of its literals, so it must be
-        // selective: two Chinese characters or more, or a handful of single characters (瘦|美白|长高 after
-        // 保证…, 不 in `(保证|包)…(不会|不)坏`). A set of single characters skips far more regex searches
-        // than it costs: a search is a few hundred instructions and a cache miss or two in its tables, a
-        // literal seen is a few instructions in the automaton pass.
+        // selective: two Chinese characters or more, or, when the first set is a single character (保证…包
+        // and 不 in `(保证|包)…(不会|不)坏`), a handful of single characters. (Allowing such sets after any
+        // first set saved regex searches on generated turns but cost 8 % more instructions on real agent
+        // turns, where 会, 过, 到 are common and trigger words rare: benches/RESULTS.md.)
         let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
-        if sets.is_empty() || shortest >= 6 || (shortest >= 3 && set.len() <= 8) {
+        let first = sets
+            .first()
+            .map(|f| f.iter().map(Vec::len).min().unwrap_or(0));
+        let selective = match first {
+            None => true,
+            Some(f) => shortest >= 6 || (f < 6 && shortest >= 3 && set.len() <= 8),
+        };
+        if selective {
             sets.push(set);
         }
     }
@@ -557,10 +564,11 @@ mod tests {
         let g = gate("(保证|肯定)(能|会)?[^,]{0,4}(批下来|通过)");
         let p = g.prefix.expect("prefix");
         assert_eq!(strs(g.sets[p].clone()), ["保证", "肯定"]);
-        // 瘦下来 holds 瘦: the outcome set is the single 瘦 and two words, small enough to gate the regex
-        // with the trigger, so a turn with 保证 alone does not run it.
-        let g = gate("(保证|肯定)(能|会)?[^,]{0,4}(瘦下来|瘦|变白|美白)");
+        // 瘦下来 holds 瘦: after the single trigger 包 the outcome set is the single 瘦 and two words, small
+        // enough to gate the regex too, so a turn with 包 alone does not run it.
+        let g = gate("包(能|会)?[^,]{0,4}(瘦下来|瘦|变白|美白)");
         assert_eq!(g.sets.len(), 2, "{g:?}");
+        let p = g.prefix.expect("prefix");
         let outcome: Vec<String> = strs(g.sets[1 - p].clone());
         assert_eq!(outcome, ["变白", "瘦", "美白"]);
         // A set that another chosen set implies is not taken: 保证 is in every 保证能|保证会.
@@ -593,7 +601,7 @@ mod tests {
     fn a_window_around_a_shortened_set_covers_the_longer_literals() {
         // The gate keeps 会 of 不会|会; a match of 不会 starts before the 会 seen, so the window takes the
         // set's own characters on both sides.
-        let g = gate("[我你他]*(不会|会)[^,]{0,2}(处理|受理)");
+        let g = gate("[我你他]*(不会|会)[^,]{0,2}理");
         let w = g.window.expect("window");
         assert_eq!(strs(g.sets[w.set].clone()), ["会"]);
         let t = "好,我不会处理";
