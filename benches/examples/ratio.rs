@@ -21,10 +21,16 @@ fn main() {
         Ok(dir) => Engine::new(huashu::Ruleset::load(&dir).expect("ruleset")).expect("compiles"),
         Err(_) => Engine::default_ruleset().expect("default"),
     };
-    // TURN=… measures one turn, repeated.
-    let turns = match std::env::var("TURN") {
-        Ok(t) => vec![t; 20_000],
-        Err(_) => huashu_benches::generated_turns(20_000, 7),
+    // TURN=… measures one turn, repeated; CORPUS=FILE the turns of a file, one per line.
+    let turns = match (std::env::var("TURN"), std::env::var("CORPUS")) {
+        (Ok(t), _) => vec![t; 20_000],
+        (_, Ok(path)) => std::fs::read_to_string(&path)
+            .expect("corpus")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => huashu_benches::generated_turns(20_000, 7),
     };
     let phrases: Vec<String> = engine.normalized_phrases();
     let raw = AhoCorasick::builder()

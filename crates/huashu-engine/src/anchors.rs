@@ -63,6 +63,12 @@ impl CharSet {
         self.ranges.push((lo, hi));
     }
 
+    fn union(&self, other: &CharSet) -> CharSet {
+        let mut both = self.clone();
+        both.ranges.extend_from_slice(&other.ranges);
+        both.finish()
+    }
+
     fn finish(mut self) -> CharSet {
         self.ranges.sort_unstable();
         let mut out: Vec<(char, char)> = Vec::with_capacity(self.ranges.len());
@@ -113,17 +119,40 @@ pub(crate) fn gate(pattern: &str) -> Gate {
     if digits > 1 {
         candidates.retain(|set| !set.iter().flatten().all(u8::is_ascii_alphanumeric));
     }
+    // Fewer literals, same gate: a literal that holds another of its set is dropped (the prefix set: one
+    // that begins with another, so that anchored starts stay where matches start). The extractor's
+    // prefixes of `(保证|肯定)(能|会)?(给您)?…` become 保证|肯定 again, the same set as the required
+    // trigger, and the automaton does not carry their expansions.
+    let prefix_set = prefix_set.map(|p| least_prefixes(&p));
+    let mut candidates: Vec<Vec<Vec<u8>>> = candidates
+        .into_iter()
+        .map(|set| {
+            let set = least_prefixes(&set);
+            if prefix_set.as_ref() == Some(&set) {
+                set
+            } else {
+                minimal(&set)
+            }
+        })
+        .collect();
     candidates.sort_by_key(|set| std::cmp::Reverse(strength(set)));
     let mut sets: Vec<Vec<Vec<u8>>> = Vec::new();
-    for mut set in candidates {
-        set.sort();
-        set.dedup();
+    for set in candidates {
         if sets.len() == MAX_SETS || sets.contains(&set) {
+            continue;
+        }
+        // A set that every literal of a chosen set holds is seen whenever that one is: it gates nothing.
+        if sets
+            .iter()
+            .any(|s| s.iter().all(|l| set.iter().any(|c| holds(l, c))))
+        {
             continue;
         }
         // Every further set costs automaton hits on every turn that holds one of its literals, so it must be
         // selective: two Chinese characters or more, or, when the first set is a single character (保证…包
-        // and 不 in `(保证|包)…(不会|不)坏`), a handful of single characters.
+        // and 不 in `(保证|包)…(不会|不)坏`), a handful of single characters. (Allowing such sets after any
+        // first set saved regex searches on generated turns but cost 8 % more instructions on real agent
+        // turns, where 会, 过, 到 are common and trigger words rare: benches/RESULTS.md.)
         let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
         let first = sets
             .first()
@@ -136,11 +165,7 @@ pub(crate) fn gate(pattern: &str) -> Gate {
             sets.push(set);
         }
     }
-    let prefix = prefix_set.and_then(|mut p| {
-        p.sort();
-        p.dedup();
-        sets.iter().position(|set| *set == p)
-    });
+    let prefix = prefix_set.and_then(|p| sets.iter().position(|set| *set == p));
     let window = if prefix.is_some() {
         None
     } else {
@@ -155,15 +180,52 @@ pub(crate) fn gate(pattern: &str) -> Gate {
     }
 }
 
+/// Whether `hay` holds `needle` (whole characters: UTF-8 is self-synchronising).
+fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `set` without the literals that hold a shorter one of the set: a turn holds one of these exactly when
+/// it holds one of the whole set. Sorted.
+fn minimal(set: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = set
+        .iter()
+        .filter(|l| !set.iter().any(|o| o.len() < l.len() && holds(l, o)))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `set` without the literals that begin with a shorter one of the set: every text that begins with one
+/// of the set begins with one of these. Sorted.
+fn least_prefixes(set: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = set
+        .iter()
+        .filter(|l| !set.iter().any(|o| o.len() < l.len() && l.starts_with(o)))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The window of `hir` (see [`Window`]) around one of `sets`, if the pattern has that shape.
 fn window(hir: &Hir, sets: &[Vec<Vec<u8>>]) -> Option<Window> {
-    let mut h = hir;
-    while let HirKind::Capture(c) = h.kind() {
-        h = &c.sub;
+    // Groups do not change what a concatenation matches: `(?P<hit>A·L·B)·C` is searched as A·L·B·C.
+    fn flatten<'h>(h: &'h Hir, parts: &mut Vec<&'h Hir>) {
+        match h.kind() {
+            HirKind::Capture(c) => flatten(&c.sub, parts),
+            HirKind::Concat(hs) => hs.iter().for_each(|h| flatten(h, parts)),
+            _ => parts.push(h),
+        }
     }
-    let HirKind::Concat(parts) = h.kind() else {
+    let mut parts = Vec::new();
+    flatten(hir, &mut parts);
+    if parts.len() < 2 {
         return None;
-    };
+    }
     for (j, part) in parts.iter().enumerate() {
         let mut ex = Extractor::new();
         ex.kind(ExtractKind::Prefix)
@@ -179,18 +241,23 @@ fn window(hir: &Hir, sets: &[Vec<Vec<u8>>]) -> Option<Window> {
         let mut lits: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
         lits.sort();
         lits.dedup();
-        let Some(set) = sets.iter().position(|s| *s == lits) else {
+        let Some(set) = sets.iter().position(|s| *s == lits || *s == minimal(&lits)) else {
             continue;
         };
-        let before = chars_of(&parts[..j])?;
-        let after = chars_of(&parts[j + 1..])?;
+        let (mut before, mut after) = (chars_of(&parts[..j])?, chars_of(&parts[j + 1..])?);
+        if sets[set] != lits {
+            // The gate keeps 会 of 不会|会: the rest of a longer literal lies on either side of the one seen.
+            let own = chars_of(&[*part])?;
+            before = before.union(&own);
+            after = after.union(&own);
+        }
         return Some(Window { set, before, after });
     }
     None
 }
 
 /// The characters matches of `parts` can hold; None when that cannot be told (byte classes, invalid UTF-8).
-fn chars_of(parts: &[Hir]) -> Option<CharSet> {
+fn chars_of(parts: &[&Hir]) -> Option<CharSet> {
     fn walk(h: &Hir, set: &mut CharSet) -> Option<()> {
         match h.kind() {
             HirKind::Empty | HirKind::Look(_) => Some(()),
@@ -489,6 +556,57 @@ mod tests {
         assert_eq!(&t[end..w.after.run_after(t, end)], "明天到货");
         // A prefix set is tried anchored instead; no window.
         assert!(gate("(保证|担保).{0,4}收益").window.is_none());
+    }
+
+    #[test]
+    fn a_set_drops_the_literals_that_hold_a_shorter_one() {
+        // The extractor's prefixes are trigger × optional verb; the anchored starts are the triggers'.
+        let g = gate("(保证|肯定)(能|会)?[^,]{0,4}(批下来|通过)");
+        let p = g.prefix.expect("prefix");
+        assert_eq!(strs(g.sets[p].clone()), ["保证", "肯定"]);
+        // 瘦下来 holds 瘦: after the single trigger 包 the outcome set is the single 瘦 and two words, small
+        // enough to gate the regex too, so a turn with 包 alone does not run it.
+        let g = gate("包(能|会)?[^,]{0,4}(瘦下来|瘦|变白|美白)");
+        assert_eq!(g.sets.len(), 2, "{g:?}");
+        let p = g.prefix.expect("prefix");
+        let outcome: Vec<String> = strs(g.sets[1 - p].clone());
+        assert_eq!(outcome, ["变白", "瘦", "美白"]);
+        // A set that another chosen set implies is not taken: 保证 is in every 保证能|保证会.
+        assert!(
+            g.sets
+                .iter()
+                .all(|s| s.len() < 10 && s.iter().all(|l| l.len() <= 6))
+        );
+    }
+
+    #[test]
+    fn a_window_reaches_into_groups() {
+        // Before, only a top-level concatenation had a window; this one is inside the `hit` group.
+        let g =
+            gate("(?P<hit>(请|麻烦)?(您|你|亲)?(现在|先)*(联系|找)(商家|卖家|售后客服))(吧|呢)*");
+        assert_eq!(g.prefix, None);
+        let w = g.window.expect("window");
+        let t = "好的，您先找商家吧，谢谢";
+        let lit = strs(g.sets[w.set].clone())
+            .into_iter()
+            .find(|l| t.contains(l.as_str()))
+            .expect("a window literal in the turn");
+        let at = t.find(lit.as_str()).unwrap();
+        let end = at + lit.len();
+        let window = &t[w.before.run_before(t, at)..w.after.run_after(t, end)];
+        assert_eq!(window, "您先找商家吧");
+    }
+
+    #[test]
+    fn a_window_around_a_shortened_set_covers_the_longer_literals() {
+        // The gate keeps 会 of 不会|会; a match of 不会 starts before the 会 seen, so the window takes the
+        // set's own characters on both sides.
+        let g = gate("[我你他]*(不会|会)[^,]{0,2}理");
+        let w = g.window.expect("window");
+        assert_eq!(strs(g.sets[w.set].clone()), ["会"]);
+        let t = "好,我不会处理";
+        let at = t.find('会').unwrap();
+        assert_eq!(&t[w.before.run_before(t, at)..at], "我不");
     }
 
     #[test]

@@ -35,10 +35,82 @@ pub(super) struct Owner {
     /// Word boundaries the phrase needs (`BOUND_*`): one that begins or ends with an ASCII letter or digit
     /// matches only where the text does not go on with a letter (or digit) there (`av` not in `have`).
     pub(super) bounds: u8,
-    /// Regexes this literal anchors, each with the bit of the regex's literal set the literal belongs to.
-    pub(super) regexes: Vec<(u32, u8)>,
+    /// Regexes this literal anchors, as [`Anchor`]s: where they start in `Matcher::anchors`, and how many.
+    pub(super) anchors: (u32, u32),
     /// The pattern is an allow-list phrase of the ruleset.
     pub(super) allow: bool,
+}
+
+/// A regex a literal anchors, packed in a `u32`: the regex's index, the bit of its literal set the literal
+/// belongs to, and whether the regex needs to know where the literal was seen (its prefix or window set).
+/// The automaton pass reads these from one flat array instead of from each regex, which would cost a
+/// cache miss per literal seen.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Anchor(u32);
+
+impl Anchor {
+    const PREFIX: u32 = 0x80;
+    const WINDOW: u32 = 0x40;
+
+    fn new(regex: u32, bit: u8, prefix: bool, window: bool) -> Anchor {
+        debug_assert!(bit < 0x40);
+        let flags = if prefix { Self::PREFIX } else { 0 } | if window { Self::WINDOW } else { 0 };
+        Anchor(regex << 8 | u32::from(bit) | flags)
+    }
+
+    #[inline]
+    pub(super) fn regex(self) -> u32 {
+        self.0 >> 8
+    }
+
+    #[inline]
+    pub(super) fn bit(self) -> u8 {
+        (self.0 & 0x3f) as u8
+    }
+
+    /// The literal is one of the regex's prefixes: the regex is tried anchored where it starts.
+    #[inline]
+    pub(super) fn prefix(self) -> bool {
+        self.0 & Self::PREFIX != 0
+    }
+
+    /// The literal is of the regex's window set: where it lies bounds the search.
+    #[inline]
+    pub(super) fn window(self) -> bool {
+        self.0 & Self::WINDOW != 0
+    }
+}
+
+/// The automaton's value for a pattern. Most patterns are regex anchors and nothing else (10,035 of
+/// zh-CN's 10,424): their value is the range of their anchors in `Matcher::anchors`, so that seeing one
+/// touches no [`Owner`]. A phrase, a pattern with an owner rule, an allow-list word has [`PatternValue::OWNER`]
+/// set and the index of its `Owner`.
+pub(super) struct PatternValue;
+
+impl PatternValue {
+    pub(super) const OWNER: u32 = 1 << 31;
+    /// Bits of an anchor range's start; the length takes the 11 bits above.
+    const START_BITS: u32 = 20;
+
+    /// The value of pattern `i`, owned by `owner`.
+    fn of(i: usize, owner: &Owner) -> u32 {
+        let (start, len) = owner.anchors;
+        let plain = owner.rules.is_empty() && owner.repeated.is_empty() && !owner.allow;
+        if plain && start < 1 << Self::START_BITS && len < 1 << (31 - Self::START_BITS) {
+            start | len << Self::START_BITS
+        } else {
+            Self::OWNER | i as u32
+        }
+    }
+
+    /// The anchor range of a value without [`PatternValue::OWNER`].
+    #[inline]
+    pub(super) fn anchors(v: u32) -> (usize, usize) {
+        (
+            (v & ((1 << Self::START_BITS) - 1)) as usize,
+            (v >> Self::START_BITS) as usize,
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -63,8 +135,6 @@ pub(super) struct CompiledRegex {
     /// Otherwise, the bit of a literal set around which matches lie, and the characters a match can hold
     /// before and after that literal: the regex searches only that window of the turn.
     pub(super) window: Option<(u8, CharSet, CharSet)>,
-    /// The prefix or window bit: where literals of this set are seen is recorded for the search.
-    pub(super) track: u8,
     /// Some match is empty: an empty range is still worth a search.
     pub(super) matches_empty: bool,
 }
@@ -106,6 +176,8 @@ impl Matcher {
             };
         let mut regexes = Vec::new();
         let mut unanchored = Vec::new();
+        // Per pattern, the regexes it anchors; flattened into `anchors` once every pattern is known.
+        let mut anchored_by: Vec<Vec<Anchor>> = Vec::new();
         for (idx, rule) in ruleset.rules.iter().enumerate() {
             let idx = idx as u32;
             for phrase in &rule.matcher.phrases {
@@ -144,7 +216,10 @@ impl Matcher {
                 let mut need = 0u8;
                 let mut prefix_bit = 0u8;
                 let mut window = None;
+                let window_set = gate.window.as_ref().map(|w| w.set);
                 for (bit, set) in gate.sets.into_iter().enumerate() {
+                    let (is_prefix, is_window) =
+                        (gate.prefix == Some(bit), window_set == Some(bit));
                     // The char-wise automaton takes whole characters: a set with a literal cut inside one is
                     // not used (fewer sets only wake the regex more often).
                     let Some(lits) = set
@@ -164,7 +239,10 @@ impl Matcher {
                     need |= bit;
                     for lit in lits {
                         let at = owner_of(lit, &mut patterns, &mut owners);
-                        owners[at].regexes.push((r, bit));
+                        if anchored_by.len() <= at {
+                            anchored_by.resize_with(at + 1, Vec::new);
+                        }
+                        anchored_by[at].push(Anchor::new(r, bit, is_prefix, is_window));
                     }
                 }
                 if need == 0 {
@@ -180,7 +258,6 @@ impl Matcher {
                     need,
                     digits: gate.digits,
                     prefix_bit,
-                    track: prefix_bit | window.as_ref().map_or(0, |w: &(u8, CharSet, CharSet)| w.0),
                     window,
                 });
             }
@@ -197,8 +274,12 @@ impl Matcher {
                 owners[at].allow = true;
             }
         }
-        for (owner, p) in owners.iter_mut().zip(&patterns) {
+        let mut anchors = Vec::new();
+        anchored_by.resize_with(owners.len(), Vec::new);
+        for ((owner, p), by) in owners.iter_mut().zip(&patterns).zip(&anchored_by) {
             owner.bounds = bounds(p);
+            owner.anchors = (anchors.len() as u32, by.len() as u32);
+            anchors.extend_from_slice(by);
         }
         let phrases = if patterns.is_empty() {
             None
@@ -213,19 +294,22 @@ impl Matcher {
                         patterns
                             .iter()
                             .enumerate()
-                            .map(|(i, p)| (p.as_str(), i as u32)),
+                            .map(|(i, p)| (p.as_str(), PatternValue::of(i, &owners[i]))),
                     )
                     .map_err(|e| EngineError::Automaton(e.to_string()))?,
             )
         };
         let tolerant = TolerantPhrases::compile(&ruleset, &norm);
+        let needs = regexes.iter().map(|r: &CompiledRegex| r.need).collect();
         Ok(Matcher {
             ruleset: Arc::new(ruleset),
             opts,
             rules,
             phrases,
             owners,
+            anchors,
             regexes,
+            needs,
             unanchored,
             tolerant,
         })

@@ -41,9 +41,15 @@ pub struct Matcher {
     /// One automaton over every rule's normalised phrases and every regex's literal anchors; reports
     /// overlapping matches so that two rules sharing text both see it.
     phrases: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
-    /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors.
+    /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors (reached through
+    /// the automaton's value, [`compile::PatternValue`]).
     owners: Vec<Owner>,
+    /// Every pattern's anchored regexes, one run per pattern (see [`compile::Anchor`]).
+    anchors: Vec<compile::Anchor>,
     regexes: Vec<CompiledRegex>,
+    /// Per regex, its `need` bits: read for every regex a turn's literals wake, so kept apart from the
+    /// (large) compiled regexes.
+    needs: Vec<u8>,
     /// Regexes with no literal anchor: they run on every turn their rule applies to (if its digits allow).
     unanchored: Vec<u32>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.

@@ -12,11 +12,15 @@ use regex_automata::{Anchored, Input};
 use super::Matcher;
 use super::compile::{
     BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER, CompiledRegex,
+    PatternValue,
 };
 use super::overlaps::resolve_overlaps;
 use crate::anchors::longest_digit_run;
 use crate::asr::Tolerance;
 use crate::validate;
+
+/// A window regex none of whose window literals was seen.
+const NO_SPAN: (u32, u32) = (u32::MAX, 0);
 
 thread_local! {
     // One set of buffers per thread: the hot path allocates nothing for a clean turn.
@@ -39,8 +43,12 @@ pub(super) struct HitScratch {
     run: Vec<u32>,
     /// Per regex, the bits of its literal sets seen in this turn (reset for every regex in `run`).
     seen: Vec<u8>,
-    /// (regex, start, end) of every prefix or window literal seen in this turn.
-    starts: Vec<(u32, u32, u32)>,
+    /// `regex << 32 | start` of every prefix literal seen in this turn.
+    starts: Vec<u64>,
+    /// Per window regex, the least start and the greatest end of its window literals seen in this turn
+    /// (`NO_SPAN` when none; reset for every regex in `run`). These two bound the window: the runs of
+    /// `before` and `after` characters around a literal only move right as the literal does.
+    span: Vec<(u32, u32)>,
     allowed: Vec<(usize, usize)>,
 }
 
@@ -180,6 +188,7 @@ impl Matcher {
             run,
             seen,
             starts,
+            span,
             allowed,
         } = scratch;
         raw.clear();
@@ -189,37 +198,50 @@ impl Matcher {
         allowed.clear();
         if seen.len() < self.regexes.len() {
             seen.resize(self.regexes.len(), 0);
+            span.resize(self.regexes.len(), NO_SPAN);
         }
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
-                let owner = &self.owners[m.value() as usize];
-                if owner.allow {
-                    allowed.push((m.start(), m.end()));
-                }
-                let bounded = owner.bounds == 0 || at_bounds(t, m.start(), m.end(), owner.bounds);
-                for &rule in &owner.rules {
-                    if bounded && self.rules[rule as usize].role.applies_to(role) {
-                        raw.push(Hit::exact(rule, m.start(), m.end()));
+                let v = m.value();
+                let (at, len) = if v & PatternValue::OWNER == 0 {
+                    PatternValue::anchors(v)
+                } else {
+                    let owner = &self.owners[(v & !PatternValue::OWNER) as usize];
+                    if owner.allow {
+                        allowed.push((m.start(), m.end()));
                     }
-                }
-                for (rule, offsets) in &owner.repeated {
-                    if bounded
-                        && self.rules[*rule as usize].role.applies_to(role)
-                        && offsets
-                            .iter()
-                            .all(|&o| repeats.binary_search(&(m.start() as u32 + o)).is_ok())
-                    {
-                        raw.push(Hit::exact(*rule, m.start(), m.end()));
+                    let bounded =
+                        owner.bounds == 0 || at_bounds(t, m.start(), m.end(), owner.bounds);
+                    for &rule in &owner.rules {
+                        if bounded && self.rules[rule as usize].role.applies_to(role) {
+                            raw.push(Hit::exact(rule, m.start(), m.end()));
+                        }
                     }
-                }
-                for &(r, bit) in &owner.regexes {
+                    for (rule, offsets) in &owner.repeated {
+                        if bounded
+                            && self.rules[*rule as usize].role.applies_to(role)
+                            && offsets
+                                .iter()
+                                .all(|&o| repeats.binary_search(&(m.start() as u32 + o)).is_ok())
+                        {
+                            raw.push(Hit::exact(*rule, m.start(), m.end()));
+                        }
+                    }
+                    (owner.anchors.0 as usize, owner.anchors.1 as usize)
+                };
+                for &a in &self.anchors[at..at + len] {
+                    let r = a.regex();
                     let s = &mut seen[r as usize];
                     if *s == 0 {
                         run.push(r);
                     }
-                    *s |= bit;
-                    if bit == self.regexes[r as usize].track {
-                        starts.push((r, m.start() as u32, m.end() as u32));
+                    *s |= a.bit();
+                    if a.prefix() {
+                        starts.push(u64::from(r) << 32 | m.start() as u64);
+                    } else if a.window() {
+                        let sp = &mut span[r as usize];
+                        sp.0 = sp.0.min(m.start() as u32);
+                        sp.1 = sp.1.max(m.end() as u32);
                     }
                 }
             }
@@ -229,9 +251,11 @@ impl Matcher {
         for k in 0..run.len() {
             let r = run[k];
             let s = std::mem::take(&mut seen[r as usize]);
-            if s == self.regexes[r as usize].need {
+            if s == self.needs[r as usize] {
                 run[ready] = r;
                 ready += 1;
+            } else {
+                span[r as usize] = NO_SPAN;
             }
         }
         run.truncate(ready);
@@ -241,6 +265,7 @@ impl Matcher {
         let mut digit_run = digits;
         for &i in run.iter() {
             let r = &self.regexes[i as usize];
+            let (lit_start, lit_end) = std::mem::replace(&mut span[i as usize], NO_SPAN);
             if !self.rules[r.rule as usize].role.applies_to(role) {
                 continue;
             }
@@ -250,11 +275,11 @@ impl Matcher {
             if r.prefix_bit != 0 {
                 // Every match starts at a prefix literal: try each, in order, as find_iter would (a match
                 // hides the starts inside it).
-                let lo = starts.partition_point(|x| x.0 < i);
-                let hi = starts.partition_point(|x| x.0 <= i);
+                let lo = starts.partition_point(|&x| (x >> 32) < u64::from(i));
+                let hi = starts.partition_point(|&x| (x >> 32) <= u64::from(i));
                 let mut free = 0;
-                for &(_, p, _) in &starts[lo..hi] {
-                    let p = p as usize;
+                for &p in &starts[lo..hi] {
+                    let p = (p & u64::from(u32::MAX)) as usize;
                     if p < free {
                         continue;
                     }
@@ -270,13 +295,14 @@ impl Matcher {
             }
             let (mut at, mut end) = (0, t.len());
             if let Some((_, before, after)) = &r.window {
-                let lo = starts.partition_point(|x| x.0 < i);
-                let hi = starts.partition_point(|x| x.0 <= i);
-                (at, end) = (t.len(), 0);
-                for &(_, s, e) in &starts[lo..hi] {
-                    at = at.min(before.run_before(t, s as usize));
-                    end = end.max(after.run_after(t, e as usize));
-                }
+                (at, end) = if lit_start == NO_SPAN.0 {
+                    (t.len(), 0)
+                } else {
+                    (
+                        before.run_before(t, lit_start as usize),
+                        after.run_after(t, lit_end as usize),
+                    )
+                };
             }
             // A match that ends at the window's end leaves an empty range: searched only if a match can be empty.
             while at < end || (at == end && r.matches_empty) {
