@@ -260,6 +260,19 @@ fn report_writes_one_self_contained_page() {
     assert_eq!(data["conversations"], 40);
     assert_eq!(data["errors"], 1);
     assert_eq!(data["worst"].as_array().expect("worst").len(), 5);
-    assert_eq!(data["worst"][0]["score"], 0);
+    // The worst conversation first: the lowest score `huashu score` gave.
+    let lowest = stdout(&scored)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["score"].as_u64())
+        .min()
+        .expect("scores");
+    assert_eq!(data["worst"][0]["score"], lowest);
+    let worst: Vec<u64> = data["worst"]
+        .as_array()
+        .expect("worst")
+        .iter()
+        .map(|w| w["score"].as_u64().expect("score"))
+        .collect();
+    assert!(worst.windows(2).all(|w| w[0] <= w[1]), "{worst:?}");
     assert_eq!(data["agents"].as_array().expect("agents").len(), 3);
 }
