@@ -336,7 +336,21 @@ fn score_text_report_names_the_evidence_and_tips() {
     let input = "{\"id\":\"d\",\"turns\":[{\"role\":\"customer\",\"text\":\"我买的空调坏了三次了\"},{\"role\":\"agent\",\"text\":\"有本事你去投诉啊\"}]}\n";
     let out = huashu(&["score", "--format", "text"], input.as_bytes());
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.starts_with("conversation d: 0/100 FAIL (fatal)"), "{s}");
+    // Fatal: failed, whatever the points (they stay under the ruleset's fatal_cap).
+    assert!(s.starts_with("conversation d: "), "{s}");
+    let score: u32 = s["conversation d: ".len()..]
+        .split('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("score");
+    assert!(score < 40, "{s}");
+    assert!(
+        s.lines()
+            .next()
+            .unwrap()
+            .ends_with("/100 FAIL (fatal)   [zh-CN@0.1.0; 2 turns]"),
+        "{s}"
+    );
     assert!(
         s.contains("fatal: critical finding at turn 1: F014 “有本事你去投诉啊”"),
         "{s}"

@@ -1,0 +1,138 @@
+use super::*;
+
+fn strs(v: Vec<Vec<u8>>) -> Vec<String> {
+    v.into_iter()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect()
+}
+
+#[test]
+fn prefix_literals_anchor_a_regex() {
+    assert_eq!(strs(anchors("(保证|承诺)").unwrap()), ["保证", "承诺"]);
+    // Two-character anchors on either side are as good; the smaller set wins.
+    assert_eq!(strs(anchors("(保证|承诺).{0,6}收益").unwrap()), ["收益"]);
+    assert_eq!(
+        strs(anchors("密码(是|为)[0-9a-z]{4,}").unwrap()),
+        ["密码为", "密码是"]
+    );
+}
+
+#[test]
+fn suffix_literals_when_the_prefix_is_open() {
+    assert_eq!(strs(anchors(".{0,4}不赔").unwrap()), ["不赔"]);
+}
+
+#[test]
+fn required_inner_literal_beats_one_character_affixes() {
+    assert_eq!(
+        strs(anchors("(我|小妹)?(也)?不知道(了|呀|呢)?").unwrap()),
+        ["不知道"]
+    );
+    let set = strs(anchors("[我你]?(保证|承诺)[^,]{0,6}(收益|回报)").unwrap());
+    assert!(
+        set == ["保证", "承诺"] || set == ["回报", "收益"],
+        "{set:?}"
+    );
+}
+
+#[test]
+fn prefix_and_suffix_both_gate_a_regex() {
+    let g = gate("(保证|担保)[^,]{0,4}(不会坏|坏不了|不出故障)");
+    assert_eq!(g.sets.len(), 2, "{g:?}");
+    let mut all: Vec<Vec<String>> = g.sets.into_iter().map(strs).collect();
+    all.iter_mut().for_each(|set| set.sort());
+    all.sort();
+    assert_eq!(
+        all,
+        [vec!["不会坏", "不出故障", "坏不了"], vec!["保证", "担保"]]
+    );
+}
+
+#[test]
+fn number_patterns_are_gated_on_a_digit_run_not_on_single_digits() {
+    let g = gate("(?:^|[^0-9])(?P<hit>[3-69][0-9]{15,18}|3[47][0-9]{13})(?:[^0-9]|$)");
+    assert_eq!(g.digits, 15);
+    assert!(g.sets.is_empty(), "{g:?}");
+    assert_eq!(gate("[1-9][0-9]{5}(?:18|19|20)[0-9]{2}x?").digits, 10);
+    assert_eq!(gate("密码(是|为)[a-z0-9]{4,20}").digits, 0);
+    assert_eq!(gate("(1|22)[0-9]?3").digits, 2);
+    assert_eq!(gate("(1|22)[0-9]?3").min_len, 2);
+    assert_eq!(gate("(的|呢)*").min_len, 0);
+    assert_eq!(longest_digit_run("尾号0123，订单12345a6"), 5);
+}
+
+#[test]
+fn a_literal_between_optional_words_bounds_the_search() {
+    let g = gate("(我们|小妹)?(真的|也)*(不知道|不晓得)(的|呢)*");
+    let w = g.window.expect("window");
+    assert_eq!(strs(g.sets[w.set].clone()), ["不晓得", "不知道"]);
+    let t = "您好，我们也不知道呢，请稍等";
+    let at = t.find("不知道").unwrap();
+    assert_eq!(&t[w.before.run_before(t, at)..at], "我们也");
+    let end = at + "不知道".len();
+    assert_eq!(&t[end..w.after.run_after(t, end)], "呢");
+    // A class after the literal reaches to the next comma.
+    let g = gate("(我|你)*(保证|担保)[^,]{0,6}");
+    let w = g.window.expect("window");
+    let t = "好的,我保证明天到货,谢谢";
+    let end = t.find("保证").unwrap() + "保证".len();
+    assert_eq!(&t[end..w.after.run_after(t, end)], "明天到货");
+    // A prefix set is tried anchored instead; no window.
+    assert!(gate("(保证|担保).{0,4}收益").window.is_none());
+}
+
+#[test]
+fn a_set_drops_the_literals_that_hold_a_shorter_one() {
+    // The extractor's prefixes are trigger × optional verb; the anchored starts are the triggers'.
+    let g = gate("(保证|肯定)(能|会)?[^,]{0,4}(批下来|通过)");
+    let p = g.prefix.expect("prefix");
+    assert_eq!(strs(g.sets[p].clone()), ["保证", "肯定"]);
+    // 瘦下来 holds 瘦: after the single trigger 包 the outcome set is the single 瘦 and two words, small
+    // enough to gate the regex too, so a turn with 包 alone does not run it.
+    let g = gate("包(能|会)?[^,]{0,4}(瘦下来|瘦|变白|美白)");
+    assert_eq!(g.sets.len(), 2, "{g:?}");
+    let p = g.prefix.expect("prefix");
+    let outcome: Vec<String> = strs(g.sets[1 - p].clone());
+    assert_eq!(outcome, ["变白", "瘦", "美白"]);
+    // A set that another chosen set implies is not taken: 保证 is in every 保证能|保证会.
+    assert!(
+        g.sets
+            .iter()
+            .all(|s| s.len() < 10 && s.iter().all(|l| l.len() <= 6))
+    );
+}
+
+#[test]
+fn a_window_reaches_into_groups() {
+    // Before, only a top-level concatenation had a window; this one is inside the `hit` group.
+    let g = gate("(?P<hit>(请|麻烦)?(您|你|亲)?(现在|先)*(联系|找)(商家|卖家|售后客服))(吧|呢)*");
+    assert_eq!(g.prefix, None);
+    let w = g.window.expect("window");
+    let t = "好的，您先找商家吧，谢谢";
+    let lit = strs(g.sets[w.set].clone())
+        .into_iter()
+        .find(|l| t.contains(l.as_str()))
+        .expect("a window literal in the turn");
+    let at = t.find(lit.as_str()).unwrap();
+    let end = at + lit.len();
+    let window = &t[w.before.run_before(t, at)..w.after.run_after(t, end)];
+    assert_eq!(window, "您先找商家吧");
+}
+
+#[test]
+fn a_window_around_a_shortened_set_covers_the_longer_literals() {
+    // The gate keeps 会 of 不会|会; a match of 不会 starts before the 会 seen, so the window takes the
+    // set's own characters on both sides.
+    let g = gate("[我你他]*(不会|会)[^,]{0,2}理");
+    let w = g.window.expect("window");
+    assert_eq!(strs(g.sets[w.set].clone()), ["会"]);
+    let t = "好,我不会处理";
+    let at = t.find('会').unwrap();
+    assert_eq!(&t[w.before.run_before(t, at)..at], "我不");
+}
+
+#[test]
+fn no_anchor_for_patterns_that_can_start_anywhere() {
+    assert!(anchors(r"\w+").is_none());
+    assert!(anchors("(a)?").is_none());
+}
