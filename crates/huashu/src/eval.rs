@@ -43,6 +43,9 @@ pub struct LabelError {
 ///
 /// - `FILE:N` — line `N` (1-based) of a text file; for a `.tsv` file the text is the columns from the
 ///   seventh on (the JDDC layout: session, user, role, transfer, repeat, sku, content);
+/// - `FILE:N/K` — reply `K` (1-based) of line `N` in the JDDC 2019 dev layout: a line holds up to three
+///   agents' replies split by `<sep>` (after a `Q:`/`A:` tag), one agent's several messages joined by
+///   `!@@@!`, which become line breaks (a clause break, so two messages never read as one phrase);
 /// - `FILE#I/J` — in a JSON array file, conversation `I`, turn `J`: `dialogContent[J].message` (IBM
 ///   Twitter customer care; `J` = `agent_url` for its `agentURL.url_utterance`) or `original[J][1]` (ABCD).
 #[derive(Debug, Default)]
@@ -75,9 +78,13 @@ impl CorpusRefs {
         if let Some((file, at)) = reference.split_once('#') {
             return self.resolve_json(&dir, file, at, reference);
         }
-        let (file, n) = reference
-            .rsplit_once(':')
-            .ok_or_else(|| format!("`ref` {reference:?} is neither FILE:LINE nor FILE#I/J"))?;
+        let (file, n) = reference.rsplit_once(':').ok_or_else(|| {
+            format!("`ref` {reference:?} is neither FILE:LINE[/REPLY] nor FILE#I/J")
+        })?;
+        let (n, reply) = match n.split_once('/') {
+            Some((n, k)) => (n, Some(k)),
+            None => (n, None),
+        };
         let n: usize = n
             .parse()
             .ok()
@@ -93,6 +100,10 @@ impl CorpusRefs {
         let line = self.lines[file]
             .get(n - 1)
             .ok_or_else(|| format!("`ref` {reference:?}: {file} has fewer than {n} lines"))?;
+        if let Some(k) = reply {
+            return dev_reply(line, k)
+                .ok_or_else(|| format!("`ref` {reference:?}: line {n} of {file} has no reply {k:?}"));
+        }
         if file.ends_with(".tsv") {
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() < 7 {
@@ -143,6 +154,17 @@ impl CorpusRefs {
             .map(str::to_string)
             .ok_or_else(bad)
     }
+}
+
+/// Reply `k` (1-based) of a JDDC 2019 dev line; `NULL` (no reply in that slot) is no reply.
+fn dev_reply(line: &str, k: &str) -> Option<String> {
+    let k: usize = k.parse().ok().filter(|&k| k > 0)?;
+    let body = line
+        .strip_prefix("A:\t")
+        .or_else(|| line.strip_prefix("Q:\t"))
+        .unwrap_or(line);
+    let reply = body.split("<sep>").nth(k - 1)?.trim();
+    (!reply.is_empty() && reply != "NULL").then(|| reply.replace("!@@@!", "\n"))
 }
 
 /// Parses label lines (blank lines skipped), resolving `ref`s through `refs`.
@@ -483,6 +505,15 @@ mod tests {
             refs.resolve("a.txt:3"),
             Err("`ref` \"a.txt:3\": a.txt has fewer than 3 lines".to_string())
         );
+        std::fs::write(dir.join("d.txt"), "<session a>\nA:\t可以改!@@@!提供一下地址<sep>好的<sep>NULL\n")
+            .expect("write");
+        assert_eq!(refs.resolve("d.txt:2/1").as_deref(), Ok("可以改\n提供一下地址"));
+        assert_eq!(refs.resolve("d.txt:2/2").as_deref(), Ok("好的"));
+        assert_eq!(
+            refs.resolve("d.txt:2/3"),
+            Err("`ref` \"d.txt:2/3\": line 2 of d.txt has no reply \"3\"".to_string())
+        );
+        assert!(refs.resolve("d.txt:2/0").is_err());
         assert!(refs.resolve("t.json#5/0").is_err());
         assert!(refs.resolve("a.txt:x").is_err());
         std::fs::remove_dir_all(&dir).ok();

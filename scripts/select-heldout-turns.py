@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Pick a FRESH held-out set of real agent turns (issue 14 follow-up): JDDC agent turns that are not in
+corpora/labelled/real-zh.jsonl (by ref or by text) and not in the chats of corpora/labelled/chats.jsonl, plus
+the JDDC 2019 dev files' replies (never used before). Three strata, drawn with a fixed seed:
+  1. dev replies holding the original trigger vocabulary of select-real-turns.py (all of them);
+  2. turns holding a second, broader vocabulary for the three categories in other wording (sample);
+  3. a random sample of the rest;
+  4. every remaining chat turn that answers a customer turn asking about codes, cards, safety, quality or a
+     certain outcome (ASKED): the wordings of promise and privacy that carry no trigger word of their own.
+Prints JSON lines {id, ref, role, stratum, text, context} for labelling; only ids, refs and labels are committed
+(corpora/labelled/heldout-zh.jsonl); the text stays in ../shared/corpora.
+
+usage: select-heldout-turns.py [--broad N] [--random N] [--seed S]
+"""
+import argparse, json, os, random, re, sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPORA = os.environ.get("HUASHU_CORPORA", os.path.join(HERE, "..", "..", "shared", "corpora"))
+LABELLED = os.path.join(HERE, "..", "corpora", "labelled")
+OLD = __import__("select-real-turns")
+
+# Wording the first vocabulary did not list: sending the customer elsewhere, refusals and shrugs in other
+# words, blame; safety/quality/outcome claims; anything that asks for or carries personal data.
+BROAD = re.compile(
+    "找|问|联系|咨询|热线|官方|厂商|售后|配送员|快递员|站点|师傅|网点|营业厅|客服电话|400|"
+    "只能|没有办法|搞不|不了|不到|不在|不是|不用|不要|别|没用|重新|再拍|再下单|怎么办|随便|"
+    "可以的|没问题|不影响|安全|孕|宝宝|婴儿|孩子|副作用|过敏|有效|效果|正品|质量|不掉|不坏|耐用|"
+    "肯|准|必|稳|确定|一样|会到|到货|能到|批|审核|通过|"
+    "告知|提供|发下|发一下|报|姓名|名字|地址|电话|信息|生日|照片|资料|登录|付款人|支付人"
+)
+
+
+# What the customer asked just before the agent's turn (stratum 4).
+ASKED = re.compile(
+    "验证码|密码|卡号|身份证|银行卡|短信|孕|哺乳|宝宝|婴儿|小孩|副作用|过敏|安全吗|有害|辐射|甲醛|会不会坏|质量|"
+    "耐用|保修|正品|假货|能通过|能批|审核能|一定|肯定|保证|确定能|能到吗|会到吗|几号到|能送到"
+)
+
+
+def label_refs_and_texts(refs):
+    used, texts = set(), set()
+    for line in open(os.path.join(LABELLED, "real-zh.jsonl"), encoding="utf-8"):
+        d = json.loads(line)
+        used.add(d.get("ref"))
+    for t in OLD.zh_turns():
+        if t["ref"] in used:
+            texts.add(t["text"])
+    return used, texts
+
+
+def chat_sessions():
+    s = set()
+    for line in open(os.path.join(LABELLED, "chats.jsonl"), encoding="utf-8"):
+        s.add(json.loads(line)["id"])
+    return s
+
+
+def dev_questions():
+    """Session -> the customer's questions Q1.. of the dev file, the context of the answers file's lines."""
+    qs, cur = {}, None
+    for line in open(os.path.join(CORPORA, "jddc2019_dev_question.txt"), encoding="utf-8"):
+        m = re.match(r"<session (\S+)>", line)
+        if m:
+            cur = qs.setdefault(m.group(1), [])
+        m = re.match(r"<Q\d+>(.*)</Q\d+>", line.strip())
+        if m and cur is not None:
+            cur.append("customer: " + m.group(1).replace("!@@@!", " "))
+    return qs
+
+
+def dev_turns():
+    """Replies in the dev files: `FILE:N/K`, reply K of line N (see `huashu eval` refs)."""
+    qs = dev_questions()
+    for name, tag in (("jddc2019_dev_answer.txt", None), ("jddc2019_dev_question.txt", "A:\t")):
+        hist = []
+        for n, line in enumerate(open(os.path.join(CORPORA, name), encoding="utf-8"), 1):
+            line = line.rstrip("\n")
+            if line.startswith("<session"):
+                sid = line[len("<session "):-1]
+                hist = []
+                if tag is None:
+                    pending = list(qs.get(sid, []))
+            if tag is None and not line.startswith("<") and line.strip() and pending:
+                hist.append(pending.pop(0))
+            if line.startswith("Q:\t") or line.startswith("<Q"):
+                hist.append("customer: " + re.sub("<[^>]+>|^Q:\t", "", line))
+            if line.startswith("<") or not line.strip():
+                continue
+            if tag is not None and not line.startswith(tag):
+                continue
+            body = line[len(tag):] if tag else line
+            for k, p in enumerate(body.split("<sep>"), 1):
+                p = p.strip()
+                if p and p != "NULL":
+                    yield {"ref": f"{name}:{n}/{k}", "text": p.replace("!@@@!", "\n"), "context": hist[-3:]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--broad", type=int, default=420)
+    ap.add_argument("--random", type=int, default=220)
+    ap.add_argument("--seed", type=int, default=1914)
+    a = ap.parse_args()
+    used, used_texts = label_refs_and_texts(None)
+    sessions = chat_sessions()
+    seen = set(used_texts)
+    dev_trig, broad, rest = [], [], []
+    for t in OLD.zh_turns():
+        if t["ref"] in used or t["text"] in seen or not t["text"].strip():
+            continue
+        if t["ref"].startswith("jddc2019_chat"):
+            n = int(t["ref"].rsplit(":", 1)[1])
+            sid = open_lines()[n - 1].split("\t", 1)[0]
+            if sid in sessions:
+                continue
+        seen.add(t["text"])
+        (broad if BROAD.search(t["text"]) else rest).append(t)
+    for t in dev_turns():
+        if t["text"] in seen:
+            continue
+        seen.add(t["text"])
+        if OLD.ZH_TRIGGERS.search(t["text"]):
+            dev_trig.append(t)
+        else:
+            (broad if BROAD.search(t["text"]) else rest).append(t)
+    rng = random.Random(a.seed)
+    picked = [dict(t, stratum="dev-trigger") for t in dev_trig]
+    picked += [dict(t, stratum="broad") for t in rng.sample(broad, min(a.broad, len(broad)))]
+    picked += [dict(t, stratum="random") for t in rng.sample(rest, min(a.random, len(rest)))]
+    taken = {t["ref"] for t in picked}
+    asked = [
+        dict(t, stratum="asked")
+        for t in broad + rest
+        if t["ref"] not in taken
+        and any(c.startswith("customer") for c in t["context"])
+        and ASKED.search([c for c in t["context"] if c.startswith("customer")][-1])
+        and not t["ref"].startswith("jddc2019_dev")
+    ]
+    picked += asked
+    print(f"asked {len(asked)}", file=sys.stderr)
+    print(f"pool: dev-trigger {len(dev_trig)}, broad {len(broad)}, rest {len(rest)}", file=sys.stderr)
+    for k, t in enumerate(picked):
+        t["id"] = f"ho-{k + 1:04d}"
+        t["role"] = "agent"
+        print(json.dumps(t, ensure_ascii=False))
+
+
+_LINES = []
+
+
+def open_lines():
+    if not _LINES:
+        _LINES.extend(open(os.path.join(CORPORA, "jddc2019_chat_0.1per.tsv"), encoding="utf-8").read().split("\n"))
+    return _LINES
+
+
+if __name__ == "__main__":
+    sys.exit(main())
