@@ -18,6 +18,15 @@ const REAL_ZH: Floors = &[
     ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
+// heldout-zh: 892 turns labelled before any engine run and never tuned on as a set (REVIEW-zh.md, held-out
+// pass: main's rules scored forbidden 0.529 / 0.265 on them; after that pass 0.933 / 0.737). Forbidden
+// positives only (38): privacy and promise are judged on false positives alone. Recall is below the bar: the
+// floor is what it holds today.
+const HELDOUT_ZH: Floors = &[
+    ("forbidden", 0.90, 0.73),
+    ("privacy", 0.90, 0.85),
+    ("promise", 0.90, 0.85),
+];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
 const REAL_EN: Floors = &[
     ("forbidden", 0.90, 0.80),
@@ -79,6 +88,11 @@ fn real_zh_turns() {
 }
 
 #[test]
+fn heldout_zh_turns() {
+    holds("heldout-zh.jsonl", "zh-CN", true, HELDOUT_ZH);
+}
+
+#[test]
 fn real_en_turns() {
     holds("real-en.jsonl", "en", true, REAL_EN);
 }
@@ -116,6 +130,7 @@ fn a_rewrite_is_compliant_or_absent() {
     }
     for (file, rs, real) in [
         ("real-zh.jsonl", "zh-CN", true),
+        ("heldout-zh.jsonl", "zh-CN", true),
         ("real-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
