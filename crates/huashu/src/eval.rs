@@ -101,8 +101,9 @@ impl CorpusRefs {
             .get(n - 1)
             .ok_or_else(|| format!("`ref` {reference:?}: {file} has fewer than {n} lines"))?;
         if let Some(k) = reply {
-            return dev_reply(line, k)
-                .ok_or_else(|| format!("`ref` {reference:?}: line {n} of {file} has no reply {k:?}"));
+            return dev_reply(line, k).ok_or_else(|| {
+                format!("`ref` {reference:?}: line {n} of {file} has no reply {k:?}")
+            });
         }
         if file.ends_with(".tsv") {
             let cols: Vec<&str> = line.split('\t').collect();
@@ -505,9 +506,15 @@ mod tests {
             refs.resolve("a.txt:3"),
             Err("`ref` \"a.txt:3\": a.txt has fewer than 3 lines".to_string())
         );
-        std::fs::write(dir.join("d.txt"), "<session a>\nA:\t可以改!@@@!提供一下地址<sep>好的<sep>NULL\n")
-            .expect("write");
-        assert_eq!(refs.resolve("d.txt:2/1").as_deref(), Ok("可以改\n提供一下地址"));
+        std::fs::write(
+            dir.join("d.txt"),
+            "<session a>\nA:\t可以改!@@@!提供一下地址<sep>好的<sep>NULL\n",
+        )
+        .expect("write");
+        assert_eq!(
+            refs.resolve("d.txt:2/1").as_deref(),
+            Ok("可以改\n提供一下地址")
+        );
         assert_eq!(refs.resolve("d.txt:2/2").as_deref(), Ok("好的"));
         assert_eq!(
             refs.resolve("d.txt:2/3"),
