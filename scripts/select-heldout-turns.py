@@ -101,7 +101,12 @@ def main():
     ap.add_argument("--broad", type=int, default=420)
     ap.add_argument("--random", type=int, default=220)
     ap.add_argument("--seed", type=int, default=1914)
+    # a second draw, labelled after the first batch's review: measures the review's rule changes on turns
+    # they were not written for (ids continue after the file's last, strata end in 2)
+    ap.add_argument("--second", action="store_true")
     a = ap.parse_args()
+    if a.second:
+        return second_draw(a)
     used, used_texts = label_refs_and_texts(None)
     sessions = chat_sessions()
     seen = set(used_texts)
@@ -142,6 +147,32 @@ def main():
     print(f"pool: dev-trigger {len(dev_trig)}, broad {len(broad)}, rest {len(rest)}", file=sys.stderr)
     for k, t in enumerate(picked):
         t["id"] = f"ho-{k + 1:04d}"
+        t["role"] = "agent"
+        print(json.dumps(t, ensure_ascii=False))
+
+
+def second_draw(a):
+    path = os.path.join(LABELLED, "heldout-zh.jsonl")
+    first = [json.loads(line) for line in open(path, encoding="utf-8")]
+    taken = {d["ref"] for d in first}
+    used, used_texts = label_refs_and_texts(None)
+    sessions = chat_sessions()
+    seen = set(used_texts)
+    broad, rest = [], []
+    for t in OLD.zh_turns():
+        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
+            continue
+        if t["ref"].startswith("jddc2019_chat"):
+            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
+            if sid in sessions:
+                continue
+        seen.add(t["text"])
+        (broad if BROAD.search(t["text"]) else rest).append(t)
+    rng = random.Random(a.seed + 1000)
+    picked = [dict(t, stratum="broad2") for t in rng.sample(broad, min(a.broad, len(broad)))]
+    picked += [dict(t, stratum="random2") for t in rng.sample(rest, min(a.random, len(rest)))]
+    for k, t in enumerate(picked, len(first) + 1):
+        t["id"] = f"ho-{k:04d}"
         t["role"] = "agent"
         print(json.dumps(t, ensure_ascii=False))
 
