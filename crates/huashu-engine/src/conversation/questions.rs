@@ -211,6 +211,10 @@ impl Questions {
                 self.asked += 1;
                 self.pending_kind = Kind::of(view);
                 self.pending_why = None;
+            } else if self.pending.as_ref().map(|p| p.0) != turn.reprompt_of {
+                // After a question back, a new question is what the agent must answer now: its need stands
+                // (其它颜色也没有吗 after 啥时候有货 needs a yes or no, not a time).
+                self.pending_kind = Kind::of(view);
             } else {
                 // Asked again in other words: the stricter need of the two stands.
                 let k = Kind::of(view);

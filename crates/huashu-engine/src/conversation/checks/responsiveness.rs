@@ -176,6 +176,15 @@ mod tests {
         let c = check(&r, "responsiveness");
         assert!(c.passed, "{c:?}");
         assert!(c.detail.starts_with("1 of 1 customer question(s) answered"), "{}", c.detail);
+        // After the question back, the customer's new question is what needs answering: a yes answers it.
+        let r = score(&[
+            ("customer", "云南啥时候有货"),
+            ("agent", "具体到货时间暂时无法查询，请问您要哪个颜色呢？"),
+            ("customer", "其它的颜色也没有吗?"),
+            ("agent", "有的 [链接x]"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.detail.contains("no time or date"), "{}", c.detail);
         // Without the question back, the first question was left for a new one.
         let r = score(&[
             ("customer", "我的订单什么时候发货？"),
