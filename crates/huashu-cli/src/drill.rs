@@ -196,6 +196,7 @@ fn label(name: &str) -> &str {
         | Cue::AskWhen
         | Cue::AskHow
         | Cue::AskYesNo
+        | Cue::AskAction
         | Cue::Steps
         | Cue::YesNo
         | Cue::Stall => name,

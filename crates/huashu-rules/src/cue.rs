@@ -42,6 +42,9 @@ pub enum Cue {
     AskHow,
     /// The customer asks a yes/no question (能不能, 可以吗): the answer needs a yes or a no.
     AskYesNo,
+    /// The customer asks the agent to act (帮我改一下吧, 麻烦帮忙加快): the agent doing it, or agreeing to (好的),
+    /// answers it.
+    AskAction,
     /// Steps in an agent's answer (点击, 进入, 然后).
     Steps,
     /// A yes or a no in an agent's answer (可以的, 不能, 是的).
@@ -52,7 +55,7 @@ pub enum Cue {
 
 impl Cue {
     /// Every cue, in the order the engine lists them.
-    pub const ALL: [Cue; 23] = [
+    pub const ALL: [Cue; 24] = [
         Cue::Complaint,
         Cue::ComplaintManner,
         Cue::Empathy,
@@ -73,6 +76,7 @@ impl Cue {
         Cue::AskWhen,
         Cue::AskHow,
         Cue::AskYesNo,
+        Cue::AskAction,
         Cue::Steps,
         Cue::YesNo,
         Cue::Stall,
@@ -104,6 +108,7 @@ impl Cue {
             Cue::Steps => "steps",
             Cue::YesNo => "yes_no",
             Cue::Stall => "stall",
+            Cue::AskAction => "ask_action",
         }
     }
 

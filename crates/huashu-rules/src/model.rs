@@ -173,6 +173,10 @@ pub struct CheckSpec {
     /// One coaching tip when it fails.
     #[serde(default)]
     pub tip: String,
+    /// When the check fails, the conversation scores at most this (0–100): a failure that keeps a conversation
+    /// out of a band whatever else went well (a curt chat is not in the high band).
+    #[serde(default)]
+    pub cap: Option<u32>,
 }
 
 fn d_first_response() -> u64 {

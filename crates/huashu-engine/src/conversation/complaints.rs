@@ -101,6 +101,9 @@ pub(crate) struct Episode {
     /// The problem was fixed in the conversation (已经为您办理好了): nothing is left to follow up.
     pub resolved: At,
     pub prompt: bool,
+    /// A complaint about the agent's manner (你先听我说完) answered by restating what the customer asks
+    /// (您是想问…对吗): the agent listened, so it is not ignored (an apology is still due).
+    pub listened: bool,
     /// Complaint cues in the customer's turns of this episode (at least one per turn): a grievance said
     /// strongly or repeated is a grievance felt.
     pub complaints: usize,
@@ -120,6 +123,7 @@ impl Episode {
     /// with 会反馈给维修部门 is a weak answer, not an ignored complaint).
     fn ignored(&self) -> bool {
         self.empathy.is_none()
+            && !self.listened
             && self.solution.is_none()
             && self.resolved.is_none()
             && self.commitment.is_none()
@@ -188,6 +192,7 @@ impl Complaints {
                     commitment: None,
                     resolved: None,
                     prompt: false,
+                    listened: false,
                     complaints: strength,
                     fixed_next: false,
                 });
@@ -210,7 +215,23 @@ impl Complaints {
             return;
         };
         ep.replies += 1;
-        let first = |cue: Cue| view.cue(cue).map(|h| (view.index, h.at, h.matched.clone()));
+        // The offers of help that open and close a chat (还有其他我可以为您效劳的么) offer nothing for the
+        // grievance: a solution, commitment or apology inside them does not count.
+        let offer_cues = [Cue::Greeting, Cue::Closing].map(|c| view.cue_index.get(c));
+        let in_offer = |h: &super::cues::CueHit| {
+            view.cues.iter().any(|o| {
+                offer_cues.contains(&Some(o.cue))
+                    && o.span.start <= h.span.start
+                    && h.span.end <= o.span.end
+            })
+        };
+        let first = |cue: Cue| {
+            let i = view.cue_index.get(cue)?;
+            view.cues
+                .iter()
+                .find(|h| h.cue == i && !in_offer(h))
+                .map(|h| (view.index, h.at, h.matched.clone()))
+        };
         if ep.empathy.is_none() {
             ep.empathy = first(Cue::Empathy);
             if ep.empathy.is_some() && ep.replies == 1 {
@@ -223,6 +244,9 @@ impl Complaints {
         }
         if ep.commitment.is_none() {
             ep.commitment = first(Cue::Commitment);
+        }
+        if ep.manner && first(Cue::NeedConfirmation).is_some() {
+            ep.listened = true;
         }
         if ep.resolved.is_none() {
             ep.resolved = first(Cue::Resolved);
@@ -407,5 +431,40 @@ mod tests {
             ("agent", "嗯"),
         ];
         assert_eq!(complaints(&pressed), 1);
+    }
+
+    #[test]
+    fn an_offer_of_more_help_is_no_solution_to_a_complaint() {
+        let r = score(&[
+            ("customer", "物品没收到啊，怎么就签收了"),
+            ("agent", "请问还有其他我可以为您效劳的么?"),
+        ]);
+        assert_eq!(r.structure.complaints, 1);
+        assert!(!r.structure.solution, "{:?}", r.structure);
+        let r = score(&[
+            ("customer", "物品没收到啊，怎么就签收了"),
+            ("agent", "可以为您申请补发，还有其他我可以为您效劳的么?"),
+        ]);
+        assert!(r.structure.solution, "{:?}", r.structure);
+    }
+
+    #[test]
+    fn a_manner_complaint_answered_by_listening_is_not_ignored() {
+        let turns = |reply: &'static str| {
+            [
+                ("customer", "已经收的手续费能不能退"),
+                ("agent", "手续费是按期收的"),
+                ("customer", "你先听我说完！我是问已经收了的能不能退给我"),
+                ("agent", reply),
+            ]
+        };
+        // Restating what the customer asks shows the agent listened: no unaddressed cap (39), empathy still fails.
+        let listened = score(&turns(
+            "您是想问已经收取的手续费能不能退，对吗？已收取的按规定不退",
+        ));
+        assert!(listened.score > 39, "{listened:?}");
+        assert!(!listened.structure.empathy);
+        let ignored = score(&turns("手续费是按期收的"));
+        assert!(ignored.score <= 39, "{ignored:?}");
     }
 }

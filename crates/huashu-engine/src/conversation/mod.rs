@@ -89,6 +89,13 @@ impl Scorecard {
                     message: format!("needs the cue list `scoring.cues.{missing}`"),
                 });
             }
+            if let Some(cap) = spec.cap.filter(|&c| c > 100) {
+                return Err(EngineError::Invalid {
+                    file: label.clone(),
+                    field: format!("scoring.checks.{id}.cap"),
+                    message: format!("must be a score from 0 to 100, not {cap}"),
+                });
+            }
             checks.push((known, spec.clone()));
         }
         checks.sort_by_key(|(id, _)| *id);

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use huashu_rules::Cue;
+use huashu_text::Span;
 
 use super::checks::TurnView;
 use super::report::Evidence;
@@ -37,6 +38,9 @@ pub(crate) struct Questions {
     pub pending_thin: bool,
     /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: only the first may stand as an answer.
     pub stalls: usize,
+    /// The agent's last turn asked the customer something back (请问是这个商品吗, 是什么原因要取消呢): the
+    /// customer's next question answers it and goes on with the pending one, it does not leave it unanswered.
+    asked_back: bool,
     recent_customer: VecDeque<RecentQuestion>,
 }
 
@@ -52,6 +56,9 @@ pub(crate) enum Kind {
     How,
     /// 能不能, 可以吗: a yes or a no (`yes_no` cue).
     YesNo,
+    /// 帮我改一下吧, 麻烦帮忙加快: the agent doing it, or agreeing to (好的, 嗯嗯: a `yes_no` cue, filler
+    /// or not); a hold or a stall alone (建议您耐心等待) does not.
+    Request,
 }
 
 impl Kind {
@@ -63,6 +70,8 @@ impl Kind {
             Kind::How
         } else if view.cue(Cue::AskYesNo).is_some() {
             Kind::YesNo
+        } else if view.cue(Cue::AskAction).is_some() {
+            Kind::Request
         } else {
             Kind::Open
         }
@@ -73,7 +82,7 @@ impl Kind {
     /// for the customer (我给您处理, 已为您取消): the customer needs no steps for what is already done.
     fn needs(self) -> Option<(&'static [Cue], &'static str)> {
         match self {
-            Kind::Open => None,
+            Kind::Open | Kind::Request => None,
             Kind::When => Some((&[Cue::Time], "no time or date for a when-question")),
             Kind::How => Some((
                 &[Cue::Steps, Cue::Solution, Cue::Resolved],
@@ -179,8 +188,8 @@ impl Questions {
     pub(crate) fn customer_ask(&mut self, view: &TurnView<'_>, turn: CustomerTurn) {
         let index = view.index;
         if turn.is_question {
-            let reprompt = turn.reprompt_of.is_some()
-                && self.pending.as_ref().map(|p| p.0) == turn.reprompt_of;
+            let reprompt = self.pending.is_some()
+                && (self.asked_back || self.pending.as_ref().map(|p| p.0) == turn.reprompt_of);
             // The pending question asked again before any answer is still one question, awaiting its answer.
             if !reprompt {
                 // A thin reply earns half only when the customer let it stand: asking the same again says
@@ -202,6 +211,10 @@ impl Questions {
                 self.asked += 1;
                 self.pending_kind = Kind::of(view);
                 self.pending_why = None;
+            } else if self.pending.as_ref().map(|p| p.0) != turn.reprompt_of {
+                // After a question back, a new question is what the agent must answer now: its need stands
+                // (其它颜色也没有吗 after 啥时候有货 needs a yes or no, not a time).
+                self.pending_kind = Kind::of(view);
             } else {
                 // Asked again in other words: the stricter need of the two stands.
                 let k = Kind::of(view);
@@ -238,6 +251,7 @@ impl Questions {
         push_back: bool,
     ) {
         let stall = view.cue(Cue::Stall).is_some() && view.cue(Cue::Time).is_none();
+        self.asked_back = false;
         let Some((turn, words)) = self.pending.clone() else {
             self.stalls += stall as usize;
             return;
@@ -252,14 +266,33 @@ impl Questions {
             })
             .map(|h| clause_end(view.text, h.span.end))
             .max();
-        let after = |h: &&super::cues::CueHit| cut.is_none_or(|c| h.span.start >= c);
-        let filler_cue = view.cue_index.get(Cue::Filler);
-        let filler: usize = view
+        // Words that answer nothing: acknowledgements and forms of address (filler), the offer of help that
+        // opens a chat (greeting) and the one that closes it (还有其他可以帮到您的吗: closing). A closing offer
+        // sent to a customer still asking is no answer to them (`early_closing` judges the closing itself).
+        let empty_cues = [Cue::Filler, Cue::Greeting, Cue::Closing].map(|c| view.cue_index.get(c));
+        let filler_spans = union(
+            view.cues
+                .iter()
+                .filter(|h| empty_cues.contains(&Some(h.cue)))
+                .map(|h| h.span),
+        );
+        // The offers of help (有什么问题我可以帮您处理, 还有其他可以帮您的吗): their 可以 agrees to nothing.
+        let offer_cues = [Cue::Greeting, Cue::Closing].map(|c| view.cue_index.get(c));
+        let offer_spans: Vec<Span> = view
             .cues
             .iter()
-            .filter(|h| Some(h.cue) == filler_cue)
-            .filter(after)
-            .map(|h| h.matched.chars().filter(|ch| ch.is_alphanumeric()).count())
+            .filter(|h| offer_cues.contains(&Some(h.cue)))
+            .map(|h| h.span)
+            .collect();
+        let filler: usize = filler_spans
+            .iter()
+            .filter(|f| cut.is_none_or(|c| f.start >= c))
+            .map(|f| {
+                view.text[f.start..f.end]
+                    .chars()
+                    .filter(|ch| ch.is_alphanumeric())
+                    .count()
+            })
             .sum();
         let total = match cut {
             None => norm.chars().filter(|ch| ch.is_alphanumeric()).count(),
@@ -269,23 +302,40 @@ impl Questions {
                 .count(),
         };
         let content = total.saturating_sub(filler + shirk_chars);
-        let filler_spans: Vec<_> = view
-            .cues
+        let inside_filler = |h: &super::cues::CueHit| {
+            filler_spans
+                .iter()
+                .any(|f| f.start <= h.span.start && h.span.end <= f.end)
+        };
+        // Asking the customer back (a question or a restatement outside the offers of help) makes their next
+        // question part of this exchange.
+        let asks_back = [Cue::Question, Cue::NeedConfirmation]
             .iter()
-            .filter(|h| Some(h.cue) == filler_cue)
-            .map(|h| h.span)
-            .collect();
+            .filter_map(|&c| view.cue_index.get(c))
+            .any(|i| view.cues.iter().any(|h| h.cue == i && !inside_filler(h)));
         // A substance cue inside filler says nothing: the 有 of 还有什么可以帮您 is no yes to 有联系方式么.
         let has_after = |cue: Cue| {
             view.cue_index.get(cue).is_some_and(|i| {
                 view.cues.iter().any(|h| {
+                    h.cue == i && cut.is_none_or(|c| h.span.start >= c) && !inside_filler(h)
+                })
+            })
+        };
+        // Agreeing to a request (or refusing it) answers it even in filler words (嗯嗯 / 好的呢 to 尽量帮我发熟点的),
+        // before any hold (好的，请稍等); an offer of help or a hold alone does not.
+        let agreed = self.pending_kind == Kind::Request
+            && view.cue_index.get(Cue::YesNo).is_some_and(|i| {
+                view.cues.iter().any(|h| {
                     h.cue == i
-                        && cut.is_none_or(|c| h.span.start >= c)
-                        && !filler_spans
+                        && !offer_spans
                             .iter()
                             .any(|f| f.start <= h.span.start && h.span.end <= f.end)
                 })
-            })
+            });
+        let content = if agreed {
+            content.max(view.scoring.dialogue.min_answer_chars)
+        } else {
+            content
         };
         let mut lacks = None;
         let mut thin = false;
@@ -303,6 +353,7 @@ impl Questions {
             }
         }
         self.stalls += stall as usize;
+        self.asked_back = asks_back;
         if content < view.scoring.dialogue.min_answer_chars {
             return;
         }
@@ -335,6 +386,20 @@ impl Questions {
             }
         }
     }
+}
+
+/// The union of byte spans, sorted and merged, so that overlapping cues (请问 inside a closing offer) count once.
+fn union(spans: impl Iterator<Item = Span>) -> Vec<Span> {
+    let mut v: Vec<_> = spans.collect();
+    v.sort_by_key(|r| r.start);
+    let mut out: Vec<Span> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// The byte offset just past the clause that contains `at` in the original text (clause punctuation or

@@ -125,6 +125,8 @@ pub(crate) fn build(
     };
     let mut checks = Vec::new();
     let (mut earned, mut possible) = (0.0f64, 0u32);
+    // The lowest `cap` of the failed checks, with the check that set it.
+    let mut check_cap: Option<u32> = None;
     let mut fatal_reason = st
         .fatal
         .as_ref()
@@ -133,6 +135,9 @@ pub(crate) fn build(
         let points = spec.points as f64 * j.share;
         earned += points;
         possible += spec.points;
+        if let (Some(cap), false) = (spec.cap, j.passed) {
+            check_cap = Some(check_cap.map_or(cap, |c| c.min(cap)));
+        }
         if spec.fatal && !j.passed && fatal_reason.is_none() {
             fatal_reason = Some(format!("fatal check `{id}` failed: {}", j.detail));
         }
@@ -192,6 +197,9 @@ pub(crate) fn build(
         score = score.min(cap);
     }
     if let (Some(cap), Some(_)) = (scorecard.scoring.unaddressed_cap, &episodes.unaddressed) {
+        score = score.min(cap);
+    }
+    if let Some(cap) = check_cap {
         score = score.min(cap);
     }
     let fatal = fatal_reason.is_some();

@@ -136,4 +136,62 @@ mod tests {
         assert!(!c.passed);
         assert!((c.points - f64::from(c.max) / 2.0).abs() < 1e-9, "{c:?}");
     }
+    #[test]
+    fn a_closing_offer_answers_nothing() {
+        let r = score(&[
+            ("customer", "什么时候能修好？"),
+            ("agent", "会在三天内维修完成"),
+            ("customer", "麻烦亲帮忙加快一些哦"),
+            ("agent", "请问还有其他还可以帮到您的吗?"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed, "{c:?}");
+        assert!(c.detail.starts_with("1 of 2 customer question(s) answered"), "{}", c.detail);
+        assert!(!check(&r, "early_closing").passed);
+    }
+
+    #[test]
+    fn a_request_is_answered_by_agreeing_not_by_a_stall() {
+        let agreed = score(&[("customer", "尽量帮我发一个稍微熟点的"), ("agent", "嗯嗯 亲")]);
+        assert!(check(&agreed, "responsiveness").passed);
+        let stalled = score(&[("customer", "能帮忙催一下啊"), ("agent", "建议您耐心等待下呢")]);
+        let c = check(&stalled, "responsiveness");
+        assert!(!c.passed, "{c:?}");
+        // The 可以 of an offer of help agrees to nothing.
+        let offer = score(&[
+            ("customer", "帮我查下这两个订单是否开票了"),
+            ("agent", "您好，请问有什么问题我可以帮您处理或解决呢?"),
+        ]);
+        assert!(!check(&offer, "responsiveness").passed);
+    }
+
+    #[test]
+    fn the_customer_answering_a_question_back_leaves_nothing_unanswered() {
+        let r = score(&[
+            ("customer", "我的订单什么时候发货？"),
+            ("agent", "请问是这个订单吗？"),
+            ("customer", "是的，能今天发吗？"),
+            ("agent", "今天下午就会发出"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.starts_with("1 of 1 customer question(s) answered"), "{}", c.detail);
+        // After the question back, the customer's new question is what needs answering: a yes answers it.
+        let r = score(&[
+            ("customer", "云南啥时候有货"),
+            ("agent", "具体到货时间暂时无法查询，请问您要哪个颜色呢？"),
+            ("customer", "其它的颜色也没有吗?"),
+            ("agent", "有的 [链接x]"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.detail.contains("no time or date"), "{}", c.detail);
+        // Without the question back, the first question was left for a new one.
+        let r = score(&[
+            ("customer", "我的订单什么时候发货？"),
+            ("agent", "好的亲"),
+            ("customer", "能今天发吗？"),
+            ("agent", "今天下午就会发出"),
+        ]);
+        assert!(!check(&r, "responsiveness").passed);
+    }
 }
