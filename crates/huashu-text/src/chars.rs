@@ -26,6 +26,39 @@ const ASCII_NOISE: u128 = {
     set | (1u128 << 0x7F)
 };
 
+/// The ASCII characters the normaliser drops on sight (with `noise` on): noise that is neither whitespace
+/// (a space may separate two English words) nor clause punctuation (which may stay). Real turns carry many
+/// (`[数字x]`, `~`, `#E-s`), and each took the general path's decode, fold and class tests before.
+const ASCII_DROP: u128 = {
+    let mut set = ASCII_NOISE;
+    let keep = b"\t\n\x0B\x0C\r ,:.!?;";
+    let mut i = 0;
+    while i < keep.len() {
+        set &= !(1u128 << keep[i]);
+        i += 1;
+    }
+    set
+};
+
+/// `ASCII_DROP` as a table over every byte value: one load per character (a shift of a `u128` by a
+/// variable amount takes several instructions).
+static ASCII_DROP_TABLE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        table[b] = ASCII_DROP & (1u128 << b) != 0;
+        b += 1;
+    }
+    table
+};
+
+/// Whether the ASCII byte `b` is noise to drop whatever surrounds it (see `ASCII_DROP`); false for any
+/// byte of 0x80 and above.
+#[inline(always)]
+pub(crate) fn is_ascii_drop(b: u8) -> bool {
+    ASCII_DROP_TABLE[usize::from(b)]
+}
+
 /// Characters an agent (or an obfuscator) puts between characters that carry no meaning for matching:
 /// symbols, quotes, brackets, zero-width and control characters. Clause punctuation is not noise.
 #[inline]

@@ -50,20 +50,23 @@ pub(crate) fn plain_ascii(bytes: &[u8], upper: bool) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, and whether
-/// that is the mark itself: 、。… stay; ，：；！？ fold to ASCII when `width` is on.
+/// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, whether
+/// that is the mark itself, and its length in bytes: 、。… and ASCII `,:;.!?` stay; ，：；！？ fold to ASCII when
+/// `width` is on. (The ASCII marks are as common as the full-width ones in real chats, and took the general
+/// path's decode and class tests.)
 #[inline(always)]
-pub(crate) fn clause_punct(bytes: &[u8], width: bool) -> Option<(char, bool)> {
+pub(crate) fn clause_punct(bytes: &[u8], width: bool) -> Option<(char, bool, usize)> {
     match bytes {
-        [0xE3, 0x80, 0x81, ..] => Some(('、', true)),
-        [0xE3, 0x80, 0x82, ..] => Some(('。', true)),
-        [0xE2, 0x80, 0xA6, ..] => Some(('…', true)),
+        [b @ (b',' | b':' | b';' | b'.' | b'!' | b'?'), ..] => Some((char::from(*b), true, 1)),
+        [0xE3, 0x80, 0x81, ..] => Some(('、', true, 3)),
+        [0xE3, 0x80, 0x82, ..] => Some(('。', true, 3)),
+        [0xE2, 0x80, 0xA6, ..] => Some(('…', true, 3)),
         [0xEF, 0xBC, b2, ..] if width => match b2 {
-            0x81 => Some(('!', false)),
-            0x8C => Some((',', false)),
-            0x9A => Some((':', false)),
-            0x9B => Some((';', false)),
-            0x9F => Some(('?', false)),
+            0x81 => Some(('!', false, 3)),
+            0x8C => Some((',', false, 3)),
+            0x9A => Some((':', false, 3)),
+            0x9B => Some((';', false, 3)),
+            0x9F => Some(('?', false, 3)),
             _ => None,
         },
         _ => None,

@@ -30,6 +30,7 @@ pub use align::Normalized;
 pub use span::Span;
 
 use align::Seg;
+use chars::is_ascii_drop;
 use fast::{clause_punct, decode, plain_ascii, plain_ideographs};
 use fold::{fold, form_at, numeral_in_run, separates_single_chars};
 
@@ -253,11 +254,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             pending_space = None;
             s = next;
         }
-        // Clause punctuation (，？！：；…) comes between nearly every run of ideographs (so it is tried right
-        // after one, in the same round); it is never noise and folds to itself or (full width) to ASCII, so
-        // it needs none of the general path's tests.
-        if let Some((c, same)) = clause_punct(&bytes[s..], opts.width) {
-            next = s + 3;
+        // Clause punctuation (，？！：；…, and its ASCII forms) comes between nearly every run of ideographs
+        // (so it is tried right after one, in the same round); it is never noise and folds to itself or
+        // (full width) to ASCII, so it needs none of the general path's tests.
+        if let Some((c, same, len)) = clause_punct(&bytes[s..], opts.width) {
+            next = s + len;
             pending_space = None;
             if opts.noise && last.is_some_and(is_cjk) && separates_single_chars(input, s, next, c) {
                 w.flush(s);
@@ -277,6 +278,25 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         }
         if n > 0 {
             continue;
+        }
+        // ASCII symbols and spaces between words: what the general path below would do with them, without
+        // decoding and folding them first (neither case nor width changes them, and neither is a clause
+        // break, so only the noise tests apply).
+        if opts.noise {
+            match bytes[s] {
+                b' ' => {
+                    next = s + 1;
+                    w.flush(s);
+                    pending_space.get_or_insert((s, next));
+                    continue;
+                }
+                b if is_ascii_drop(b) => {
+                    next = s + 1;
+                    w.flush(s);
+                    continue;
+                }
+                _ => {}
+            }
         }
         // Order numbers, amounts, codes: a run of ASCII digits and letters that stay as they are is copied
         // as one run too (a space before it takes the general path, which decides whether it stays).

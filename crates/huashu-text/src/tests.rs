@@ -437,3 +437,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn ascii_fast_path_drops_exactly_the_noise_the_general_path_drops() {
+    // The fast path must agree with the general path's tests for every ASCII byte, whatever the case fold.
+    for b in 0u8..0x80 {
+        let c = fold::fold(b as char, &Options::default());
+        let general = is_noise(c) && !(c.is_whitespace() && c != '\n') && !is_clause_break(c);
+        assert_eq!(chars::is_ascii_drop(b), general, "byte {b:#04x}");
+    }
+    assert!(!chars::is_ascii_drop(0x80) && !chars::is_ascii_drop(0xE4));
+}
+
+#[test]
+fn ascii_symbols_and_spaces_fold_as_before() {
+    // Alignment through dropped symbols and kept spaces: spans still point at the original words.
+    let input = "[订单x]请您稍等~ ok  Book #E-s[数字x]不~知~道";
+    let norm = normalize(input, &Options::default());
+    assert_eq!(norm.as_str(), "订单x请您稍等ok book es数字x不知道");
+    assert_eq!(orig(input, "ok book"), "ok  Book");
+    assert_eq!(orig(input, "不知道"), "不~知~道");
+    assert_eq!(orig(input, "es数字x"), "E-s[数字x");
+}
+
+#[test]
+fn ascii_clause_marks_fold_as_the_full_width_ones() {
+    // ASCII marks take the clause-punctuation path: dropped between single characters, kept after a word,
+    // collapsed when repeated, and untouched inside numbers.
+    assert_eq!(n("不,知,道"), "不知道");
+    assert_eq!(n("不，知，道"), "不知道");
+    assert_eq!(n("好的,再见!!"), "好的,再见!");
+    assert_eq!(n("好的，再见！！"), "好的,再见!");
+    assert_eq!(n("年化3.5%. ok?"), "年化3.5%.ok?");
+    assert_eq!(orig("好的,,再见", "的,"), "的,,");
+}
