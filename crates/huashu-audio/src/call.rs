@@ -7,19 +7,7 @@ use huashu_engine::{Role, Turn};
 use serde::Serialize;
 
 use crate::vad::{self, VadOptions};
-use crate::{Audio, AudioError, TARGET_RATE, decode_file, resample};
-
-/// What a recogniser returns for one utterance: text, times relative to the utterance, confidence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    pub text: String,
-    pub start_ms: u64,
-    pub end_ms: u64,
-    /// Mean token probability in [0, 1].
-    pub confidence: f32,
-    /// The recogniser's probability that this is not speech at all.
-    pub no_speech: f32,
-}
+use crate::{Audio, AudioError, Segment, TARGET_RATE, decode_file, resample};
 
 /// A speech recogniser over 16 kHz mono samples (Whisper, or a fake in tests).
 pub trait Recognize {

@@ -17,16 +17,18 @@ pub mod live;
 pub mod model;
 pub mod pack;
 mod resample;
+mod segment;
 pub mod vad;
 #[cfg(feature = "whisper")]
 mod whisper;
 
 pub use call::{
-    AudioTurn, CallOptions, ChannelMap, Recognize, Segment, StageTimes, simplify, transcribe_audio,
+    AudioTurn, CallOptions, ChannelMap, Recognize, StageTimes, simplify, transcribe_audio,
     transcribe_file,
 };
 pub use decode::{Audio, MAX_SECONDS, decode, decode_bytes, decode_file};
 pub use error::AudioError;
 pub use resample::{TARGET_RATE, resample, to_16k};
+pub use segment::Segment;
 #[cfg(feature = "whisper")]
 pub use whisper::{AUDIO_CTX_FLOOR, FLASH_ATTN, Language, Whisper, WhisperOptions};
