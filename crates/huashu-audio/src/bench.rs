@@ -255,6 +255,8 @@ pub struct LiveFigures {
     pub partials_cut: usize,
     pub partials_run: usize,
     pub partials_skipped: usize,
+    /// Candidate finals cut (in the silence after speech; recognised as finals, counted apart).
+    pub candidates_cut: usize,
     /// Recogniser busy time over stream time.
     pub busy_rtf: f64,
     /// Finals in order, joined.

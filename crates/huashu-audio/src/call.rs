@@ -7,19 +7,7 @@ use huashu_engine::{Role, Turn};
 use serde::Serialize;
 
 use crate::vad::{self, VadOptions};
-use crate::{Audio, AudioError, TARGET_RATE, decode_file, resample};
-
-/// What a recogniser returns for one utterance: text, times relative to the utterance, confidence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    pub text: String,
-    pub start_ms: u64,
-    pub end_ms: u64,
-    /// Mean token probability in [0, 1].
-    pub confidence: f32,
-    /// The recogniser's probability that this is not speech at all.
-    pub no_speech: f32,
-}
+use crate::{Audio, AudioError, Segment, TARGET_RATE, decode_file, resample};
 
 /// A speech recogniser over 16 kHz mono samples (Whisper, or a fake in tests).
 pub trait Recognize {
@@ -35,6 +23,22 @@ pub trait Recognize {
         _opts: &VadOptions,
     ) -> Option<Result<Vec<vad::Utterance>, AudioError>> {
         None
+    }
+
+    /// Recognises neighbouring utterances of one channel (`pcm`; `cut` in order, at most
+    /// [`crate::pack::PACK_MS`] of audio together): one segment list per utterance, times relative to it.
+    /// By default one pass per utterance; Whisper packs them into one pass ([`crate::pack`]).
+    ///
+    /// # Errors
+    /// Whatever the recogniser reports.
+    fn recognize_many(
+        &mut self,
+        pcm: &[f32],
+        cut: &[vad::Utterance],
+    ) -> Result<Vec<Vec<Segment>>, AudioError> {
+        cut.iter()
+            .map(|u| self.recognize(&pcm[u.start..u.end]))
+            .collect()
     }
 
     /// Time spent in each recogniser stage since the last call (for `huashu bench --audio`); recognisers
@@ -139,10 +143,23 @@ impl std::str::FromStr for ChannelMap {
 }
 
 /// Options of [`transcribe_audio`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CallOptions {
     pub channels: ChannelMap,
     pub vad: VadOptions,
+    /// Neighbouring utterances of a channel are recognised together, up to this much audio per pass
+    /// ([`Recognize::recognize_many`]); 0: each utterance alone.
+    pub pack_ms: u32,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions {
+            channels: ChannelMap::default(),
+            vad: VadOptions::default(),
+            pack_ms: crate::pack::PACK_MS,
+        }
+    }
 }
 
 /// A recognised turn with its recogniser confidence and source channel.
@@ -213,12 +230,20 @@ pub(crate) fn transcribe_timed(
         };
         times.vad_ms += ms_since(t);
         times.utterances += cut.len();
-        for u in cut {
+        let max = opts.pack_ms as usize * TARGET_RATE as usize / 1000;
+        for group in crate::pack::groups(&cut, max) {
+            let us = &cut[group];
             let t = Instant::now();
-            let segs = rec.recognize(&pcm[u.start..u.end])?;
+            let heard = if let [u] = us {
+                vec![rec.recognize(&pcm[u.start..u.end])?]
+            } else {
+                rec.recognize_many(&pcm, us)?
+            };
             times.recognise_ms += ms_since(t);
-            if let Some(t) = merge_segments(&segs, role, channel, u.start, u.end) {
-                turns.push(t);
+            for (u, segs) in us.iter().zip(&heard) {
+                if let Some(t) = merge_segments(segs, role, channel, u.start, u.end) {
+                    turns.push(t);
+                }
             }
         }
     }
@@ -382,6 +407,91 @@ mod tests {
         // The energy VAD would have made one utterance of the whole 3 s tone.
         let turns = transcribe_audio(&audio, &mut Fake(0), &CallOptions::default()).expect("ok");
         assert_eq!(turns.len(), 1);
+    }
+
+    /// Hears each burst of sound as "t{its length in ms}", timed within what it was given, and packs
+    /// neighbouring utterances as Whisper does, counting its passes.
+    #[derive(Default)]
+    struct Bursts {
+        passes: usize,
+    }
+
+    impl Recognize for Bursts {
+        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+            self.passes += 1;
+            let loud: Vec<bool> = pcm
+                .chunks(320)
+                .map(|c| c.iter().any(|x| x.abs() > 0.01))
+                .collect();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < loud.len() {
+                if !loud[i] {
+                    i += 1;
+                    continue;
+                }
+                let from = i;
+                while i < loud.len() && loud[i] {
+                    i += 1;
+                }
+                out.push(Segment {
+                    text: format!("t{}", (i - from) * 20),
+                    start_ms: from as u64 * 20,
+                    end_ms: i as u64 * 20,
+                    confidence: 0.9,
+                    no_speech: 0.0,
+                });
+            }
+            Ok(out)
+        }
+
+        fn recognize_many(
+            &mut self,
+            pcm: &[f32],
+            cut: &[vad::Utterance],
+        ) -> Result<Vec<Vec<Segment>>, AudioError> {
+            let segs = self.recognize(&crate::pack::packed(pcm, cut))?;
+            Ok(crate::pack::split_segments(&crate::pack::layout(cut), segs))
+        }
+    }
+
+    #[test]
+    fn neighbouring_utterances_share_a_pass_and_keep_their_own_text_and_times() {
+        // Speech 0.5–1.5 s, 3–4.2 s and 8–8.6 s: padded utterances of 1.4, 1.6 and 1.0 s.
+        let mut x = vec![0.0; 10 * 16_000];
+        x[8_000..24_000].copy_from_slice(&tone(1000));
+        x[48_000..67_200].copy_from_slice(&tone(1200));
+        x[128_000..137_600].copy_from_slice(&tone(600));
+        let audio = Audio {
+            rate: 16_000,
+            channels: vec![x],
+        };
+        let opts = CallOptions {
+            pack_ms: 3_000,
+            ..CallOptions::default()
+        };
+        let mut rec = Bursts::default();
+        let turns = transcribe_audio(&audio, &mut rec, &opts).expect("ok");
+        // 1.4 + 1.6 s fit in 3 s; the third utterance is a pass of its own.
+        assert_eq!(rec.passes, 2);
+        let got: Vec<(&str, Option<u64>, Option<u64>)> = turns
+            .iter()
+            .map(|t| (t.turn.text.as_str(), t.turn.start_ms, t.turn.end_ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("t1000", Some(300), Some(1700)),
+                ("t1200", Some(2800), Some(4400)),
+                ("t600", Some(7800), Some(8800))
+            ]
+        );
+        // The same turns one utterance per pass.
+        let mut alone = Bursts::default();
+        let opts = CallOptions { pack_ms: 0, ..opts };
+        let one_by_one = transcribe_audio(&audio, &mut alone, &opts).expect("ok");
+        assert_eq!(alone.passes, 3);
+        assert_eq!(one_by_one, turns);
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct LiveOptions {
     pub partial_min_new_speech_ms: u32,
     /// Longer utterances are cut (Whisper's window is 30 s).
     pub max_utterance_ms: u32,
+    /// After this much silence following speech (at least `pad_ms`), the utterance so far is sent as a
+    /// candidate final ([`LiveJob::is_candidate`]): if no speech comes before `end_silence_ms`, the final
+    /// holds exactly that audio, so its recognition is already under way when the utterance closes. 0: off.
+    pub candidate_after_ms: u32,
 }
 
 impl Default for LiveOptions {
@@ -63,6 +67,7 @@ impl Default for LiveOptions {
             window_ms: 10_000,
             partial_min_new_speech_ms: 300,
             max_utterance_ms: 28_000,
+            candidate_after_ms: 300,
         }
     }
 }
@@ -82,6 +87,23 @@ pub struct LiveJob {
     pub speech_end_ms: u64,
     /// 16 kHz samples: the whole utterance for a final, its last `window_ms` for a partial.
     pub pcm: Vec<f32>,
+}
+
+impl LiveJob {
+    /// A candidate final: a partial cut in the silence after speech (a partial is otherwise cut at a speech
+    /// frame, so its audio ends with its speech), holding the whole utterance with its end padding. When the
+    /// utterance then closes without more speech, its final has the same audio and the same `end_ms`.
+    pub fn is_candidate(&self) -> bool {
+        !self.is_final && self.end_ms > self.speech_end_ms
+    }
+
+    /// Whether `self` (a candidate) holds exactly the audio of the final `f`.
+    pub fn same_audio(&self, f: &LiveJob) -> bool {
+        self.utterance == f.utterance
+            && self.start_ms == f.start_ms
+            && self.end_ms == f.end_ms
+            && self.pcm.len() == f.pcm.len()
+    }
 }
 
 /// The streaming utterance cutter (see the module docs).
@@ -116,6 +138,8 @@ struct Open {
     /// `speech_frames` at the last partial.
     speech_frames_at_partial: usize,
     partials: usize,
+    /// `speech_frames` at the last candidate final (0: none sent).
+    speech_frames_at_candidate: usize,
 }
 
 impl LiveSegmenter {
@@ -217,6 +241,7 @@ impl LiveSegmenter {
                         last_partial: 0,
                         speech_frames_at_partial: 0,
                         partials: 0,
+                        speech_frames_at_candidate: 0,
                     });
                 } else {
                     self.preroll.extend(chunk.iter().copied());
@@ -232,8 +257,32 @@ impl LiveSegmenter {
                     open.speech_frames += 1;
                 }
                 let silence = open.pcm.len() - open.speech_end;
+                let candidate_after = self.opts.candidate_after_ms.max(self.opts.pad_ms);
                 if silence >= Self::samples(self.opts.end_silence_ms) {
                     self.close(jobs, false);
+                } else if self.opts.candidate_after_ms > 0
+                    && silence >= Self::samples(candidate_after)
+                    && open.speech_frames > open.speech_frames_at_candidate
+                    && (open.speech_frames - open.speech_frames_at_candidate) * self.frame
+                        >= Self::samples(if open.speech_frames_at_candidate == 0 {
+                            self.opts.min_speech_ms
+                        } else {
+                            // A pause broken by a click does not recognise the utterance again.
+                            self.opts.partial_min_new_speech_ms
+                        })
+                {
+                    // The audio the final will hold if no speech comes: the speech and its padding.
+                    open.speech_frames_at_candidate = open.speech_frames;
+                    let end = open.speech_end + pad;
+                    jobs.push(LiveJob {
+                        utterance: self.next_utterance,
+                        is_final: false,
+                        start_ms: Self::ms(open.start),
+                        end_ms: Self::ms(open.start + end),
+                        speech_start_ms: Self::ms(open.start + open.speech_start),
+                        speech_end_ms: Self::ms(open.start + open.speech_end),
+                        pcm: open.pcm[..end].to_vec(),
+                    });
                 } else if open.pcm.len() >= Self::samples(self.opts.max_utterance_ms) {
                     // Cut; the next frame of speech opens the next utterance (no pre-roll: it is contiguous).
                     open.speech_end = open.pcm.len();
@@ -344,6 +393,8 @@ pub struct LiveTranscriber<R: Recognize> {
     pub recognizer: R,
     decoder: FrameDecoder,
     buf: Vec<f32>,
+    /// The last candidate final recognised and what it heard (its final reuses it).
+    candidate: Option<(LiveJob, Vec<Segment>)>,
 }
 
 impl<R: Recognize> std::fmt::Debug for LiveTranscriber<R> {
@@ -361,6 +412,7 @@ impl<R: Recognize> LiveTranscriber<R> {
             recognizer,
             decoder: FrameDecoder::new(encoding),
             buf: Vec::new(),
+            candidate: None,
         }
     }
 
@@ -386,167 +438,26 @@ impl<R: Recognize> LiveTranscriber<R> {
 
     fn run(&mut self, jobs: Vec<LiveJob>) -> Result<Vec<LiveTranscript>, AudioError> {
         let mut out = Vec::new();
-        for job in jobs {
-            let segs = self.recognizer.recognize(&job.pcm)?;
+        let n = jobs.len();
+        for (i, job) in jobs.into_iter().enumerate() {
+            // A partial with a later job behind it in the same batch is superseded: its audio is already
+            // known to the later one (the final of a frame that both cut and closed, say).
+            if !job.is_final && i + 1 < n {
+                continue;
+            }
+            let cached = self.candidate.take();
+            let segs = match cached {
+                Some((c, segs)) if job.is_final && c.same_audio(&job) => segs,
+                _ => self.recognizer.recognize(&job.pcm)?,
+            };
             out.extend(transcript_of(&job, &segs));
+            if job.is_candidate() {
+                self.candidate = Some((job, segs));
+            }
         }
         Ok(out)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tone(ms: u32) -> Vec<f32> {
-        (0..16 * ms)
-            .map(|i| 0.3 * (i as f32 * 0.07).sin())
-            .collect()
-    }
-
-    fn silence(ms: u32) -> Vec<f32> {
-        vec![0.0; 16 * ms as usize]
-    }
-
-    fn pcm16(x: &[f32]) -> Vec<u8> {
-        x.iter()
-            .flat_map(|s| ((s * 32_767.0) as i16).to_le_bytes())
-            .collect()
-    }
-
-    /// Says how many ms it heard, so the window each job carried is visible.
-    struct Fake;
-    impl Recognize for Fake {
-        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
-            Ok(vec![Segment {
-                text: format!("heard {} ms", pcm.len() / 16),
-                start_ms: 0,
-                end_ms: (pcm.len() / 16) as u64,
-                confidence: 0.9,
-                no_speech: 0.0,
-            }])
-        }
-    }
-
-    #[test]
-    fn first_partial_at_400_ms_of_speech_then_every_second_then_a_final_after_the_pause() {
-        let mut x = silence(500);
-        x.extend(tone(2500));
-        x.extend(silence(1000));
-        x.extend(tone(400));
-        x.extend(silence(1000));
-        let mut live = LiveTranscriber::new(Fake, Encoding::Pcm16k, LiveOptions::default());
-        let mut out = Vec::new();
-        // Real-time-sized frames: 20 ms (640 bytes), and an odd-sized chunking to cross frame boundaries.
-        for chunk in pcm16(&x).chunks(646) {
-            out.extend(live.frame(chunk).unwrap());
-        }
-        out.extend(live.finish().unwrap());
-        let partials: Vec<_> = out.iter().filter(|t| !t.is_final).collect();
-        let finals: Vec<_> = out.iter().filter(|t| t.is_final).collect();
-        assert_eq!(finals.len(), 2, "{out:?}");
-        // Utterance 0: speech from 500 ms, opened at 300 ms (200 ms pre-roll); the first partial 400 ms into
-        // the speech (at 900 ms), then one a second; utterance 1 (speech 4.0–4.4 s) gets its first at 4.4 s.
-        let at: Vec<(u64, u64, u64)> = partials
-            .iter()
-            .map(|p| (p.utterance, p.start_ms, p.end_ms))
-            .collect();
-        assert_eq!(
-            at,
-            [
-                (0, 300, 900),
-                (0, 300, 1900),
-                (0, 300, 2900),
-                (1, 3800, 4400)
-            ],
-            "{out:?}"
-        );
-        assert_eq!(partials[0].text, "heard 600 ms");
-        // The final: pre-roll + 2.5 s of speech + 200 ms padding.
-        assert_eq!(finals[0].start_ms, 300);
-        assert_eq!(finals[0].end_ms, 3200);
-        assert_eq!(finals[0].text, "heard 2900 ms");
-        assert_eq!(finals[1].utterance, 1);
-        assert_eq!(finals[1].start_ms, 3800);
-        // Everything of utterance 0 came before utterance 1.
-        let first_of_1 = out.iter().position(|t| t.utterance == 1).unwrap();
-        assert!(out[..first_of_1].iter().all(|t| t.utterance == 0));
-    }
-
-    #[test]
-    fn no_partial_without_new_speech() {
-        // 0.5 s of speech (the first partial 400 ms in), pauses under end_silence_ms broken by two 40 ms
-        // clicks (the second comes 1 s after the partial: without the rule it cut a partial of 160 ms of
-        // new speech), then speech.
-        let mut x = silence(300);
-        x.extend(tone(500));
-        for _ in 0..2 {
-            x.extend(silence(500));
-            x.extend(tone(40));
-        }
-        x.extend(silence(500));
-        x.extend(tone(1000));
-        x.extend(silence(1000));
-        let mut seg = LiveSegmenter::new(LiveOptions::default());
-        let mut jobs = seg.push(&x);
-        jobs.extend(seg.finish());
-        let partial_ends: Vec<u64> = jobs
-            .iter()
-            .filter(|j| !j.is_final)
-            .map(|j| j.end_ms)
-            .collect();
-        // The utterance opens at 100 ms: a partial at 700 ms; none at the second click (1.86 s: 100 ms of
-        // speech after the partial + 80 ms of clicks); the next once 300 ms of new speech came (2.5 s).
-        assert_eq!(partial_ends, [700, 2500], "{jobs:?}");
-        assert_eq!(jobs.iter().filter(|j| j.is_final).count(), 1);
-        assert_eq!(jobs[0].speech_start_ms, 300);
-        let old = LiveOptions {
-            partial_min_new_speech_ms: 0,
-            ..LiveOptions::default()
-        };
-        let mut seg = LiveSegmenter::new(old);
-        let jobs = seg.push(&x);
-        let partial_ends: Vec<u64> = jobs
-            .iter()
-            .filter(|j| !j.is_final)
-            .map(|j| j.end_ms)
-            .collect();
-        assert_eq!(partial_ends, [700, 1860, 2860]);
-    }
-
-    #[test]
-    fn rolling_window_is_bounded() {
-        let opts = LiveOptions {
-            window_ms: 3000,
-            ..LiveOptions::default()
-        };
-        let mut seg = LiveSegmenter::new(opts);
-        let mut jobs = seg.push(&tone(8000));
-        jobs.extend(seg.finish());
-        let partials: Vec<_> = jobs.iter().filter(|j| !j.is_final).collect();
-        assert_eq!(partials.len(), 8, "{:?}", jobs.len());
-        assert!(partials.iter().all(|p| p.pcm.len() <= 3000 * 16));
-        assert_eq!(partials.last().unwrap().pcm.len(), 3000 * 16);
-        let last = jobs.last().unwrap();
-        assert!(last.is_final);
-        assert_eq!(last.pcm.len(), 8000 * 16);
-    }
-
-    #[test]
-    fn clicks_and_silence_give_nothing_and_long_speech_is_cut() {
-        let mut seg = LiveSegmenter::new(LiveOptions::default());
-        let mut x = silence(1000);
-        x.extend(tone(40));
-        x.extend(silence(2000));
-        let mut jobs = seg.push(&x);
-        jobs.extend(seg.finish());
-        assert!(jobs.is_empty(), "{jobs:?}");
-
-        let mut seg = LiveSegmenter::new(LiveOptions::default());
-        let jobs = seg.push(&tone(61_000));
-        let finals: Vec<_> = jobs.iter().filter(|j| j.is_final).collect();
-        assert_eq!(finals.len(), 2);
-        assert!(finals.iter().all(|j| j.pcm.len() <= 28 * 16_000));
-        assert!(seg.in_utterance());
-    }
-}
+mod tests;

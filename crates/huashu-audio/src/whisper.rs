@@ -1,6 +1,7 @@
 //! The recogniser: whisper.cpp through whisper-rs.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Instant;
 
@@ -63,11 +64,13 @@ pub struct WhisperOptions {
     pub language: Language,
     /// ggml threads; use 1 on a busy machine (ggml threads spin-wait).
     pub threads: usize,
-    /// Shrink the encoder window to the utterance (plus 1.5 s, in steps of 64 positions) instead of
+    /// Shrink the encoder window to the utterance (plus `fit_margin_ms`, in steps of 64 positions) instead of
     /// Whisper's full 30 s: on by default (see [`AUDIO_CTX_FLOOR`]).
     pub fit_audio_ctx: bool,
     /// The smallest fitted encoder window, in encoder positions (50 per second).
     pub min_audio_ctx: i32,
+    /// Room the fitted window leaves after the audio, in ms.
+    pub fit_margin_ms: u32,
     /// An initial prompt: steers the script (e.g. simplified Chinese) and the domain vocabulary.
     pub prompt: Option<String>,
     /// ggml's flash-attention kernels (a context setting: read when the model is loaded).
@@ -83,6 +86,7 @@ impl Default for WhisperOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
             fit_audio_ctx: true,
             min_audio_ctx: AUDIO_CTX_FLOOR,
+            fit_margin_ms: 1500,
             prompt: None,
             flash_attn: FLASH_ATTN,
             silero_vad: None,
@@ -102,6 +106,8 @@ pub struct Whisper {
     times: StageTimes,
     /// The Silero VAD, when [`WhisperOptions::silero_vad`] names one.
     vad: Option<WhisperVadContext>,
+    /// Set from another thread to stop the running recognition early ([`Whisper::abort_flag`]).
+    abort: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -166,6 +172,7 @@ impl Whisper {
             profile: false,
             times: StageTimes::default(),
             vad,
+            abort: Arc::default(),
         })
     }
 
@@ -180,6 +187,13 @@ impl Whisper {
     /// whisper.cpp's build and CPU features (`AVX2 = 1 | ...`).
     pub fn system_info() -> String {
         whisper_rs::print_system_info().to_owned()
+    }
+
+    /// A flag that, once set (from any thread), stops the running recognition early: whisper.cpp checks it
+    /// after the encoder and after each decoder step, and the recognition then fails. Whoever sets it
+    /// clears it before the next recognition (the sidecar drops a partial this way when its final comes).
+    pub fn abort_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.abort)
     }
 
     /// Whether the model is multilingual (an English-only model cannot do `zh`).
@@ -214,6 +228,124 @@ fn silero_params(opts: &crate::vad::VadOptions) -> WhisperVadParams {
     p
 }
 
+impl Whisper {
+    /// One `full` pass over `pcm` with the options' settings (fitted window, prompt, bounded decoding), timed
+    /// when profiling; token timestamps when a packed pass needs them. The results stay in the state.
+    fn run(&mut self, pcm: &[f32], token_times: bool) -> Result<(), AudioError> {
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let lang = if self.is_multilingual() {
+            self.options.language.code()
+        } else {
+            "en"
+        };
+        params.set_language(Some(lang));
+        params.set_n_threads(self.options.threads.max(1) as i32);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_token_timestamps(token_times);
+        // Bound the worst case: no temperature fallback loops, at most ~ 8 tokens per second of audio + 32.
+        params.set_temperature_inc(0.0);
+        let secs = pcm.len() as f32 / 16_000.0;
+        params.set_max_tokens((secs * 8.0) as i32 + 32);
+        if self.options.fit_audio_ctx && secs < 29.0 {
+            // 1500 encoder positions = 30 s; keep a margin and a floor (too small a window hurts accuracy).
+            let margin = self.options.fit_margin_ms as f32 / 1000.0;
+            let ctx = ((((secs + margin) * 50.0) as i32) + 63) / 64 * 64;
+            params.set_audio_ctx(ctx.clamp(self.options.min_audio_ctx.clamp(64, 1500), 1500));
+        }
+        if let Some(p) = &self.options.prompt {
+            params.set_initial_prompt(p);
+        }
+        // whisper-rs's safe abort callback leaks its closure on every call (a daemon runs a partial a
+        // second per stream), so the plain callback reads the flag `self` owns.
+        #[allow(unsafe_code)]
+        // SAFETY: the user data is `Arc::as_ptr` of `self.abort`, alive as long as `self`; `params` is
+        // consumed by the `full` call below, which returns before `self` can be dropped, and the callback
+        // only loads the atomic.
+        unsafe {
+            params.set_abort_callback(Some(abort_requested));
+            params.set_abort_callback_user_data(Arc::as_ptr(&self.abort).cast_mut().cast());
+        }
+        let threads = self.options.threads.max(1);
+        let t = Instant::now();
+        self.state
+            .full(params, pcm)
+            .map_err(|e| AudioError::Recognition(e.to_string()))?;
+        if self.profile {
+            let full_ms = ms_since(t);
+            let err = |e: whisper_rs::WhisperError| AudioError::Recognition(e.to_string());
+            let t = Instant::now();
+            self.state.pcm_to_mel(pcm, threads).map_err(err)?;
+            let mel_ms = ms_since(t);
+            let t = Instant::now();
+            self.state.encode(0, threads).map_err(err)?;
+            let encoder_ms = ms_since(t);
+            self.times += StageTimes {
+                mel_ms,
+                encoder_ms,
+                decoder_ms: (full_ms - mel_ms - encoder_ms).max(0.0),
+                calls: 1,
+                overhead_ms: mel_ms + encoder_ms,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// whisper.cpp's abort callback: true once the flag its user data points at is set.
+#[allow(unsafe_code)]
+unsafe extern "C" fn abort_requested(flag: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `flag` is the `AtomicBool` of the `Whisper` whose `full` call is running (see `Whisper::run`).
+    unsafe { (*flag.cast::<AtomicBool>()).load(Ordering::Relaxed) }
+}
+
+/// The text tokens of a packed pass that belong to one utterance.
+#[derive(Debug, Clone)]
+struct Part {
+    bytes: Vec<u8>,
+    prob: f32,
+    tokens: usize,
+    no_speech: f32,
+    /// Samples of the packed audio the tokens span.
+    from: usize,
+    to: usize,
+}
+
+impl Default for Part {
+    fn default() -> Self {
+        Part {
+            bytes: Vec::new(),
+            prob: 0.0,
+            tokens: 0,
+            no_speech: 0.0,
+            from: usize::MAX,
+            to: 0,
+        }
+    }
+}
+
+impl Part {
+    /// The utterance's one segment (none when no token fell in it), times relative to its `start`.
+    fn segment(self, start: usize) -> Vec<Segment> {
+        if self.tokens == 0 {
+            return Vec::new();
+        }
+        let ms = |x: usize| x.saturating_sub(start) as u64 / 16;
+        vec![Segment {
+            text: crate::simplify(&String::from_utf8_lossy(&self.bytes)),
+            start_ms: ms(self.from),
+            end_ms: ms(self.to),
+            confidence: self.prob / self.tokens as f32,
+            no_speech: self.no_speech,
+        }]
+    }
+}
+
 impl Recognize for Whisper {
     fn utterances(
         &mut self,
@@ -244,55 +376,7 @@ impl Recognize for Whisper {
         if pcm.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        let lang = if self.is_multilingual() {
-            self.options.language.code()
-        } else {
-            "en"
-        };
-        params.set_language(Some(lang));
-        params.set_n_threads(self.options.threads.max(1) as i32);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_special(false);
-        params.set_print_timestamps(false);
-        params.set_no_context(true);
-        params.set_suppress_blank(true);
-        params.set_suppress_nst(true);
-        // Bound the worst case: no temperature fallback loops, at most ~ 8 tokens per second of audio + 32.
-        params.set_temperature_inc(0.0);
-        let secs = pcm.len() as f32 / 16_000.0;
-        params.set_max_tokens((secs * 8.0) as i32 + 32);
-        if self.options.fit_audio_ctx && secs < 29.0 {
-            // 1500 encoder positions = 30 s; keep a margin and a floor (too small a window hurts accuracy).
-            let ctx = ((((secs + 1.5) * 50.0) as i32) + 63) / 64 * 64;
-            params.set_audio_ctx(ctx.clamp(self.options.min_audio_ctx.clamp(64, 1500), 1500));
-        }
-        if let Some(p) = &self.options.prompt {
-            params.set_initial_prompt(p);
-        }
-        let threads = self.options.threads.max(1);
-        let t = Instant::now();
-        self.state
-            .full(params, pcm)
-            .map_err(|e| AudioError::Recognition(e.to_string()))?;
-        if self.profile {
-            let full_ms = ms_since(t);
-            let err = |e: whisper_rs::WhisperError| AudioError::Recognition(e.to_string());
-            let t = Instant::now();
-            self.state.pcm_to_mel(pcm, threads).map_err(err)?;
-            let mel_ms = ms_since(t);
-            let t = Instant::now();
-            self.state.encode(0, threads).map_err(err)?;
-            let encoder_ms = ms_since(t);
-            self.times += StageTimes {
-                mel_ms,
-                encoder_ms,
-                decoder_ms: (full_ms - mel_ms - encoder_ms).max(0.0),
-                calls: 1,
-                overhead_ms: mel_ms + encoder_ms,
-            };
-        }
+        self.run(pcm, false)?;
         let n = self.state.full_n_segments();
         let mut out = Vec::with_capacity(n.max(0) as usize);
         for i in 0..n {
@@ -322,6 +406,64 @@ impl Recognize for Whisper {
             });
         }
         Ok(out)
+    }
+
+    /// The utterances back to back in one pass; each text token goes to the utterance its time falls in
+    /// (a token continuing a character's UTF-8 bytes stays with the one before it), so a segment Whisper
+    /// ran across two utterances is still split between them.
+    fn recognize_many(
+        &mut self,
+        pcm: &[f32],
+        cut: &[crate::vad::Utterance],
+    ) -> Result<Vec<Vec<Segment>>, AudioError> {
+        if cut.len() < 2 {
+            return cut
+                .iter()
+                .map(|u| self.recognize(&pcm[u.start..u.end]))
+                .collect();
+        }
+        self.run(&crate::pack::packed(pcm, cut), true)?;
+        let layout = crate::pack::layout(cut);
+        let mut parts: Vec<Part> = vec![Part::default(); cut.len()];
+        let err = |e: whisper_rs::WhisperError| AudioError::Recognition(e.to_string());
+        for i in 0..self.state.full_n_segments() {
+            let Some(seg) = self.state.get_segment(i) else {
+                continue;
+            };
+            let no_speech = seg.no_speech_probability();
+            let mut last: Option<usize> = None;
+            for t in 0..seg.n_tokens() {
+                let Some(tok) = seg.get_token(t) else {
+                    continue;
+                };
+                if tok.token_id() >= self.eot {
+                    continue;
+                }
+                let bytes = tok.to_bytes().map_err(err)?;
+                let d = tok.token_data();
+                // Token times are centiseconds of the packed audio (160 samples each).
+                let from = d.t0.max(0) as usize * 160;
+                let to = (d.t1.max(d.t0).max(0) as usize * 160).max(from + 1);
+                let continues = bytes.first().is_some_and(|b| (0x80..0xC0).contains(b));
+                let o = match last {
+                    Some(o) if continues => o,
+                    _ => crate::pack::owner(&layout, from, to),
+                };
+                last = Some(o);
+                let p = &mut parts[o];
+                p.bytes.extend_from_slice(bytes);
+                p.prob += tok.token_probability();
+                p.tokens += 1;
+                p.no_speech = p.no_speech.max(no_speech);
+                p.from = p.from.min(from);
+                p.to = p.to.max(to);
+            }
+        }
+        Ok(parts
+            .into_iter()
+            .zip(&layout)
+            .map(|(p, r)| p.segment(r.start))
+            .collect())
     }
 
     fn take_times(&mut self) -> StageTimes {

@@ -60,6 +60,11 @@ pub struct AsrArgs {
     /// Cut utterances with whisper.cpp's Silero VAD (its ggml model file) instead of the energy VAD.
     #[arg(long, value_name = "PATH")]
     silero_vad: Option<PathBuf>,
+    /// Recognise each utterance in a pass of its own, instead of a channel's neighbouring utterances
+    /// together (up to 28 s per pass: each pass pays the encoder window's floor once; benches/RESULTS.md,
+    /// "Speech, session 3").
+    #[arg(long)]
+    no_pack: bool,
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -116,6 +121,11 @@ impl AsrArgs {
             whisper,
             CallOptions {
                 channels,
+                pack_ms: if self.no_pack {
+                    0
+                } else {
+                    audio::pack::PACK_MS
+                },
                 ..CallOptions::default()
             },
         ))
@@ -327,6 +337,12 @@ pub struct BenchAudioArgs {
     /// Speech before a live utterance's first partial, ms (default: the daemon's, `LiveOptions`).
     #[arg(long, value_name = "MS")]
     first_partial_ms: Option<u32>,
+    /// Floor of live partials' encoder window, in positions (default: the daemon's, `PartialWindow`).
+    #[arg(long, value_name = "N")]
+    partial_ctx_floor: Option<i32>,
+    /// Room live partials' encoder window leaves after the audio, ms (default: the daemon's).
+    #[arg(long, value_name = "MS")]
+    partial_margin_ms: Option<u32>,
 }
 
 /// The load average (1, 5, 15 minutes), when the system tells.
@@ -339,7 +355,9 @@ fn load_average() -> Option<[f64; 3]> {
 pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     use huashu::audio::bench::{FileReport, Totals, Unit, error_rate, run_file};
     use huashu::audio::live::LiveOptions;
-    use huashu_sidecar::audio::{RecognizerFactory, WhisperFactory, simulate_live_blocking};
+    use huashu_sidecar::audio::{
+        PartialWindow, RecognizerFactory, WhisperFactory, simulate_live_blocking,
+    };
 
     let files = expand(&args.recordings)?;
     if files.is_empty() {
@@ -357,7 +375,14 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     let system_info = Whisper::system_info();
     let live_template = whisper.share()?;
     whisper.set_profile(true);
-    let factory = WhisperFactory::from_whisper(live_template);
+    let mut partial = PartialWindow::default();
+    if let Some(f) = args.partial_ctx_floor {
+        partial.floor = f.clamp(64, 1500);
+    }
+    if let Some(m) = args.partial_margin_ms {
+        partial.margin_ms = m;
+    }
+    let factory = WhisperFactory::from_whisper(live_template).with_partial_window(partial);
     let pool = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut reports = Vec::new();
     for (i, path) in files.iter().enumerate() {
@@ -429,10 +454,12 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "prompt": opts_used.prompt,
         "flash_attn": opts_used.flash_attn,
         "silero_vad": opts_used.silero_vad,
+        "pack_ms": opts.pack_ms,
         "live_pool": pool,
         "live_speed": args.live_speed,
         "live_end_silence_ms": args.end_silence_ms.unwrap_or(LiveOptions::default().end_silence_ms),
         "live_first_partial_ms": args.first_partial_ms.unwrap_or(LiveOptions::default().first_partial_ms),
+        "live_partial_window": [partial.floor, partial.margin_ms],
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "system_info": system_info.trim(),

@@ -390,4 +390,20 @@ fn real_speech_transcripts_and_findings() {
     );
     eprintln!("jfk transcript {heard:?}");
     assert_eq!(words(&heard), want, "{turns:?}");
+    // The four utterances the VAD cuts are recognised in one pass and each gets its own words back.
+    let per_turn: Vec<String> = turns
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .map(|t| words(&t.to_lowercase()).join(" "))
+        .collect();
+    assert_eq!(
+        per_turn,
+        [
+            "and so my fellow americans",
+            "ask not",
+            "what your country can do for you",
+            "ask what you can do for your country"
+        ],
+        "{turns:?}"
+    );
 }

@@ -5,22 +5,25 @@
 //! small bounded channel to one transcription task per audio stream, which runs them one at a time on the
 //! blocking pool — a semaphore sized to the cores bounds concurrent recognitions across all connections, and
 //! each stream owns one recogniser state. Results come back into the connection's inbox as `Heard` items:
-//! a partial in the role's partial slot (a newer one supersedes it), a final in order. A partial that is
-//! already stale (another job is queued behind it) is skipped rather than recognised.
+//! a partial in the role's partial slot (a newer one supersedes it), a final in order. A partial is
+//! superseded by any later job of its stream: dropped while queued or waiting for the pool, and cancelled
+//! while being recognised when a final comes (when the recogniser can be cancelled), so a final never
+//! waits behind partials of audio it already holds.
 //!
 //! Everything here but the Whisper loader builds without whisper.cpp, so it is tested with a fake
 //! recogniser in the default suite.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use std::sync::Mutex;
-
-use huashu_audio::bench::{LiveFigures, Summary, transcript_text};
-use huashu_audio::live::{
-    LIVE_RATE, LiveJob, LiveOptions, LiveSegmenter, LiveTranscript, transcript_of,
-};
+use huashu_audio::live::{LiveJob, LiveTranscript, transcript_of};
 use huashu_audio::{AudioError, Segment};
 use tokio::sync::{Semaphore, mpsc};
+
+mod simulate;
+
+pub use simulate::{LiveRun, simulate_live, simulate_live_blocking};
 
 /// One recognition state (one per audio stream: never shared between concurrent jobs).
 pub trait LiveRecognizer: Send {
@@ -29,6 +32,12 @@ pub trait LiveRecognizer: Send {
     /// # Errors
     /// Whatever the recogniser reports.
     fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError>;
+
+    /// A flag that, once set, makes the running recognition give up early (its result is then thrown
+    /// away); cleared before each job. `None`: recognitions run to the end.
+    fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+        None
+    }
 }
 
 /// Makes recognisers over one loaded model.
@@ -84,6 +93,14 @@ pub enum Report {
 pub const JOB_QUEUE: usize = 4;
 
 /// Runs a stream's jobs in order; `report` delivers results (false: the connection is gone).
+///
+/// A partial is superseded by any job of the stream that comes after it (a later partial hears more of the
+/// utterance, the final hears all of it): a partial still queued, or waiting for the pool, when a later job
+/// arrives is dropped, and a partial being recognised when a final arrives is cancelled
+/// ([`LiveRecognizer::cancel_flag`]). So a final starts as soon as the pool has room, never behind partials.
+/// A candidate final ([`LiveJob::is_candidate`], cut in the silence after speech) is recognised as a final;
+/// when the utterance closes on the same audio, that result is the final (no second pass), and meanwhile it
+/// is reported as a partial.
 pub async fn transcribe_loop<F>(
     mut jobs: mpsc::Receiver<LiveJob>,
     recognizer: Box<dyn LiveRecognizer>,
@@ -93,37 +110,114 @@ pub async fn transcribe_loop<F>(
     F: AsyncReport,
 {
     let mut rec = Some(recognizer);
-    while let Some(job) = jobs.recv().await {
-        if !job.is_final && !jobs.is_empty() {
-            // Something newer is waiting: this partial would be stale by the time it is recognised.
-            continue;
+    let mut queue = Pending::default();
+    let mut open = true;
+    // The last candidate final recognised, with what it heard: the final of the same audio reuses it.
+    let mut candidate: Option<(LiveJob, Vec<Segment>)> = None;
+    loop {
+        if open {
+            open = queue.take_ready(&mut jobs);
         }
-        let Ok(permit) = Arc::clone(&pool).acquire_owned().await else {
+        let Some(job) = queue.jobs.pop_front() else {
+            if !open {
+                break;
+            }
+            match jobs.recv().await {
+                Some(j) => queue.push(j),
+                None => open = false,
+            }
+            continue;
+        };
+        if let Some((c, segs)) = candidate.take() {
+            if job.is_final && c.same_audio(&job) {
+                if !deliver(&mut report, &job, &segs).await {
+                    return;
+                }
+                continue;
+            }
+        }
+        let permit = if job.is_final || !open {
+            Arc::clone(&pool).acquire_owned().await
+        } else {
+            // Waiting for the pool: any job arriving meanwhile supersedes this partial.
+            tokio::select! {
+                biased;
+                next = jobs.recv() => {
+                    match next {
+                        Some(j) => queue.push(j),
+                        None => {
+                            open = false;
+                            queue.jobs.push_front(job);
+                        }
+                    }
+                    continue;
+                }
+                p = Arc::clone(&pool).acquire_owned() => p,
+            }
+        };
+        let Ok(permit) = permit else {
             break;
         };
         let Some(mut r) = rec.take() else {
             break;
         };
-        let done = tokio::task::spawn_blocking(move || {
-            let out = r.recognize(&job.pcm, !job.is_final);
+        let cancel = r.cancel_flag();
+        if let Some(c) = &cancel {
+            c.store(false, Ordering::SeqCst);
+        }
+        let is_partial = !job.is_final;
+        let is_candidate = job.is_candidate();
+        let shape = (job.utterance, job.start_ms, job.end_ms, job.pcm.len());
+        let mut running = tokio::task::spawn_blocking(move || {
+            // A candidate is recognised as its final would be.
+            let out = r.recognize(&job.pcm, !(job.is_final || job.is_candidate()));
             drop(permit);
             (r, job, out)
-        })
-        .await;
-        let ok = match done {
-            Ok((r, job, Ok(segs))) => {
-                rec = Some(r);
-                match transcript_of(&job, &segs) {
-                    Some(t) => report.report(Report::Heard(t)).await,
-                    None => {
-                        report
-                            .report(Report::Silent {
-                                utterance: job.utterance,
-                                is_final: job.is_final,
-                            })
-                            .await
+        });
+        // While a partial runs, a final of the stream cancels it (a later partial does not: under load every
+        // partial would be cancelled by the next and none would ever be heard), unless the partial is the
+        // candidate of that very final.
+        let mut cancelled = false;
+        let done = loop {
+            tokio::select! {
+                done = &mut running => break done,
+                next = jobs.recv(), if open && is_partial && !cancelled && queue.has_room() => {
+                    match next {
+                        Some(j) => {
+                            let own = is_candidate
+                                && (j.utterance, j.start_ms, j.end_ms, j.pcm.len()) == shape;
+                            if j.is_final && !own {
+                                if let Some(c) = &cancel {
+                                    c.store(true, Ordering::SeqCst);
+                                    cancelled = true;
+                                }
+                            }
+                            queue.push(j);
+                        }
+                        None => open = false,
                     }
                 }
+            }
+        };
+        let ok = match done {
+            Ok((r, _, _)) if cancelled => {
+                rec = Some(r);
+                true
+            }
+            Ok((r, job, Ok(segs))) if job.is_candidate() => {
+                rec = Some(r);
+                // Its final is already waiting: that final is reported (next round), not a partial.
+                if open {
+                    open = queue.take_ready(&mut jobs);
+                }
+                let final_waits = queue.jobs.front().is_some_and(|f| job.same_audio(f));
+                let ok = final_waits || deliver(&mut report, &job, &segs).await;
+                candidate = Some((job, segs));
+                ok
+            }
+            Ok((r, job, Ok(segs))) => {
+                rec = Some(r);
+                deliver(&mut report, &job, &segs).await
             }
             Ok((r, _, Err(e))) => {
                 rec = Some(r);
@@ -145,6 +239,54 @@ pub async fn transcribe_loop<F>(
         }
     }
     report.report(Report::Done).await;
+}
+
+/// Reports what a job heard: a transcript, or that it heard nothing.
+async fn deliver<F: AsyncReport>(report: &mut F, job: &LiveJob, segs: &[Segment]) -> bool {
+    match transcript_of(job, segs) {
+        Some(t) => report.report(Report::Heard(t)).await,
+        None => {
+            report
+                .report(Report::Silent {
+                    utterance: job.utterance,
+                    is_final: job.is_final,
+                })
+                .await
+        }
+    }
+}
+
+/// A stream's jobs taken off its channel and not yet run: finals in order, and at most one partial, the
+/// last (a job pushed behind a partial supersedes it).
+#[derive(Debug, Default)]
+struct Pending {
+    jobs: VecDeque<LiveJob>,
+}
+
+impl Pending {
+    /// Room for another job: finals wait in the channel beyond this, so the worker feels backpressure.
+    fn has_room(&self) -> bool {
+        self.jobs.len() < JOB_QUEUE
+    }
+
+    fn push(&mut self, job: LiveJob) {
+        if self.jobs.back().is_some_and(|j| !j.is_final) {
+            self.jobs.pop_back();
+        }
+        self.jobs.push_back(job);
+    }
+
+    /// Takes what the channel already holds (while there is room); false when the channel is closed.
+    fn take_ready(&mut self, jobs: &mut mpsc::Receiver<LiveJob>) -> bool {
+        while self.has_room() {
+            match jobs.try_recv() {
+                Ok(j) => self.push(j),
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+        true
+    }
 }
 
 /// Where a transcription task sends its results.
@@ -176,235 +318,6 @@ pub async fn dispatch(tx: &mpsc::Sender<LiveJob>, jobs: Vec<LiveJob>) -> Option<
     Some(dropped)
 }
 
-/// A simulated live stream: a recording fed through the [`LiveSegmenter`] in real-time-sized chunks, its
-/// jobs run by [`transcribe_loop`] on `pool` exactly as the daemon runs a connection's audio stream, and
-/// when each transcript came back. `speed` > 1 feeds faster than real time (tests); times are stream time.
-pub async fn simulate_live(
-    pcm: &[f32],
-    recognizer: Box<dyn LiveRecognizer>,
-    pool: Arc<Semaphore>,
-    opts: LiveOptions,
-    chunk_ms: u32,
-    speed: f64,
-) -> LiveRun {
-    let speed = if speed > 0.0 { speed } else { 1.0 };
-    let start = tokio::time::Instant::now();
-    let stream_ms = move || start.elapsed().as_secs_f64() * 1000.0 * speed;
-    let stats = Arc::new(Mutex::new(RunStats::default()));
-    let heard = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel(JOB_QUEUE);
-    let task = tokio::spawn(transcribe_loop(
-        rx,
-        Box::new(Counting {
-            inner: recognizer,
-            stats: Arc::clone(&stats),
-        }),
-        pool,
-        Collect {
-            at: Box::new(stream_ms),
-            heard: Arc::clone(&heard),
-        },
-    ));
-    let mut seg = LiveSegmenter::new(opts);
-    let mut cut: Vec<(u64, bool, u64, u64)> = Vec::new();
-    let chunk = (LIVE_RATE as usize * chunk_ms.max(1) as usize / 1000).max(1);
-    let mut fed = 0usize;
-    let note = |jobs: &[LiveJob], cut: &mut Vec<(u64, bool, u64, u64)>| {
-        cut.extend(
-            jobs.iter()
-                .map(|j| (j.utterance, j.is_final, j.speech_start_ms, j.speech_end_ms)),
-        );
-    };
-    for c in pcm.chunks(chunk) {
-        fed += c.len();
-        // This chunk has fully arrived at stream time `fed`.
-        let due = fed as f64 / f64::from(LIVE_RATE) / speed;
-        tokio::time::sleep_until(start + std::time::Duration::from_secs_f64(due)).await;
-        let jobs = seg.push(c);
-        note(&jobs, &mut cut);
-        dispatch(&tx, jobs).await;
-    }
-    let jobs = seg.finish();
-    note(&jobs, &mut cut);
-    dispatch(&tx, jobs).await;
-    drop(tx);
-    let _ = task.await;
-    let stats = *stats.lock().unwrap_or_else(|p| p.into_inner());
-    let heard = std::mem::take(&mut *heard.lock().unwrap_or_else(|p| p.into_inner()));
-    LiveRun::of(
-        &cut,
-        &heard,
-        stats,
-        pcm.len() as f64 * 1000.0 / f64::from(LIVE_RATE),
-    )
-}
-
-/// Streams (one per channel of a call, each its own recogniser, as the daemon would serve two
-/// connections) simulated at once on one pool of `pool` recognitions, on a runtime of their own.
-///
-/// # Errors
-/// When the runtime cannot start.
-pub fn simulate_live_blocking(
-    streams: Vec<(Vec<f32>, Box<dyn LiveRecognizer>)>,
-    pool: usize,
-    opts: LiveOptions,
-    chunk_ms: u32,
-    speed: f64,
-) -> std::io::Result<LiveFigures> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()?;
-    let pool = Arc::new(Semaphore::new(pool.max(1)));
-    let run = rt.block_on(async move {
-        let tasks: Vec<_> = streams
-            .into_iter()
-            .map(|(pcm, rec)| {
-                let pool = Arc::clone(&pool);
-                tokio::spawn(
-                    async move { simulate_live(&pcm, rec, pool, opts, chunk_ms, speed).await },
-                )
-            })
-            .collect();
-        let mut all = LiveRun::default();
-        for t in tasks {
-            if let Ok(run) = t.await {
-                all.merge(run);
-            }
-        }
-        all
-    });
-    Ok(run.figures())
-}
-
-/// Raw figures of simulated streams (ms of stream time).
-#[derive(Debug, Clone, Default)]
-pub struct LiveRun {
-    first_partial: Vec<f64>,
-    first_result: Vec<f64>,
-    finals: Vec<f64>,
-    /// (utterance start, text) of every final.
-    texts: Vec<(u64, String)>,
-    partials_cut: usize,
-    stats: RunStats,
-    stream_ms: f64,
-}
-
-impl LiveRun {
-    fn of(
-        cut: &[(u64, bool, u64, u64)],
-        heard: &[(f64, LiveTranscript)],
-        stats: RunStats,
-        stream_ms: f64,
-    ) -> LiveRun {
-        let mut run = LiveRun {
-            stats,
-            stream_ms,
-            partials_cut: cut.iter().filter(|c| !c.1).count(),
-            ..LiveRun::default()
-        };
-        let utterances: std::collections::BTreeSet<u64> = cut.iter().map(|c| c.0).collect();
-        for u in utterances {
-            let Some(&(_, _, onset, _)) = cut.iter().find(|c| c.0 == u) else {
-                continue;
-            };
-            let mine: Vec<&(f64, LiveTranscript)> =
-                heard.iter().filter(|(_, t)| t.utterance == u).collect();
-            if let Some((at, _)) = mine.iter().find(|(_, t)| !t.is_final) {
-                run.first_partial.push(at - onset as f64);
-            }
-            if let Some((at, _)) = mine.first() {
-                run.first_result.push(at - onset as f64);
-            }
-            let speech_end = cut.iter().find(|c| c.0 == u && c.1).map(|c| c.3);
-            if let (Some((at, t)), Some(end)) = (mine.iter().find(|(_, t)| t.is_final), speech_end)
-            {
-                run.finals.push(at - end as f64);
-                run.texts.push((t.start_ms, t.text.clone()));
-            }
-        }
-        run
-    }
-
-    /// Adds another stream's figures.
-    pub fn merge(&mut self, o: LiveRun) {
-        self.first_partial.extend(o.first_partial);
-        self.first_result.extend(o.first_result);
-        self.finals.extend(o.finals);
-        self.texts.extend(o.texts);
-        self.partials_cut += o.partials_cut;
-        self.stats.partials += o.stats.partials;
-        self.stats.finals += o.stats.finals;
-        self.stats.busy_ms += o.stats.busy_ms;
-        self.stream_ms = self.stream_ms.max(o.stream_ms);
-    }
-
-    /// The summary: latencies, partial counts, the finals' text in time order.
-    pub fn figures(mut self) -> LiveFigures {
-        self.texts.sort_by_key(|t| t.0);
-        LiveFigures {
-            utterances: self.finals.len(),
-            first_partial_ms: Summary::of(&self.first_partial),
-            first_result_ms: Summary::of(&self.first_result),
-            final_ms: Summary::of(&self.finals),
-            partials_cut: self.partials_cut,
-            partials_run: self.stats.partials,
-            partials_skipped: self.partials_cut.saturating_sub(self.stats.partials),
-            busy_rtf: self.stats.busy_ms / self.stream_ms.max(1.0),
-            text: transcript_text(self.texts.iter().map(|t| t.1.as_str())),
-            error_rate: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct RunStats {
-    partials: usize,
-    finals: usize,
-    busy_ms: f64,
-}
-
-/// Counts what the recogniser ran and for how long.
-struct Counting {
-    inner: Box<dyn LiveRecognizer>,
-    stats: Arc<Mutex<RunStats>>,
-}
-
-impl LiveRecognizer for Counting {
-    fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
-        let t = std::time::Instant::now();
-        let out = self.inner.recognize(pcm, partial);
-        let took = t.elapsed().as_secs_f64() * 1000.0;
-        let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        if partial {
-            s.partials += 1;
-        } else {
-            s.finals += 1;
-        }
-        s.busy_ms += took;
-        out
-    }
-}
-
-/// Collects transcripts with the stream time they came back at.
-struct Collect {
-    at: Box<dyn Fn() -> f64 + Send>,
-    heard: Arc<Mutex<Vec<(f64, LiveTranscript)>>>,
-}
-
-impl AsyncReport for Collect {
-    async fn report(&mut self, r: Report) -> bool {
-        if let Report::Heard(t) = r {
-            let at = (self.at)();
-            self.heard
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((at, t));
-        }
-        true
-    }
-}
-
 #[cfg(feature = "audio")]
 mod whisper {
     use std::path::Path;
@@ -414,10 +327,32 @@ mod whisper {
 
     use super::{LiveRecognizer, RecognizerFactory};
     use huashu_audio::Recognize;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
 
     /// A loaded ggml Whisper model (the weights are shared; each stream gets its own state).
     pub struct WhisperFactory {
         template: Mutex<Whisper>,
+        partial: PartialWindow,
+    }
+
+    /// The encoder window of partials: a partial is superseded by its final, so speed first.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct PartialWindow {
+        /// The floor, in encoder positions (50 per second).
+        pub floor: i32,
+        /// Room left after the audio, in ms.
+        pub margin_ms: u32,
+    }
+
+    impl Default for PartialWindow {
+        /// 128 positions (2.56 s), the audio + 1.5 s.
+        fn default() -> Self {
+            PartialWindow {
+                floor: 128,
+                margin_ms: 1500,
+            }
+        }
     }
 
     impl std::fmt::Debug for WhisperFactory {
@@ -448,7 +383,15 @@ mod whisper {
         pub fn from_whisper(w: Whisper) -> Self {
             WhisperFactory {
                 template: Mutex::new(w),
+                partial: PartialWindow::default(),
             }
+        }
+
+        /// Partials' encoder window (`huashu bench --audio` compares settings).
+        #[must_use]
+        pub fn with_partial_window(mut self, partial: PartialWindow) -> Self {
+            self.partial = partial;
+            self
         }
     }
 
@@ -457,21 +400,27 @@ mod whisper {
     /// work).
     struct Stream {
         w: Whisper,
-        /// The floor of finals (the model's, chosen by error rate).
+        /// The floor and margin of finals (the model's, the floor chosen by error rate).
         floor: i32,
+        margin_ms: u32,
+        partial: PartialWindow,
     }
-
-    /// Floor of partials' encoder window (2.56 s): a partial is superseded by its final, so speed first.
-    const PARTIAL_MIN_CTX: i32 = 128;
 
     impl LiveRecognizer for Stream {
         fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
-            self.w.options.min_audio_ctx = if partial {
-                PARTIAL_MIN_CTX.min(self.floor)
+            let o = &mut self.w.options;
+            if partial {
+                o.min_audio_ctx = self.partial.floor.min(self.floor);
+                o.fit_margin_ms = self.partial.margin_ms;
             } else {
-                self.floor
-            };
+                o.min_audio_ctx = self.floor;
+                o.fit_margin_ms = self.margin_ms;
+            }
             self.w.recognize(pcm)
+        }
+
+        fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {
+            Some(self.w.abort_flag())
         }
     }
 
@@ -488,87 +437,18 @@ mod whisper {
             if let Some(l) = language {
                 w.options.language = l.parse().map_err(AudioError::Unsupported)?;
             }
-            let floor = w.options.min_audio_ctx;
-            Ok(Box::new(Stream { w, floor }))
+            Ok(Box::new(Stream {
+                floor: w.options.min_audio_ctx,
+                margin_ms: w.options.fit_margin_ms,
+                partial: self.partial,
+                w,
+            }))
         }
     }
 }
 
 #[cfg(feature = "audio")]
-pub use whisper::WhisperFactory;
+pub use whisper::{PartialWindow, WhisperFactory};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Answers "n ms" after sleeping `delay_ms` of wall time per call, and checks no two calls overlap.
-    struct Fake {
-        delay_ms: u64,
-        busy: Arc<std::sync::atomic::AtomicBool>,
-    }
-
-    impl LiveRecognizer for Fake {
-        fn recognize(&mut self, pcm: &[f32], _partial: bool) -> Result<Vec<Segment>, AudioError> {
-            use std::sync::atomic::Ordering;
-            assert!(
-                !self.busy.swap(true, Ordering::SeqCst),
-                "two recognitions of one stream at once"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(self.delay_ms));
-            self.busy.store(false, Ordering::SeqCst);
-            Ok(vec![Segment {
-                text: format!("{} ms", pcm.len() / 16),
-                start_ms: 0,
-                end_ms: 1,
-                confidence: 0.9,
-                no_speech: 0.0,
-            }])
-        }
-    }
-
-    fn tone(ms: u32) -> Vec<f32> {
-        (0..16 * ms)
-            .map(|i| 0.3 * (i as f32 * 0.07).sin())
-            .collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn simulated_stream_reports_latencies_in_stream_time() {
-        // 0.5 s silence, 2.5 s speech, 1 s silence, 0.4 s speech, 1 s silence; fed 10× real time.
-        let mut pcm = vec![0.0; 8_000];
-        pcm.extend(tone(2500));
-        pcm.extend(vec![0.0; 16_000]);
-        pcm.extend(tone(400));
-        pcm.extend(vec![0.0; 16_000]);
-        let fake = Fake {
-            delay_ms: 5,
-            busy: Arc::default(),
-        };
-        let f = simulate_live(
-            &pcm,
-            Box::new(fake),
-            Arc::new(Semaphore::new(2)),
-            LiveOptions::default(),
-            20,
-            10.0,
-        )
-        .await
-        .figures();
-        assert_eq!(f.utterances, 2, "{f:?}");
-        // Partials 400 ms into each utterance's speech, then a second apart: utterance 0 at onset + 0.4,
-        // 1.4 and 2.4 s, utterance 1 (0.4 s of speech) at onset + 0.4 s.
-        assert_eq!(f.partials_cut, 4, "{f:?}");
-        assert_eq!(f.partials_run + f.partials_skipped, 4);
-        assert_eq!(f.first_partial_ms.n, 2);
-        // 400 ms of speech, then 5 ms × 10 of recognition in stream time, plus scheduling.
-        assert!(
-            f.first_partial_ms.p50 >= 400.0 && f.first_partial_ms.p50 < 800.0,
-            "{f:?}"
-        );
-        assert_eq!(f.first_result_ms.n, 2);
-        // A final comes after end_silence_ms (600) of silence at the earliest.
-        assert!(f.final_ms.p50 >= 600.0 && f.final_ms.max < 1500.0, "{f:?}");
-        assert!(f.busy_rtf > 0.0);
-        assert_eq!(f.text, "2900 ms 800 ms");
-    }
-}
+mod loop_tests;
