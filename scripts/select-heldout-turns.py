@@ -9,6 +9,9 @@ the JDDC 2019 dev files' replies (never used before). Three strata, drawn with a
      certain outcome (ASKED): the wordings of promise and privacy that carry no trigger word of their own.
 Prints JSON lines {id, ref, role, stratum, text, context} for labelling; only ids, refs and labels are committed
 (corpora/labelled/heldout-zh.jsonl); the text stays in ../shared/corpora.
+--third draws held-out pass 2's set (corpora/labelled/heldout3-zh.jsonl, ids from ho-1293): every unseen turn
+with the likely-positive vocabulary LIKELY, a random 190 of the rest, then 300 of what is left with LIKELY2.
+  select-heldout-turns.py --third --random 190 --more 300
 
 usage: select-heldout-turns.py [--broad N] [--random N] [--seed S]
 """
@@ -104,9 +107,16 @@ def main():
     # a second draw, labelled after the first batch's review: measures the review's rule changes on turns
     # they were not written for (ids continue after the file's last, strata end in 2)
     ap.add_argument("--second", action="store_true")
+    # a third draw (issue 14, held-out pass 2): the likely positives of all three categories in the wording
+    # classes of POLICY.md, so that recall is measured on enough of them, plus a random sample
+    ap.add_argument("--third", action="store_true")
+    ap.add_argument("--likely", type=int, default=460)
+    ap.add_argument("--more", type=int, default=300)
     a = ap.parse_args()
     if a.second:
         return second_draw(a)
+    if a.third:
+        return third_draw(a)
     used, used_texts = label_refs_and_texts(None)
     sessions = chat_sessions()
     seen = set(used_texts)
@@ -172,6 +182,54 @@ def second_draw(a):
     picked = [dict(t, stratum="broad2") for t in rng.sample(broad, min(a.broad, len(broad)))]
     picked += [dict(t, stratum="random2") for t in rng.sample(rest, min(a.random, len(rest)))]
     for k, t in enumerate(picked, len(first) + 1):
+        t["id"] = f"ho-{k:04d}"
+        t["role"] = "agent"
+        print(json.dumps(t, ensure_ascii=False))
+
+
+# Draw 3's likely positives: a negated ability or knowledge verb, a party to contact, customer blame, and the
+# words of promise and privacy.
+LIKELY = re.compile(
+    "不能|无法|没法|没办法|不可以|不支持|不行|做不到|[^\\s]不了|不清楚|不知道|不了解|查不到|"
+    "(商家|厂家|快递|配送员|售后|客服|官方|厂商|站点|师傅|网点).{0,8}(联系|咨询|找)|(联系|咨询|找).{0,8}(商家|厂家|快递|配送员|售后|客服|官方|厂商|站点|师傅|网点)|"
+    "您自己|你自己|您没有|是您|是你|"
+    "保证|一定|绝对|肯定|百分百|放心|安全|无害|验证码|密码|身份证|卡号|银行卡"
+)
+# The first vocabulary's pool held too few positives (30 of 418 after labelling): a second one for the same
+# classes in looser wording (a suggestion to go elsewhere, 只能, other V不到/搞不/弄不, 不太/不是很, 没用, 问),
+# sampled into its own stratum.
+LIKELY2 = re.compile("建议您|您可以|您去|你去|自己|只能|不到|搞不|弄不|不太|不是很|没用|没有用|问一下|问下|不会|没有办法|不好意思")
+
+
+def third_draw(a):
+    path = os.path.join(LABELLED, "heldout-zh.jsonl")
+    prior = [json.loads(line) for line in open(path, encoding="utf-8")]
+    taken = {d["ref"] for d in prior}
+    used, used_texts = label_refs_and_texts(None)
+    sessions = chat_sessions()
+    seen = set(used_texts)
+    for t in list(OLD.zh_turns()) + list(dev_turns()):
+        if t["ref"] in taken:
+            seen.add(t["text"])
+    likely, rest = [], []
+    for t in list(OLD.zh_turns()) + list(dev_turns()):
+        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
+            continue
+        if t["ref"].startswith("jddc2019_chat"):
+            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
+            if sid in sessions:
+                continue
+        seen.add(t["text"])
+        (likely if LIKELY.search(t["text"]) else rest).append(t)
+    print(f"pool: likely {len(likely)}, rest {len(rest)}", file=sys.stderr)
+    rng = random.Random(a.seed + 2000)
+    picked = [dict(t, stratum="draw3") for t in rng.sample(likely, min(a.likely, len(likely)))]
+    picked += [dict(t, stratum="draw3-random") for t in rng.sample(rest, min(a.random, len(rest)))]
+    # drawn after the random sample (which was labelled first), from what it left
+    taken3 = {t["ref"] for t in picked}
+    more = [t for t in rest if t["ref"] not in taken3 and LIKELY2.search(t["text"])]
+    picked += [dict(t, stratum="draw3-more") for t in rng.sample(more, min(a.more, len(more)))]
+    for k, t in enumerate(picked, len(prior) + 1):
         t["id"] = f"ho-{k:04d}"
         t["role"] = "agent"
         print(json.dumps(t, ensure_ascii=False))

@@ -27,6 +27,14 @@ const HELDOUT_ZH: Floors = &[
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
+// heldout3-zh: 908 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 2; 46 forbidden, no
+// privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609.
+// Below the bars: the floor is what it holds.
+const HELDOUT3_ZH: Floors = &[
+    ("forbidden", 0.84, 0.60),
+    ("privacy", 0.90, 0.85),
+    ("promise", 0.90, 0.85),
+];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
 const REAL_EN: Floors = &[
     ("forbidden", 0.90, 0.80),
@@ -93,6 +101,11 @@ fn heldout_zh_turns() {
 }
 
 #[test]
+fn heldout3_zh_turns() {
+    holds("heldout3-zh.jsonl", "zh-CN", true, HELDOUT3_ZH);
+}
+
+#[test]
 fn real_en_turns() {
     holds("real-en.jsonl", "en", true, REAL_EN);
 }
@@ -131,6 +144,7 @@ fn a_rewrite_is_compliant_or_absent() {
     for (file, rs, real) in [
         ("real-zh.jsonl", "zh-CN", true),
         ("heldout-zh.jsonl", "zh-CN", true),
+        ("heldout3-zh.jsonl", "zh-CN", true),
         ("real-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
