@@ -19,8 +19,9 @@ use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::key_of;
 use crate::protocol::{ProtoError, code};
 
@@ -231,7 +232,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                 }
                 let reply = match (v["type"].as_str(), call.is_some()) {
                     (Some("open"), false) => match spec_of(&v) {
-                        Ok((spec, media)) => match app.integrations.join(&app, spec).await {
+                        Ok((spec, media)) => match super::join(&app, spec).await {
                             Ok(a) => {
                                 call = Some(a);
                                 Some(s.msg("opened", json!({"startPaused": false, "media": [media]})))

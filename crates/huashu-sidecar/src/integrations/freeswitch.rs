@@ -18,8 +18,9 @@ use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::{Event, key_of};
 use crate::protocol::{ProtoError, code};
 
@@ -177,7 +178,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
             _ => return,
         }
     };
-    let mut call: Attached = match app.integrations.join(&app, spec).await {
+    let mut call: Attached = match super::join(&app, spec).await {
         Ok(a) => a,
         Err(e) => {
             let close_code = if e.code == code::CAPACITY { 1013 } else { 1008 };

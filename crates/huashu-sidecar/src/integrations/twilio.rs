@@ -19,8 +19,9 @@ use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::key_of;
 use crate::protocol::{ProtoError, code};
 
@@ -191,7 +192,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                 match (v["event"].as_str(), call.as_ref()) {
                     (Some("connected" | "mark" | "dtmf"), _) => {}
                     (Some("start"), None) => match spec_of(&v, &inbound_role) {
-                        Ok((spec, tracks)) => match app.integrations.join(&app, spec).await {
+                        Ok((spec, tracks)) => match super::join(&app, spec).await {
                             Ok(a) => call = Some((a, tracks)),
                             Err(e) => {
                                 super::rejected(ADAPTER, e.code);
