@@ -35,16 +35,19 @@ python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 # one whisper thread (ggml threads spin-wait on a busy box). whisper-rs-sys does not rebuild when these change:
 # a target directory built without them keeps its old whisper.cpp.
 export GGML_NATIVE=OFF GGML_LLAMAFILE=ON HUASHU_AUDIO_REQUIRED=1
+# One package selection and feature set for every cargo call below, so each resolves the same features and
+# the crates are built once for clippy and once for the tests: per-package calls built `huashu` (and all that
+# depends on it) twice, with and without its `audio` feature. Tests are picked by target name: the libraries'
+# unit tests (huashu-audio's among them) and huashu-audio's `decode`; `audio` is the CLI's and the sidecar's.
+AUDIO=(--locked -p huashu-audio -p huashu-cli -p huashu -p huashu-sidecar
+  --features huashu-cli/audio,huashu-audio/whisper,huashu-sidecar/audio)
 step "cargo clippy (audio feature)"
-cargo clippy --locked -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
-  --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
-cargo clippy --locked -p huashu-sidecar --features audio --all-targets --quiet -- -D warnings
-step "cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
-cargo test --locked -p huashu-audio --quiet --features whisper
-cargo test --locked -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
-step "live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
-HUASHU_WHISPER_THREADS=1 cargo test --locked -p huashu-sidecar --quiet --features audio --test audio -- \
-  --test-threads 1 --nocapture
+cargo clippy "${AUDIO[@]}" --all-targets --quiet -- -D warnings
+step "cargo test: build (audio feature, once)"
+cargo test "${AUDIO[@]}" --quiet --no-run --lib --test decode --test audio --test integrations_audio
+step "cargo test (audio feature: decoding, VAD, pipeline)"
+cargo test "${AUDIO[@]}" --quiet --lib --test decode
+step "synthesised calls (CLI) and live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
+HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --quiet --test audio -- --test-threads 1 --nocapture
 step "telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
-cargo test --locked -p huashu-sidecar --quiet --features audio --test integrations_audio -- \
-  --test-threads 1 --nocapture
+cargo test "${AUDIO[@]}" --quiet --test integrations_audio -- --test-threads 1 --nocapture

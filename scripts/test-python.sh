@@ -8,12 +8,20 @@ ROOT="$PWD"
 export CARGO_TERM_COLOR=never
 source scripts/step.sh
 
+# The binding's workspace builds in the root's target directory: the dependencies it shares with the root
+# (same versions in both lock files) are then checked and compiled once, not again in bindings/python/target.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 step "binding: cargo fmt, clippy (its own workspace, outside the root one)"
 (cd bindings/python && cargo fmt -- --check && cargo clippy --locked --quiet --all-targets -- -D warnings)
 
-cargo build --locked --quiet -p huashu-cli
-export HUASHU_BIN="$ROOT/${CARGO_TARGET_DIR:-target}/debug/huashu"
-case "${CARGO_TARGET_DIR:-}" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;; esac
+# BIN=path/to/huashu uses that binary as it is (no build; scripts/test.sh passes the one its tests built).
+if [ -n "${BIN:-}" ]; then
+  export HUASHU_BIN="$BIN"
+else
+  cargo build --locked --quiet -p huashu-cli
+  case "$CARGO_TARGET_DIR" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;;
+    *) export HUASHU_BIN="$ROOT/$CARGO_TARGET_DIR/debug/huashu" ;; esac
+fi
 
 VENV="$(mktemp -d)/venv"
 trap 'rm -rf "$(dirname "$VENV")"; step' EXIT

@@ -16,13 +16,24 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
+# One build of every test binary (and of the `huashu` binary the CLI tests run), then the runs: the slow tier
+# below reuses both — the same package selection (--workspace) resolves the same features, so nothing is
+# built again — instead of a `cargo build -p …` per script.
+step "cargo test: build (workspace, once)"
+cargo test --locked --workspace --no-run --quiet
 step "cargo test (workspace: unit, rule examples, labelled sets, corpus P/R, CLI contract, sidecar protocol)"
 cargo test --locked --workspace --quiet 2>&1 | tee /tmp/huashu-cargo-test.log
+TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+case "$TARGET" in /*) ;; *) TARGET="$PWD/$TARGET" ;; esac
+# The debug `huashu` of that build, kept aside: the audio tests build another (with the `audio` feature)
+# at the same path.
+mkdir -p "$TARGET/ci"
+cp "$TARGET/debug/huashu" "$TARGET/ci/huashu"
+export BIN="$TARGET/ci/huashu"
 step "huashu test-ruleset (every bundled ruleset)"
-cargo build --locked --quiet -p huashu-cli
 for rs in rulesets/*/; do
   [ -f "$rs/ruleset.toml" ] || continue
-  target/debug/huashu test-ruleset "$rs"
+  "$BIN" test-ruleset "$rs"
 done
 # Bench targets are compiled (and linted) by `cargo clippy --all-targets` above; a separate release build of
 # them cost about five minutes of CI for nothing more.
@@ -30,7 +41,7 @@ done
 tier "slow tier"
 step "console and practice tab in headless Chromium"
 bash scripts/console-prereqs.sh
-HUASHU_REQUIRE_CHROMIUM=1 cargo test --locked --quiet -p huashu-sidecar --test console --test practice
+HUASHU_REQUIRE_CHROMIUM=1 cargo test --locked --quiet --workspace --test console --test practice
 step "sidecar load test (1,000 concurrent WebSocket sessions on loopback)"
 SESSIONS=1000 UTTERANCES=5 INTERVAL_MS=100 bash scripts/loadtest.sh
 step "sidecar soak, short (40 s: mixed clients, bad frames, reloads; nothing lost, /readyz true, RSS flat)"
