@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use huashu_audio::live::Encoding;
@@ -40,32 +40,29 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cfg = &app.config.integrations.freeswitch;
-    if !cfg.enabled {
-        return super::error(
-            StatusCode::NOT_FOUND,
-            &ProtoError::new(code::NOT_FOUND, "the FreeSWITCH integration is disabled"),
-        );
-    }
-    let authorized = match &cfg.token {
-        Some(t) => q.token.as_deref() == Some(t.as_str()),
-        None => super::bearer_or_ticket(&app, &headers, q.ticket.as_deref()),
-    };
-    if !authorized {
-        return super::unauthorized(
-            ADAPTER,
-            "missing or invalid token (?token=, or the sidecar's bearer token or ticket)",
-        );
-    }
-    let guard = match super::admit(&app, ADAPTER) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let limit = app.config.limits.max_frame_bytes;
-    ws.protocols([SUBPROTOCOL])
-        .max_message_size(limit.saturating_mul(2))
-        .max_frame_size(limit.saturating_mul(2))
-        .on_upgrade(move |socket| run(app, socket, guard))
+    let enabled = app.config.integrations.freeswitch.enabled;
+    let ws = ws.protocols([SUBPROTOCOL]);
+    super::upgrade(
+        app,
+        ws,
+        ADAPTER,
+        ("FreeSWITCH", enabled),
+        |app| {
+            let authorized = match &app.config.integrations.freeswitch.token {
+                Some(t) => q.token.as_deref() == Some(t.as_str()),
+                None => super::bearer_or_ticket(app, &headers, q.ticket.as_deref()),
+            };
+            if authorized {
+                Ok(())
+            } else {
+                Err(
+                    "missing or invalid token (?token=, or the sidecar's bearer token or ticket)"
+                        .into(),
+                )
+            }
+        },
+        run,
+    )
 }
 
 /// The metadata frame (other fields the dialplan adds are ignored).

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -175,6 +176,61 @@ pub(crate) fn admit(app: &Arc<App>, adapter: &'static str) -> Result<ConnGuard, 
     crate::metrics::connection(1.0);
     counter!("huashu_integration_connections_total", "adapter" => adapter).increment(1);
     Ok(ConnGuard(Arc::clone(app)))
+}
+
+/// Every adapter's WebSocket upgrade but the platform's own checks: 404 when the adapter is disabled
+/// (`platform` names it), 401 when `allowed` gives a reason (the platform's credentials, or
+/// [`sidecar_credentials`] where none are configured), 503 from [`admit`]; else the upgrade with the
+/// daemon's frame limit, the connection handed to `run` with its guard.
+pub(crate) fn upgrade<F, Fut>(
+    app: Arc<App>,
+    ws: WebSocketUpgrade,
+    adapter: &'static str,
+    (platform, enabled): (&str, bool),
+    allowed: impl FnOnce(&App) -> Result<(), String>,
+    run: F,
+) -> Response
+where
+    F: FnOnce(Arc<App>, WebSocket, ConnGuard) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    if !enabled {
+        return error(
+            StatusCode::NOT_FOUND,
+            &ProtoError::new(
+                code::NOT_FOUND,
+                format!("the {platform} integration is disabled"),
+            ),
+        );
+    }
+    if let Err(why) = allowed(&app) {
+        return unauthorized(adapter, &why);
+    }
+    let guard = match admit(&app, adapter) {
+        Ok(g) => g,
+        Err(r) => return *r,
+    };
+    let limit = app.config.limits.max_frame_bytes;
+    ws.max_message_size(limit.saturating_mul(2))
+        .max_frame_size(limit.saturating_mul(2))
+        .on_upgrade(move |socket| run(app, socket, guard))
+}
+
+/// The sidecar's own credentials, for an adapter whose platform secret is not configured: a bearer
+/// header, a ticket (`?ticket=`), or none needed (no tokens: loopback only).
+///
+/// # Errors
+/// Why the connection is refused.
+pub(crate) fn sidecar_credentials(
+    app: &App,
+    headers: &HeaderMap,
+    ticket: Option<&str>,
+) -> Result<(), String> {
+    if bearer_or_ticket(app, headers, ticket) {
+        Ok(())
+    } else {
+        Err("missing or invalid bearer token or ticket".to_string())
+    }
 }
 
 /// The sidecar's own credentials, for adapters without a platform secret: a bearer header, a ticket

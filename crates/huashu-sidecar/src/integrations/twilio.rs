@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -39,42 +39,39 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cfg = &app.config.integrations.twilio;
-    if !cfg.enabled {
-        return super::error(
-            StatusCode::NOT_FOUND,
-            &ProtoError::new(code::NOT_FOUND, "the Twilio integration is disabled"),
-        );
-    }
-    if let Some(token) = &cfg.auth_token {
-        let url = match &cfg.url {
-            Some(u) => u.clone(),
-            None => {
-                let host = headers
-                    .get("host")
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("");
-                format!("wss://{host}{uri}")
+    let enabled = app.config.integrations.twilio.enabled;
+    super::upgrade(
+        app,
+        ws,
+        ADAPTER,
+        ("Twilio", enabled),
+        |app| {
+            let cfg = &app.config.integrations.twilio;
+            let Some(token) = &cfg.auth_token else {
+                return super::sidecar_credentials(app, &headers, q.ticket.as_deref());
+            };
+            let url = match &cfg.url {
+                Some(u) => u.clone(),
+                None => {
+                    let host = headers
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("");
+                    format!("wss://{host}{uri}")
+                }
+            };
+            let sig = headers
+                .get("x-twilio-signature")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            if super::sign::twilio_valid(token, &url, sig) {
+                Ok(())
+            } else {
+                Err("missing or invalid X-Twilio-Signature".into())
             }
-        };
-        let sig = headers
-            .get("x-twilio-signature")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !super::sign::twilio_valid(token, &url, sig) {
-            return super::unauthorized(ADAPTER, "missing or invalid X-Twilio-Signature");
-        }
-    } else if !super::bearer_or_ticket(&app, &headers, q.ticket.as_deref()) {
-        return super::unauthorized(ADAPTER, "missing or invalid bearer token or ticket");
-    }
-    let guard = match super::admit(&app, ADAPTER) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let limit = app.config.limits.max_frame_bytes;
-    ws.max_message_size(limit.saturating_mul(2))
-        .max_frame_size(limit.saturating_mul(2))
-        .on_upgrade(move |socket| run(app, socket, guard))
+        },
+        run,
+    )
 }
 
 /// Which party each track feeds (None: the stream does not carry that track).
