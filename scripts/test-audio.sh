@@ -7,26 +7,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+source scripts/step.sh
 
 have_libclang() { compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null || compgen -G "/usr/lib/x86_64-linux-gnu/libclang*.so*" >/dev/null; }
 missing=()
 for t in cmake espeak-ng sox; do command -v "$t" >/dev/null || missing+=("$t"); done
 have_libclang || missing+=(libclang-dev)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "== apt-get install cmake libclang-dev espeak-ng sox (missing: ${missing[*]})"
+  step "apt-get install cmake libclang-dev espeak-ng sox (missing: ${missing[*]})"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq cmake libclang-dev espeak-ng sox >/dev/null
 fi
 
-echo "== fetch and convert the Whisper models (cached)"
+step "fetch and convert the Whisper models (cached)"
 HUASHU_WHISPER_MODEL="$(scripts/fetch-model base)"
 export HUASHU_WHISPER_MODEL
 scripts/fetch-model tiny.en >/dev/null
 # The Q8_0 conversion (checksummed, and inspected by the converter tests below).
 scripts/fetch-model base --quantize q8_0 >/dev/null
 
-echo "== converter tests"
+step "converter tests"
 python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 
 # Portable whisper.cpp build (no -march=native: AVX2/FMA/F16C, as whisper.cpp's system info line says) with
@@ -34,16 +35,19 @@ python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
 # one whisper thread (ggml threads spin-wait on a busy box). whisper-rs-sys does not rebuild when these change:
 # a target directory built without them keeps its old whisper.cpp.
 export GGML_NATIVE=OFF GGML_LLAMAFILE=ON HUASHU_AUDIO_REQUIRED=1
-echo "== cargo clippy (audio feature)"
-cargo clippy --locked -p huashu-audio -p huashu-cli -p huashu --all-targets --quiet \
-  --features huashu-cli/audio,huashu-audio/whisper -- -D warnings
-cargo clippy --locked -p huashu-sidecar --features audio --all-targets --quiet -- -D warnings
-echo "== cargo test (audio feature: decoding, VAD, pipeline, synthesised calls)"
-cargo test --locked -p huashu-audio --quiet --features whisper
-cargo test --locked -p huashu-cli --quiet --features audio --test audio -- --test-threads 1
-echo "== live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
-HUASHU_WHISPER_THREADS=1 cargo test --locked -p huashu-sidecar --quiet --features audio --test audio -- \
-  --test-threads 1 --nocapture
-echo "== telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
-cargo test --locked -p huashu-sidecar --quiet --features audio --test integrations_audio -- \
-  --test-threads 1 --nocapture
+# One package selection and feature set for every cargo call below, so each resolves the same features and
+# the crates are built once for clippy and once for the tests: per-package calls built `huashu` (and all that
+# depends on it) twice, with and without its `audio` feature. Tests are picked by target name: the libraries'
+# unit tests (huashu-audio's among them) and huashu-audio's `decode`; `audio` is the CLI's and the sidecar's.
+AUDIO=(--locked -p huashu-audio -p huashu-cli -p huashu -p huashu-sidecar
+  --features huashu-cli/audio,huashu-audio/whisper,huashu-sidecar/audio)
+step "cargo clippy (audio feature)"
+cargo clippy "${AUDIO[@]}" --all-targets --quiet -- -D warnings
+step "cargo test: build (audio feature, once)"
+cargo test "${AUDIO[@]}" --quiet --no-run --lib --test decode --test audio --test integrations_audio
+step "cargo test (audio feature: decoding, VAD, pipeline)"
+cargo test "${AUDIO[@]}" --quiet --lib --test decode
+step "synthesised calls (CLI) and live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
+HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --quiet --test audio -- --test-threads 1 --nocapture
+step "telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
+cargo test "${AUDIO[@]}" --quiet --test integrations_audio -- --test-threads 1 --nocapture

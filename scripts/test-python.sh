@@ -6,19 +6,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export CARGO_TERM_COLOR=never
+source scripts/step.sh
 
-echo "== binding: cargo fmt, clippy (its own workspace, outside the root one)"
+# The binding's workspace builds in the root's target directory: the dependencies it shares with the root
+# (same versions in both lock files) are then checked and compiled once, not again in bindings/python/target.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+step "binding: cargo fmt, clippy (its own workspace, outside the root one)"
 (cd bindings/python && cargo fmt -- --check && cargo clippy --locked --quiet --all-targets -- -D warnings)
 
-cargo build --locked --quiet -p huashu-cli
-export HUASHU_BIN="$ROOT/${CARGO_TARGET_DIR:-target}/debug/huashu"
-case "${CARGO_TARGET_DIR:-}" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;; esac
+# BIN=path/to/huashu uses that binary as it is (no build; scripts/test.sh passes the one its tests built).
+if [ -n "${BIN:-}" ]; then
+  export HUASHU_BIN="$BIN"
+else
+  cargo build --locked --quiet -p huashu-cli
+  case "$CARGO_TARGET_DIR" in /*) export HUASHU_BIN="$CARGO_TARGET_DIR/debug/huashu" ;;
+    *) export HUASHU_BIN="$ROOT/$CARGO_TARGET_DIR/debug/huashu" ;; esac
+fi
 
 VENV="$(mktemp -d)/venv"
-trap 'rm -rf "$(dirname "$VENV")"' EXIT
+trap 'rm -rf "$(dirname "$VENV")"; step' EXIT
 python3 -m venv "$VENV"
 PY="$VENV/bin/python"
-echo "== pip install ./bindings/python (fresh venv)"
+step "pip install ./bindings/python (fresh venv)"
 "$PY" -m pip install --quiet ./bindings/python pytest mypy pyarrow
 
 # pytest exits 5 when it collected nothing: that is a failure here (the tests vanished), as is any other code.
@@ -29,18 +38,18 @@ run_pytest() {
   return "$rc"
 }
 
-echo "== the issue's one-liner"
+step "the issue's one-liner"
 (cd "$(mktemp -d)" && "$PY" -c "import huashu; print(huashu.Engine().scan('这不是我的问题', role='agent'))")
-echo "== pytest bindings/python/tests"
+step "pytest bindings/python/tests"
 run_pytest "$ROOT/bindings/python/tests"
-echo "== mypy.stubtest huashu"
+step "mypy.stubtest huashu"
 (cd "$(mktemp -d)" && "$PY" -m mypy.stubtest huashu)
 
 if [ "${HUASHU_SKIP_SPARK:-0}" = 1 ]; then
-  echo "== spark: skipped (HUASHU_SKIP_SPARK=1)"
+  step "spark: skipped (HUASHU_SKIP_SPARK=1)"
   exit 0
 fi
-echo "== spark example in local[2] (pyspark; needs Java)"
+step "spark example in local[2] (pyspark; needs Java)"
 "$PY" -m pip install --quiet pyspark "pandas<3"
 start=$(date +%s)
 run_pytest -s -p no:warnings "$ROOT/examples/spark/test_spark.py"

@@ -15,8 +15,11 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/console-prereqs.sh   # chromium + a CJK font (apt-get update && apt-get install -y chromium …)
-cargo build --locked --quiet -p huashu-cli
-BIN="${CARGO_TARGET_DIR:-target}/debug/huashu"
+# BIN=path/to/huashu uses that binary as it is (no build; scripts/test.sh passes the one its tests built).
+if [ -z "${BIN:-}" ]; then
+  cargo build --locked --quiet -p huashu-cli
+  BIN="${CARGO_TARGET_DIR:-target}/debug/huashu"
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use huashu::drill::{DrillRun, Feedback, Presence, Summary};
 use huashu::rules::Drill;
-use huashu::{Cue, Engine, Ruleset};
+use huashu::{Engine, Ruleset};
 
 use crate::Format;
 
@@ -167,47 +167,11 @@ fn mark(p: &Presence) -> String {
     }
 }
 
-fn label(name: &str) -> &str {
-    let Some(cue) = Cue::from_name(name) else {
-        return match name {
-            "order" => "顺序",
-            _ if name.starts_with("disclosure:") => "必须提示",
-            _ => name,
-        };
-    };
-    match cue {
-        Cue::Empathy => "共情",
-        Cue::Solution => "方案",
-        Cue::Commitment => "承诺",
-        Cue::Time => "时间",
-        Cue::Identity => "身份核验",
-        Cue::Polite => "礼貌",
-        Cue::Hold => "请稍等",
-        Cue::NeedConfirmation => "复述确认",
-        Cue::Escalation => "升级",
-        Cue::Greeting => "问候",
-        Cue::Closing => "结束语",
-        Cue::Complaint
-        | Cue::ComplaintManner
-        | Cue::HoldNeeded
-        | Cue::Resolved
-        | Cue::Question
-        | Cue::Filler
-        | Cue::AskWhen
-        | Cue::AskHow
-        | Cue::AskYesNo
-        | Cue::AskAction
-        | Cue::Steps
-        | Cue::YesNo
-        | Cue::Stall => name,
-    }
-}
-
 fn write_feedback(out: &mut impl Write, fb: &Feedback) -> io::Result<()> {
     let structure: Vec<String> = fb
         .structure
         .iter()
-        .map(|p| format!("{} {}", label(&p.name), mark(p)))
+        .map(|p| format!("{} {}", p.label, mark(p)))
         .collect();
     writeln!(out, "  {}", structure.join("   "))?;
     if !fb.requirements.is_empty() {
@@ -216,7 +180,7 @@ fn write_feedback(out: &mut impl Write, fb: &Feedback) -> io::Result<()> {
             .iter()
             .map(|p| {
                 let ok = if p.present { "✓" } else { "✗" };
-                format!("{}({}) {ok}", label(&p.name), p.name)
+                format!("{}({}) {ok}", p.label, p.name)
             })
             .collect();
         writeln!(out, "  要求：{}", reqs.join("  "))?;

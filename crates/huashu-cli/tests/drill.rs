@@ -125,6 +125,15 @@ fn too_few_replies_fail_and_json_lines_score_a_class() {
     // empathy and solution met; commitment, time and so the order missing: 2/5 = 40.
     assert_eq!(lines[0]["step_score"], 40);
     assert_eq!(lines[0]["structure"][2]["present"], false);
+    // Labels come with the feedback (the console shows these, not a list of its own).
+    assert_eq!(lines[0]["structure"][2]["label"], "承诺");
+    let order = lines[0]["requirements"]
+        .as_array()
+        .expect("requirements")
+        .iter()
+        .find(|r| r["name"] == "order")
+        .expect("the order requirement");
+    assert_eq!(order["label"], "顺序");
     assert_eq!(lines[1]["score"], 20);
     assert_eq!(lines[1]["steps"], serde_json::json!([40, 0]));
     assert_eq!(lines[1]["passed"], false);

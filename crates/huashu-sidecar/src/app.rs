@@ -23,7 +23,7 @@ pub struct App {
     pub auth: Auth,
     pub practice: crate::practice::Practice,
     /// Telephony adapters: live calls, finished calls' scorecards, AudioSocket registrations.
-    pub integrations: crate::integrations::Integrations,
+    pub integrations: crate::call_registry::CallRegistry,
     pub connections: AtomicUsize,
     pub conn_done: Notify,
     /// Work that outlives its request (an integration's note to its platform): shutdown waits for it by
@@ -78,7 +78,7 @@ impl App {
                 config.limits.max_sessions,
                 Duration::from_secs(config.limits.idle_timeout_s),
             ),
-            integrations: crate::integrations::Integrations::new(
+            integrations: crate::call_registry::CallRegistry::new(
                 config.integrations.clone(),
                 config.limits.max_sessions,
             ),

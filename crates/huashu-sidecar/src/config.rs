@@ -1,4 +1,9 @@
-//! `huashu.toml`: where to listen, which ruleset, who may connect, and the limits.
+//! `huashu.toml`: where to listen, which ruleset, who may connect, and the limits. `[integrations]` is
+//! `integrations.rs` beside it (with the Chatwoot API address in `chatwoot_api.rs`): the adapters read
+//! their configuration from here, never the other way.
+
+pub mod chatwoot_api;
+pub mod integrations;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -33,7 +38,7 @@ pub struct Config {
     pub reload: Reload,
     pub audio: AudioConfig,
     /// Platforms that call the daemon in their own format (`[integrations]`, docs/integrations.md).
-    pub integrations: crate::integrations::IntegrationsConfig,
+    pub integrations: integrations::IntegrationsConfig,
 }
 
 /// Environment variable with the Chatwoot API access token (when `integrations.chatwoot.api_token` is not set).
@@ -201,7 +206,7 @@ impl Default for Config {
             limits: Limits::default(),
             reload: Reload::default(),
             audio: AudioConfig::default(),
-            integrations: crate::integrations::IntegrationsConfig::default(),
+            integrations: integrations::IntegrationsConfig::default(),
         }
     }
 }
@@ -351,7 +356,7 @@ impl ChatwootConfig {
         }
         let fail = |m: String| Err(SidecarError::Config(format!("integrations.chatwoot: {m}")));
         if let Some(url) = &self.base_url {
-            if let Err(e) = crate::integrations::chatwoot::ApiBase::parse(url) {
+            if let Err(e) = chatwoot_api::ApiBase::parse(url) {
                 return fail(e);
             }
             if self.api_token.is_none() {

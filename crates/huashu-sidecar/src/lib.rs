@@ -6,6 +6,7 @@ pub mod app;
 pub mod audio;
 pub mod auth;
 pub mod call;
+pub mod call_registry;
 pub mod config;
 pub mod console;
 pub mod conv;

@@ -52,6 +52,8 @@ async fn practice_tab_in_headless_chromium() {
         "合规改写：快递慢这个问题我会协调相关同事处理，我帮您查询一下物流吧。",
         "本轮 0 分 · 累计 0 分",
         "你这是什么态度？",
+        // The feedback's own labels (huashu::drill::label), as `huashu drill` prints them.
+        "共情 ✗",
     ] {
         assert!(text.contains(needle), "practice lacks {needle}: {text}");
     }

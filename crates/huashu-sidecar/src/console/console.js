@@ -193,9 +193,8 @@
   const practice = { drills: 0, replies: 0, done: false, passed: null, score: null, errors: 0 };
   window.huashuPractice = practice;
   let attempt = null; // {id, drill}
-  const labels = { empathy: "共情", solution: "方案", commitment: "承诺", time: "时间", order: "顺序", identity: "身份核验",
-    polite: "礼貌", hold: "请稍等", need_confirmation: "复述确认", escalation: "升级", greeting: "问候", closing: "结束语" };
-  const label = (n) => labels[n] || (n.startsWith("disclosure:") ? "必须提示 " + n.slice(11) : n);
+  // The label comes with the feedback (huashu::drill::label, as `huashu drill` prints it); a disclosure's id beside it.
+  const label = (p) => p.label + (p.name.startsWith("disclosure:") ? " " + p.name.slice(11) : "");
   function esc(s) {
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
@@ -237,7 +236,7 @@
     $("practice-turns").append(li);
   }
   function mark(p) {
-    return '<span class="' + (p.present ? "ok" : "no") + '">' + esc(label(p.name)) + (p.present ? " ✓" : " ✗") +
+    return '<span class="' + (p.present ? "ok" : "no") + '">' + esc(label(p)) + (p.present ? " ✓" : " ✗") +
       (p.matched && p.name !== "order" ? " “" + esc(p.matched) + "”" : "") + "</span>";
   }
   function feedback(fb) {

@@ -12,15 +12,16 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::key_of;
 use crate::protocol::{ProtoError, code};
 
@@ -38,61 +39,54 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cfg = &app.config.integrations.audiohook;
-    if !cfg.enabled {
-        return super::error(
-            StatusCode::NOT_FOUND,
-            &ProtoError::new(code::NOT_FOUND, "the AudioHook integration is disabled"),
-        );
-    }
-    let header = |name: &str| {
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        (!values.is_empty()).then(|| values.join(", "))
-    };
-    if let Some(key) = &cfg.api_key {
-        if header("x-api-key").as_deref() != Some(key.as_str()) {
-            return super::unauthorized(ADAPTER, "missing or invalid X-API-KEY");
-        }
-        if let Some(secret) = &cfg.client_secret {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let target = uri
-                .path_and_query()
-                .map_or_else(|| uri.path().to_string(), ToString::to_string);
-            let req = super::sign::Request {
-                method: "GET",
-                target: &target,
-                header: &header,
-                now,
+    let enabled = app.config.integrations.audiohook.enabled;
+    super::upgrade(
+        app,
+        ws,
+        ADAPTER,
+        ("AudioHook", enabled),
+        |app| {
+            let cfg = &app.config.integrations.audiohook;
+            let header = |name: &str| {
+                let values: Vec<&str> = headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                (!values.is_empty()).then(|| values.join(", "))
             };
-            if let Err(why) = super::sign::verify_message(&req, key, secret) {
-                return super::unauthorized(
-                    ADAPTER,
-                    &format!("message signature refused: {}", why.0),
-                );
+            let Some(key) = &cfg.api_key else {
+                if cfg.client_secret.is_some() {
+                    return Err(
+                        "client_secret is set without api_key (the signature's keyid)".into(),
+                    );
+                }
+                return super::sidecar_credentials(app, &headers, q.ticket.as_deref());
+            };
+            if header("x-api-key").as_deref() != Some(key.as_str()) {
+                return Err("missing or invalid X-API-KEY".into());
             }
-        }
-    } else if cfg.client_secret.is_some() {
-        return super::unauthorized(
-            ADAPTER,
-            "client_secret is set without api_key (the signature's keyid)",
-        );
-    } else if !super::bearer_or_ticket(&app, &headers, q.ticket.as_deref()) {
-        return super::unauthorized(ADAPTER, "missing or invalid bearer token or ticket");
-    }
-    let guard = match super::admit(&app, ADAPTER) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let limit = app.config.limits.max_frame_bytes;
-    ws.max_message_size(limit.saturating_mul(2))
-        .max_frame_size(limit.saturating_mul(2))
-        .on_upgrade(move |socket| run(app, socket, guard))
+            if let Some(secret) = &cfg.client_secret {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let target = uri
+                    .path_and_query()
+                    .map_or_else(|| uri.path().to_string(), ToString::to_string);
+                let req = super::sign::Request {
+                    method: "GET",
+                    target: &target,
+                    header: &header,
+                    now,
+                };
+                if let Err(why) = super::sign::verify_message(&req, key, secret) {
+                    return Err(format!("message signature refused: {}", why.0));
+                }
+            }
+            Ok(())
+        },
+        run,
+    )
 }
 
 /// The call an `open` message describes, and the media entry taken (for `opened`).
@@ -231,7 +225,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                 }
                 let reply = match (v["type"].as_str(), call.is_some()) {
                     (Some("open"), false) => match spec_of(&v) {
-                        Ok((spec, media)) => match app.integrations.join(&app, spec).await {
+                        Ok((spec, media)) => match super::join(&app, spec).await {
                             Ok(a) => {
                                 call = Some(a);
                                 Some(s.msg("opened", json!({"startPaused": false, "media": [media]})))

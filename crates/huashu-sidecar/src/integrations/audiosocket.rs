@@ -18,9 +18,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::call::CallSpec;
-use super::state::Registration;
 use crate::app::App;
+use crate::call_registry::{CallSpec, Registration};
 use crate::conv::key_of;
 use crate::protocol::{ProtoError, code};
 
@@ -197,7 +196,7 @@ async fn serve(app: Arc<App>, mut tcp: TcpStream) {
         roles: vec!["agent".into(), "customer".into()],
         encoding: Encoding::Pcm8k,
     };
-    let Ok(mut call) = app.integrations.join(&app, spec).await else {
+    let Ok(mut call) = super::join(&app, spec).await else {
         return fail(&mut tcp, "refused").await;
     };
     let Some(party) = call.party_of(&reg.role) else {

@@ -3,18 +3,19 @@
 //! and sends what the conversation emits to the SSE listeners (through the conversation) and back to the
 //! attached connections. A call outlives a connection that drops without ending it by `reconnect_ms`, so
 //! the platform can reconnect with the same call id; when it ends, its final scorecard goes out and is
-//! kept for `retain_s` (`state.rs`).
+//! kept for `retain_s` (`crate::call_registry`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use huashu_audio::live::{Encoding, LiveTranscript};
+use huashu_audio::live::LiveTranscript;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::audio::{AsyncReport, Report};
 use crate::call::Parties;
+use crate::call_registry::{CallHandle, CallSpec, Cmd};
 use crate::conv::{Conversation, Event};
 use crate::protocol::{ProtoError, ServerMsg, TranscriptMsg, Utterance, code};
 
@@ -24,44 +25,6 @@ const BACK_QUEUE: usize = 256;
 const LATE_MS: u64 = 1000;
 /// How long an ending call waits for its recognitions to finish.
 const DRAIN: Duration = Duration::from_secs(30);
-
-/// What a connection asks of its call.
-#[derive(Debug)]
-pub enum Cmd {
-    Attach {
-        conn: u64,
-        back: mpsc::Sender<Event>,
-    },
-    /// Audio of one party, or interleaved channels of all (`None`).
-    Audio {
-        party: Option<usize>,
-        bytes: Vec<u8>,
-    },
-    /// That party's audio has ended (its leg hung up).
-    PartyEnd(usize),
-    /// The connection is gone: `clean` when the platform said the call (or this leg) is over.
-    Detach {
-        conn: u64,
-        clean: bool,
-    },
-    Stats(oneshot::Sender<Value>),
-}
-
-/// What a call is: the adapter, the conversation id, the parties in channel order and their encoding.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallSpec {
-    pub adapter: &'static str,
-    pub id: String,
-    pub roles: Vec<Arc<str>>,
-    pub encoding: Encoding,
-}
-
-/// A handle on a live call.
-#[derive(Debug, Clone)]
-pub struct CallHandle {
-    pub(super) tx: mpsc::Sender<Cmd>,
-    pub spec: CallSpec,
-}
 
 /// A connection attached to a call.
 #[derive(Debug)]
@@ -100,14 +63,6 @@ impl Attached {
     /// The party of `role` in this call.
     pub fn party_of(&self, role: &str) -> Option<usize> {
         self.call.spec.roles.iter().position(|r| &**r == role)
-    }
-}
-
-impl CallHandle {
-    pub(super) async fn stats(&self) -> Option<Value> {
-        let (tx, rx) = oneshot::channel();
-        self.tx.send(Cmd::Stats(tx)).await.ok()?;
-        rx.await.ok()
     }
 }
 

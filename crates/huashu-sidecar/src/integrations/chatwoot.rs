@@ -22,11 +22,11 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-pub use client::ApiBase;
 use event::{Action, Message};
 
 use crate::app::App;
 use crate::config::ChatwootConfig;
+use crate::config::chatwoot_api::ApiBase;
 use crate::metrics as m;
 use crate::protocol::{ProtoError, Utterance, code};
 

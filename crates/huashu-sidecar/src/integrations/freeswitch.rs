@@ -11,15 +11,16 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::{Event, key_of};
 use crate::protocol::{ProtoError, code};
 
@@ -39,32 +40,29 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cfg = &app.config.integrations.freeswitch;
-    if !cfg.enabled {
-        return super::error(
-            StatusCode::NOT_FOUND,
-            &ProtoError::new(code::NOT_FOUND, "the FreeSWITCH integration is disabled"),
-        );
-    }
-    let authorized = match &cfg.token {
-        Some(t) => q.token.as_deref() == Some(t.as_str()),
-        None => super::bearer_or_ticket(&app, &headers, q.ticket.as_deref()),
-    };
-    if !authorized {
-        return super::unauthorized(
-            ADAPTER,
-            "missing or invalid token (?token=, or the sidecar's bearer token or ticket)",
-        );
-    }
-    let guard = match super::admit(&app, ADAPTER) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let limit = app.config.limits.max_frame_bytes;
-    ws.protocols([SUBPROTOCOL])
-        .max_message_size(limit.saturating_mul(2))
-        .max_frame_size(limit.saturating_mul(2))
-        .on_upgrade(move |socket| run(app, socket, guard))
+    let enabled = app.config.integrations.freeswitch.enabled;
+    let ws = ws.protocols([SUBPROTOCOL]);
+    super::upgrade(
+        app,
+        ws,
+        ADAPTER,
+        ("FreeSWITCH", enabled),
+        |app| {
+            let authorized = match &app.config.integrations.freeswitch.token {
+                Some(t) => q.token.as_deref() == Some(t.as_str()),
+                None => super::bearer_or_ticket(app, &headers, q.ticket.as_deref()),
+            };
+            if authorized {
+                Ok(())
+            } else {
+                Err(
+                    "missing or invalid token (?token=, or the sidecar's bearer token or ticket)"
+                        .into(),
+                )
+            }
+        },
+        run,
+    )
 }
 
 /// The metadata frame (other fields the dialplan adds are ignored).
@@ -177,7 +175,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
             _ => return,
         }
     };
-    let mut call: Attached = match app.integrations.join(&app, spec).await {
+    let mut call: Attached = match super::join(&app, spec).await {
         Ok(a) => a,
         Err(e) => {
             let close_code = if e.code == code::CAPACITY { 1013 } else { 1008 };

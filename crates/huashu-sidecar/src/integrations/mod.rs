@@ -11,33 +11,95 @@
 //! | `audiosocket.rs` | Asterisk AudioSocket | TCP `[integrations.audiosocket] listen`, `POST /v1/integrations/audiosocket/calls` |
 //! | `chatwoot.rs` | Chatwoot webhooks | `POST /v1/integrations/chatwoot` (routes in `server/routes_integrations.rs`; the router maps its answers to HTTP) |
 //!
-//! `call.rs` is the call itself, `sign.rs` the platforms' signatures, `state.rs` the live and finished calls.
+//! `call.rs` is the call itself, `sign.rs` the platforms' signatures; [`join`] attaches a connection to a
+//! call. The live and finished calls are data that `App` holds (`crate::call_registry`), and the
+//! adapters' settings are `crate::config::integrations`: neither imports this module.
 
 pub mod audiohook;
 pub mod audiosocket;
 pub mod call;
 pub mod chatwoot;
-pub mod config;
 pub mod freeswitch;
 pub mod sign;
-pub mod state;
 pub mod twilio;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics::{counter, gauge};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::app::{App, ConnGuard};
+use crate::call_registry::{self, CallSpec};
 use crate::protocol::{ProtoError, code};
-pub use config::IntegrationsConfig;
-pub use state::Integrations;
+use call::Attached;
+
+/// Attaches a connection to the call `spec.id`: the live one (a reconnect, another leg), else a new call
+/// on a new conversation.
+///
+/// # Errors
+/// `conflict` (the id is a call of another adapter or layout, or a WebSocket client owns the
+/// conversation), `capacity`, `shutting_down`.
+pub async fn join(app: &Arc<App>, spec: CallSpec) -> Result<Attached, ProtoError> {
+    let calls = &app.integrations;
+    let conn = calls.next_conn();
+    let (back_tx, back) = call::back_channel();
+    if let Some(h) = calls.live(&spec.id) {
+        if h.spec != spec {
+            return Err(ProtoError::new(
+                code::CONFLICT,
+                format!(
+                    "call {:?} is live through {} with other parties or audio format",
+                    spec.id, h.spec.adapter
+                ),
+            ));
+        }
+        if h.tx
+            .send(call_registry::Cmd::Attach {
+                conn,
+                back: back_tx.clone(),
+            })
+            .await
+            .is_ok()
+        {
+            return Ok(Attached {
+                call: h,
+                conn,
+                back,
+                rejoined: true,
+            });
+        }
+    }
+    if app.shutting_down() {
+        return Err(ProtoError::new(
+            code::SHUTTING_DOWN,
+            "the server is shutting down",
+        ));
+    }
+    let id = Value::String(spec.id.clone());
+    let (conv, _) = app.registry.start(&app.engines, &id, None, &[], true)?;
+    let handle = match call::spawn(app, spec, Arc::clone(&conv), (conn, back_tx)) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = app.registry.end(&conv, None);
+            app.registry.release(&conv);
+            return Err(e);
+        }
+    };
+    calls.started(handle.clone());
+    Ok(Attached {
+        call: handle,
+        conn,
+        back,
+        rejoined: false,
+    })
+}
 
 /// The adapters' WebSocket endpoints (each checks its own platform's credentials).
 pub fn ws_routes() -> Router<Arc<App>> {
@@ -114,6 +176,61 @@ pub(crate) fn admit(app: &Arc<App>, adapter: &'static str) -> Result<ConnGuard, 
     crate::metrics::connection(1.0);
     counter!("huashu_integration_connections_total", "adapter" => adapter).increment(1);
     Ok(ConnGuard(Arc::clone(app)))
+}
+
+/// Every adapter's WebSocket upgrade but the platform's own checks: 404 when the adapter is disabled
+/// (`platform` names it), 401 when `allowed` gives a reason (the platform's credentials, or
+/// [`sidecar_credentials`] where none are configured), 503 from [`admit`]; else the upgrade with the
+/// daemon's frame limit, the connection handed to `run` with its guard.
+pub(crate) fn upgrade<F, Fut>(
+    app: Arc<App>,
+    ws: WebSocketUpgrade,
+    adapter: &'static str,
+    (platform, enabled): (&str, bool),
+    allowed: impl FnOnce(&App) -> Result<(), String>,
+    run: F,
+) -> Response
+where
+    F: FnOnce(Arc<App>, WebSocket, ConnGuard) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    if !enabled {
+        return error(
+            StatusCode::NOT_FOUND,
+            &ProtoError::new(
+                code::NOT_FOUND,
+                format!("the {platform} integration is disabled"),
+            ),
+        );
+    }
+    if let Err(why) = allowed(&app) {
+        return unauthorized(adapter, &why);
+    }
+    let guard = match admit(&app, adapter) {
+        Ok(g) => g,
+        Err(r) => return *r,
+    };
+    let limit = app.config.limits.max_frame_bytes;
+    ws.max_message_size(limit.saturating_mul(2))
+        .max_frame_size(limit.saturating_mul(2))
+        .on_upgrade(move |socket| run(app, socket, guard))
+}
+
+/// The sidecar's own credentials, for an adapter whose platform secret is not configured: a bearer
+/// header, a ticket (`?ticket=`), or none needed (no tokens: loopback only).
+///
+/// # Errors
+/// Why the connection is refused.
+pub(crate) fn sidecar_credentials(
+    app: &App,
+    headers: &HeaderMap,
+    ticket: Option<&str>,
+) -> Result<(), String> {
+    if bearer_or_ticket(app, headers, ticket) {
+        Ok(())
+    } else {
+        Err("missing or invalid bearer token or ticket".to_string())
+    }
 }
 
 /// The sidecar's own credentials, for adapters without a platform secret: a bearer header, a ticket

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -19,8 +19,9 @@ use huashu_audio::live::Encoding;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{Attached, CallSpec};
+use super::call::Attached;
 use crate::app::{App, ConnGuard};
+use crate::call_registry::CallSpec;
 use crate::conv::key_of;
 use crate::protocol::{ProtoError, code};
 
@@ -38,42 +39,39 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let cfg = &app.config.integrations.twilio;
-    if !cfg.enabled {
-        return super::error(
-            StatusCode::NOT_FOUND,
-            &ProtoError::new(code::NOT_FOUND, "the Twilio integration is disabled"),
-        );
-    }
-    if let Some(token) = &cfg.auth_token {
-        let url = match &cfg.url {
-            Some(u) => u.clone(),
-            None => {
-                let host = headers
-                    .get("host")
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("");
-                format!("wss://{host}{uri}")
+    let enabled = app.config.integrations.twilio.enabled;
+    super::upgrade(
+        app,
+        ws,
+        ADAPTER,
+        ("Twilio", enabled),
+        |app| {
+            let cfg = &app.config.integrations.twilio;
+            let Some(token) = &cfg.auth_token else {
+                return super::sidecar_credentials(app, &headers, q.ticket.as_deref());
+            };
+            let url = match &cfg.url {
+                Some(u) => u.clone(),
+                None => {
+                    let host = headers
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("");
+                    format!("wss://{host}{uri}")
+                }
+            };
+            let sig = headers
+                .get("x-twilio-signature")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            if super::sign::twilio_valid(token, &url, sig) {
+                Ok(())
+            } else {
+                Err("missing or invalid X-Twilio-Signature".into())
             }
-        };
-        let sig = headers
-            .get("x-twilio-signature")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !super::sign::twilio_valid(token, &url, sig) {
-            return super::unauthorized(ADAPTER, "missing or invalid X-Twilio-Signature");
-        }
-    } else if !super::bearer_or_ticket(&app, &headers, q.ticket.as_deref()) {
-        return super::unauthorized(ADAPTER, "missing or invalid bearer token or ticket");
-    }
-    let guard = match super::admit(&app, ADAPTER) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let limit = app.config.limits.max_frame_bytes;
-    ws.max_message_size(limit.saturating_mul(2))
-        .max_frame_size(limit.saturating_mul(2))
-        .on_upgrade(move |socket| run(app, socket, guard))
+        },
+        run,
+    )
 }
 
 /// Which party each track feeds (None: the stream does not carry that track).
@@ -191,7 +189,7 @@ async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {
                 match (v["event"].as_str(), call.as_ref()) {
                     (Some("connected" | "mark" | "dtmf"), _) => {}
                     (Some("start"), None) => match spec_of(&v, &inbound_role) {
-                        Ok((spec, tracks)) => match app.integrations.join(&app, spec).await {
+                        Ok((spec, tracks)) => match super::join(&app, spec).await {
                             Ok(a) => call = Some((a, tracks)),
                             Err(e) => {
                                 super::rejected(ADAPTER, e.code);

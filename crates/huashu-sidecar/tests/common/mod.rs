@@ -39,17 +39,43 @@ pub async fn connect_with(
     token: Option<&str>,
     query: &str,
 ) -> Result<Ws, String> {
-    let mut req = format!("ws://{addr}/v1/stream{query}")
-        .into_client_request()
-        .unwrap();
-    if let Some(t) = token {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    let auth = token.map(|t| ("authorization", format!("Bearer {t}")));
+    ws_to(addr, &format!("/v1/stream{query}"), auth.as_slice())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A WebSocket to `path` with extra request headers (a platform's subprotocol or signature).
+pub async fn ws_to(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("ws://{addr}{path}").into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(*k, v.parse().unwrap());
     }
     tokio_tungstenite::connect_async(req)
         .await
         .map(|(ws, _)| ws)
-        .map_err(|e| e.to_string())
+}
+
+/// Polls `GET /v1/conversations/{id}` until the conversation's final scorecard is there (a call ends on
+/// its own task, after the connection closed), at most `within`.
+pub async fn final_score(addr: SocketAddr, id: &str, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        let (status, body) =
+            http(addr, "GET", &format!("/v1/conversations/{id}"), None, None).await;
+        if status == 200 {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            if v["final"] == true {
+                return v;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no final scorecard for {id} within {within:?}");
 }
 
 pub async fn send(ws: &mut Ws, v: Value) {
@@ -157,7 +183,12 @@ pub async fn http(
             }
         }
     }
-    let text = String::from_utf8_lossy(&buf).into_owned();
+    status_and_body(&buf)
+}
+
+/// A raw HTTP/1.1 answer's status and body (de-chunked); status 0 when the head is not HTTP.
+fn status_and_body(buf: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(buf).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
         .split_whitespace()
@@ -264,20 +295,6 @@ pub async fn post_with_headers(
         .await
         .expect("HTTP answer within 20 s")
         .unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
+    let (status, body) = status_and_body(&buf);
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }

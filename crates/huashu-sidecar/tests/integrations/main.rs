@@ -25,7 +25,6 @@ use huashu_sidecar::{Config, Running};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 async fn server_with(speech: bool, edit: impl FnOnce(&mut Config)) -> Running {
     let mut c = config();
@@ -46,20 +45,6 @@ async fn server_with(speech: bool, edit: impl FnOnce(&mut Config)) -> Running {
 
 async fn server(speech: bool) -> Running {
     server_with(speech, |_| {}).await
-}
-
-async fn ws_to(
-    addr: SocketAddr,
-    path: &str,
-    headers: &[(&'static str, String)],
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut req = format!("ws://{addr}{path}").into_client_request().unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(*k, v.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req)
-        .await
-        .map(|(ws, _)| ws)
 }
 
 fn status_of(e: &tokio_tungstenite::tungstenite::Error) -> u16 {
@@ -83,20 +68,9 @@ async fn drain(ws: &mut Ws) -> (Vec<Value>, Option<u16>) {
     }
 }
 
-/// Polls `GET /v1/conversations/{id}` until the call's final scorecard is there.
+/// The call's final scorecard (10 s: the tone recogniser is instant).
 async fn final_score(addr: SocketAddr, id: &str) -> Value {
-    for _ in 0..200 {
-        let (status, body) =
-            http(addr, "GET", &format!("/v1/conversations/{id}"), None, None).await;
-        if status == 200 {
-            let v: Value = serde_json::from_str(&body).unwrap();
-            if v["final"] == true {
-                return v;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no final scorecard for {id}");
+    common::final_score(addr, id, Duration::from_secs(10)).await
 }
 
 async fn stats(addr: SocketAddr, id: &str) -> Value {

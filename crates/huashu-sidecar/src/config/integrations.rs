@@ -19,7 +19,7 @@ pub struct IntegrationsConfig {
     pub twilio: TwilioConfig,
     pub audiohook: AudiohookConfig,
     pub audiosocket: AudiosocketConfig,
-    pub chatwoot: crate::config::ChatwootConfig,
+    pub chatwoot: super::ChatwootConfig,
 }
 
 impl Default for IntegrationsConfig {
@@ -32,7 +32,7 @@ impl Default for IntegrationsConfig {
             twilio: TwilioConfig::default(),
             audiohook: AudiohookConfig::default(),
             audiosocket: AudiosocketConfig::default(),
-            chatwoot: crate::config::ChatwootConfig::default(),
+            chatwoot: super::ChatwootConfig::default(),
         }
     }
 }

@@ -1,19 +1,66 @@
-//! The adapters' shared state: live calls by conversation id (so a reconnect, or the other leg of an
-//! AudioSocket call, joins the same call), the final scorecards of finished calls (readable for
-//! `retain_s`), and AudioSocket UUIDs registered to a conversation and role.
+//! The telephony adapters' shared state, held by `App`: live calls by conversation id (so a reconnect, or the
+//! other leg of an AudioSocket call, joins the same call), the final scorecards of finished calls (readable
+//! for `retain_s`), and AudioSocket UUIDs registered to a conversation and role. Data only: it imports
+//! neither `App` nor the adapters, which start calls (`integrations::join`) and record them here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use huashu_audio::live::Encoding;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use super::call::{self, Attached, CallHandle, CallSpec, Cmd};
-use super::config::IntegrationsConfig;
-use crate::app::App;
+use crate::config::integrations::IntegrationsConfig;
+use crate::conv::Event;
 use crate::protocol::{ProtoError, code};
+
+/// What a connection asks of its call.
+#[derive(Debug)]
+pub enum Cmd {
+    Attach {
+        conn: u64,
+        back: mpsc::Sender<Event>,
+    },
+    /// Audio of one party, or interleaved channels of all (`None`).
+    Audio {
+        party: Option<usize>,
+        bytes: Vec<u8>,
+    },
+    /// That party's audio has ended (its leg hung up).
+    PartyEnd(usize),
+    /// The connection is gone: `clean` when the platform said the call (or this leg) is over.
+    Detach {
+        conn: u64,
+        clean: bool,
+    },
+    Stats(oneshot::Sender<Value>),
+}
+
+/// What a call is: the adapter, the conversation id, the parties in channel order and their encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSpec {
+    pub adapter: &'static str,
+    pub id: String,
+    pub roles: Vec<Arc<str>>,
+    pub encoding: Encoding,
+}
+
+/// A handle on a live call.
+#[derive(Debug, Clone)]
+pub struct CallHandle {
+    pub(crate) tx: mpsc::Sender<Cmd>,
+    pub spec: CallSpec,
+}
+
+impl CallHandle {
+    async fn stats(&self) -> Option<Value> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::Stats(tx)).await.ok()?;
+        rx.await.ok()
+    }
+}
 
 #[derive(Debug)]
 struct Finished {
@@ -30,7 +77,7 @@ pub struct Registration {
 }
 
 #[derive(Debug)]
-pub struct Integrations {
+pub struct CallRegistry {
     pub config: IntegrationsConfig,
     calls: Mutex<HashMap<String, CallHandle>>,
     finished: Mutex<HashMap<String, Finished>>,
@@ -46,9 +93,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Integrations {
-    pub fn new(config: IntegrationsConfig, max: usize) -> Integrations {
-        Integrations {
+impl CallRegistry {
+    pub fn new(config: IntegrationsConfig, max: usize) -> CallRegistry {
+        CallRegistry {
             config,
             calls: Mutex::new(HashMap::new()),
             finished: Mutex::new(HashMap::new()),
@@ -63,69 +110,23 @@ impl Integrations {
         Duration::from_secs(self.config.retain_s)
     }
 
-    /// Attaches a connection to the call `spec.id`: the live one (a reconnect, another leg), else a new
-    /// call on a new conversation.
-    ///
-    /// # Errors
-    /// `conflict` (the id is a call of another adapter or layout, or a WebSocket client owns the
-    /// conversation), `capacity`, `shutting_down`.
-    pub async fn join(&self, app: &Arc<App>, spec: CallSpec) -> Result<Attached, ProtoError> {
-        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (back_tx, back) = call::back_channel();
-        let live = lock(&self.calls).get(&spec.id).cloned();
-        if let Some(h) = live {
-            if h.spec != spec {
-                return Err(ProtoError::new(
-                    code::CONFLICT,
-                    format!(
-                        "call {:?} is live through {} with other parties or audio format",
-                        spec.id, h.spec.adapter
-                    ),
-                ));
-            }
-            if h.tx
-                .send(Cmd::Attach {
-                    conn,
-                    back: back_tx.clone(),
-                })
-                .await
-                .is_ok()
-            {
-                return Ok(Attached {
-                    call: h,
-                    conn,
-                    back,
-                    rejoined: true,
-                });
-            }
-        }
-        if app.shutting_down() {
-            return Err(ProtoError::new(
-                code::SHUTTING_DOWN,
-                "the server is shutting down",
-            ));
-        }
-        let id = Value::String(spec.id.clone());
-        let (conv, _) = app.registry.start(&app.engines, &id, None, &[], true)?;
-        let handle = match call::spawn(app, spec.clone(), Arc::clone(&conv), (conn, back_tx)) {
-            Ok(h) => h,
-            Err(e) => {
-                let _ = app.registry.end(&conv, None);
-                app.registry.release(&conv);
-                return Err(e);
-            }
-        };
-        lock(&self.calls).insert(spec.id, handle.clone());
-        Ok(Attached {
-            call: handle,
-            conn,
-            back,
-            rejoined: false,
-        })
+    /// A number for a new connection, unique in this daemon.
+    pub(crate) fn next_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The live call `id`, if any.
+    pub(crate) fn live(&self, id: &str) -> Option<CallHandle> {
+        lock(&self.calls).get(id).cloned()
+    }
+
+    /// Records a call just started, so later connections with its id join it.
+    pub(crate) fn started(&self, handle: CallHandle) {
+        lock(&self.calls).insert(handle.spec.id.clone(), handle);
     }
 
     /// The call `id` is ending: a new connection with this id starts a new call.
-    pub(super) fn forget(&self, id: &str, me: &mpsc::Sender<Cmd>) {
+    pub(crate) fn forget(&self, id: &str, me: &mpsc::Sender<Cmd>) {
         let mut calls = lock(&self.calls);
         if calls.get(id).is_some_and(|h| h.tx.same_channel(me)) {
             calls.remove(id);
@@ -134,7 +135,7 @@ impl Integrations {
 
     /// A call ended: its final score (None when the conversation had already ended) and parties are kept
     /// for `retain_s`.
-    pub(super) fn finished(&self, key: &str, score: Option<Arc<str>>, mut stats: Value) {
+    pub(crate) fn finished(&self, key: &str, score: Option<Arc<str>>, mut stats: Value) {
         stats["live"] = Value::Bool(false);
         let now = Instant::now();
         let mut f = lock(&self.finished);
