@@ -73,10 +73,11 @@ pub struct LoadArgs {
     /// Stop everything after this many seconds.
     #[arg(long, default_value_t = 120)]
     deadline_s: u64,
-    /// How sessions reach the daemon: `ws` (`/v1/stream`, a partial and a final per utterance) or
+    /// How sessions reach the daemon: `ws` (`/v1/stream`, a partial and a final per utterance),
     /// `chatwoot` (text messages through the Chatwoot webhook; the daemon needs
-    /// `[integrations.chatwoot] enabled = true` and no secret).
-    #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot"])]
+    /// `[integrations.chatwoot] enabled = true` and no secret) or `freeswitch` (synthesised two-party calls
+    /// in real time through the FreeSWITCH adapter, one line per utterance).
+    #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot", "freeswitch"])]
     via: String,
 }
 
@@ -99,10 +100,10 @@ pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
         interval: Duration::from_millis(args.interval_ms),
         token,
         deadline: Duration::from_secs(args.deadline_s),
-        via: if args.via == "chatwoot" {
-            Via::Chatwoot
-        } else {
-            Via::WebSocket
+        via: match args.via.as_str() {
+            "chatwoot" => Via::Chatwoot,
+            "freeswitch" => Via::FreeSwitch,
+            _ => Via::WebSocket,
         },
         ..LoadOptions::default()
     })?;

@@ -2,9 +2,11 @@
 //! conversation; measures throughput, hint latency (utterance sent → its `ack`, all its findings and hints
 //! having arrived before) and the daemon's memory per held session (from `/metrics`). Bounded in count and
 //! time: every session sends a fixed number of utterances and the whole run has a deadline. `--via chatwoot`
-//! runs the sessions as text conversations through the Chatwoot webhook instead (`loadtest/chatwoot.rs`).
+//! runs the sessions as text conversations through the Chatwoot webhook instead (`loadtest/chatwoot.rs`),
+//! `--via freeswitch` as live two-party calls through the FreeSWITCH adapter (`loadtest/freeswitch.rs`).
 
 mod chatwoot;
+mod freeswitch;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +49,10 @@ pub enum Via {
     /// `POST /v1/integrations/chatwoot` (text finals only; the daemon needs `[integrations.chatwoot]
     /// enabled = true` and no secret); latency to the webhook's answer.
     Chatwoot,
+    /// `/v1/integrations/freeswitch`: synthesised two-party calls in real time, one line per utterance;
+    /// latency is how late each 20 ms frame left, `hints` counts final transcripts (with a model).
+    #[serde(rename = "freeswitch")]
+    FreeSwitch,
 }
 
 impl Default for LoadOptions {
@@ -245,6 +251,9 @@ async fn session(
         }
         Via::Chatwoot => {
             chatwoot::conversation(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+        }
+        Via::FreeSwitch => {
+            freeswitch::call(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
         }
     };
     // Keep the barriers whole when a session fails early.
