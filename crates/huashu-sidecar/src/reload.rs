@@ -54,13 +54,11 @@ const RETIRED_POLL: Duration = Duration::from_secs(1);
 /// What a reload answers: the version served before, and the new one or why there is none.
 type Built = (String, Result<Arc<crate::engines::Loaded>, SidecarError>);
 
-/// One long-lived thread that builds every reloaded engine. An engine is tens of MB; built on whichever
-/// blocking-pool thread came next, each landed in another malloc arena, where the memory of the engines it
-/// replaced was never reused: in the soak, RSS grew ~47 MB per reload with no end (with MALLOC_ARENA_MAX=1
-/// it stayed flat). The thread also watches the engines it replaced: sessions let go of one at their next
-/// utterance or at their end, and when the last has, its freed pages are given back to the system
-/// (`memory::release_free_memory`), as are the build's own temporaries right after a reload. The thread
-/// ends when the watch does (its sender is dropped).
+/// One long-lived thread that runs the reloads, one at a time (the engines themselves are built on the
+/// process's one builder thread, `engines::build`, as the startup one was). It also watches the engines it
+/// replaced: sessions let go of one at their next utterance or at their end, and when the last has, its
+/// freed pages are given back to the system (`memory::release_free_memory`), as are the build's own
+/// temporaries right after a reload. The thread ends when the watch does (its sender is dropped).
 fn builder(
     app: Arc<App>,
 ) -> std::io::Result<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Built>>> {
