@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use huashu_sidecar::Config;
-use huashu_tools::loadtest::{LoadOptions, run_blocking};
+use huashu_tools::loadtest::{LoadOptions, Via, run_blocking};
 use huashu_tools::soak::{self, SoakOptions};
 
 #[derive(Debug, Args)]
@@ -73,6 +73,12 @@ pub struct LoadArgs {
     /// Stop everything after this many seconds.
     #[arg(long, default_value_t = 120)]
     deadline_s: u64,
+    /// How sessions reach the daemon: `ws` (`/v1/stream`, a partial and a final per utterance),
+    /// `chatwoot` (text messages through the Chatwoot webhook; the daemon needs
+    /// `[integrations.chatwoot] enabled = true` and no secret) or `freeswitch` (synthesised two-party calls
+    /// in real time through the FreeSWITCH adapter, one line per utterance).
+    #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot", "freeswitch"])]
+    via: String,
 }
 
 /// The token given, else `$HUASHU_TOKENS`' first.
@@ -94,6 +100,11 @@ pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
         interval: Duration::from_millis(args.interval_ms),
         token,
         deadline: Duration::from_secs(args.deadline_s),
+        via: match args.via.as_str() {
+            "chatwoot" => Via::Chatwoot,
+            "freeswitch" => Via::FreeSwitch,
+            _ => Via::WebSocket,
+        },
         ..LoadOptions::default()
     })?;
     println!("{}", serde_json::to_string_pretty(&report)?);

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
@@ -68,13 +68,53 @@ pub fn load_checked(source: &str, selftest: bool) -> Result<Engine, SidecarError
     Ok(engine)
 }
 
+/// A build for the builder thread: what to load, whether to self-test, where to answer.
+type Job = (
+    String,
+    bool,
+    std::sync::mpsc::Sender<Result<Engine, SidecarError>>,
+);
+
+/// As [`load_checked`], on the one long-lived thread that builds every engine of the process (the startup
+/// one, reloads, bundled names). Engines are tens of MB built in pieces: built on whichever thread came
+/// next, each landed in another malloc arena, where the memory of the engines it replaced was not reused,
+/// and each such thread also gave every shared regex lazy-DFA caches of its own when it ran the rule
+/// examples. The first reload, the first build off the main thread, still added 12–15 MiB that stayed.
+/// When the thread cannot be started the build runs here.
+fn build(source: &str, selftest: bool) -> Result<Engine, SidecarError> {
+    static BUILDER: OnceLock<Option<Mutex<std::sync::mpsc::Sender<Job>>>> = OnceLock::new();
+    let builder = BUILDER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("huashu-build".into())
+            .spawn(move || {
+                while let Ok((source, selftest, answer)) = rx.recv() {
+                    let _ = answer.send(load_checked(&source, selftest));
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    let (answer, result) = std::sync::mpsc::channel();
+    let sent = builder.as_ref().is_some_and(|b| {
+        b.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send((source.to_string(), selftest, answer))
+            .is_ok()
+    });
+    match sent.then(|| result.recv().ok()).flatten() {
+        Some(built) => built,
+        None => load_checked(source, selftest),
+    }
+}
+
 impl Engines {
     /// Loads the configured ruleset.
     ///
     /// # Errors
     /// The ruleset cannot be loaded or fails validation.
     pub fn new(source: &str, selftest: bool) -> Result<Engines, SidecarError> {
-        let engine = load_checked(source, selftest)?;
+        let engine = build(source, selftest)?;
         let version = engine.ruleset().version_tag();
         Ok(Engines {
             source: source.to_string(),
@@ -122,7 +162,7 @@ impl Engines {
         if let Some(l) = named.get(name) {
             return Ok((false, Arc::clone(l)));
         }
-        let engine = load_checked(name, false).map_err(|e| e.to_string())?;
+        let engine = build(name, false).map_err(|e| e.to_string())?;
         let loaded = Arc::new(Loaded {
             version: engine.ruleset().version_tag(),
             engine: Arc::new(engine),
@@ -141,7 +181,7 @@ impl Engines {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .ok();
-        let result = load_checked(&self.source, self.selftest);
+        let result = build(&self.source, self.selftest);
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         status.last_attempt = attempt;
         match result {

@@ -13,6 +13,7 @@ pub mod conv;
 pub mod engines;
 pub mod error;
 pub mod integrations;
+mod memory;
 pub mod metrics;
 pub mod practice;
 pub mod protocol;

@@ -1,15 +1,17 @@
 //! Hot reload of the ruleset directory: watch, debounce, validate, swap (or keep the old one and say why).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use huashu::Engine;
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::error::SidecarError;
+use crate::memory;
 use crate::metrics as m;
 
 /// Keeps the watcher alive; dropping it stops watching.
@@ -46,24 +48,49 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
     }
 }
 
+/// How often the reload thread looks whether a replaced engine's last session has let go of it.
+const RETIRED_POLL: Duration = Duration::from_secs(1);
+
 /// What a reload answers: the version served before, and the new one or why there is none.
 type Built = (String, Result<Arc<crate::engines::Loaded>, SidecarError>);
 
-/// One long-lived thread that builds every reloaded engine. An engine is tens of MB; built on whichever
-/// blocking-pool thread came next, each landed in another malloc arena, where the memory of the engines it
-/// replaced was never reused: in the soak, RSS grew ~47 MB per reload with no end (with MALLOC_ARENA_MAX=1
-/// it stayed flat). The thread ends when the watch does (its sender is dropped).
+/// One long-lived thread that runs the reloads, one at a time (the engines themselves are built on the
+/// process's one builder thread, `engines::build`, as the startup one was). It also watches the engines it
+/// replaced: sessions let go of one at their next utterance or at their end, and when the last has, its
+/// freed pages are given back to the system (`memory::release_free_memory`), as are the build's own
+/// temporaries right after a reload. The thread ends when the watch does (its sender is dropped).
 fn builder(
     app: Arc<App>,
 ) -> std::io::Result<std::sync::mpsc::Sender<tokio::sync::oneshot::Sender<Built>>> {
+    use std::sync::mpsc::RecvTimeoutError;
     let (tx, rx) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<Built>>();
     std::thread::Builder::new()
         .name("huashu-reload".into())
         .spawn(move || {
-            while let Ok(answer) = rx.recv() {
-                let before = app.engines.current().version.clone();
-                // The watch may be gone by now: nobody to tell.
-                let _ = answer.send((before, app.engines.reload()));
+            // Engines replaced and still held by some session.
+            let mut retired: Vec<Weak<Engine>> = Vec::new();
+            loop {
+                // A reload frees what its build used (the parsed files, the rule examples' run).
+                let mut trim = false;
+                match rx.recv_timeout(RETIRED_POLL) {
+                    Ok(answer) => {
+                        let before = app.engines.current();
+                        let result = app.engines.reload();
+                        if result.is_ok() {
+                            retired.push(Arc::downgrade(&before.engine));
+                        }
+                        // The watch may be gone by now: nobody to tell.
+                        let _ = answer.send((before.version.clone(), result));
+                        trim = true;
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                let held = retired.len();
+                retired.retain(|e| e.strong_count() > 0);
+                if trim || retired.len() < held {
+                    memory::release_free_memory();
+                }
             }
         })?;
     Ok(tx)

@@ -1,7 +1,12 @@
 //! `huashu loadtest`: many concurrent WebSocket sessions against a running daemon (loopback), each a whole
 //! conversation; measures throughput, hint latency (utterance sent → its `ack`, all its findings and hints
 //! having arrived before) and the daemon's memory per held session (from `/metrics`). Bounded in count and
-//! time: every session sends a fixed number of utterances and the whole run has a deadline.
+//! time: every session sends a fixed number of utterances and the whole run has a deadline. `--via chatwoot`
+//! runs the sessions as text conversations through the Chatwoot webhook instead (`loadtest/chatwoot.rs`),
+//! `--via freeswitch` as live two-party calls through the FreeSWITCH adapter (`loadtest/freeswitch.rs`).
+
+mod chatwoot;
+mod freeswitch;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,6 +34,25 @@ pub struct LoadOptions {
     pub ramp_batch: usize,
     /// The whole run stops after this.
     pub deadline: Duration,
+    /// How sessions reach the daemon.
+    pub via: Via,
+}
+
+/// How the load's sessions reach the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Via {
+    /// `/v1/stream`: a partial and a final per utterance; latency to the final's `ack`.
+    #[default]
+    WebSocket,
+    /// `POST /v1/integrations/chatwoot` (text finals only; the daemon needs `[integrations.chatwoot]
+    /// enabled = true` and no secret); latency to the webhook's answer.
+    Chatwoot,
+    /// `/v1/integrations/freeswitch`: synthesised two-party calls in real time, one line per utterance;
+    /// latency is how late each 20 ms frame left, `hints` counts final transcripts (with a model).
+    #[serde(rename = "freeswitch")]
+    FreeSwitch,
 }
 
 impl Default for LoadOptions {
@@ -41,6 +65,7 @@ impl Default for LoadOptions {
             token: None,
             ramp_batch: 100,
             deadline: Duration::from_secs(120),
+            via: Via::WebSocket,
         }
     }
 }
@@ -48,6 +73,7 @@ impl Default for LoadOptions {
 /// What was measured.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LoadReport {
+    pub via: Via,
     pub sessions: usize,
     /// Sessions connected and started, all held open at once before the utterances began.
     pub sessions_held: usize,
@@ -170,6 +196,7 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     };
     let utterances: usize = results.iter().map(|r| r.sent).sum();
     Ok(LoadReport {
+        via: opts.via,
         sessions: n,
         sessions_held: results.iter().filter(|r| r.held).count(),
         sessions_complete: results.iter().filter(|r| r.complete).count(),
@@ -218,7 +245,17 @@ async fn session(
 ) -> Result<(), String> {
     let mut at_held = false;
     let mut at_done = false;
-    let result = session_inner(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await;
+    let result = match opts.via {
+        Via::WebSocket => {
+            session_inner(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+        }
+        Via::Chatwoot => {
+            chatwoot::conversation(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+        }
+        Via::FreeSwitch => {
+            freeswitch::call(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+        }
+    };
     // Keep the barriers whole when a session fails early.
     if !at_held {
         held.wait().await;

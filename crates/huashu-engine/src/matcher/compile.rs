@@ -3,15 +3,15 @@
 //! template. Kept apart from the scan so that what a turn costs can be read without the set-up.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use daachorse::CharwiseDoubleArrayAhoCorasickBuilder;
 use huashu_rules::{RoleScope, Ruleset};
 use huashu_text::{Options, normalize};
-use regex_automata::meta::Regex;
 
 use super::Matcher;
 use super::findings::Template;
+use super::shared::{self, SharedRegex};
 use crate::anchors::{CharSet, gate};
 use crate::asr::TolerantPhrases;
 use crate::context::Context;
@@ -116,15 +116,9 @@ impl PatternValue {
 #[derive(Debug)]
 pub(super) struct CompiledRegex {
     pub(super) rule: u32,
-    pub(super) regex: Regex,
+    /// The compiled pattern, shared with every other matcher of the process that has it (`shared.rs`).
+    pub(super) regex: Arc<SharedRegex>,
     pub(super) hit_group: Option<usize>,
-    /// The pattern, for the dense DFA built on first use.
-    pub(super) source: String,
-    /// The same pattern as a fully built DFA pair, when small enough: a search is a table walk with no
-    /// cache to fetch, where the meta regex spends about 450 instructions per call before it scans a byte.
-    /// Built the first time the regex runs (about 1 ms each), so that compiling a ruleset stays fast and
-    /// regexes no turn wakes cost nothing.
-    pub(super) dense: OnceLock<Option<regex_automata::dfa::regex::Regex>>,
     /// One bit per literal set of the regex's gate: the regex runs once every bit has been seen.
     pub(super) need: u8,
     /// Consecutive ASCII digits every match holds.
@@ -200,7 +194,7 @@ impl Matcher {
                 }
             }
             for src in &rule.matcher.regex {
-                let regex = Regex::new(src).map_err(|_| match regex::Regex::new(src) {
+                let regex = shared::regex(src).ok_or_else(|| match regex::Regex::new(src) {
                     // The regex crate words syntax errors for people; use its message.
                     Err(e) => EngineError::regex(rule, src, &e),
                     Ok(_) => {
@@ -208,6 +202,7 @@ impl Matcher {
                     }
                 })?;
                 let hit_group = regex
+                    .meta
                     .group_info()
                     .pattern_names(regex_automata::PatternID::ZERO)
                     .position(|n| n == Some("hit"));
@@ -253,8 +248,6 @@ impl Matcher {
                     rule: idx,
                     regex,
                     hit_group,
-                    source: src.clone(),
-                    dense: OnceLock::new(),
                     need,
                     digits: gate.digits,
                     prefix_bit,

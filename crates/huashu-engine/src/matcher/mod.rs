@@ -17,6 +17,7 @@ mod mask;
 mod overlaps;
 mod rewrite;
 mod scan;
+mod shared;
 
 pub use mask::apply_mask;
 pub use rewrite::Withheld;

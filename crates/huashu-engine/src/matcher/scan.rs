@@ -81,12 +81,11 @@ impl CompiledRegex {
     /// The whole of the first match in `input`.
     #[inline]
     fn find(&self, input: &Input<'_>) -> Option<std::ops::Range<usize>> {
-        let dense = self.dense.get_or_init(|| dense_dfa(&self.source));
-        if let Some(found) = dense.as_ref().and_then(|d| dfa_find(d, input)) {
+        if let Some(found) = self.regex.dense().and_then(|d| dfa_find(d, input)) {
             return found;
         }
         // No dense DFA, or it gave up (it cannot): the meta regex decides.
-        self.regex.search(input).map(|m| m.range())
+        self.regex.meta.search(input).map(|m| m.range())
     }
 
     /// The `hit` group (group `g`) of the match `whole`, read off anchored where the match starts; and the
@@ -99,9 +98,9 @@ impl CompiledRegex {
         whole: std::ops::Range<usize>,
         g: usize,
     ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        let mut caps = self.regex.create_captures();
+        let mut caps = self.regex.meta.create_captures();
         let at = input.clone().range(whole.clone()).anchored(Anchored::Yes);
-        self.regex.search_captures(&at, &mut caps);
+        self.regex.meta.search_captures(&at, &mut caps);
         let whole = caps.get_match().map_or(whole, |m| m.range());
         let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
         (whole, hit)
@@ -386,18 +385,6 @@ fn dfa_find<A: regex_automata::dfa::Automaton>(
     }
     let found = dfa.try_search(input).ok()?;
     Some(found.map(|m| m.range()))
-}
-
-/// `pattern` as a dense DFA pair (forward and reverse) within a size budget, or None (too large, or a
-/// feature such as a Unicode word boundary that a DFA cannot take): the meta regex then searches alone.
-/// (Sparse DFAs for the larger ones were tried: 3-4 % more instructions than the meta regex.)
-fn dense_dfa(pattern: &str) -> Option<regex_automata::dfa::regex::Regex> {
-    use regex_automata::dfa::{dense, regex::Regex as DfaRegex};
-    const LIMIT: usize = 128 << 10;
-    let config = dense::Config::new()
-        .dfa_size_limit(Some(LIMIT))
-        .determinize_size_limit(Some(LIMIT));
-    DfaRegex::builder().dense(config).build(pattern).ok()
 }
 
 /// Whether the match `start..end` of `t` (normalised) lies at the word boundaries `b` asks for.
