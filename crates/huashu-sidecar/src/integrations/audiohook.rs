@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::call::Attached;
+use super::close;
 use crate::app::{App, ConnGuard};
 use crate::call_registry::CallSpec;
 use crate::conv::key_of;
@@ -155,19 +156,6 @@ impl Session {
         });
         Message::Text(v.to_string().into())
     }
-}
-
-async fn close(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    code: u16,
-    reason: &'static str,
-) {
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
 }
 
 async fn run(app: Arc<App>, socket: WebSocket, guard: ConnGuard) {

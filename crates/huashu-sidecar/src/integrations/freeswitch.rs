@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::call::Attached;
+use super::close;
 use crate::app::{App, ConnGuard};
 use crate::call_registry::CallSpec;
 use crate::conv::{Event, key_of};
@@ -119,19 +120,6 @@ fn for_platform(e: &Event) -> Option<String> {
         _ => false,
     };
     wanted.then(|| format!(r#"{{"type":"json","data":{}}}"#, e.data))
-}
-
-async fn close(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    code: u16,
-    reason: &'static str,
-) {
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
 }
 
 async fn refuse(

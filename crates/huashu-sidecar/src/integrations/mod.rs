@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +39,7 @@ use crate::app::{App, ConnGuard};
 use crate::call_registry::{self, CallSpec};
 use crate::protocol::{ProtoError, code};
 use call::Attached;
+use futures_util::SinkExt;
 
 /// Attaches a connection to the call `spec.id`: the live one (a reconnect, another leg), else a new call
 /// on a new conversation.
@@ -267,4 +268,18 @@ pub(crate) fn calls(adapter: &'static str, delta: f64) {
 
 pub(crate) fn sent_back(adapter: &'static str) {
     counter!("huashu_integration_messages_sent_total", "adapter" => adapter).increment(1);
+}
+
+/// Sends an adapter's close frame; the peer may already be gone, and then there is no one to tell.
+async fn close(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &'static str,
+) {
+    let _ = sink
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
 }
