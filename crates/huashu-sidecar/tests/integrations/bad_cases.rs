@@ -64,14 +64,7 @@ async fn audiohook_session_gives_the_offline_scorecard_and_checks_its_signature(
         .unwrap();
     let closed = recv(&mut ws).await.unwrap();
     assert_eq!(closed["type"], "closed", "{closed}");
-    let events = events.await.unwrap();
-    let finals = sse_finals(&events);
-    assert_eq!(heard_lines(&finals), said(&script), "{events:#?}");
-    let score = final_score(srv.addr, id).await;
-    assert_eq!(
-        tones::gist(&score),
-        tones::gist(&tones::offline_score(&finals, id))
-    );
+    heard_and_scored_as_offline(srv.addr, id, &events.await.unwrap(), &script).await;
     assert_routed(&stats(srv.addr, id).await, 1, 2);
     srv.shutdown();
     srv.stopped().await;
@@ -172,14 +165,7 @@ async fn audiosocket_two_legs_make_one_call_and_unknown_uuids_are_refused() {
         leg(sock, bytes(uc), customer, true)
     );
     assert!(a.is_empty() && c.is_empty(), "{a:?} {c:?}");
-    let events = events.await.unwrap();
-    let finals = sse_finals(&events);
-    assert_eq!(heard_lines(&finals), said(&script), "{events:#?}");
-    let score = final_score(srv.addr, id).await;
-    assert_eq!(
-        tones::gist(&score),
-        tones::gist(&tones::offline_score(&finals, id))
-    );
+    heard_and_scored_as_offline(srv.addr, id, &events.await.unwrap(), &script).await;
     assert_routed(&stats(srv.addr, id).await, 2, 2);
     srv.shutdown();
     srv.stopped().await;

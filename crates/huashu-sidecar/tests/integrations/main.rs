@@ -140,6 +140,24 @@ fn heard_lines(finals: &[(String, String, u64, u64)]) -> Vec<(String, String)> {
     finals.iter().map(|f| (f.0.clone(), f.1.clone())).collect()
 }
 
+/// The call's lines came through in the order `script` spoke them, and its live scorecard is the one
+/// `huashu score` gives the same finals offline; returns that scorecard.
+async fn heard_and_scored_as_offline(
+    addr: SocketAddr,
+    id: &str,
+    events: &[(String, Value)],
+    script: &[usize],
+) -> Value {
+    let finals = sse_finals(events);
+    assert_eq!(heard_lines(&finals), said(script), "{events:#?}");
+    let score = final_score(addr, id).await;
+    assert_eq!(
+        tones::gist(&score),
+        tones::gist(&tones::offline_score(&finals, id))
+    );
+    score
+}
+
 // ---- FreeSWITCH ---------------------------------------------------------------------------------------
 
 async fn freeswitch(addr: SocketAddr) -> Ws {
@@ -192,13 +210,7 @@ async fn freeswitch_fork_gives_the_offline_scorecard_and_hints_back() {
     // The fork stops: the module closes the socket.
     ws.close(None).await.unwrap();
     let events = events.await.unwrap();
-    let finals = sse_finals(&events);
-    assert_eq!(heard_lines(&finals), said(&script), "{events:#?}");
-    let score = final_score(srv.addr, id).await;
-    assert_eq!(
-        tones::gist(&score),
-        tones::gist(&tones::offline_score(&finals, id))
-    );
+    let score = heard_and_scored_as_offline(srv.addr, id, &events, &script).await;
     assert!(
         score["findings"]
             .as_array()
@@ -271,14 +283,7 @@ async fn abrupt_close_waits_for_a_reconnect_with_the_same_call_id() {
     let mut ws = freeswitch(srv.addr).await;
     fork_call(&mut ws, id, &[1], "right").await;
     ws.close(None).await.unwrap();
-    let events = events.await.unwrap();
-    let finals = sse_finals(&events);
-    assert_eq!(heard_lines(&finals), said(&[2, 1]), "{events:#?}");
-    let score = final_score(srv.addr, id).await;
-    assert_eq!(
-        tones::gist(&score),
-        tones::gist(&tones::offline_score(&finals, id))
-    );
+    heard_and_scored_as_offline(srv.addr, id, &events.await.unwrap(), &[2, 1]).await;
     // A drop with nobody reconnecting: the call ends after reconnect_ms with its final score.
     let mut ws = freeswitch(srv.addr).await;
     fork_call(&mut ws, "fs-dropped", &[0], "left").await;
@@ -374,14 +379,7 @@ async fn twilio_media_stream_gives_the_offline_scorecard_with_a_valid_signature_
     .unwrap();
     let script = [0, 2, 1, 3];
     twilio_call(&mut ws, id, &script, true).await;
-    let events = events.await.unwrap();
-    let finals = sse_finals(&events);
-    assert_eq!(heard_lines(&finals), said(&script), "{events:#?}");
-    let score = final_score(srv.addr, id).await;
-    assert_eq!(
-        tones::gist(&score),
-        tones::gist(&tones::offline_score(&finals, id))
-    );
+    heard_and_scored_as_offline(srv.addr, id, &events.await.unwrap(), &script).await;
     assert_routed(&stats(srv.addr, id).await, 2, 2);
     srv.shutdown();
     srv.stopped().await;
