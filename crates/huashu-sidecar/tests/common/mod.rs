@@ -298,3 +298,28 @@ pub async fn post_with_headers(
     let (status, body) = status_and_body(&buf);
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
+
+/// `/readyz`'s status and JSON body.
+pub async fn readyz(addr: SocketAddr) -> (u16, Value) {
+    let (s, body) = http(addr, "GET", "/readyz", None, None).await;
+    (s, serde_json::from_str(&body).unwrap())
+}
+
+/// Polls `/readyz` until `pred` holds. The bound only keeps a broken daemon from hanging the test: a reload
+/// of zh-CN in a debug build takes about 7 s on a loaded 2-core machine (24 s for the three of the
+/// directory-swap test, alone), and a swap can cost two (the batch that saw the old directory leave fails,
+/// the next one loads), so the old 10 s fired while the daemon was still doing what was asked.
+pub async fn readyz_until(addr: SocketAddr, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, v) = readyz(addr).await;
+        if pred(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "readyz never showed {what}: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

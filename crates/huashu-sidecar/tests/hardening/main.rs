@@ -29,11 +29,6 @@ async fn closed_within(s: &mut TcpStream, limit: Duration) -> Result<Vec<u8>, Ve
     }
 }
 
-async fn readyz(addr: std::net::SocketAddr) -> (u16, Value) {
-    let (s, body) = http(addr, "GET", "/readyz", None, None).await;
-    (s, serde_json::from_str(&body).unwrap())
-}
-
 // 1. A half-sent request (no end of headers) must not keep the daemon from stopping: one deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_request_does_not_hold_up_shutdown() {
@@ -84,25 +79,6 @@ async fn sse_open(
     (s, String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// Polls `/readyz` until `pred` holds. The bound only keeps a broken daemon from hanging the test: a reload
-/// of zh-CN in a debug build takes about 7 s on a loaded 2-core machine (24 s for the three of the
-/// directory-swap test, alone), and a swap can cost two (the batch that saw the old directory leave fails,
-/// the next one loads), so the old 10 s fired while the daemon was still doing what was asked.
-async fn wait_for(addr: std::net::SocketAddr, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let (_, v) = readyz(addr).await;
-        if pred(&v) {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "readyz never showed {what}: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 // 2. Quick listeners to random ids, each dropped at once, must not lock new conversations out; a listener
 // that is gone frees its slot at once; listeners are bounded apart from sessions; /readyz tells the truth.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,7 +121,7 @@ async fn dropped_listeners_to_random_ids_lock_nobody_out() {
     .await;
     assert_eq!(s, 200, "{body}");
     // The listeners' slots are free at once; the daemon is ready and tells the truth.
-    let ready = wait_for(addr, "no listeners", |v| v["listeners"] == 0).await;
+    let ready = readyz_until(addr, "no listeners", |v| v["listeners"] == 0).await;
     assert_eq!(ready["ready"], true, "{ready}");
     assert_eq!(ready["sessions"], 2);
     // Held listeners are bounded apart: the 51st gets 503 capacity (JSON), sessions still start.
@@ -168,7 +144,7 @@ async fn dropped_listeners_to_random_ids_lock_nobody_out() {
     start_session(&mut ws2, "while-listeners-full").await;
     // One listener gone: its slot is free at once.
     drop(held.pop());
-    wait_for(addr, "a free listener slot", |v| v["listeners"] == 49).await;
+    readyz_until(addr, "a free listener slot", |v| v["listeners"] == 49).await;
     let (_s, head) = sse_open(addr, "/v1/conversations/one-more/events", None).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     drop(held);
@@ -259,7 +235,7 @@ async fn slow_headers_slow_bodies_and_idle_websockets_are_cut_off() {
     );
     let mut busy = connect(addr).await;
     start_session(&mut busy, "quiet-2").await;
-    wait_for(addr, "one connection", |v| v["connections"] == 1).await;
+    readyz_until(addr, "one connection", |v| v["connections"] == 1).await;
     srv.shutdown();
     srv.stopped().await;
 }
@@ -311,7 +287,7 @@ async fn hot_reload_follows_a_directory_swap() {
         set_version(&new, version);
         std::fs::rename(&dir, tmp.path().join(format!("zh-CN.old{round}"))).unwrap();
         std::fs::rename(&new, &dir).unwrap();
-        let v = wait_for(addr, version, |v| {
+        let v = readyz_until(addr, version, |v| {
             v["ruleset"].as_str().unwrap_or("").ends_with(version)
         })
         .await;
@@ -319,7 +295,7 @@ async fn hot_reload_follows_a_directory_swap() {
     }
     // Later edits in place still reload.
     set_version(&dir, "9.9.3");
-    let before = wait_for(addr, "9.9.3", |v| {
+    let before = readyz_until(addr, "9.9.3", |v| {
         v["ruleset"].as_str().unwrap_or("").ends_with("9.9.3")
     })
     .await["generation"]
@@ -336,7 +312,7 @@ async fn hot_reload_follows_a_directory_swap() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     set_version(&dir, "9.9.4");
-    let v = wait_for(addr, "9.9.4", |v| {
+    let v = readyz_until(addr, "9.9.4", |v| {
         v["ruleset"].as_str().unwrap_or("").ends_with("9.9.4")
     })
     .await;

@@ -21,22 +21,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-async fn wait_ready(addr: std::net::SocketAddr, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, body) = http(addr, "GET", "/readyz", None, None).await;
-        let v: Value = serde_json::from_str(&body).unwrap();
-        if pred(&v) {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "readyz never matched: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_mid_stream_switches_at_next_utterance_and_keeps_old_on_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -69,7 +53,7 @@ async fn reload_mid_stream_switches_at_next_utterance_and_keeps_old_on_error() {
         text.replacen(&old_version, "version = \"9.9.9\"", 1),
     )
     .unwrap();
-    wait_ready(addr, |v| v["generation"] == 1).await;
+    readyz_until(addr, "generation 1", |v| v["generation"] == 1).await;
     let msgs = say(&mut ws, "agent", "这不是我的问题", 1).await;
     let switch = msgs
         .iter()
@@ -90,7 +74,10 @@ async fn reload_mid_stream_switches_at_next_utterance_and_keeps_old_on_error() {
         "id = \"BROKEN\"\nthis is not toml [[[",
     )
     .unwrap();
-    let ready = wait_ready(addr, |v| v["reload"]["failures"].as_u64().unwrap_or(0) >= 1).await;
+    let ready = readyz_until(addr, "a failed reload", |v| {
+        v["reload"]["failures"].as_u64().unwrap_or(0) >= 1
+    })
+    .await;
     assert!(
         ready["reload"]["last_error"]
             .as_str()
@@ -207,7 +194,7 @@ async fn at_capacity_new_sessions_get_503() {
     assert_eq!(s, 503);
     // Connections full: the upgrade itself is refused with 503. (The refused connection's slot is freed as
     // its close completes: wait for it rather than race it.)
-    wait_ready(addr, |v| v["connections"] == 1).await;
+    readyz_until(addr, "one connection", |v| v["connections"] == 1).await;
     let _c2 = connect(addr).await;
     let err = connect_with(addr, None, "").await.err().unwrap();
     assert!(err.contains("503"), "{err}");
