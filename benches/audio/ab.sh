@@ -11,6 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
+# shellcheck source=benches/audio/ab-config.sh
+. "$here/ab-config.sh"
 shared="${HUASHU_SHARED_AUDIO:-$root/../shared/audio}"
 threads="${1:?usage: ab.sh THREADS REPS CONFIG...}"; reps="${2:?}"; shift 2
 work="$(mktemp -d)"
@@ -19,12 +21,7 @@ trap 'rm -rf "$work"' EXIT
 printf 'rep\tconfig\tthreads\tload\tRTF\tencoder\tdecoder\tCPU s\tCER AISHELL\tWER jfk\tCER call\n'
 for rep in $(seq 1 "$reps"); do
   for config in "$@"; do
-    bin="${HUASHU_BIN:-$root/target/release/huashu}"
-    flags="$config"
-    if [[ "$config" == bin=* ]]; then
-      bin="${config%% *}"; bin="${bin#bin=}"
-      flags="${config#* }"; [ "$flags" = "$config" ] && flags=""
-    fi
+    split_config "$config"
     # shellcheck disable=SC2086
     /usr/bin/time -o "$work/cpu" -f '%U %S' "$bin" bench --audio --json --no-live --threads "$threads" $flags \
       "$shared/aishell1-BAC009S0764W0121.wav" "$shared/jfk.wav" "$work/call60.wav" \
