@@ -17,6 +17,9 @@ text in real-zh, heldout-zh and heldout3-zh, and not in a chat of chats.jsonl; e
 other turn of the broad pool LIKELY4 that also has WEAK4, a random 200 of the turns LIKELY4 does not match, then
 (labelled after those 851 held only 40 positives) every turn left with MORE4.
   select-heldout-turns.py --fourth --random 200
+--english draws corpora/labelled/heldout-en.jsonl (ids hen-0001…): English agent turns (IBM Twitter, ABCD) not in
+real-en.jsonl by ref or text; every one with LIKELY_EN and a random 200 of the rest.
+  select-heldout-turns.py --english --random 200
 
 usage: select-heldout-turns.py [--broad N] [--random N] [--seed S]
 """
@@ -120,7 +123,10 @@ def main():
     # a fourth draw (held-out pass 3): draws 1-3 took almost every unseen turn with a negated verb, so the
     # likely pool is now mostly referrals, suggestions and promise/privacy words
     ap.add_argument("--fourth", action="store_true")
+    ap.add_argument("--english", action="store_true")
     a = ap.parse_args()
+    if a.english:
+        return english_draw(a)
     if a.fourth:
         return fourth_draw(a)
     if a.second:
@@ -308,6 +314,40 @@ def fourth_draw(a):
     picked += [dict(t, stratum="draw4-more") for t in other + rest if t["ref"] not in taken4 and MORE4.search(t["text"])]
     for k, t in enumerate(picked, len(prior) + 1):
         t["id"] = f"ho-{k:04d}"
+        t["role"] = "agent"
+        print(json.dumps(t, ensure_ascii=False))
+
+
+# The English likely positives: refusals and not-knowing, sending the customer elsewhere, blame, guarantees, and
+# what a fraudster asks for (issue 14's en bar needs more than real-en's 5 positives).
+LIKELY_EN = re.compile(
+    r"can't|cannot|can not|unable|won't|not able|don't know|not sure|not my|contact|reach out|you'll have to|"
+    r"you will have to|you need to|your fault|guarantee|100%|promise|password|card number|\bPIN\b|security code|"
+    r"\bDM\b|account number|email address|phone number",
+    re.I,
+)
+
+
+def english_draw(a):
+    used, texts = set(), set()
+    for line in open(os.path.join(LABELLED, "real-en.jsonl"), encoding="utf-8"):
+        used.add(json.loads(line)["ref"])
+    turns = list(OLD.en_turns())
+    for t in turns:
+        if t["ref"] in used:
+            texts.add(t["text"])
+    seen, likely, rest = set(texts), [], []
+    for t in turns:
+        if t["ref"] in used or t["text"] in seen or not t["text"].strip():
+            continue
+        seen.add(t["text"])
+        (likely if LIKELY_EN.search(t["text"]) else rest).append(t)
+    print(f"pool: likely {len(likely)}, rest {len(rest)}", file=sys.stderr)
+    rng = random.Random(a.seed + 4000)
+    picked = [dict(t, stratum="en-likely") for t in likely]
+    picked += [dict(t, stratum="en-random") for t in rng.sample(rest, min(a.random, len(rest)))]
+    for k, t in enumerate(picked, 1):
+        t["id"] = f"hen-{k:04d}"
         t["role"] = "agent"
         print(json.dumps(t, ensure_ascii=False))
 
