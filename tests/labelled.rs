@@ -50,6 +50,14 @@ const REAL_EN: Floors = &[
     ("privacy", 0.90, 0.80),
     ("promise", 0.90, 0.80),
 ];
+// heldout-en: 314 unseen English agent turns labelled before any engine run (REVIEW-en.md, held-out pass; 9
+// forbidden, no privacy or promise): main's rules scored forbidden 1.000 / 0.444, after the pass 1.000 / 0.667.
+// Recall is below the bar: the floor is what it holds.
+const HELDOUT_EN: Floors = &[
+    ("forbidden", 0.90, 0.66),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.80),
+];
 // The hand-written sets were reviewed against the rules (REVIEW-*.md), so they hold at the bar but no longer
 // measure held-out wording.
 const HANDWRITTEN_ZH: Floors = &[
@@ -125,6 +133,11 @@ fn real_en_turns() {
 }
 
 #[test]
+fn heldout_en_turns() {
+    holds("heldout-en.jsonl", "en", true, HELDOUT_EN);
+}
+
+#[test]
 fn handwritten_zh_turns() {
     holds("handwritten-zh.jsonl", "zh-CN", false, HANDWRITTEN_ZH);
 }
@@ -161,6 +174,7 @@ fn a_rewrite_is_compliant_or_absent() {
         ("heldout3-zh.jsonl", "zh-CN", true),
         ("heldout4-zh.jsonl", "zh-CN", true),
         ("real-en.jsonl", "en", true),
+        ("heldout-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
     ] {
