@@ -37,10 +37,10 @@ const HELDOUT3_ZH: Floors = &[
 ];
 // heldout4-zh: 1,074 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 3; 58 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.706 / 0.207; after pass 3, tuned on the half whose id hash
-// is even, 0.871 / 0.466 on the whole (the other half, held out: 0.714 / 0.172 -> 0.778 / 0.241). Below the bars:
+// is even, 0.879 / 0.500 on the whole (the other half, held out: 0.714 / 0.172 -> 0.800 / 0.276). Below the bars:
 // the floor is what it holds.
 const HELDOUT4_ZH: Floors = &[
-    ("forbidden", 0.87, 0.46),
+    ("forbidden", 0.87, 0.50),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
