@@ -35,9 +35,26 @@ const HELDOUT3_ZH: Floors = &[
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
+// heldout4-zh: 1,074 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 3; 58 forbidden, no
+// privacy or promise): main's rules scored forbidden 0.706 / 0.207; after pass 3, tuned on the half whose id hash
+// is even, 0.879 / 0.500 on the whole (the other half, held out: 0.714 / 0.172 -> 0.800 / 0.276). Below the bars:
+// the floor is what it holds.
+const HELDOUT4_ZH: Floors = &[
+    ("forbidden", 0.87, 0.50),
+    ("privacy", 0.90, 0.85),
+    ("promise", 0.90, 0.85),
+];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
 const REAL_EN: Floors = &[
     ("forbidden", 0.90, 0.80),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.80),
+];
+// heldout-en: 314 unseen English agent turns labelled before any engine run (REVIEW-en.md, held-out pass; 9
+// forbidden, no privacy or promise): main's rules scored forbidden 1.000 / 0.444, after the pass 1.000 / 0.667.
+// Recall is below the bar: the floor is what it holds.
+const HELDOUT_EN: Floors = &[
+    ("forbidden", 0.90, 0.66),
     ("privacy", 0.90, 0.80),
     ("promise", 0.90, 0.80),
 ];
@@ -106,8 +123,18 @@ fn heldout3_zh_turns() {
 }
 
 #[test]
+fn heldout4_zh_turns() {
+    holds("heldout4-zh.jsonl", "zh-CN", true, HELDOUT4_ZH);
+}
+
+#[test]
 fn real_en_turns() {
     holds("real-en.jsonl", "en", true, REAL_EN);
+}
+
+#[test]
+fn heldout_en_turns() {
+    holds("heldout-en.jsonl", "en", true, HELDOUT_EN);
 }
 
 #[test]
@@ -145,7 +172,9 @@ fn a_rewrite_is_compliant_or_absent() {
         ("real-zh.jsonl", "zh-CN", true),
         ("heldout-zh.jsonl", "zh-CN", true),
         ("heldout3-zh.jsonl", "zh-CN", true),
+        ("heldout4-zh.jsonl", "zh-CN", true),
         ("real-en.jsonl", "en", true),
+        ("heldout-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
     ] {
