@@ -81,7 +81,13 @@ impl CompiledRegex {
     /// The whole of the first match in `input`.
     #[inline]
     fn find(&self, input: &Input<'_>) -> Option<std::ops::Range<usize>> {
-        if let Some(found) = self.regex.dense().and_then(|d| dfa_find(d, input)) {
+        if input.get_anchored().is_anchored() {
+            // Tried where a prefix literal starts: the anchored forward DFA alone finds the end (no reverse
+            // pass for the start), and it is smaller than the pair, so it exists for more patterns.
+            if let Some(found) = self.regex.anchored().and_then(|d| anchored_find(d, input)) {
+                return found;
+            }
+        } else if let Some(found) = self.regex.dense().and_then(|d| dfa_find(d, input)) {
             return found;
         }
         // No dense DFA, or it gave up (it cannot): the meta regex decides.
@@ -370,21 +376,26 @@ impl Matcher {
     }
 }
 
-/// The first match of `dfa` in `input`; None when the DFA gave up (it cannot, without Unicode word
-/// boundaries, which it would not have been built with).
+/// The first match of `dfa` in `input` (unanchored); None when the DFA gave up (it cannot, without Unicode
+/// word boundaries, which it would not have been built with).
 #[inline]
 fn dfa_find<A: regex_automata::dfa::Automaton>(
     dfa: &regex_automata::dfa::regex::Regex<A>,
     input: &Input<'_>,
 ) -> Option<Option<std::ops::Range<usize>>> {
-    if input.get_anchored().is_anchored() {
-        // An anchored match starts where the search does: the forward DFA alone finds its end, with no
-        // reverse pass for the start.
-        let found = dfa.forward().try_search_fwd(input).ok()?;
-        return Some(found.map(|m| input.start()..m.offset()));
-    }
     let found = dfa.try_search(input).ok()?;
     Some(found.map(|m| m.range()))
+}
+
+/// The match of the anchored forward `dfa` starting where the anchored `input` does; None when the DFA
+/// gave up (as for [`dfa_find`]).
+#[inline]
+fn anchored_find<A: regex_automata::dfa::Automaton>(
+    dfa: &A,
+    input: &Input<'_>,
+) -> Option<Option<std::ops::Range<usize>>> {
+    let found = dfa.try_search_fwd(input).ok()?;
+    Some(found.map(|m| input.start()..m.offset()))
 }
 
 /// Whether the match `start..end` of `t` (normalised) lies at the word boundaries `b` asks for.
