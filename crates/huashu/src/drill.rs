@@ -40,6 +40,8 @@ pub fn label(name: &str) -> &str {
         Cue::Greeting => "问候",
         Cue::Closing => "结束语",
         Cue::Complaint
+        | Cue::Report
+        | Cue::Insist
         | Cue::ComplaintManner
         | Cue::HoldNeeded
         | Cue::Resolved
