@@ -360,14 +360,52 @@ impl Questions {
         } else {
             content
         };
+        // News besides the stall: a time, a fix, a step, a follow-up or a remedy that is not the chasing
+        // itself (帮您催 is both a `solution` and a `stall` phrase).
+        let stall_spans: Vec<Span> = view
+            .cue_index
+            .get(Cue::Stall)
+            .map(|i| {
+                view.cues
+                    .iter()
+                    .filter(|h| h.cue == i)
+                    .map(|h| h.span)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let news = [
+            Cue::Time,
+            Cue::Resolved,
+            Cue::Steps,
+            Cue::Commitment,
+            Cue::Solution,
+        ]
+        .iter()
+        .filter_map(|&c| view.cue_index.get(c))
+        .any(|i| {
+            view.cues.iter().any(|h| {
+                h.cue == i
+                    && cut.is_none_or(|c| h.span.start >= c)
+                    && !inside_filler(h)
+                    && !stall_spans
+                        .iter()
+                        .any(|f| f.start < h.span.end && h.span.start < f.end)
+            })
+        });
         let mut lacks = None;
         let mut thin = false;
         if content < view.scoring.dialogue.min_answer_chars {
             // No answer yet (a hold, 嗯): nothing to explain.
         } else if push_back {
             lacks = Some("sends the customer elsewhere");
-        } else if stall && self.stalls > 0 {
-            lacks = Some("stalls again without news");
+        } else if stall && !news {
+            // 耐心等待 / 帮您催一下 / 帮您反馈 is no substance: the first time half an answer, again none.
+            lacks = Some(if self.stalls > 0 {
+                "stalls again without news"
+            } else {
+                "stalls without news"
+            });
+            thin = self.stalls == 0;
         } else if let Some((cues, why)) = self.pending_kind.needs() {
             // A ruleset without the cue list cannot judge the substance: any content answers.
             if view.cue_index.get(cues[0]).is_some() && !cues.iter().any(|&c| has_after(c)) {
