@@ -39,7 +39,7 @@ pub(crate) struct Questions {
     pub thin: usize,
     /// The pending question's last reply was such a thin one.
     pub pending_thin: bool,
-    /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: only the first may stand as an answer.
+    /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: the first is half an answer, the rest none.
     pub stalls: usize,
     /// The agent's last turn asked the customer something back (请问是这个商品吗, 是什么原因要取消呢): the
     /// customer's next question answers it and goes on with the pending one, it does not leave it unanswered.
@@ -264,7 +264,7 @@ impl Questions {
     /// (请稍等, 我帮您查一下: what follows them in the same turn is the answer), it has content beyond 嗯/好的
     /// and beyond shirking (不知道, 你自己去查, `shirk_chars`), and has the substance the question asks for:
     /// a time or a date for a when-question, steps for a how-question, a yes or a no for a yes/no question.
-    /// A stall without news (催一下, 请您耐心等待) answers only the first time; `push_back` (a turn that sends
+    /// A stall without news (催一下, 请您耐心等待) is half an answer the first time and none after; `push_back` (a turn that sends
     /// the customer elsewhere) never does.
     pub(crate) fn agent(
         &mut self,
