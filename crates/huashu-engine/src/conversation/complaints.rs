@@ -516,6 +516,15 @@ mod tests {
         ] {
             assert_eq!(complaints(&[("customer", said), reply]), 1, "{said}");
         }
+        // A demand beyond the routine with it presses it (换货的，货有问题，我不要修理过的).
+        let demand = [
+            (
+                "customer",
+                "换货的，货有问题，我不要修理过的，发一个新的给我",
+            ),
+            reply,
+        ];
+        assert_eq!(complaints(&demand), 1);
         // Grievance wording needs no pressing.
         assert_eq!(complaints(&[("customer", "都四天了还没发货"), reply]), 1);
     }
