@@ -117,3 +117,49 @@ fn drill_errors_name_file_line_and_field() {
         "drills/y.toml:1: field `id`: id `x` does not match the file name `y.toml`"
     );
 }
+
+#[test]
+fn an_english_drill_coaches_in_english() {
+    let drills = Drill::builtin_all().expect("bundled drills load");
+    let drill = drills
+        .iter()
+        .find(|d| d.id == "late-delivery")
+        .expect("the English late-delivery drill");
+    assert_eq!(drill.ruleset_name(), "en");
+    let engine = Arc::new(Engine::new(Ruleset::builtin("en").expect("ruleset")).expect("compiles"));
+    let mut run = DrillRun::new(Arc::new(drill.clone()), engine);
+    let feedback = run
+        .reply("Delivery isn't our problem, check the tracking yourself.")
+        .expect("step 1 open");
+    let labels: Vec<&str> = feedback
+        .structure
+        .iter()
+        .map(|p| p.label.as_str())
+        .collect();
+    assert_eq!(labels, ["empathy", "solution", "commitment"]);
+    let order = feedback
+        .requirements
+        .iter()
+        .find(|r| r.name == "order")
+        .expect("the order requirement");
+    assert_eq!((order.label.as_str(), order.present), ("order", false));
+    run.reply("There's nothing I can do, try again tomorrow.")
+        .expect("step 2 open");
+    let summary = run.summary();
+    let time = summary
+        .tips
+        .iter()
+        .find(|t| t.weakness == "time")
+        .expect("a tip for the missing time");
+    assert!(
+        time.tip.is_ascii(),
+        "an English drill's tip is English: {}",
+        time.tip
+    );
+    for tip in &summary.tips {
+        assert!(
+            !tip.tip.contains('：') && !tip.tip.contains('“'),
+            "Chinese wording in an English tip: {tip:?}"
+        );
+    }
+}

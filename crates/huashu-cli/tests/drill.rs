@@ -144,7 +144,7 @@ fn listing_and_unknown_names() {
     let o = huashu(&["drill"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    assert_eq!(out.lines().count(), 10, "{out}");
+    assert_eq!(out.lines().count(), 11, "{out}");
     assert!(
         out.contains("wealth-return-inquiry    理财收益咨询"),
         "{out}"

@@ -52,7 +52,7 @@ async fn practice_tab_in_headless_chromium() {
         "合规改写：快递慢这个问题我会协调相关同事处理，我帮您查询一下物流吧。",
         "本轮 0 分 · 累计 0 分",
         "你这是什么态度？",
-        // The feedback's own labels (huashu::drill::label), as `huashu drill` prints them.
+        // The feedback's own labels (huashu::drill::Words::label), as `huashu drill` prints them.
         "共情 ✗",
     ] {
         assert!(text.contains(needle), "practice lacks {needle}: {text}");
@@ -99,7 +99,7 @@ async fn drills_over_rest() {
     let (status, body) = common::http(srv.addr, "GET", "/v1/drills", None, None).await;
     assert_eq!(status, 200, "{body}");
     let list: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 10, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 11, "{list}");
     let (status, body) = common::http(
         srv.addr,
         "GET",

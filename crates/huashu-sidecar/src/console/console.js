@@ -193,7 +193,7 @@
   const practice = { drills: 0, replies: 0, done: false, passed: null, score: null, errors: 0 };
   window.huashuPractice = practice;
   let attempt = null; // {id, drill}
-  // The label comes with the feedback (huashu::drill::label, as `huashu drill` prints it); a disclosure's id beside it.
+  // The label comes with the feedback (huashu::drill::Words::label, as `huashu drill` prints it); a disclosure's id beside it.
   const label = (p) => p.label + (p.name.startsWith("disclosure:") ? " " + p.name.slice(11) : "");
   function esc(s) {
     return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));

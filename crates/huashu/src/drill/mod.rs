@@ -13,49 +13,11 @@ use serde::Serialize;
 use crate::rules::{Category, Drill, Severity};
 use crate::{CheckId, Cue, Engine, Finding, Role, Session, Turn};
 
+mod words;
+pub use words::Words;
+
 /// The cues every feedback shows, present or not.
 pub const STRUCTURE: [Cue; 3] = [Cue::Empathy, Cue::Solution, Cue::Commitment];
-
-/// The trainee's word for a requirement or structure cue: a cue, `order`, or `disclosure:<id>` (the id is
-/// shown beside it). Cues a drill cannot require (the customer's, the scorer's inner folds) keep their
-/// name. Exhaustive over `Cue`, so a new cue is labelled or listed here.
-pub fn label(name: &str) -> &str {
-    let Some(cue) = Cue::from_name(name) else {
-        return match name {
-            "order" => "顺序",
-            _ if name.starts_with("disclosure:") => "必须提示",
-            _ => name,
-        };
-    };
-    match cue {
-        Cue::Empathy => "共情",
-        Cue::Solution => "方案",
-        Cue::Commitment => "承诺",
-        Cue::Time => "时间",
-        Cue::Identity => "身份核验",
-        Cue::Polite => "礼貌",
-        Cue::Hold => "请稍等",
-        Cue::NeedConfirmation => "复述确认",
-        Cue::Escalation => "升级",
-        Cue::Greeting => "问候",
-        Cue::Closing => "结束语",
-        Cue::Complaint
-        | Cue::Report
-        | Cue::Insist
-        | Cue::ComplaintManner
-        | Cue::HoldNeeded
-        | Cue::Resolved
-        | Cue::Question
-        | Cue::Filler
-        | Cue::AskWhen
-        | Cue::AskHow
-        | Cue::AskYesNo
-        | Cue::AskAction
-        | Cue::Steps
-        | Cue::YesNo
-        | Cue::Stall => name,
-    }
-}
 
 /// One finding as feedback shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,7 +50,7 @@ impl From<&Finding> for FindingNote {
 #[non_exhaustive]
 pub struct Presence {
     pub name: String,
-    /// What a trainee reads for `name` ([`label`]): the CLI and the console show this, never a list of
+    /// What a trainee reads for `name` ([`Words::label`], in the ruleset's language): the CLI and the console show this, never a list of
     /// their own.
     pub label: String,
     pub present: bool,
@@ -159,6 +121,7 @@ pub struct DrillRun {
     scores: Vec<u32>,
     fatal: bool,
     weaknesses: Vec<String>,
+    words: &'static Words,
 }
 
 /// Error when replying to a finished drill.
@@ -174,7 +137,9 @@ impl DrillRun {
             .first()
             .map(|s| s.customer.clone())
             .unwrap_or_default();
+        let words = Words::for_language(&engine.ruleset().manifest.language);
         DrillRun {
+            words,
             session: engine.session(),
             drill,
             engine,
@@ -239,7 +204,7 @@ impl DrillRun {
             let hit = first(name);
             Presence {
                 name: name.to_string(),
-                label: label(name).to_string(),
+                label: self.words.label(name).to_string(),
                 present: hit.is_some(),
                 matched: hit.map(|(_, m)| m.to_string()),
             }
@@ -256,7 +221,7 @@ impl DrillRun {
                 positions.iter().all(Option::is_some) && positions.windows(2).all(|w| w[0] <= w[1]);
             requirements.push(Presence {
                 name: "order".into(),
-                label: label("order").to_string(),
+                label: self.words.label("order").to_string(),
                 present: ok,
                 matched: ok.then(|| step.order.join(" → ")),
             });
@@ -389,17 +354,9 @@ impl DrillRun {
             return d.tip.clone();
         }
         if let Some(rule) = ruleset.rule(weakness) {
-            let say = rule
-                .suggest
-                .first()
-                .and_then(|s| s.replace.as_deref())
-                .map(|s| format!("（可以说：“{s}”）"))
-                .unwrap_or_default();
-            return match &rule.tip {
-                Some(t) => format!("{t}{say}"),
-                None => format!("避免：{}{say}", rule.name),
-            };
+            let say = rule.suggest.first().and_then(|s| s.replace.as_deref());
+            return self.words.rule_tip(rule.tip.as_deref(), &rule.name, say);
         }
-        format!("回复里要有：{weakness}")
+        self.words.must_have(weakness)
     }
 }
