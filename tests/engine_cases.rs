@@ -327,7 +327,8 @@ fn manner_complaints_need_an_apology_not_a_solution() {
 fn a_problem_fixed_in_the_conversation_needs_no_commitment() {
     let engine = Arc::new(Engine::default_ruleset().expect("default"));
     let r = engine.score(&turns(&[
-        ("customer", "我的优惠券怎么用不了？"),
+        // 又: the fault again, a grievance (a bare 怎么用不了 is a report the customer may not press).
+        ("customer", "我的优惠券怎么又用不了了？"),
         ("agent", "非常抱歉给您带来不便，我马上为您重新发放一张。"),
         ("agent", "已经为您发放好了，您刷新一下就能用了。"),
     ]));

@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 pub enum Cue {
     /// The customer complains about the problem (坏了, 怎么回事).
     Complaint,
+    /// The customer reports a problem in words that are also said calmly (没收到, 一直没反应, 质量问题): a
+    /// complaint only when the customer presses it (see `conversation/complaints.rs`).
+    Report,
+    /// The customer insists (你们就是厂家的售后啊！, 到底, 赶紧): it presses a reported problem, alone it is no
+    /// complaint.
+    Insist,
     /// The customer complains only about the agent's manner (你什么态度): an apology answers it.
     ComplaintManner,
     Empathy,
@@ -55,8 +61,10 @@ pub enum Cue {
 
 impl Cue {
     /// Every cue, in the order the engine lists them.
-    pub const ALL: [Cue; 24] = [
+    pub const ALL: [Cue; 26] = [
         Cue::Complaint,
+        Cue::Report,
+        Cue::Insist,
         Cue::ComplaintManner,
         Cue::Empathy,
         Cue::Solution,
@@ -86,6 +94,8 @@ impl Cue {
     pub const fn name(self) -> &'static str {
         match self {
             Cue::Complaint => "complaint",
+            Cue::Report => "report",
+            Cue::Insist => "insist",
             Cue::ComplaintManner => "complaint_manner",
             Cue::Empathy => "empathy",
             Cue::Solution => "solution",

@@ -1,6 +1,13 @@
 //! Complaint episodes, folded over turns: a customer complaint (or a question asked again after an answer)
 //! opens one, the agent's replies until the next complaint fill it, and closing it asks each of the five
 //! structure checks (`checks/{empathy,solution,commitment,in_order,prompt}.rs`) for its verdict on it.
+//!
+//! A complaint is judged at the conversation level, as a QA lead does: a problem reported in words that are
+//! as often said calmly (`report`: 没收到, 一直没反应, 质量问题 as the reason for a return), or a question asked
+//! again after a thin reply in other words, opens an episode that counts only once the customer presses it —
+//! two grievances in one turn, heat (`insist`: ！, 到底), or the problem said again, a grievance or heat added
+//! after the agent's reply (not in answer to the agent asking back). Grievance wording (`complaint`: 投诉,
+//! 太坑了, 都四天了, 为什么还没) and a question asked again in the same words count at once.
 
 use huashu_rules::Cue;
 
@@ -109,6 +116,11 @@ pub(crate) struct Episode {
     pub complaints: usize,
     /// The agent's first reply already offered a solution or fixed it.
     pub fixed_next: bool,
+    /// The customer pressed it (grievance wording, or the problem said again after a reply): only a pressed
+    /// episode is a complaint; one never pressed was a report the agent handled.
+    pub pressed: bool,
+    /// The agent's last reply asked the customer something back: the problem said again answers it.
+    pub asked_back: bool,
 }
 
 impl Episode {
@@ -148,39 +160,51 @@ pub(crate) struct Complaints {
 
 impl Complaints {
     /// A customer turn: a complaint opens an episode, or goes on with the open one. `repeated` describes a
-    /// question asked again after an answer.
-    pub(crate) fn customer(&mut self, view: &TurnView<'_>, repeated: Option<String>) {
+    /// question asked again, and whether that alone is a grievance (after an answer, where the ruleset says so).
+    pub(crate) fn customer(&mut self, view: &TurnView<'_>, repeated: Option<(String, bool)>) {
         let problem = view.cue(Cue::Complaint).map(|h| format!("“{}”", h.matched));
+        let report = view.cue(Cue::Report).map(|h| format!("“{}”", h.matched));
         let manner = view
             .cue(Cue::ComplaintManner)
             .map(|h| format!("“{}”", h.matched));
         // What the customer says outright decides the kind: a complaint about the problem needs a solution; one
         // only about the agent's manner (你先听我说完, even while repeating the question) needs an apology.
-        let trigger = match (problem, manner, repeated) {
-            (Some(p), _, _) => Some((p, false)),
-            (None, Some(m), _) => Some((m, true)),
-            (None, None, Some(r)) => Some((r, false)),
-            (None, None, None) => None,
+        let trigger = match (problem, report, manner, repeated) {
+            (Some(p), _, _, _) => Some((p, false, true)),
+            (None, _, Some(m), _) => Some((m, true, true)),
+            (None, Some(r), None, _) => Some((r, false, false)),
+            (None, None, None, Some((r, grievance))) => Some((r, false, grievance)),
+            (None, None, None, None) => None,
         };
-        let Some((trigger, manner)) = trigger else {
+        // Heat (你们就是厂家的售后啊！, 到底) presses a reported problem; alone it is no complaint.
+        let insists = view.cue(Cue::Insist).is_some();
+        let Some((trigger, manner, grievance)) = trigger else {
+            if let Some(open) = self.current.as_mut().filter(|e| !e.answered()) {
+                open.pressed |= insists && open.replies > 0 && !open.asked_back;
+            }
             return;
         };
-        // How strongly the turn complains: its complaint cues (坏了三次了，到底怎么回事 is two), at least one.
-        let strength = view
-            .cue_index
-            .get(Cue::Complaint)
-            .map_or(0, |i| view.cues.iter().filter(|h| h.cue == i).count());
+        // How strongly the turn complains: its complaint and report cues (坏了三次了，到底怎么回事 is two), at
+        // least one. Two in one turn (未收到货，快递员不接电话) is a grievance said, not a passing report.
+        let strength = [Cue::Complaint, Cue::Report]
+            .iter()
+            .filter_map(|&c| view.cue_index.get(c))
+            .map(|i| view.cues.iter().filter(|h| h.cue == i).count())
+            .sum::<usize>();
+        let pressed_now = grievance || strength >= 2 || insists;
         let strength = strength.max(1);
         // A complaint while the last one is still not fully answered is the same grievance: the episode
-        // goes on (and needs a solution once any part of it is about the problem).
+        // goes on (and needs a solution once any part of it is about the problem). Said again after the
+        // agent's reply, unasked, it is pressed.
         match self.current.as_mut().filter(|e| !e.answered()) {
             Some(open) => {
                 open.manner &= manner;
                 open.complaints += strength;
+                open.pressed |= pressed_now || (open.replies > 0 && !open.asked_back);
             }
             None => {
                 if let Some(done) = self.current.take() {
-                    add_episode(&mut self.closed, close_episode(&done, view.scoring));
+                    add_episode(&mut self.closed, &done, view.scoring);
                 }
                 self.current = Some(Episode {
                     turn: view.index,
@@ -195,6 +219,8 @@ impl Complaints {
                     listened: false,
                     complaints: strength,
                     fixed_next: false,
+                    pressed: pressed_now,
+                    asked_back: false,
                 });
             }
         }
@@ -258,13 +284,17 @@ impl Complaints {
         if ep.replies == 1 {
             ep.fixed_next = ep.solution.is_some() || ep.resolved.is_some();
         }
+        ep.asked_back = [Cue::Question, Cue::NeedConfirmation]
+            .iter()
+            .filter_map(|&c| view.cue_index.get(c))
+            .any(|i| view.cues.iter().any(|h| h.cue == i && !in_offer(h)));
     }
 
     /// The closed episodes with the open one closed as it stands.
     pub(crate) fn as_closed(&self, scoring: &huashu_rules::Scoring) -> Episodes {
         let mut episodes = self.closed.clone();
         if let Some(open) = &self.current {
-            add_episode(&mut episodes, close_episode(open, scoring));
+            add_episode(&mut episodes, open, scoring);
         }
         episodes
     }
@@ -333,7 +363,12 @@ fn close_episode(ep: &Episode, scoring: &huashu_rules::Scoring) -> EpisodeResult
     }
 }
 
-fn add_episode(agg: &mut Episodes, r: EpisodeResult) {
+/// Adds a closed episode to the aggregates; one the customer never pressed was no complaint and counts for nothing.
+fn add_episode(agg: &mut Episodes, ep: &Episode, scoring: &huashu_rules::Scoring) {
+    if !ep.pressed {
+        return;
+    }
+    let r = close_episode(ep, scoring);
     agg.count += 1;
     for (t, o) in agg.tally.iter_mut().zip(r.outcome) {
         if let Some((passed, share)) = o {
@@ -423,14 +458,75 @@ mod tests {
             ("agent", "是的，今天下午发出"),
         ];
         assert_eq!(complaints(&turns), 0);
-        // Asked again after a reply without the substance asked for: the customer is pressing for it.
-        let pressed = [
+        // Asked again in other words after a reply without the substance asked for: the customer restates,
+        // as chat customers do; asked a third time after another such reply, they are pressing for it.
+        let restated = [
+            ("customer", "退款什么时候能到账？"),
+            ("agent", "原路退回的"),
+            ("customer", "我想问一下退款大概什么时候能到账"),
+            ("agent", "原路退回的"),
+        ];
+        assert_eq!(complaints(&restated), 0);
+        let mut pressed = restated.to_vec();
+        pressed.extend([
+            ("customer", "我想问一下退款大概什么时候能到账"),
+            ("agent", "嗯"),
+        ]);
+        assert_eq!(complaints(&pressed), 1);
+        // The same words again at once: the customer insists (原样重复).
+        let same = [
             ("customer", "退款什么时候能到账？"),
             ("agent", "原路退回的"),
             ("customer", "退款什么时候能到账？"),
             ("agent", "嗯"),
         ];
-        assert_eq!(complaints(&pressed), 1);
+        assert_eq!(complaints(&same), 1);
+    }
+
+    #[test]
+    fn a_calm_report_is_a_complaint_only_once_pressed() {
+        let reply = ("agent", "增值税发票会在您确认收货后开具，然后寄出给您");
+        // Reported and handled: the customer lets the answer stand.
+        let calm = [
+            ("customer", "我没收到发票"),
+            reply,
+            ("customer", "好的，谢谢"),
+        ];
+        assert_eq!(complaints(&calm), 0);
+        // Said again after the reply: pressed.
+        let again = [
+            ("customer", "我没收到发票"),
+            reply,
+            ("customer", "可我同事的早就收到了，我的一直没收到"),
+        ];
+        assert_eq!(complaints(&again), 1);
+        // Said again because the agent asked (是昨天拒收的吗 → 一直没有反应): an answer, not pressing.
+        let asked = [
+            ("customer", "这个订单拒收了，系统一直没有反应"),
+            ("agent", "是昨天拒收的吗"),
+            ("customer", "嗯嗯 一直没有反应"),
+            ("agent", "我给您处理一下，退款到账短信告知您"),
+        ];
+        assert_eq!(complaints(&asked), 0);
+        // Two failures in one turn, or the record contradicting it, are a grievance said at once.
+        for said in [
+            "未收到货，快递员不接电话",
+            "我没收到货物 但订单显示已完成",
+            "物品没收到啊，怎么就签收了",
+        ] {
+            assert_eq!(complaints(&[("customer", said), reply]), 1, "{said}");
+        }
+        // A demand beyond the routine with it presses it (换货的，货有问题，我不要修理过的).
+        let demand = [
+            (
+                "customer",
+                "换货的，货有问题，我不要修理过的，发一个新的给我",
+            ),
+            reply,
+        ];
+        assert_eq!(complaints(&demand), 1);
+        // Grievance wording needs no pressing.
+        assert_eq!(complaints(&[("customer", "都四天了还没发货"), reply]), 1);
     }
 
     #[test]

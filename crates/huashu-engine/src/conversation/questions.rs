@@ -16,6 +16,9 @@ const RECENT_CUSTOMER_TURNS: usize = 3;
 const MAX_BIGRAMS: usize = 96;
 /// Characters of a question quoted in evidence.
 const QUOTE_CHARS: usize = 24;
+/// Bigram similarity from which a repeat is the same words again, not a restatement (the customer adding the
+/// order or the detail).
+const VERBATIM_SIMILARITY: f64 = 0.9;
 
 /// Customer questions and whether the agent answered them.
 #[derive(Debug, Default, Clone)]
@@ -36,7 +39,7 @@ pub(crate) struct Questions {
     pub thin: usize,
     /// The pending question's last reply was such a thin one.
     pub pending_thin: bool,
-    /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: only the first may stand as an answer.
+    /// Agent turns that stalled without news (催一下, 请您耐心等待) so far: the first is half an answer, the rest none.
     pub stalls: usize,
     /// The agent's last turn asked the customer something back (请问是这个商品吗, 是什么原因要取消呢): the
     /// customer's next question answers it and goes on with the pending one, it does not leave it unanswered.
@@ -59,6 +62,9 @@ pub(crate) enum Kind {
     /// 帮我改一下吧, 麻烦帮忙加快: the agent doing it, or agreeing to (好的, 嗯嗯: a `yes_no` cue, filler
     /// or not); a hold or a stall alone (建议您耐心等待) does not.
     Request,
+    /// A problem reported without a question (上次买的坏了, 我没收到发票): a remedy, a fix, a step, a
+    /// follow-up or when it will be (a time); an apology or an explanation alone is half an answer.
+    Problem,
 }
 
 impl Kind {
@@ -72,6 +78,8 @@ impl Kind {
             Kind::YesNo
         } else if view.cue(Cue::AskAction).is_some() {
             Kind::Request
+        } else if view.cue(Cue::Question).is_none() && view.cue(Cue::Report).is_some() {
+            Kind::Problem
         } else {
             Kind::Open
         }
@@ -89,6 +97,16 @@ impl Kind {
                 "no steps for a how-question",
             )),
             Kind::YesNo => Some((&[Cue::YesNo], "no yes or no for a yes/no question")),
+            Kind::Problem => Some((
+                &[
+                    Cue::Solution,
+                    Cue::Steps,
+                    Cue::Resolved,
+                    Cue::Commitment,
+                    Cue::Time,
+                ],
+                "no remedy for a reported problem",
+            )),
         }
     }
 }
@@ -110,6 +128,8 @@ pub(crate) struct CustomerTurn {
     pub repeated: Option<String>,
     /// The repeated question had been answered (not merely replied to without substance).
     pub after_answer: bool,
+    /// Asked again in the same words (原样重复: the customer insists), not restated with more detail.
+    pub verbatim: bool,
     /// The turn of an earlier question, not answered yet, that this one asks again.
     reprompt_of: Option<usize>,
     is_question: bool,
@@ -125,11 +145,13 @@ impl Questions {
         let question = view.cue_index.get(Cue::Question);
         // With a `question` cue list, questions are the clauses that ask something; without one, every turn
         // is compared whole (only a verbatim repeat of at least 4 chars used to count).
+        // A problem reported without a question (上次买的坏了) is a need as much as a question is.
+        let report = view.cue_index.get(Cue::Report);
         let asks: Vec<usize> = match question {
             Some(q) => view
                 .cues
                 .iter()
-                .filter(|h| h.cue == q)
+                .filter(|h| h.cue == q || Some(h.cue) == report)
                 .map(|h| h.at)
                 .collect(),
             None => Vec::new(),
@@ -149,6 +171,7 @@ impl Questions {
                 q.bigrams.len() >= d.repeat_min_bigrams.max(1)
                     && dice(&q.bigrams, &grams) >= d.repeat_similarity
             }) {
+                out.verbatim = dice(&earlier.bigrams, &grams) >= VERBATIM_SIMILARITY;
                 // Only a question asked again after an answer is a grievance (the answer did not settle it);
                 // asking again what got no answer yet (after a greeting, a hold) is the customer prompting, and
                 // the responsiveness check already counts it.
@@ -241,7 +264,7 @@ impl Questions {
     /// (请稍等, 我帮您查一下: what follows them in the same turn is the answer), it has content beyond 嗯/好的
     /// and beyond shirking (不知道, 你自己去查, `shirk_chars`), and has the substance the question asks for:
     /// a time or a date for a when-question, steps for a how-question, a yes or a no for a yes/no question.
-    /// A stall without news (催一下, 请您耐心等待) answers only the first time; `push_back` (a turn that sends
+    /// A stall without news (催一下, 请您耐心等待) is half an answer the first time and none after; `push_back` (a turn that sends
     /// the customer elsewhere) never does.
     pub(crate) fn agent(
         &mut self,
@@ -337,14 +360,52 @@ impl Questions {
         } else {
             content
         };
+        // News besides the stall: a time, a fix, a step, a follow-up or a remedy that is not the chasing
+        // itself (帮您催 is both a `solution` and a `stall` phrase).
+        let stall_spans: Vec<Span> = view
+            .cue_index
+            .get(Cue::Stall)
+            .map(|i| {
+                view.cues
+                    .iter()
+                    .filter(|h| h.cue == i)
+                    .map(|h| h.span)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let news = [
+            Cue::Time,
+            Cue::Resolved,
+            Cue::Steps,
+            Cue::Commitment,
+            Cue::Solution,
+        ]
+        .iter()
+        .filter_map(|&c| view.cue_index.get(c))
+        .any(|i| {
+            view.cues.iter().any(|h| {
+                h.cue == i
+                    && cut.is_none_or(|c| h.span.start >= c)
+                    && !inside_filler(h)
+                    && !stall_spans
+                        .iter()
+                        .any(|f| f.start < h.span.end && h.span.start < f.end)
+            })
+        });
         let mut lacks = None;
         let mut thin = false;
         if content < view.scoring.dialogue.min_answer_chars {
             // No answer yet (a hold, 嗯): nothing to explain.
         } else if push_back {
             lacks = Some("sends the customer elsewhere");
-        } else if stall && self.stalls > 0 {
-            lacks = Some("stalls again without news");
+        } else if stall && !news {
+            // 耐心等待 / 帮您催一下 / 帮您反馈 is no substance: the first time half an answer, again none.
+            lacks = Some(if self.stalls > 0 {
+                "stalls again without news"
+            } else {
+                "stalls without news"
+            });
+            thin = self.stalls == 0;
         } else if let Some((cues, why)) = self.pending_kind.needs() {
             // A ruleset without the cue list cannot judge the substance: any content answers.
             if view.cue_index.get(cues[0]).is_some() && !cues.iter().any(|&c| has_after(c)) {

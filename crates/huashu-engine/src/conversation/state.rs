@@ -171,9 +171,17 @@ impl State {
             Role::Customer => {
                 st.customer_turns += 1;
                 let asked = st.questions.customer_repeat(&view, norm.as_str());
-                let repeated = asked.repeated.clone().filter(|_| {
-                    !asked.after_answer || conv.scoring.dialogue.repeat_after_answer_is_complaint
-                });
+                // Asked again after an answer is a grievance only where the ruleset says so; after a thin reply
+                // it is one when asked in the same words (the customer insists), else it opens a complaint the
+                // customer must still press (restating with more detail is how chat customers clarify).
+                let repeated = asked
+                    .repeated
+                    .clone()
+                    .filter(|_| {
+                        !asked.after_answer
+                            || conv.scoring.dialogue.repeat_after_answer_is_complaint
+                    })
+                    .map(|r| (r, asked.after_answer || asked.verbatim));
                 st.complaints.customer(&view, repeated);
                 st.questions.customer_ask(&view, asked);
             }

@@ -89,6 +89,8 @@ fn zh_label(cue: Cue) -> Option<&'static str> {
         Cue::Greeting => "问候",
         Cue::Closing => "结束语",
         Cue::Complaint
+        | Cue::Report
+        | Cue::Insist
         | Cue::ComplaintManner
         | Cue::HoldNeeded
         | Cue::Resolved
@@ -118,6 +120,8 @@ fn en_label(cue: Cue) -> Option<&'static str> {
         Cue::Greeting => "greeting",
         Cue::Closing => "closing",
         Cue::Complaint
+        | Cue::Report
+        | Cue::Insist
         | Cue::ComplaintManner
         | Cue::HoldNeeded
         | Cue::Resolved

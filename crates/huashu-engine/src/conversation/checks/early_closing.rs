@@ -21,7 +21,9 @@ impl Check for EarlyClosing {
     fn observe(&mut self, turn: &TurnView<'_>) {
         if !turn.is_agent() {
             if turn.role == huashu_rules::Role::Customer {
-                let asks = turn.cue(Cue::Question).is_some() || turn.cue(Cue::Complaint).is_some();
+                let asks = [Cue::Question, Cue::Complaint, Cue::Report]
+                    .iter()
+                    .any(|&c| turn.cue(c).is_some());
                 self.asking = asks.then_some(turn.index);
             }
             return;

@@ -166,6 +166,33 @@ mod tests {
     }
 
     #[test]
+    fn a_stall_is_no_substance_even_the_first_time() {
+        // 请您耐心等待 / 为您留言催促: half an answer the first time, none again.
+        let once = score(&[
+            ("customer", "我的快递到哪了？"),
+            ("agent", "还请您耐心等待一下呢，小妹这边为您留言催促"),
+        ]);
+        let c = check(&once, "responsiveness");
+        assert!(!c.passed);
+        assert!((c.points - f64::from(c.max) / 2.0).abs() < 1e-9, "{c:?}");
+        assert!(c.detail.contains("stalls without news"), "{}", c.detail);
+        let again = score(&[
+            ("customer", "我的快递到哪了？"),
+            ("agent", "还请您耐心等待一下呢"),
+            ("customer", "到底到哪了，今天能到吗"),
+            ("agent", "已经帮您催一下了，请您耐心等待"),
+        ]);
+        let c = check(&again, "responsiveness");
+        assert_eq!(c.points, 0.0, "{c:?}");
+        // With news besides the chasing (a time), the stall answers.
+        let news = score(&[
+            ("customer", "我的快递到哪了？"),
+            ("agent", "请您耐心等待，已经到您当地的站点了，今天下午会送到"),
+        ]);
+        assert!(check(&news, "responsiveness").passed);
+    }
+
+    #[test]
     fn the_customer_answering_a_question_back_leaves_nothing_unanswered() {
         let r = score(&[
             ("customer", "我的订单什么时候发货？"),

@@ -47,7 +47,8 @@ mod tests {
     #[test]
     fn steps_the_customer_can_take_are_a_solution() {
         let r = score(&[
-            ("customer", "我买的锅坏了"),
+            // A fault said with a grievance (a bare 坏了 is a report the customer may not press).
+            ("customer", "我买的锅坏了，这质量太差了"),
             ("agent", "非常抱歉，您点击订单号进入申请售后页面，提交换新就可以了"),
         ]);
         assert!(check(&r, "solution").passed, "{:?}", check(&r, "solution"));
