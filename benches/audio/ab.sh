@@ -3,7 +3,8 @@
 # configurations ALTERNATING (A B A B ...) so that each pair sees about the same load; one line per run with
 # the load average (1 min, before → after), RTF (total, encoder, decoder), the process's CPU seconds (user +
 # system: at 1 thread the work itself, much steadier than wall time on a loaded machine; the bench profiles,
-# so this includes its second log-mel + encoder pass) and the error rates.
+# so this includes its second log-mel + encoder pass), the recogniser's passes / encoder windows / decoded
+# tokens and the error rates.
 #   benches/audio/ab.sh THREADS REPS "CONFIG A" "CONFIG B" [...]
 # A configuration is bench flags, optionally starting with bin=PATH (another build of huashu), e.g.
 #   benches/audio/ab.sh 2 3 "--flash-attn false" "--flash-attn true"
@@ -18,7 +19,7 @@ threads="${1:?usage: ab.sh THREADS REPS CONFIG...}"; reps="${2:?}"; shift 2
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$here/synth-call.sh" "$work/call60.wav" 2>/dev/null
-printf 'rep\tconfig\tthreads\tload\tRTF\tencoder\tdecoder\tCPU s\tCER AISHELL\tWER jfk\tCER call\n'
+printf 'rep\tconfig\tthreads\tload\tRTF\tencoder\tdecoder\tCPU s\tpasses/windows/tokens\tCER AISHELL\tWER jfk\tCER call\n'
 for rep in $(seq 1 "$reps"); do
   for config in "$@"; do
     split_config "$config"
@@ -35,8 +36,10 @@ v = json.load(open(path))
 t = v["total"]["rtf"]
 rates = [f["error_rate"]["rate"] if f.get("error_rate") else float("nan") for f in v["files"]]
 lb, la = v["load_average_before"], v["load_average_after"]
+w = v["total"].get("work")
+work = f"{w['passes']}/{w['windows']}/{w['tokens']}" if w else "-"
 print(f"{rep}\t{config or '(default)'}\t{v['threads']}\t{lb[0]:.1f} → {la[0]:.1f}\t{t['total']:.3f}\t"
-      f"{t['encoder']:.3f}\t{t['decoder']:.3f}\t{cpu_s:.1f}\t" + "\t".join(f"{r:.3f}" for r in rates))
+      f"{t['encoder']:.3f}\t{t['decoder']:.3f}\t{cpu_s:.1f}\t{work}\t" + "\t".join(f"{r:.3f}" for r in rates))
 PY
   done
 done

@@ -174,6 +174,25 @@ impl std::ops::AddAssign for Stages {
     }
 }
 
+/// The recogniser's work on a recording: what the decoder's share of the time is made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Work {
+    /// Recogniser calls (one per utterance, or per packed pass).
+    pub passes: u64,
+    /// Encoder windows (Whisper may run more than one per pass).
+    pub windows: u64,
+    /// Tokens decoded (each one decoder step).
+    pub tokens: u64,
+}
+
+impl std::ops::AddAssign for Work {
+    fn add_assign(&mut self, o: Work) {
+        self.passes += o.passes;
+        self.windows += o.windows;
+        self.tokens += o.tokens;
+    }
+}
+
 /// One recording through the offline path, timed.
 #[derive(Debug, Clone)]
 pub struct OfflineRun {
@@ -183,6 +202,7 @@ pub struct OfflineRun {
     pub utterances: usize,
     /// Milliseconds per stage.
     pub ms: Stages,
+    pub work: Work,
     pub turns: Vec<AudioTurn>,
 }
 
@@ -218,6 +238,11 @@ pub fn run_file(
             decoder: stages.decoder_ms,
             recognise: times.recognise_ms - stages.overhead_ms,
             total,
+        },
+        work: Work {
+            passes: stages.calls,
+            windows: stages.windows,
+            tokens: stages.tokens,
         },
         turns,
     })
@@ -262,6 +287,33 @@ pub struct LiveFigures {
     /// Finals in order, joined.
     pub text: String,
     pub error_rate: Option<ErrorRate>,
+    /// The final that came latest after its speech ended, with what ran meanwhile.
+    pub slowest_final: Option<SlowestFinal>,
+}
+
+/// A final and every recognition (of any stream) that ran between the end of its speech and its delivery:
+/// what it waited for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SlowestFinal {
+    /// The stream (channel) and utterance.
+    pub stream: usize,
+    pub utterance: u64,
+    /// Stream time the utterance's speech ended.
+    pub speech_end_ms: f64,
+    pub latency_ms: f64,
+    pub recognitions: Vec<Recognition>,
+}
+
+/// One recognition of a simulated stream, in stream time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recognition {
+    pub stream: usize,
+    /// A partial (else a final or a candidate final, recognised alike).
+    pub partial: bool,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// Length of the audio recognised.
+    pub audio_ms: f64,
 }
 
 /// Distribution of a latency.
@@ -298,6 +350,7 @@ pub struct FileReport {
     pub utterances: usize,
     pub ms: Stages,
     pub rtf: Stages,
+    pub work: Work,
     pub text: String,
     pub reference: Option<String>,
     pub error_rate: Option<ErrorRate>,
@@ -318,6 +371,7 @@ impl FileReport {
             utterances: run.utterances,
             ms: run.ms,
             rtf: run.ms.per(run.audio_s * 1000.0),
+            work: run.work,
             text,
             reference,
             error_rate,
@@ -332,20 +386,24 @@ pub struct Totals {
     pub audio_s: f64,
     pub ms: Stages,
     pub rtf: Stages,
+    pub work: Work,
 }
 
 impl Totals {
     pub fn of(files: &[FileReport]) -> Totals {
         let mut ms = Stages::default();
+        let mut work = Work::default();
         let mut audio_s = 0.0;
         for f in files {
             ms += f.ms;
+            work += f.work;
             audio_s += f.audio_s;
         }
         Totals {
             audio_s,
             ms,
             rtf: ms.per(audio_s * 1000.0),
+            work,
         }
     }
 }
@@ -419,6 +477,8 @@ mod tests {
                 decoder_ms: 3.0,
                 calls: 1,
                 overhead_ms: 0.0,
+                windows: 2,
+                tokens: 7,
             }
         }
     }
@@ -473,8 +533,20 @@ mod tests {
         }
         assert_eq!(v["error_rate"]["unit"], "char");
         assert!(v["live"].is_null());
+        assert_eq!(
+            (
+                v["work"]["passes"].as_u64(),
+                v["work"]["windows"].as_u64(),
+                v["work"]["tokens"].as_u64()
+            ),
+            (Some(1), Some(2), Some(7))
+        );
         let totals = Totals::of(&[report.clone(), report]);
         assert!((totals.audio_s - 8.0).abs() < 1e-9);
+        assert_eq!(
+            (totals.work.passes, totals.work.windows, totals.work.tokens),
+            (2, 4, 14)
+        );
         assert!((totals.rtf.encoder - 4.0 / 8000.0).abs() < 1e-12);
         assert_eq!(Summary::of(&[3.0, 1.0, 2.0]).p50, 2.0);
         assert_eq!(Summary::of(&[]).n, 0);

@@ -58,6 +58,11 @@ pub struct StageTimes {
     pub calls: u64,
     /// Time the profiling itself took inside the recogniser calls (not part of any stage).
     pub overhead_ms: f64,
+    /// Encoder windows run: Whisper runs another window (encoder and decoder) when a pass's text ends at a
+    /// timestamp well before its audio does, so this can exceed `calls`.
+    pub windows: u64,
+    /// Tokens the decoder kept (text and timestamp tokens; each is one decoder step).
+    pub tokens: u64,
 }
 
 impl std::ops::AddAssign for StageTimes {
@@ -67,6 +72,8 @@ impl std::ops::AddAssign for StageTimes {
         self.decoder_ms += o.decoder_ms;
         self.calls += o.calls;
         self.overhead_ms += o.overhead_ms;
+        self.windows += o.windows;
+        self.tokens += o.tokens;
     }
 }
 

@@ -31,4 +31,6 @@ pub use error::AudioError;
 pub use resample::{TARGET_RATE, resample, to_16k};
 pub use segment::Segment;
 #[cfg(feature = "whisper")]
-pub use whisper::{AUDIO_CTX_FLOOR, FLASH_ATTN, Language, Whisper, WhisperOptions};
+pub use whisper::{
+    AUDIO_CTX_FLOOR, FLASH_ATTN, Language, MAX_TOKENS_PER_S, TIMESTAMPS, Whisper, WhisperOptions,
+};

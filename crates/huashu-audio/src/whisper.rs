@@ -1,7 +1,7 @@
 //! The recogniser: whisper.cpp through whisper-rs.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Instant;
 
@@ -58,6 +58,16 @@ pub const AUDIO_CTX_FLOOR: i32 = 512;
 /// "Speech".
 pub const FLASH_ATTN: bool = false;
 
+/// One utterance is decoded with timestamp tokens, as a packed pass is: without them the decoder kept more
+/// tokens and heard worse (each of the 19 utterances of the bench clips in its own pass: 276 tokens against
+/// 245, synthetic call CER 0.921 against 0.547; at a floor of 256 it looped on jfk), for the one timestamp
+/// token a short utterance saves. benches/RESULTS.md, "Speech, session 4".
+pub const TIMESTAMPS: bool = true;
+
+/// The decoder's token budget per second of audio (plus 32): a bound on a looping decoder, far above what
+/// speech needs (2.5–4 tokens a second on the bench clips; benches/RESULTS.md, "Speech, session 4").
+pub const MAX_TOKENS_PER_S: f32 = 8.0;
+
 /// Decoding settings.
 #[derive(Debug, Clone)]
 pub struct WhisperOptions {
@@ -77,6 +87,15 @@ pub struct WhisperOptions {
     pub flash_attn: bool,
     /// Cut utterances with whisper.cpp's Silero VAD (a ggml model file) instead of the energy VAD.
     pub silero_vad: Option<PathBuf>,
+    /// Decode timestamp tokens when recognising one utterance (a packed pass always does: its text is split
+    /// by them). See [`TIMESTAMPS`].
+    pub timestamps: bool,
+    /// The decoder's token budget per pass: this many tokens per second of audio, plus 32.
+    pub max_tokens_per_s: f32,
+    /// When a packed pass's text ends before its audio does, recognise the utterances not heard yet in a
+    /// pass fitted to them, instead of whisper.cpp's next window over the rest (an encoder pass with the
+    /// whole pass's window, then decoding).
+    pub refit_tail: bool,
 }
 
 impl Default for WhisperOptions {
@@ -90,6 +109,9 @@ impl Default for WhisperOptions {
             prompt: None,
             flash_attn: FLASH_ATTN,
             silero_vad: None,
+            timestamps: TIMESTAMPS,
+            max_tokens_per_s: MAX_TOKENS_PER_S,
+            refit_tail: true,
         }
     }
 }
@@ -108,6 +130,18 @@ pub struct Whisper {
     vad: Option<WhisperVadContext>,
     /// Set from another thread to stop the running recognition early ([`Whisper::abort_flag`]).
     abort: Arc<AtomicBool>,
+    /// Encoder windows of the running pass, counted (and capped) by whisper.cpp's encoder-begin callback.
+    windows: Box<Windows>,
+}
+
+/// What whisper.cpp's encoder-begin callback reads and writes during one pass.
+#[derive(Debug, Default)]
+struct Windows {
+    run: AtomicU64,
+    /// At most this many windows (0: no cap); a window refused ends the pass with what it has.
+    cap: AtomicU64,
+    /// A window was refused: the text ended before the audio did.
+    stopped: AtomicBool,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -173,6 +207,7 @@ impl Whisper {
             times: StageTimes::default(),
             vad,
             abort: Arc::default(),
+            windows: Box::default(),
         })
     }
 
@@ -230,8 +265,9 @@ fn silero_params(opts: &crate::vad::VadOptions) -> WhisperVadParams {
 
 impl Whisper {
     /// One `full` pass over `pcm` with the options' settings (fitted window, prompt, bounded decoding), timed
-    /// when profiling; token timestamps when a packed pass needs them. The results stay in the state.
-    fn run(&mut self, pcm: &[f32], token_times: bool) -> Result<(), AudioError> {
+    /// when profiling. A packed pass decodes timestamps and times its tokens (its text is split by them);
+    /// one utterance only when [`WhisperOptions::timestamps`] says so. The results stay in the state.
+    fn run(&mut self, pcm: &[f32], packed: bool) -> Result<(), AudioError> {
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         let lang = if self.is_multilingual() {
             self.options.language.code()
@@ -247,11 +283,13 @@ impl Whisper {
         params.set_no_context(true);
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
-        params.set_token_timestamps(token_times);
-        // Bound the worst case: no temperature fallback loops, at most ~ 8 tokens per second of audio + 32.
+        params.set_no_timestamps(!(packed || self.options.timestamps));
+        params.set_token_timestamps(packed);
+        // Bound the worst case: no temperature fallback loops (whisper.cpp decodes once at temperature 0),
+        // and a token budget from the audio's length.
         params.set_temperature_inc(0.0);
         let secs = pcm.len() as f32 / 16_000.0;
-        params.set_max_tokens((secs * 8.0) as i32 + 32);
+        params.set_max_tokens((secs * self.options.max_tokens_per_s.max(0.0)) as i32 + 32);
         if self.options.fit_audio_ctx && secs < 29.0 {
             // 1500 encoder positions = 30 s; keep a margin and a floor (too small a window hurts accuracy).
             let margin = self.options.fit_margin_ms as f32 / 1000.0;
@@ -261,15 +299,30 @@ impl Whisper {
         if let Some(p) = &self.options.prompt {
             params.set_initial_prompt(p);
         }
+        // whisper.cpp starts another window, encoder and all (with the window fitted to the whole pass), when
+        // the text ends at a timestamp short of the audio's end. A packed pass stops there instead: its
+        // utterances not heard yet get a pass of their own, fitted to them (`recognize_many`).
+        self.windows.run.store(0, Ordering::Relaxed);
+        self.windows.cap.store(
+            u64::from(packed && self.options.refit_tail),
+            Ordering::Relaxed,
+        );
+        self.windows.stopped.store(false, Ordering::Relaxed);
         // whisper-rs's safe abort callback leaks its closure on every call (a daemon runs a partial a
-        // second per stream), so the plain callback reads the flag `self` owns.
+        // second per stream), so the plain callbacks read and count through fields `self` owns.
         #[allow(unsafe_code)]
-        // SAFETY: the user data is `Arc::as_ptr` of `self.abort`, alive as long as `self`; `params` is
-        // consumed by the `full` call below, which returns before `self` can be dropped, and the callback
-        // only loads the atomic.
+        // SAFETY: the user data are `Arc::as_ptr` of `self.abort` and the boxed `self.windows`, alive as
+        // long as `self` (the box's address does not move with `self`); `params` is consumed by the `full`
+        // call below, which returns before `self` can be dropped, and the callbacks only touch the atomics.
         unsafe {
             params.set_abort_callback(Some(abort_requested));
             params.set_abort_callback_user_data(Arc::as_ptr(&self.abort).cast_mut().cast());
+            params.set_start_encoder_callback(Some(count_window));
+            params.set_start_encoder_callback_user_data(
+                std::ptr::from_ref::<Windows>(&self.windows)
+                    .cast_mut()
+                    .cast(),
+            );
         }
         let threads = self.options.threads.max(1);
         let t = Instant::now();
@@ -278,6 +331,11 @@ impl Whisper {
             .map_err(|e| AudioError::Recognition(e.to_string()))?;
         if self.profile {
             let full_ms = ms_since(t);
+            let tokens = (0..self.state.full_n_segments())
+                .filter_map(|i| self.state.get_segment(i))
+                .map(|s| s.n_tokens().max(0) as u64)
+                .sum();
+            let windows = self.windows.run.load(Ordering::Relaxed);
             let err = |e: whisper_rs::WhisperError| AudioError::Recognition(e.to_string());
             let t = Instant::now();
             self.state.pcm_to_mel(pcm, threads).map_err(err)?;
@@ -291,10 +349,32 @@ impl Whisper {
                 decoder_ms: (full_ms - mel_ms - encoder_ms).max(0.0),
                 calls: 1,
                 overhead_ms: mel_ms + encoder_ms,
+                windows,
+                tokens,
             };
         }
         Ok(())
     }
+}
+
+/// whisper.cpp's encoder-begin callback: counts the windows of a pass; false (whisper.cpp then ends the
+/// pass, keeping the text so far) past the cap.
+#[allow(unsafe_code)]
+unsafe extern "C" fn count_window(
+    _ctx: *mut whisper_rs::WhisperSysContext,
+    _state: *mut whisper_rs::WhisperSysState,
+    windows: *mut std::ffi::c_void,
+) -> bool {
+    // SAFETY: `windows` is the boxed `Windows` of the `Whisper` whose `full` call is running (see
+    // `Whisper::run`).
+    let w = unsafe { &*windows.cast::<Windows>() };
+    let cap = w.cap.load(Ordering::Relaxed);
+    if cap > 0 && w.run.load(Ordering::Relaxed) >= cap {
+        w.stopped.store(true, Ordering::Relaxed);
+        return false;
+    }
+    w.run.fetch_add(1, Ordering::Relaxed);
+    true
 }
 
 /// whisper.cpp's abort callback: true once the flag its user data points at is set.
@@ -377,6 +457,9 @@ impl Recognize for Whisper {
             return Ok(Vec::new());
         }
         self.run(pcm, false)?;
+        // Without timestamp tokens whisper.cpp dates the one segment to the end of its 30 s window: times
+        // are kept within the audio (callers time turns by the VAD anyway).
+        let len_ms = pcm.len() as u64 / 16;
         let n = self.state.full_n_segments();
         let mut out = Vec::with_capacity(n.max(0) as usize);
         for i in 0..n {
@@ -399,8 +482,8 @@ impl Recognize for Whisper {
             }
             out.push(Segment {
                 text,
-                start_ms: (seg.start_timestamp().max(0) as u64) * 10,
-                end_ms: (seg.end_timestamp().max(0) as u64) * 10,
+                start_ms: ((seg.start_timestamp().max(0) as u64) * 10).min(len_ms),
+                end_ms: ((seg.end_timestamp().max(0) as u64) * 10).min(len_ms),
                 confidence: if count == 0 { 0.0 } else { sum / count as f32 },
                 no_speech: seg.no_speech_probability(),
             });
@@ -459,11 +542,27 @@ impl Recognize for Whisper {
                 p.to = p.to.max(to);
             }
         }
-        Ok(parts
+        // The text ended before the audio did: the utterances after the last one heard get a pass of
+        // their own (none is heard twice; the pass shrinks each time, so this ends).
+        let tail = parts
+            .iter()
+            .rposition(|p| p.tokens > 0)
+            .map_or(0, |i| i + 1);
+        let retry = self.windows.stopped.load(Ordering::Relaxed) && tail > 0 && tail < cut.len();
+        let mut heard: Vec<Vec<Segment>> = parts
             .into_iter()
             .zip(&layout)
             .map(|(p, r)| p.segment(r.start))
-            .collect())
+            .collect();
+        if retry {
+            for (slot, segs) in heard[tail..]
+                .iter_mut()
+                .zip(self.recognize_many(pcm, &cut[tail..])?)
+            {
+                *slot = segs;
+            }
+        }
+        Ok(heard)
     }
 
     fn take_times(&mut self) -> StageTimes {

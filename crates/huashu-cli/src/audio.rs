@@ -65,6 +65,16 @@ pub struct AsrArgs {
     /// "Speech, session 3").
     #[arg(long)]
     no_pack: bool,
+    /// Decode timestamp tokens when an utterance is recognised alone (packed passes always do).
+    #[arg(long, value_name = "BOOL", default_value_t = audio::TIMESTAMPS, action = clap::ArgAction::Set)]
+    timestamps: bool,
+    /// The decoder's token budget per pass: this many tokens per second of audio, plus 32.
+    #[arg(long, value_name = "N", default_value_t = audio::MAX_TOKENS_PER_S)]
+    max_tokens_per_s: f32,
+    /// When a packed pass's text ends before its audio does, recognise the utterances not heard yet in a
+    /// pass of their own (true) instead of Whisper's next 30 s-class window over the rest (false).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    refit_tail: bool,
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -105,6 +115,9 @@ impl AsrArgs {
         }
         options.flash_attn = self.flash_attn;
         options.silero_vad = self.silero_vad.clone();
+        options.timestamps = self.timestamps;
+        options.max_tokens_per_s = self.max_tokens_per_s;
+        options.refit_tail = self.refit_tail;
         // Which kernels this build has (AVX2, FMA, ...) decides its speed: say so once.
         eprintln!("huashu: whisper.cpp {}", Whisper::system_info().trim());
         let whisper = Whisper::load(&path, options)?;
@@ -454,6 +467,9 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "prompt": opts_used.prompt,
         "flash_attn": opts_used.flash_attn,
         "silero_vad": opts_used.silero_vad,
+        "timestamps": opts_used.timestamps,
+        "max_tokens_per_s": opts_used.max_tokens_per_s,
+        "refit_tail": opts_used.refit_tail,
         "pack_ms": opts.pack_ms,
         "live_pool": pool,
         "live_speed": args.live_speed,
@@ -489,8 +505,16 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
 
 fn print_file(r: &huashu::audio::bench::FileReport) {
     println!(
-        "{}: {:.1} s, {} utterances, RTF {:.3} (encoder {:.3}, decoder {:.3})",
-        r.file, r.audio_s, r.utterances, r.rtf.total, r.rtf.encoder, r.rtf.decoder
+        "{}: {:.1} s, {} utterances, RTF {:.3} (encoder {:.3}, decoder {:.3}); {} passes, {} encoder windows, {} tokens",
+        r.file,
+        r.audio_s,
+        r.utterances,
+        r.rtf.total,
+        r.rtf.encoder,
+        r.rtf.decoder,
+        r.work.passes,
+        r.work.windows,
+        r.work.tokens
     );
     println!("  heard: {}", r.text);
     if let Some(e) = &r.error_rate {

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use huashu_audio::bench::{LiveFigures, Summary, transcript_text};
+use huashu_audio::bench::{LiveFigures, Recognition, SlowestFinal, Summary, transcript_text};
 use huashu_audio::live::{LIVE_RATE, LiveJob, LiveOptions, LiveSegmenter, LiveTranscript};
 use huashu_audio::{AudioError, Segment};
 use tokio::sync::{Semaphore, mpsc};
@@ -26,6 +26,7 @@ pub async fn simulate_live(
     let start = tokio::time::Instant::now();
     let stream_ms = move || start.elapsed().as_secs_f64() * 1000.0 * speed;
     let stats = Arc::new(Mutex::new(RunStats::default()));
+    let log = Arc::new(Mutex::new(Vec::new()));
     let heard = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel(JOB_QUEUE);
     let task = tokio::spawn(transcribe_loop(
@@ -33,6 +34,8 @@ pub async fn simulate_live(
         Box::new(Counting {
             inner: recognizer,
             stats: Arc::clone(&stats),
+            at: Box::new(stream_ms),
+            log: Arc::clone(&log),
         }),
         pool,
         Collect {
@@ -77,6 +80,7 @@ pub async fn simulate_live(
         pcm.len() as f64 * 1000.0 / f64::from(LIVE_RATE),
     );
     run.candidates_cut = candidates;
+    run.log = std::mem::take(&mut *log.lock().unwrap_or_else(|p| p.into_inner()));
     run
 }
 
@@ -100,11 +104,14 @@ pub fn simulate_live_blocking(
     let run = rt.block_on(async move {
         let tasks: Vec<_> = streams
             .into_iter()
-            .map(|(pcm, rec)| {
+            .enumerate()
+            .map(|(i, (pcm, rec))| {
                 let pool = Arc::clone(&pool);
-                tokio::spawn(
-                    async move { simulate_live(&pcm, rec, pool, opts, chunk_ms, speed).await },
-                )
+                tokio::spawn(async move {
+                    let mut run = simulate_live(&pcm, rec, pool, opts, chunk_ms, speed).await;
+                    run.tag(i);
+                    run
+                })
             })
             .collect();
         let mut all = LiveRun::default();
@@ -130,6 +137,10 @@ pub struct LiveRun {
     candidates_cut: usize,
     stats: RunStats,
     stream_ms: f64,
+    /// Every final: (stream, utterance, end of its speech, latency).
+    final_at: Vec<(usize, u64, f64, f64)>,
+    /// Every recognition, in the order they ended.
+    log: Vec<Recognition>,
 }
 
 impl LiveRun {
@@ -162,14 +173,27 @@ impl LiveRun {
             if let (Some((at, t)), Some(end)) = (mine.iter().find(|(_, t)| t.is_final), speech_end)
             {
                 run.finals.push(at - end as f64);
+                run.final_at.push((0, u, end as f64, at - end as f64));
                 run.texts.push((t.start_ms, t.text.clone()));
             }
         }
         run
     }
 
+    /// Names the stream these figures are of (streams of one simulation share the pool).
+    pub fn tag(&mut self, stream: usize) {
+        for f in &mut self.final_at {
+            f.0 = stream;
+        }
+        for r in &mut self.log {
+            r.stream = stream;
+        }
+    }
+
     /// Adds another stream's figures.
     pub fn merge(&mut self, o: LiveRun) {
+        self.final_at.extend(o.final_at);
+        self.log.extend(o.log);
         self.first_partial.extend(o.first_partial);
         self.first_result.extend(o.first_result);
         self.finals.extend(o.finals);
@@ -185,6 +209,20 @@ impl LiveRun {
     /// The summary: latencies, partial counts, the finals' text in time order.
     pub fn figures(mut self) -> LiveFigures {
         self.texts.sort_by_key(|t| t.0);
+        let slowest_final = self.final_at.iter().max_by(|a, b| a.3.total_cmp(&b.3)).map(
+            |&(stream, utterance, end, latency)| SlowestFinal {
+                stream,
+                utterance,
+                speech_end_ms: end,
+                latency_ms: latency,
+                recognitions: self
+                    .log
+                    .iter()
+                    .filter(|r| r.end_ms >= end && r.start_ms <= end + latency)
+                    .cloned()
+                    .collect(),
+            },
+        );
         LiveFigures {
             utterances: self.finals.len(),
             first_partial_ms: Summary::of(&self.first_partial),
@@ -197,6 +235,7 @@ impl LiveRun {
             busy_rtf: self.stats.busy_ms / self.stream_ms.max(1.0),
             text: transcript_text(self.texts.iter().map(|t| t.1.as_str())),
             error_rate: None,
+            slowest_final,
         }
     }
 }
@@ -208,17 +247,30 @@ struct RunStats {
     busy_ms: f64,
 }
 
-/// Counts what the recogniser ran and for how long.
+/// Counts what the recogniser ran and for how long, and logs when (stream time).
 struct Counting {
     inner: Box<dyn LiveRecognizer>,
     stats: Arc<Mutex<RunStats>>,
+    at: Box<dyn Fn() -> f64 + Send>,
+    log: Arc<Mutex<Vec<Recognition>>>,
 }
 
 impl LiveRecognizer for Counting {
     fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
         let t = std::time::Instant::now();
+        let start_ms = (self.at)();
         let out = self.inner.recognize(pcm, partial);
         let took = t.elapsed().as_secs_f64() * 1000.0;
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Recognition {
+                stream: 0,
+                partial,
+                start_ms,
+                end_ms: (self.at)(),
+                audio_ms: pcm.len() as f64 * 1000.0 / f64::from(LIVE_RATE),
+            });
         let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         if partial {
             s.partials += 1;
@@ -329,5 +381,15 @@ mod tests {
         assert!(f.final_ms.p50 >= 600.0 && f.final_ms.max < 1500.0, "{f:?}");
         assert!(f.busy_rtf > 0.0);
         assert_eq!(f.text, "2900 ms 800 ms");
+        // The slowest final names its utterance and the recognitions that ran before it came, its own
+        // (a final or its candidate: not a partial) among them.
+        let slow = f.slowest_final.expect("a slowest final");
+        assert_eq!((slow.stream, slow.latency_ms), (0, f.final_ms.max));
+        assert!(
+            slow.recognitions
+                .iter()
+                .any(|r| !r.partial && r.stream == 0),
+            "{slow:?}"
+        );
     }
 }
