@@ -32,6 +32,9 @@ pub struct Session {
     /// The last final turn of each party (agent, customer), as said: the previous turn a rule with
     /// `only_after_turn_has` looks at. Buffers reused from turn to turn.
     last: [Option<String>; 2],
+    /// The same turns normalised (each turn is normalised once when it is folded in), so that the next
+    /// turn's rules read them without normalising them again.
+    last_norm: [String; 2],
 }
 
 /// Where a party's last turn is kept in [`Session::last`]; a system turn is nobody's previous turn.
@@ -59,6 +62,7 @@ impl Session {
             state: State::default(),
             partial: None,
             last: [None, None],
+            last_norm: [String::new(), String::new()],
         }
     }
 
@@ -156,22 +160,19 @@ impl Session {
         let engine = &self.engine;
         let index = self.state.turns;
         let norm = engine.normalize(&turn.text);
-        let previous = self
-            .previous(turn.role)
-            .filter(|_| engine.matcher().wants_previous())
-            .map(|p| engine.normalize(p));
-        let findings = engine.matcher().check_normalized_asr(
-            turn.role,
-            &turn.text,
-            &norm,
-            previous.as_ref().map(|p| p.as_str()),
-            index,
-            asr,
-        );
+        let previous = other(turn.role)
+            .and_then(party)
+            .filter(|&p| self.last[p].is_some())
+            .map(|p| self.last_norm[p].as_str());
+        let findings = engine
+            .matcher()
+            .check_normalized_asr(turn.role, &turn.text, &norm, previous, index, asr);
         if let Some(at) = party(turn.role) {
             let last = self.last[at].get_or_insert_with(String::new);
             last.clear();
             last.push_str(&turn.text);
+            self.last_norm[at].clear();
+            self.last_norm[at].push_str(norm.as_str());
         }
         self.state
             .observe(engine.scorecard(), turn, &norm, findings)
