@@ -491,6 +491,42 @@ fn preview_rules_are_reported_apart_and_rules_switch_off() {
     );
 }
 
+/// A preview rule that looks at the previous turn sees it wherever a conversation is scored (`huashu score`'s
+/// previews, the sidecar's), as the enforced rules do.
+#[test]
+fn preview_rules_see_the_previous_turn_of_a_conversation() {
+    let rule = r#"
+id = "X004"
+name = "preview-yes-after-pregnancy"
+category = "promise"
+severity = "major"
+status = "preview"
+message = "watch: {matched}"
+[match]
+phrases = ["可以的"]
+only_after_turn_has = ["孕"]
+"#;
+    let engine = Engine::new(tiny_ruleset(&[], &[("X004.toml", rule)])).expect("engine");
+    assert!(engine.wants_previous());
+    assert!(engine.previews(Role::Agent, "可以的").is_empty());
+    assert_eq!(
+        engine
+            .previews_after(Role::Agent, "可以的", Some("孕期能用吗"))
+            .len(),
+        1
+    );
+    let turns = [
+        Turn::agent("可以的"),
+        Turn::customer("孕期能用吗"),
+        Turn::agent("您好"),
+        Turn::agent("可以的"),
+        Turn::customer("可以的"),
+    ];
+    let found = huashu::wire::conversation_previews(&engine, &turns);
+    let at: Vec<usize> = found.iter().map(|f| f.turn_index).collect();
+    assert_eq!(at, [3]);
+}
+
 /// `huashu check` lints regex literals that normalisation changes: they can never match as written.
 #[test]
 fn check_lints_regex_literals_normalisation_changes() {

@@ -95,11 +95,18 @@ impl PyEngine {
         Ruleset::builtin_names()
     }
 
-    /// Findings for one turn, in text order.
-    #[pyo3(signature = (text, role = "agent"))]
-    fn scan<'py>(&self, py: Python<'py>, text: &str, role: &str) -> PyResult<Bound<'py, PyList>> {
+    /// Findings for one turn, in text order. `previous`: the other party's turn just before this one (for
+    /// an agent turn, the customer's last words); rules with `only_after_turn_has` fire only with it.
+    #[pyo3(signature = (text, role = "agent", previous = None))]
+    fn scan<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        role: &str,
+        previous: Option<&str>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let role = parse_role(role)?;
-        let findings = self.inner.check(role, text);
+        let findings = self.inner.scan_after(role, text, previous);
         findings_list(py, &findings)
     }
 

@@ -134,6 +134,17 @@ def test_session_streams_and_closes(engine: huashu.Engine) -> None:
         s.finish()
 
 
+def test_scan_takes_the_previous_turn(engine: huashu.Engine) -> None:
+    # P030: a bare yes is a safety promise only after the customer's question about pregnancy.
+    assert engine.scan("可以的哦") == []
+    assert engine.scan("可以的哦", previous=None) == []
+    found = engine.scan("可以的哦", previous="备孕能用吗")
+    assert [(f.rule, f.start, f.end, f.matched) for f in found] == [("P030", 0, 3, "可以的")]
+    assert engine.scan("可以的哦", role="agent", previous="能开发票吗") == []
+    with pytest.raises(TypeError):
+        engine.scan("可以的哦", previous=3)  # type: ignore[arg-type]
+
+
 def test_scan_many_equals_scan(engine: huashu.Engine) -> None:
     texts = [TEXT, "您好，请问有什么可以帮您？", "我不知道，你问别人吧", "保证年化收益8%"] * 25
     roles = ["agent", "agent", "customer", "agent"] * 25

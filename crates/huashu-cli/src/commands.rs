@@ -28,12 +28,13 @@ pub fn score(
 /// `huashu scan`: see [`crate::batch`].
 pub fn scan(
     ruleset: &str,
+    previous: Option<String>,
     format: Format,
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
     let engine = load_engine(ruleset, &batch.disable)?;
-    crate::batch::scan(engine, format, files, batch)
+    crate::batch::scan(engine, previous, format, files, batch)
 }
 
 /// `huashu test-ruleset` (old name `huashu check`): validate, run every rule's examples, lint.
@@ -116,6 +117,16 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
     list("unless the sentence has", &m.unless_sentence_has, &mut s);
     list("unless the turn has", &m.unless_turn_has, &mut s);
     list("only if the sentence has", &m.only_if_sentence_has, &mut s);
+    list(
+        "only after a previous turn (other party) with",
+        &m.only_after_turn_has,
+        &mut s,
+    );
+    list(
+        "unless the previous turn (other party) has",
+        &m.unless_after_turn_has,
+        &mut s,
+    );
     for sug in &rule.suggest {
         let what = sug
             .replace
@@ -124,6 +135,9 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
         s.push_str(&format!("  suggest ({:?}): {what}\n", sug.applicability));
     }
     for ex in &rule.example {
+        if let Some(p) = &ex.previous {
+            s.push_str(&format!("  (after the other party's {p:?})\n"));
+        }
         if let Some(b) = &ex.bad {
             s.push_str(&format!("  ✗ {b}\n"));
             if let Some(f) = &ex.fixed {

@@ -75,6 +75,8 @@ pub struct Record {
     pub id: Value,
     pub role: Role,
     pub text: String,
+    /// The other party's turn just before this one (`"previous"`), for rules with `only_after_turn_has`.
+    pub previous: Option<String>,
 }
 
 /// The text of one line read with a `max`-byte limit, or the error record's message.
@@ -95,7 +97,7 @@ pub fn line_text(raw: RawLine, max: usize) -> Result<String, String> {
     })
 }
 
-/// Parses one line: a JSON object `{"id", "role", "text"}`, or (when it does not start with `{`) the plain
+/// Parses one line: a JSON object `{"id", "role", "text", "previous"?}`, or (when it does not start with `{`) the plain
 /// text of an agent turn.
 pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
     let line = line_text(raw, MAX_LINE_BYTES)?;
@@ -105,6 +107,7 @@ pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
             id: Value::Null,
             role: Role::Agent,
             text: line.to_string(),
+            previous: None,
         });
     }
     let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
@@ -129,7 +132,22 @@ pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
             ));
         }
     };
-    Ok(Record { id, role, text })
+    let previous = match obj.remove("previous") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            return Err(format!(
+                "field \"previous\" must be a string, not {}",
+                type_name(&other)
+            ));
+        }
+    };
+    Ok(Record {
+        id,
+        role,
+        text,
+        previous,
+    })
 }
 
 pub fn type_name(v: &Value) -> &'static str {

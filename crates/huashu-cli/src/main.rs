@@ -37,11 +37,15 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan turns (JSON lines {"id","role","text"}, or plain agent lines) and print findings per line.
+    /// Scan turns (JSON lines {"id","role","text","previous"?}, or plain agent lines) and print findings per line.
     Scan {
         /// A bundled ruleset name (zh-CN) or a ruleset directory.
         #[arg(long, default_value = "zh-CN")]
         ruleset: String,
+        /// The other party's previous turn (for an agent turn, the customer's last words), for every line
+        /// without a "previous" field of its own: rules with `only_after_turn_has` fire only with one.
+        #[arg(long)]
+        previous: Option<String>,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
         /// Input files or directories (JSON lines or CSV); standard input when none.
@@ -113,10 +117,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan {
             ruleset,
+            previous,
             format,
             files,
             batch,
-        } => commands::scan(&ruleset, format, &files, &batch),
+        } => commands::scan(&ruleset, previous, format, &files, &batch),
         Command::Score {
             ruleset,
             format,

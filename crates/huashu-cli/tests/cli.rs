@@ -129,6 +129,49 @@ fn bad_lines_get_error_records_and_the_run_goes_on() {
 }
 
 #[test]
+fn scan_takes_the_previous_turn_from_the_line_or_the_flag() {
+    let input = concat!(
+        "{\"id\":1,\"text\":\"可以的哦\",\"previous\":\"备孕能用吗\"}\n",
+        "{\"id\":2,\"text\":\"可以的哦\"}\n",
+        "{\"id\":3,\"text\":\"可以的哦\",\"previous\":\"能开发票吗\"}\n",
+        "{\"id\":4,\"text\":\"可以的哦\",\"previous\":5}\n",
+    );
+    let rules = |lines: &[Value]| -> Vec<Vec<String>> {
+        lines
+            .iter()
+            .map(|l| {
+                l["findings"]
+                    .as_array()
+                    .map(|f| {
+                        f.iter()
+                            .map(|f| f["rule"].as_str().unwrap_or("").to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let out = huashu(&["scan"], input.as_bytes());
+    let lines = json_lines(&out);
+    assert_eq!(
+        rules(&lines[..3]),
+        [vec!["P030".to_string()], vec![], vec![]]
+    );
+    assert_eq!(lines[0]["findings"][0]["matched"], "可以的");
+    assert_eq!(
+        lines[3]["error"],
+        "field \"previous\" must be a string, not a number"
+    );
+    // --previous stands in for lines that give none; a line's own wins.
+    let out = huashu(&["scan", "--previous", "孕期呢"], input.as_bytes());
+    let lines = json_lines(&out);
+    assert_eq!(
+        rules(&lines[..3]),
+        [vec!["P030".to_string()], vec!["P030".to_string()], vec![]]
+    );
+}
+
+#[test]
 fn text_format_marks_the_span() {
     let out = huashu(&["scan", "--format", "text"], "这不是我的问题\n".as_bytes());
     assert!(out.status.success());

@@ -18,6 +18,17 @@ pub(crate) struct Context {
     sentence_has: Words,
     turn_has: Words,
     only_if_sentence_has: Words,
+    /// Conditions on the other party's previous turn (see [`Previous`]).
+    previous: Previous,
+}
+
+/// What the other party's previous turn must (or must not) contain for a hit to stand: the customer's
+/// question is what turns 可以的 into a safety promise. Searched once per turn, not per hit, and only for
+/// the rules that ask ([`Context::wants_previous`]).
+#[derive(Debug, Default)]
+struct Previous {
+    only_if: Words,
+    unless: Words,
 }
 
 /// A context word list, searched in one pass: these lists run to dozens of words and are asked about on
@@ -145,7 +156,27 @@ impl Context {
             sentence_has: Words::new(list(&m.unless_sentence_has)?),
             turn_has: Words::new(list(&m.unless_turn_has)?),
             only_if_sentence_has: Words::new(list(&m.only_if_sentence_has)?),
+            previous: Previous {
+                only_if: Words::new(list(&m.only_after_turn_has)?),
+                unless: Words::new(list(&m.unless_after_turn_has)?),
+            },
         })
+    }
+
+    /// Whether the rule looks at the other party's previous turn.
+    pub(crate) fn wants_previous(&self) -> bool {
+        !self.previous.only_if.is_empty() || !self.previous.unless.is_empty()
+    }
+
+    /// Whether the other party's previous turn (normalised; None when the caller has none) lets this rule's
+    /// hits stand. A rule that needs a word there never fires without a previous turn; one that is only
+    /// exempted by a word there fires as it would alone.
+    pub(crate) fn allows_previous(&self, previous: Option<&str>) -> bool {
+        let Previous { only_if, unless } = &self.previous;
+        match previous {
+            None => only_if.is_empty(),
+            Some(p) => (only_if.is_empty() || only_if.found_in(p)) && !unless.found_in(p),
+        }
     }
 
     /// Whether the hit `t[start..end]` stands as a finding.

@@ -105,9 +105,25 @@ impl Engine {
 
     /// As [`Engine::previews`], stamping `turn_index` on each finding.
     pub fn previews_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
-        self.previews
-            .as_ref()
-            .map_or_else(Vec::new, |p| p.check_turn(role, text, turn_index))
+        self.previews_turn_after(role, text, None, turn_index)
+    }
+
+    /// As [`Engine::previews_turn`], with the other party's previous turn (see [`Engine::scan_after`]).
+    pub fn previews_turn_after(
+        &self,
+        role: Role,
+        text: &str,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.previews.as_ref().map_or_else(Vec::new, |p| {
+            p.check_turn_after(role, text, previous, turn_index)
+        })
+    }
+
+    /// Whether some rule, enforced or preview, looks at the other party's previous turn.
+    pub fn wants_previous(&self) -> bool {
+        self.matcher.wants_previous() || self.previews.as_ref().is_some_and(Matcher::wants_previous)
     }
 
     /// The preview rules, compiled (None when the ruleset has none).
@@ -166,6 +182,19 @@ impl Engine {
     #[inline]
     pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
         self.matcher.check_turn(role, text, turn_index)
+    }
+
+    /// As [`Engine::check_turn`], with the other party's previous turn (see [`Engine::scan_after`]).
+    #[inline]
+    pub fn check_turn_after(
+        &self,
+        role: Role,
+        text: &str,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.matcher
+            .check_turn_after(role, text, previous, turn_index)
     }
 
     /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a

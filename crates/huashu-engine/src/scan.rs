@@ -12,6 +12,19 @@ impl Engine {
     pub fn scan(&self, role: Role, text: &str) -> Vec<Finding> {
         self.check(role, text)
     }
+
+    /// As [`Engine::scan`], with the other party's turn just before this one (`previous`, as said; for an
+    /// agent turn the customer's last turn). Rules with `only_after_turn_has` fire only when it holds one
+    /// of their words, so they never fire through [`Engine::scan`]; every other rule finds the same.
+    pub fn scan_after(&self, role: Role, text: &str, previous: Option<&str>) -> Vec<Finding> {
+        self.check_turn_after(role, text, previous, 0)
+    }
+
+    /// The preview rules' findings for one turn with the other party's previous turn (see
+    /// [`Engine::scan_after`]).
+    pub fn previews_after(&self, role: Role, text: &str, previous: Option<&str>) -> Vec<Finding> {
+        self.previews_turn_after(role, text, previous, 0)
+    }
 }
 
 #[cfg(test)]

@@ -147,11 +147,22 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             );
         }
     }
+    let looks_back = !rule.matcher.only_after_turn_has.is_empty()
+        || !rule.matcher.unless_after_turn_has.is_empty();
     for ex in &rule.example {
         let role = example_role(rule, ex.role);
+        let previous = ex.previous.as_deref();
         out.examples += 1;
+        if let (Some(p), false) = (previous, looks_back) {
+            problem(
+                p,
+                format!(
+                    "example's `previous` {p:?} has no effect: the rule has no `only_after_turn_has` or `unless_after_turn_has`"
+                ),
+            );
+        }
         if let Some(text) = &ex.bad {
-            let found = engine.check(role, text);
+            let found = engine.check_turn_after(role, text, previous, 0);
             if !found.iter().any(|f| *f.rule_id == *rule.id) {
                 let others = if found.is_empty() {
                     String::new()
@@ -179,7 +190,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
                 }
             }
             let before: HashSet<&str> = found.iter().map(|f| &*f.rule_id).collect();
-            let again = engine.check(role, &rewritten);
+            let again = engine.check_turn_after(role, &rewritten, previous, 0);
             let unsettled: Vec<_> = again
                 .iter()
                 .filter(|f| {
@@ -203,7 +214,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             }
         }
         if let Some(text) = &ex.ok {
-            let found = engine.check(role, text);
+            let found = engine.check_turn_after(role, text, previous, 0);
             if let Some(f) = found.iter().find(|f| *f.rule_id == *rule.id) {
                 problem(
                     text,

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use huashu_rules::Role;
+
 use crate::asr::Tolerance;
 use crate::conversation::{CheckId, Report, State};
 use crate::engine::Engine;
@@ -27,6 +29,30 @@ pub struct Session {
     engine: Arc<Engine>,
     state: State,
     partial: Option<Turn>,
+    /// The last final turn of each party (agent, customer), as said: the previous turn a rule with
+    /// `only_after_turn_has` looks at. Buffers reused from turn to turn.
+    last: [Option<String>; 2],
+    /// The same turns normalised (each turn is normalised once when it is folded in), so that the next
+    /// turn's rules read them without normalising them again.
+    last_norm: [String; 2],
+}
+
+/// Where a party's last turn is kept in [`Session::last`]; a system turn is nobody's previous turn.
+fn party(role: Role) -> Option<usize> {
+    match role {
+        Role::Agent => Some(0),
+        Role::Customer => Some(1),
+        Role::System => None,
+    }
+}
+
+/// The party whose last turn a turn of `role` answers.
+fn other(role: Role) -> Option<Role> {
+    match role {
+        Role::Agent => Some(Role::Customer),
+        Role::Customer => Some(Role::Agent),
+        Role::System => None,
+    }
 }
 
 impl Session {
@@ -35,7 +61,17 @@ impl Session {
             engine,
             state: State::default(),
             partial: None,
+            last: [None, None],
+            last_norm: [String::new(), String::new()],
         }
+    }
+
+    /// The other party's last final turn before a turn of `role` (for an agent turn, the customer's last
+    /// turn, however many agent turns came since; None before the other party has spoken, or for a system
+    /// turn). This is what rules with `only_after_turn_has` / `unless_after_turn_has` see.
+    pub fn previous(&self, role: Role) -> Option<&str> {
+        let other = party(other(role)?)?;
+        self.last[other].as_deref()
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -84,7 +120,9 @@ impl Session {
     /// touching the conversation state. A later partial or the final replaces it entirely.
     pub fn revise(&mut self, turn: Turn) -> TurnUpdate {
         let index = self.state.turns;
-        let findings = self.engine.check_turn(turn.role, &turn.text, index);
+        let findings =
+            self.engine
+                .check_turn_after(turn.role, &turn.text, self.previous(turn.role), index);
         self.partial = Some(turn);
         TurnUpdate {
             turn_index: index,
@@ -122,9 +160,20 @@ impl Session {
         let engine = &self.engine;
         let index = self.state.turns;
         let norm = engine.normalize(&turn.text);
+        let previous = other(turn.role)
+            .and_then(party)
+            .filter(|&p| self.last[p].is_some())
+            .map(|p| self.last_norm[p].as_str());
         let findings = engine
             .matcher()
-            .check_normalized_asr(turn.role, &turn.text, &norm, index, asr);
+            .check_normalized_asr(turn.role, &turn.text, &norm, previous, index, asr);
+        if let Some(at) = party(turn.role) {
+            let last = self.last[at].get_or_insert_with(String::new);
+            last.clear();
+            last.push_str(&turn.text);
+            self.last_norm[at].clear();
+            self.last_norm[at].push_str(norm.as_str());
+        }
         self.state
             .observe(engine.scorecard(), turn, &norm, findings)
     }

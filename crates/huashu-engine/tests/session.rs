@@ -21,6 +21,7 @@ const CUSTOMER: &[&str] = &[
     "好的谢谢",
     "请问怎么退货",
     "你们这服务太差了",
+    "备孕能用吗",
 ];
 const AGENT: &[&str] = &[
     "您好，很高兴为您服务，请问有什么可以帮您？",
@@ -33,10 +34,11 @@ const AGENT: &[&str] = &[
     "您是说快递还没到，对吗？",
     "感谢您的来电，祝您生活愉快！",
     "有本事你去投诉啊",
+    "可以的哦",
 ];
 
 fn turn_strategy() -> impl Strategy<Value = Turn> {
-    (any::<bool>(), 0usize..10, 0u64..5_000, 500u64..8_000).prop_map(|(customer, i, gap, dur)| {
+    (any::<bool>(), 0usize..12, 0u64..5_000, 500u64..8_000).prop_map(|(customer, i, gap, dur)| {
         let (role, text) = if customer {
             (Role::Customer, CUSTOMER[i % CUSTOMER.len()])
         } else {
@@ -90,8 +92,10 @@ proptest! {
             if peek {
                 let _ = session.report();
             }
+            // A final turn is checked with the other party's last turn (P030 fires on 可以的哦 after 备孕能用吗).
+            let previous = session.previous(t.role).map(str::to_string);
             let update = session.push(t.clone());
-            prop_assert_eq!(&update.findings, &engine().check_turn(t.role, &t.text, i).into_iter()
+            prop_assert_eq!(&update.findings, &engine().check_turn_after(t.role, &t.text, previous.as_deref(), i).into_iter()
                 .chain(update.findings.iter().filter(|f| f.category == huashu_engine::Category::Disclosure).cloned())
                 .collect::<Vec<_>>());
         }

@@ -222,6 +222,13 @@ pub struct Match {
     /// Kept only when one of these occurs elsewhere in the same sentence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only_if_sentence_has: Vec<String>,
+    /// Kept only when one of these occurs in the other party's previous turn (for an agent rule, the
+    /// customer's last turn before this one). Without a previous turn (a lone `scan`) the rule never fires.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_after_turn_has: Vec<String>,
+    /// Dropped when one of these occurs in the other party's previous turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_after_turn_has: Vec<String>,
     #[serde(default)]
     pub validate: Validate,
     /// On transcribed (speech) turns, also match the Chinese phrases at pinyin level with a small edit
@@ -258,6 +265,9 @@ pub struct Example {
     /// The role of the example turn; defaults to the rule's role (agent for `any`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The other party's previous turn, for rules with `only_after_turn_has` / `unless_after_turn_has`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 /// One rule, one file.

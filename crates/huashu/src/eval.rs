@@ -1,17 +1,20 @@
 //! Measuring a ruleset on labelled turns (`huashu eval`, Python `Engine.evaluate`): precision, recall and
 //! F1 per category and per rule, with every false positive and false negative and the span that caused it.
 //!
-//! Labels are JSON lines `{"id", "role", "text", "expect": [categories], "reason"?}`. Instead of `text` a
-//! line may carry `"ref"`, a place in a corpus directory, so that labels of data that may not be
-//! redistributed can be committed without the text (see [`CorpusRefs`]).
+//! Labels are JSON lines `{"id", "role", "text", "expect": [categories], "previous"?, "reason"?}`. Instead of
+//! `text` a line may carry `"ref"`, a place in a corpus directory, so that labels of data that may not be
+//! redistributed can be committed without the text (see [`CorpusRefs`]); a `ref` also brings the other
+//! party's previous turn where the corpus has one ([`CorpusRefs::previous`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{Category, Engine, Finding, Role};
+
+mod refs;
+pub use refs::CorpusRefs;
 
 /// The categories a turn is judged on when the labels name no others.
 pub const TURN_CATEGORIES: [Category; 3] =
@@ -24,6 +27,9 @@ pub struct LabelledTurn {
     pub id: Value,
     pub role: Role,
     pub text: String,
+    /// The other party's turn before this one (`previous`, or joined from the corpus for a `ref`): what
+    /// rules with `only_after_turn_has` look at.
+    pub previous: Option<String>,
     /// The categories a QA lead says the turn violates (empty: compliant).
     pub expect: BTreeSet<Category>,
     /// 1-based line of the label file, for reports.
@@ -37,135 +43,6 @@ pub struct LabelledTurn {
 pub struct LabelError {
     pub line: usize,
     pub message: String,
-}
-
-/// Resolves `ref` fields against a directory of corpora, reading each file once.
-///
-/// - `FILE:N` — line `N` (1-based) of a text file; for a `.tsv` file the text is the columns from the
-///   seventh on (the JDDC layout: session, user, role, transfer, repeat, sku, content);
-/// - `FILE:N/K` — reply `K` (1-based) of line `N` in the JDDC 2019 dev layout: a line holds up to three
-///   agents' replies split by `<sep>` (after a `Q:`/`A:` tag), one agent's several messages joined by
-///   `!@@@!`, which become line breaks (a clause break, so two messages never read as one phrase);
-/// - `FILE#I/J` — in a JSON array file, conversation `I`, turn `J`: `dialogContent[J].message` (IBM
-///   Twitter customer care; `J` = `agent_url` for its `agentURL.url_utterance`) or `original[J][1]` (ABCD).
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct CorpusRefs {
-    dir: Option<PathBuf>,
-    lines: HashMap<String, Vec<String>>,
-    json: HashMap<String, Value>,
-}
-
-impl CorpusRefs {
-    pub fn new(dir: Option<&Path>) -> CorpusRefs {
-        CorpusRefs {
-            dir: dir.map(Path::to_path_buf),
-            ..CorpusRefs::default()
-        }
-    }
-
-    /// The text `reference` points at.
-    ///
-    /// # Errors
-    /// No corpus directory, a missing or unreadable file, a line or turn that does not exist, a malformed
-    /// reference: each message names the reference.
-    pub fn resolve(&mut self, reference: &str) -> Result<String, String> {
-        let dir = self.dir.clone().ok_or_else(|| {
-            format!(
-                "`ref` {reference:?} needs a corpus directory (--corpora DIR or HUASHU_CORPORA)"
-            )
-        })?;
-        if let Some((file, at)) = reference.split_once('#') {
-            return self.resolve_json(&dir, file, at, reference);
-        }
-        let (file, n) = reference.rsplit_once(':').ok_or_else(|| {
-            format!("`ref` {reference:?} is neither FILE:LINE[/REPLY] nor FILE#I/J")
-        })?;
-        let (n, reply) = match n.split_once('/') {
-            Some((n, k)) => (n, Some(k)),
-            None => (n, None),
-        };
-        let n: usize = n
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("`ref` {reference:?}: {n:?} is not a line number"))?;
-        if !self.lines.contains_key(file) {
-            let path = dir.join(file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
-            self.lines
-                .insert(file.to_string(), text.lines().map(str::to_string).collect());
-        }
-        let line = self.lines[file]
-            .get(n - 1)
-            .ok_or_else(|| format!("`ref` {reference:?}: {file} has fewer than {n} lines"))?;
-        if let Some(k) = reply {
-            return dev_reply(line, k).ok_or_else(|| {
-                format!("`ref` {reference:?}: line {n} of {file} has no reply {k:?}")
-            });
-        }
-        if file.ends_with(".tsv") {
-            let cols: Vec<&str> = line.split('\t').collect();
-            if cols.len() < 7 {
-                return Err(format!(
-                    "`ref` {reference:?}: line {n} of {file} has {} columns, not the 7 of a chat row",
-                    cols.len()
-                ));
-            }
-            Ok(cols[6..].join("\t"))
-        } else {
-            Ok(line.clone())
-        }
-    }
-
-    fn resolve_json(
-        &mut self,
-        dir: &Path,
-        file: &str,
-        at: &str,
-        reference: &str,
-    ) -> Result<String, String> {
-        if !self.json.contains_key(file) {
-            let path = dir.join(file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
-            let v: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("`ref` {reference:?}: {} is not JSON: {e}", path.display()))?;
-            self.json.insert(file.to_string(), v);
-        }
-        let bad = || format!("`ref` {reference:?}: no such conversation/turn in {file}");
-        let (i, j) = at.split_once('/').ok_or_else(bad)?;
-        let i: usize = i.parse().map_err(|_| bad())?;
-        let conv = self.json[file].get(i).ok_or_else(bad)?;
-        let text = if j == "agent_url" {
-            conv.pointer("/agentURL/url_utterance")
-        } else {
-            let j: usize = j.parse().map_err(|_| bad())?;
-            conv.get("dialogContent")
-                .and_then(|d| d.get(j))
-                .and_then(|t| t.get("message"))
-                .or_else(|| {
-                    conv.get("original")
-                        .and_then(|o| o.get(j))
-                        .and_then(|t| t.get(1))
-                })
-        };
-        text.and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(bad)
-    }
-}
-
-/// Reply `k` (1-based) of a JDDC 2019 dev line; `NULL` (no reply in that slot) is no reply.
-fn dev_reply(line: &str, k: &str) -> Option<String> {
-    let k: usize = k.parse().ok().filter(|&k| k > 0)?;
-    let body = line
-        .strip_prefix("A:\t")
-        .or_else(|| line.strip_prefix("Q:\t"))
-        .unwrap_or(line);
-    let reply = body.split("<sep>").nth(k - 1)?.trim();
-    (!reply.is_empty() && reply != "NULL").then(|| reply.replace("!@@@!", "\n"))
 }
 
 /// Parses label lines (blank lines skipped), resolving `ref`s through `refs`.
@@ -194,9 +71,20 @@ pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTur
                 .ok_or_else(|| err(format!("unknown role {r:?} (agent, customer)")))?,
             Some(other) => return Err(err(format!("`role` must be a string, not {other}"))),
         };
+        let mut previous = match obj.get("previous") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(p)) => Some(p.clone()),
+            Some(other) => return Err(err(format!("`previous` must be a string, not {other}"))),
+        };
         let text = match (obj.get("text"), obj.get("ref")) {
             (Some(Value::String(t)), _) => t.clone(),
-            (None, Some(Value::String(r))) => refs.resolve(r).map_err(err)?,
+            (None, Some(Value::String(r))) => {
+                let text = refs.resolve(r).map_err(err)?;
+                if previous.is_none() {
+                    previous = refs.previous(r);
+                }
+                text
+            }
             (Some(_), _) => return Err(err("`text` must be a string".into())),
             (None, Some(_)) => return Err(err("`ref` must be a string".into())),
             (None, None) => return Err(err("needs `text` or `ref`".into())),
@@ -225,6 +113,7 @@ pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTur
             id: obj.get("id").cloned().unwrap_or(Value::Null),
             role,
             text,
+            previous,
             expect,
             line: line_no,
         });
@@ -372,9 +261,14 @@ pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
         }
     };
     for t in turns {
-        let findings = engine.check(t.role, &t.text);
+        let previous = t.previous.as_deref();
+        let findings = engine.scan_after(t.role, &t.text, previous);
         tally(&findings, &t.expect, "active");
-        tally(&engine.previews(t.role, &t.text), &t.expect, "preview");
+        tally(
+            &engine.previews_after(t.role, &t.text, previous),
+            &t.expect,
+            "preview",
+        );
         for cat in &judged {
             let hits: Vec<&Finding> = findings.iter().filter(|f| f.category == *cat).collect();
             let c = categories.get_mut(cat.as_str()).expect("judged");
@@ -464,6 +358,27 @@ mod tests {
     }
 
     #[test]
+    fn a_label_brings_the_previous_turn() {
+        let engine = Engine::default_ruleset().expect("default");
+        let turns = labels(concat!(
+            r#"{"id":1,"text":"可以的哦","previous":"备孕能用吗","expect":["promise"]}"#,
+            "\n",
+            r#"{"id":2,"text":"可以的哦","expect":["promise"]}"#,
+            "\n",
+            r#"{"id":3,"text":"可以的哦","previous":"能开发票吗","expect":[]}"#,
+        ))
+        .expect("labels");
+        assert_eq!(turns[0].previous.as_deref(), Some("备孕能用吗"));
+        assert_eq!(turns[1].previous, None);
+        let e = evaluate(&engine, &turns);
+        let p = &e.categories["promise"];
+        assert_eq!((p.tp, p.fp, p.fn_), (1, 0, 1));
+        assert_eq!(e.false_negatives[0].id, serde_json::json!(2));
+        let e = labels(r#"{"text":"x","previous":1,"expect":[]}"#).expect_err("previous");
+        assert_eq!(e.to_string(), "line 1: `previous` must be a string, not 1");
+    }
+
+    #[test]
     fn bad_lines_name_the_line_and_the_field() {
         let e = labels("{\"text\":\"x\",\"expect\":[]}\n{\"text\":\"x\",\"expect\":[\"rude\"]}")
             .expect_err("category");
@@ -483,46 +398,5 @@ mod tests {
         );
         let e = labels("[1]").expect_err("object");
         assert_eq!(e.to_string(), "line 1: not a JSON object");
-    }
-
-    #[test]
-    fn refs_resolve_lines_tsv_columns_and_json_turns() {
-        let dir = std::env::temp_dir().join(format!("huashu-refs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join("a.txt"), "one\ntwo\n").expect("write");
-        std::fs::write(dir.join("c.tsv"), "s\tu\t1\t0\t0\tnan\t你好\t呀\n").expect("write");
-        std::fs::write(
-            dir.join("t.json"),
-            r#"[{"dialogContent":[{"client":"x","message":"hi"},{"agent":"y","message":"hello"}],"agentURL":{"url_utterance":"see"}},{"original":[["agent","Hi!"]]}]"#,
-        )
-        .expect("write");
-        let mut refs = CorpusRefs::new(Some(&dir));
-        assert_eq!(refs.resolve("a.txt:2").as_deref(), Ok("two"));
-        assert_eq!(refs.resolve("c.tsv:1").as_deref(), Ok("你好\t呀"));
-        assert_eq!(refs.resolve("t.json#0/1").as_deref(), Ok("hello"));
-        assert_eq!(refs.resolve("t.json#0/agent_url").as_deref(), Ok("see"));
-        assert_eq!(refs.resolve("t.json#1/0").as_deref(), Ok("Hi!"));
-        assert_eq!(
-            refs.resolve("a.txt:3"),
-            Err("`ref` \"a.txt:3\": a.txt has fewer than 3 lines".to_string())
-        );
-        std::fs::write(
-            dir.join("d.txt"),
-            "<session a>\nA:\t可以改!@@@!提供一下地址<sep>好的<sep>NULL\n",
-        )
-        .expect("write");
-        assert_eq!(
-            refs.resolve("d.txt:2/1").as_deref(),
-            Ok("可以改\n提供一下地址")
-        );
-        assert_eq!(refs.resolve("d.txt:2/2").as_deref(), Ok("好的"));
-        assert_eq!(
-            refs.resolve("d.txt:2/3"),
-            Err("`ref` \"d.txt:2/3\": line 2 of d.txt has no reply \"3\"".to_string())
-        );
-        assert!(refs.resolve("d.txt:2/0").is_err());
-        assert!(refs.resolve("t.json#5/0").is_err());
-        assert!(refs.resolve("a.txt:x").is_err());
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

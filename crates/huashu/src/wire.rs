@@ -148,9 +148,21 @@ pub fn conversation_previews(engine: &crate::Engine, turns: &[crate::Turn]) -> V
     if engine.preview_engine().is_none() {
         return Vec::new();
     }
-    turns
-        .iter()
-        .enumerate()
-        .flat_map(|(i, t)| engine.previews_turn(t.role, &t.text, i))
-        .collect()
+    // Each turn with the other party's last turn before it, as a session gives the enforced rules.
+    let (mut agent, mut customer): (Option<&str>, Option<&str>) = (None, None);
+    let mut out = Vec::new();
+    for (i, t) in turns.iter().enumerate() {
+        let previous = match t.role {
+            crate::Role::Agent => customer,
+            crate::Role::Customer => agent,
+            crate::Role::System => None,
+        };
+        out.extend(engine.previews_turn_after(t.role, &t.text, previous, i));
+        match t.role {
+            crate::Role::Agent => agent = Some(&t.text),
+            crate::Role::Customer => customer = Some(&t.text),
+            crate::Role::System => {}
+        }
+    }
+    out
 }

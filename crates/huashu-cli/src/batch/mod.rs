@@ -26,11 +26,12 @@ pub use args::BatchArgs;
 /// `huashu scan` over files, directories or stdin, with `engine` (the ruleset with `--disable` applied).
 pub fn scan(
     engine: Engine,
+    previous: Option<String>,
     format: Format,
     files: &[String],
     args: &BatchArgs,
 ) -> Result<ExitCode> {
-    pipeline::run(&scan::Scan { engine }, format, files, args)
+    pipeline::run(&scan::Scan { engine, previous }, format, files, args)
 }
 
 /// `huashu score` over files, directories or stdin, with `engine` (the ruleset with `--disable` applied).

@@ -16,6 +16,8 @@ use crate::render::{ScanOut, text_report};
 /// Scans turns with one engine.
 pub(super) struct Scan {
     pub(super) engine: Engine,
+    /// `--previous`: the other party's previous turn for every line that gives none of its own.
+    pub(super) previous: Option<String>,
 }
 
 impl Kind for Scan {
@@ -53,6 +55,7 @@ impl Kind for Scan {
                                 .map_or(Value::Null, |s| Value::String(s.to_string())),
                             role,
                             text: text.to_string(),
+                            previous: None,
                         }),
                     };
                     (parsed, line_of(&rec), rec.as_slice().len() + 2)
@@ -90,9 +93,10 @@ impl Kind for Scan {
         out: &mut Vec<u8>,
     ) -> Result<()> {
         let engine = &self.engine;
-        let findings = engine.check(rec.role, &rec.text);
+        let previous = rec.previous.as_deref().or(self.previous.as_deref());
+        let findings = engine.scan_after(rec.role, &rec.text, previous);
         let rewrite = engine.compliant_rewrite(rec.role, &rec.text, &findings);
-        let previews = engine.previews(rec.role, &rec.text);
+        let previews = engine.previews_after(rec.role, &rec.text, previous);
         match fmt {
             Out::Jsonl => {
                 let line = ScanOut::new(&rec.id, &findings, &rewrite, &previews);

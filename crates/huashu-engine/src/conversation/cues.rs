@@ -32,6 +32,24 @@ impl Cues {
     pub fn compile(manifest: &Manifest, label: &str) -> Result<Cues, EngineError> {
         let scoring: &Scoring = &manifest.scoring;
         let mut rules = Vec::new();
+        // A cue is found in one turn, with no previous turn to look at: a condition on it could never hold.
+        let looks_back = |field: String, m: &Match| -> Result<(), EngineError> {
+            if m.only_after_turn_has.is_empty() && m.unless_after_turn_has.is_empty() {
+                return Ok(());
+            }
+            Err(EngineError::Invalid {
+                file: label.to_string(),
+                field,
+                message: "`only_after_turn_has` / `unless_after_turn_has` belong to rules; a cue list cannot use them".into(),
+            })
+        };
+        for (name, m) in &scoring.cues {
+            looks_back(format!("scoring.cues.{name}"), m)?;
+        }
+        for d in &scoring.disclosure {
+            looks_back(format!("scoring.disclosure.{}.trigger", d.id), &d.trigger)?;
+            looks_back(format!("scoring.disclosure.{}.required", d.id), &d.required)?;
+        }
         let mut add = |name: String, m: &Match| {
             rules.push(Rule {
                 id: name.clone(),

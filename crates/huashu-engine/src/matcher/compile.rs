@@ -294,6 +294,7 @@ impl Matcher {
         };
         let tolerant = TolerantPhrases::compile(&ruleset, &norm);
         let needs = regexes.iter().map(|r: &CompiledRegex| r.need).collect();
+        let wants_previous = rules.iter().any(|r| r.context.wants_previous());
         Ok(Matcher {
             ruleset: Arc::new(ruleset),
             opts,
@@ -305,6 +306,7 @@ impl Matcher {
             needs,
             unanchored,
             tolerant,
+            wants_previous,
         })
     }
 }

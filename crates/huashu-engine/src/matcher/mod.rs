@@ -55,6 +55,9 @@ pub struct Matcher {
     unanchored: Vec<u32>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
     tolerant: TolerantPhrases,
+    /// Some rule looks at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`):
+    /// only then is a previous turn normalised.
+    wants_previous: bool,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -107,9 +110,31 @@ impl Matcher {
 
     /// As [`Matcher::check`], stamping `turn_index` on each finding.
     pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
+        self.check_turn_after(role, text, None, turn_index)
+    }
+
+    /// Whether some rule looks at the other party's previous turn; when none does, a previous turn given to
+    /// [`Matcher::check_turn_after`] is not even normalised.
+    pub fn wants_previous(&self) -> bool {
+        self.wants_previous
+    }
+
+    /// As [`Matcher::check_turn`], with the other party's previous turn (`previous`, as said): rules with
+    /// `only_after_turn_has` fire only when it holds one of their words, and never without it.
+    pub fn check_turn_after(
+        &self,
+        role: Role,
+        text: &str,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
         if text.is_empty() {
             return Vec::new();
         }
+        let previous = previous
+            .filter(|_| self.wants_previous)
+            .map(|p| self.normalize(p));
+        let previous = previous.as_ref().map(Normalized::as_str);
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let Scratch { norm, hits } = &mut *scratch;
@@ -119,6 +144,7 @@ impl Matcher {
                     role,
                     norm.as_str(),
                     norm.repeats(),
+                    previous,
                     Some(norm.digit_run()),
                     true,
                     Tolerance::Off,
@@ -126,9 +152,14 @@ impl Matcher {
                 self.findings(&hits.kept, text, norm, turn_index, None)
             }
             // Re-entered on this thread (a caller checking from inside a check): fresh buffers.
-            Err(_) => {
-                self.check_normalized_asr(role, text, &self.normalize(text), turn_index, None)
-            }
+            Err(_) => self.check_normalized_asr(
+                role,
+                text,
+                &self.normalize(text),
+                previous,
+                turn_index,
+                None,
+            ),
         })
     }
 
@@ -147,16 +178,24 @@ impl Matcher {
             return Vec::new();
         }
         let norm = self.normalize(text);
-        self.check_normalized_asr(role, text, &norm, turn_index, Some((confidence, tolerance)))
+        self.check_normalized_asr(
+            role,
+            text,
+            &norm,
+            None,
+            turn_index,
+            Some((confidence, tolerance)),
+        )
     }
 
-    /// As [`Matcher::check_turn`] on a text already normalised with this matcher's options (a session
-    /// normalises each turn once for findings, cues and questions).
+    /// As [`Matcher::check_turn_after`] on a text (and previous turn) already normalised with this
+    /// matcher's options (a session normalises each turn once for findings, cues and questions).
     pub(crate) fn check_normalized_asr(
         &self,
         role: Role,
         text: &str,
         norm: &Normalized,
+        previous: Option<&str>,
         turn_index: usize,
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
@@ -170,13 +209,14 @@ impl Matcher {
                 role,
                 &repaired,
                 norm.repeats(),
+                previous,
                 digits,
                 true,
                 tolerance,
                 |hits| self.findings(hits, text, norm, turn_index, asr),
             );
         }
-        self.with_hits(role, norm, digits, true, tolerance, |hits| {
+        self.with_hits(role, norm, previous, digits, true, tolerance, |hits| {
             self.findings(hits, text, norm, turn_index, asr)
         })
     }
@@ -203,7 +243,7 @@ impl Matcher {
         role: Role,
         norm: &Normalized,
     ) -> Vec<(usize, std::ops::Range<usize>)> {
-        self.with_hits(role, norm, None, false, Tolerance::Off, |hits| {
+        self.with_hits(role, norm, None, None, false, Tolerance::Off, |hits| {
             hits.iter()
                 .map(|h| (h.rule as usize, h.start..h.end))
                 .collect()

@@ -128,10 +128,12 @@ impl Hit {
 impl Matcher {
     /// Calls `f` with the hits in `t` (normalised), held in this thread's scratch buffers. `digits`: the
     /// longest run of ASCII digits in `t`, if the caller already knows it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn with_hits<R>(
         &self,
         role: Role,
         norm: &Normalized,
+        previous: Option<&str>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -141,6 +143,7 @@ impl Matcher {
             role,
             norm.as_str(),
             norm.repeats(),
+            previous,
             digits,
             resolve,
             tolerance,
@@ -156,6 +159,7 @@ impl Matcher {
         role: Role,
         t: &str,
         repeats: &[u32],
+        previous: Option<&str>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -171,7 +175,7 @@ impl Matcher {
                     &mut own
                 }
             };
-            self.hits_in(hits, role, t, repeats, digits, resolve, tolerance);
+            self.hits_in(hits, role, t, repeats, previous, digits, resolve, tolerance);
             f(&hits.kept)
         })
     }
@@ -183,6 +187,7 @@ impl Matcher {
         role: Role,
         t: &str,
         repeats: &[u32],
+        previous: Option<&str>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -349,7 +354,7 @@ impl Matcher {
                     continue;
                 }
             }
-            if !self.passes(&h, t) {
+            if !self.passes(&h, t, previous) {
                 continue;
             }
             last = Some((h.rule, h.end));
@@ -363,16 +368,18 @@ impl Matcher {
         }
     }
 
-    fn passes(&self, h: &Hit, t: &str) -> bool {
+    /// Whether a hit stands: its checksum, its context in `t`, and the other party's `previous` turn
+    /// (normalised), which only the rules that name words for it look at.
+    fn passes(&self, h: &Hit, t: &str, previous: Option<&str>) -> bool {
         let rule = &self.ruleset.rules[h.rule as usize];
         let ok = match rule.matcher.validate {
             Validate::None => true,
             Validate::IdCard => validate::id_card(&t[h.start..h.end]),
             Validate::Luhn => validate::luhn(&t[h.start..h.end]),
         };
-        ok && self.rules[h.rule as usize]
-            .context
-            .allows(t, h.start, h.end)
+        let context = &self.rules[h.rule as usize].context;
+        ok && context.allows(t, h.start, h.end)
+            && (!context.wants_previous() || context.allows_previous(previous))
     }
 }
 

@@ -281,6 +281,11 @@ impl Conversation {
         };
         let role = turn.role;
         let text = turn.text.clone();
+        // The preview rules see the same previous turn as the enforced ones (taken before the push moves on).
+        let previous = session
+            .previous(role)
+            .filter(|_| session.engine().wants_previous())
+            .map(str::to_string);
         let update = if is_final {
             match heard {
                 // A transcript: homophones of the rules' words match too (the default tolerance for speech).
@@ -301,9 +306,12 @@ impl Conversation {
         let rewrite = session
             .engine()
             .compliant_rewrite(role, &text, &update.findings);
-        let previews = session
-            .engine()
-            .previews_turn(role, &text, update.turn_index);
+        let previews = session.engine().previews_turn_after(
+            role,
+            &text,
+            previous.as_deref(),
+            update.turn_index,
+        );
         // Output per input is capped: the findings that would take the messages of this turn over
         // max_output_bytes are not sent (an error says how many; the ack and the score count them all).
         // (The ack, coaching and the error fit in the reserve; the rewrite comes after the findings.)

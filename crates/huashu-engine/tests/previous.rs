@@ -1,0 +1,150 @@
+//! Rules that look at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`): what
+//! "previous" is in a conversation, and that a single turn without one never fires such a rule.
+
+use std::sync::Arc;
+
+use huashu_engine::{Engine, Role, Turn};
+use huashu_rules::Ruleset;
+
+/// zh-CN's manifest with two rules: `A1` (agent, kept only after a customer turn with 孕 or 过敏, dropped when
+/// that turn asks for a return) and `C1` (customer, kept only after an agent turn with 验证码).
+fn engine() -> Arc<Engine> {
+    let mut manifest = Ruleset::builtin("zh-CN").expect("zh-CN").manifest;
+    manifest.scoring = Default::default();
+    manifest.allow.clear();
+    let rule = |file: &str, text: &str| Ruleset::parse_rule(file, text).expect("rule parses");
+    let rules = vec![
+        rule(
+            "rules/promise/A1.toml",
+            "id = \"A1\"\nname = \"t\"\ncategory = \"promise\"\nseverity = \"major\"\nmessage = \"m {matched}\"\n\
+             [match]\nphrases = [\"可以的\"]\nonly_after_turn_has = [\"孕\", \"過敏\"]\nunless_after_turn_has = [\"退\"]\n",
+        ),
+        rule(
+            "rules/privacy/C1.toml",
+            "id = \"C1\"\nname = \"t\"\ncategory = \"privacy\"\nseverity = \"minor\"\nrole = \"customer\"\n\
+             message = \"m {matched}\"\n[match]\nphrases = [\"好的\"]\nonly_after_turn_has = [\"验证码\"]\n",
+        ),
+    ];
+    Arc::new(Engine::new(Ruleset { manifest, rules }).expect("compiles"))
+}
+
+fn ids(findings: &[huashu_engine::Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.rule_id.to_string()).collect()
+}
+
+#[test]
+fn a_single_turn_fires_only_with_a_previous_turn_that_has_the_words() {
+    let e = engine();
+    assert!(e.wants_previous());
+    assert!(e.scan(Role::Agent, "可以的哦").is_empty());
+    assert!(e.scan_after(Role::Agent, "可以的哦", None).is_empty());
+    let found = e.scan_after(Role::Agent, "可以的哦", Some("备孕能用吗"));
+    assert_eq!(ids(&found), ["A1"]);
+    assert_eq!((found[0].char_start, found[0].char_end), (0, 3));
+    assert_eq!(found[0].matched, "可以的");
+    // The words are normalised like the text: traditional 過敏 in the rule, simplified in the turn, and back.
+    assert_eq!(
+        ids(&e.scan_after(Role::Agent, "可以的", Some("过敏体质呢"))),
+        ["A1"]
+    );
+    assert_eq!(
+        ids(&e.scan_after(Role::Agent, "可以的", Some("過敏體質呢"))),
+        ["A1"]
+    );
+    // `unless_after_turn_has` in the same turn wins; a previous turn without the words keeps nothing.
+    assert!(
+        e.scan_after(Role::Agent, "可以的", Some("孕妇用了过敏可以退吗"))
+            .is_empty()
+    );
+    assert!(
+        e.scan_after(Role::Agent, "可以的", Some("能开发票吗"))
+            .is_empty()
+    );
+    // The customer rule looks at the agent's turn.
+    assert_eq!(
+        ids(&e.scan_after(Role::Customer, "好的", Some("验证码发您了"))),
+        ["C1"]
+    );
+    assert!(
+        e.scan_after(Role::Agent, "好的", Some("验证码发您了"))
+            .is_empty()
+    );
+}
+
+#[test]
+fn in_a_conversation_previous_is_the_other_partys_last_turn() {
+    let e = engine();
+    let mut s = e.session();
+    assert_eq!(s.previous(Role::Agent), None);
+    assert!(s.push(Turn::agent("可以的")).findings.is_empty());
+    s.push(Turn::customer("备孕能用吗"));
+    // Two agent turns in a row both answer the customer's last turn.
+    assert!(s.push(Turn::agent("您好")).findings.is_empty());
+    assert_eq!(s.previous(Role::Agent), Some("备孕能用吗"));
+    assert_eq!(ids(&s.push(Turn::agent("可以的哦")).findings), ["A1"]);
+    // A partial (draft) is checked the same way, and does not become anyone's previous turn.
+    assert_eq!(ids(&s.revise(Turn::agent("可以的")).findings), ["A1"]);
+    assert_eq!(s.previous(Role::Customer), Some("可以的哦"));
+    // A system turn is no one's previous turn and has none.
+    s.push(Turn::new(Role::System, "验证码已发送"));
+    assert_eq!(s.previous(Role::System), None);
+    assert!(s.push(Turn::customer("好的")).findings.is_empty());
+    s.push(Turn::agent("验证码发您了"));
+    assert_eq!(ids(&s.push(Turn::customer("好的")).findings), ["C1"]);
+    // The customer's newest turn replaces the question.
+    s.push(Turn::customer("能开发票吗"));
+    assert!(s.push(Turn::agent("可以的")).findings.is_empty());
+    // The batch score sees what the session saw.
+    let turns = [Turn::customer("孕期呢"), Turn::agent("可以的 这款不影响哦")];
+    let r = e.score(&turns);
+    assert_eq!(ids(&r.findings), ["A1"]);
+}
+
+#[test]
+fn a_cue_list_cannot_look_at_the_previous_turn() {
+    let mut rs = Ruleset::builtin("zh-CN").expect("zh-CN");
+    let cue = rs
+        .manifest
+        .scoring
+        .cues
+        .values_mut()
+        .next()
+        .expect("a cue list");
+    cue.only_after_turn_has = vec!["孕".into()];
+    let err = Engine::new(rs).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("`only_after_turn_has` / `unless_after_turn_has` belong to rules"),
+        "{err}"
+    );
+}
+
+#[test]
+fn examples_carry_the_previous_turn_and_a_useless_one_is_a_problem() {
+    let mut manifest = Ruleset::builtin("zh-CN").expect("zh-CN").manifest;
+    manifest.scoring = Default::default();
+    let head = "name = \"t\"\ncategory = \"forbidden\"\nseverity = \"minor\"\nmessage = \"m\"\n[[suggest]]\nreplace = \"您好\"\n";
+    let with = format!(
+        "id = \"A2\"\n{head}[match]\nphrases = [\"可以的\"]\nonly_after_turn_has = [\"孕\"]\n\
+         [[example]]\nprevious = \"备孕能用吗\"\nbad = \"可以的\"\n[[example]]\nprevious = \"孕期呢\"\nbad = \"可以的哦\"\n\
+         [[example]]\nok = \"可以的\"\n[[example]]\nprevious = \"能开发票吗\"\nok = \"可以的\"\n"
+    );
+    let without = format!(
+        "id = \"A3\"\n{head}[match]\nphrases = [\"不知道\"]\n\
+         [[example]]\nbad = \"不知道\"\n[[example]]\nbad = \"我不知道\"\n\
+         [[example]]\nok = \"知道了\"\n[[example]]\nprevious = \"在吗\"\nok = \"好的\"\n"
+    );
+    let rules = vec![
+        Ruleset::parse_rule("rules/forbidden/A2.toml", &with).expect("parses"),
+        Ruleset::parse_rule("rules/forbidden/A3.toml", &without).expect("parses"),
+    ];
+    let e = Engine::new(Ruleset { manifest, rules }).expect("compiles");
+    let out = huashu_engine::selftest::run(&e);
+    let problems: Vec<String> = out.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "rules/forbidden/A3.toml:17: rule A3: example's `previous` \"在吗\" has no effect: the rule has no `only_after_turn_has` or `unless_after_turn_has`"
+        ]
+    );
+}

@@ -1,0 +1,265 @@
+//! Corpus references in labels (`"ref"`): the text of a turn, and the other party's turn before it, read from
+//! a corpus directory at run time so that labels of data that may not be redistributed carry no text.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Resolves `ref` fields against a directory of corpora, reading each file once.
+///
+/// - `FILE:N` — line `N` (1-based) of a text file; for a `.tsv` file the text is the columns from the
+///   seventh on (the JDDC layout: session, user, role, transfer, repeat, sku, content);
+/// - `FILE:N/K` — reply `K` (1-based) of line `N` in the JDDC 2019 dev layout: a line holds up to three
+///   agents' replies split by `<sep>` (after a `Q:`/`A:` tag), one agent's several messages joined by
+///   `!@@@!`, which become line breaks (a clause break, so two messages never read as one phrase);
+/// - `FILE#I/J` — in a JSON array file, conversation `I`, turn `J`: `dialogContent[J].message` (IBM
+///   Twitter customer care; `J` = `agent_url` for its `agentURL.url_utterance`) or `original[J][1]` (ABCD).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct CorpusRefs {
+    dir: Option<PathBuf>,
+    lines: HashMap<String, Vec<String>>,
+    json: HashMap<String, Value>,
+}
+
+impl CorpusRefs {
+    pub fn new(dir: Option<&Path>) -> CorpusRefs {
+        CorpusRefs {
+            dir: dir.map(Path::to_path_buf),
+            ..CorpusRefs::default()
+        }
+    }
+
+    /// The text `reference` points at.
+    ///
+    /// # Errors
+    /// No corpus directory, a missing or unreadable file, a line or turn that does not exist, a malformed
+    /// reference: each message names the reference.
+    pub fn resolve(&mut self, reference: &str) -> Result<String, String> {
+        let dir = self.dir.clone().ok_or_else(|| {
+            format!(
+                "`ref` {reference:?} needs a corpus directory (--corpora DIR or HUASHU_CORPORA)"
+            )
+        })?;
+        if let Some((file, at)) = reference.split_once('#') {
+            return self.resolve_json(&dir, file, at, reference);
+        }
+        let (file, n) = reference.rsplit_once(':').ok_or_else(|| {
+            format!("`ref` {reference:?} is neither FILE:LINE[/REPLY] nor FILE#I/J")
+        })?;
+        let (n, reply) = match n.split_once('/') {
+            Some((n, k)) => (n, Some(k)),
+            None => (n, None),
+        };
+        let n: usize = n
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("`ref` {reference:?}: {n:?} is not a line number"))?;
+        if !self.lines.contains_key(file) {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
+            self.lines
+                .insert(file.to_string(), text.lines().map(str::to_string).collect());
+        }
+        let line = self.lines[file]
+            .get(n - 1)
+            .ok_or_else(|| format!("`ref` {reference:?}: {file} has fewer than {n} lines"))?;
+        if let Some(k) = reply {
+            return dev_reply(line, k).ok_or_else(|| {
+                format!("`ref` {reference:?}: line {n} of {file} has no reply {k:?}")
+            });
+        }
+        if file.ends_with(".tsv") {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 7 {
+                return Err(format!(
+                    "`ref` {reference:?}: line {n} of {file} has {} columns, not the 7 of a chat row",
+                    cols.len()
+                ));
+            }
+            Ok(cols[6..].join("\t"))
+        } else {
+            Ok(line.clone())
+        }
+    }
+
+    /// The other party's turn before the one `reference` points at, where the corpus says who spoke: in a
+    /// JDDC chat `.tsv`, the nearest earlier row of the same session with the other role; in the JDDC 2019
+    /// dev layout (`FILE:N/K`), the nearest earlier `Q:` line of the same session; in a JSON conversation, the
+    /// nearest earlier turn of the other speaker. None where the corpus has no such turn (the JDDC 2018
+    /// replies and `jddc2019_dev_answer.txt` hold agent replies only) or `reference` does not resolve.
+    pub fn previous(&mut self, reference: &str) -> Option<String> {
+        self.resolve(reference).ok()?;
+        if let Some((file, at)) = reference.split_once('#') {
+            let (i, j) = at.split_once('/')?;
+            let (i, j): (usize, usize) = (i.parse().ok()?, j.parse().ok()?);
+            return json_previous(self.json.get(file)?.get(i)?, j);
+        }
+        let (file, n) = reference.rsplit_once(':')?;
+        let (n, reply) = match n.split_once('/') {
+            Some((n, _)) => (n, true),
+            None => (n, false),
+        };
+        let n: usize = n.parse().ok()?;
+        let lines = self.lines.get(file)?;
+        let earlier = lines[..n - 1].iter().rev();
+        if reply {
+            let body = earlier
+                .take_while(|l| !l.starts_with("<session"))
+                .find_map(|l| l.strip_prefix("Q:\t"))?;
+            return Some(body.replace("!@@@!", "\n"));
+        }
+        if !file.ends_with(".tsv") {
+            return None;
+        }
+        let cols: Vec<&str> = lines[n - 1].split('\t').collect();
+        let (session, role) = (*cols.first()?, *cols.get(2)?);
+        earlier
+            .map(|l| l.split('\t').collect::<Vec<&str>>())
+            .take_while(|c| c.first() == Some(&session))
+            .find(|c| c.get(2) != Some(&role) && c.len() >= 7)
+            .map(|c| c[6..].join("\t"))
+    }
+
+    fn resolve_json(
+        &mut self,
+        dir: &Path,
+        file: &str,
+        at: &str,
+        reference: &str,
+    ) -> Result<String, String> {
+        if !self.json.contains_key(file) {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("`ref` {reference:?}: cannot read {}: {e}", path.display()))?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("`ref` {reference:?}: {} is not JSON: {e}", path.display()))?;
+            self.json.insert(file.to_string(), v);
+        }
+        let bad = || format!("`ref` {reference:?}: no such conversation/turn in {file}");
+        let (i, j) = at.split_once('/').ok_or_else(bad)?;
+        let i: usize = i.parse().map_err(|_| bad())?;
+        let conv = self.json[file].get(i).ok_or_else(bad)?;
+        let text = if j == "agent_url" {
+            conv.pointer("/agentURL/url_utterance")
+        } else {
+            let j: usize = j.parse().map_err(|_| bad())?;
+            conv.get("dialogContent")
+                .and_then(|d| d.get(j))
+                .and_then(|t| t.get("message"))
+                .or_else(|| {
+                    conv.get("original")
+                        .and_then(|o| o.get(j))
+                        .and_then(|t| t.get(1))
+                })
+        };
+        text.and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(bad)
+    }
+}
+
+/// The turn before `j` in a JSON conversation by the other speaker: IBM's `dialogContent` (a turn is keyed
+/// by its speaker, `agent` or `client`) or ABCD's `original` (`[speaker, text]`).
+fn json_previous(conv: &Value, j: usize) -> Option<String> {
+    if let Some(turns) = conv.get("dialogContent").and_then(Value::as_array) {
+        let is_agent = |t: &Value| t.get("agent").is_some();
+        let me = is_agent(turns.get(j)?);
+        return turns[..j]
+            .iter()
+            .rev()
+            .find(|t| is_agent(t) != me)
+            .and_then(|t| t.get("message")?.as_str().map(str::to_string));
+    }
+    let turns = conv.get("original")?.as_array()?;
+    let who = |t: &Value| t.get(0).and_then(Value::as_str).map(str::to_string);
+    let me = who(turns.get(j)?);
+    turns[..j]
+        .iter()
+        .rev()
+        .find(|t| who(t) != me)
+        .and_then(|t| t.get(1)?.as_str().map(str::to_string))
+}
+
+/// Reply `k` (1-based) of a JDDC 2019 dev line; `NULL` (no reply in that slot) is no reply.
+fn dev_reply(line: &str, k: &str) -> Option<String> {
+    let k: usize = k.parse().ok().filter(|&k| k > 0)?;
+    let body = line
+        .strip_prefix("A:\t")
+        .or_else(|| line.strip_prefix("Q:\t"))
+        .unwrap_or(line);
+    let reply = body.split("<sep>").nth(k - 1)?.trim();
+    (!reply.is_empty() && reply != "NULL").then(|| reply.replace("!@@@!", "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_resolve_lines_tsv_columns_and_json_turns() {
+        let dir = std::env::temp_dir().join(format!("huashu-refs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("a.txt"), "one\ntwo\n").expect("write");
+        std::fs::write(dir.join("c.tsv"), "s\tu\t1\t0\t0\tnan\t你好\t呀\n").expect("write");
+        std::fs::write(
+            dir.join("t.json"),
+            r#"[{"dialogContent":[{"client":"x","message":"hi"},{"agent":"y","message":"hello"}],"agentURL":{"url_utterance":"see"}},{"original":[["agent","Hi!"]]}]"#,
+        )
+        .expect("write");
+        let mut refs = CorpusRefs::new(Some(&dir));
+        assert_eq!(refs.resolve("a.txt:2").as_deref(), Ok("two"));
+        assert_eq!(refs.previous("a.txt:2"), None);
+        assert_eq!(refs.previous("t.json#0/1").as_deref(), Some("hi"));
+        assert_eq!(refs.previous("t.json#0/0"), None);
+        assert_eq!(refs.resolve("c.tsv:1").as_deref(), Ok("你好\t呀"));
+        assert_eq!(refs.resolve("t.json#0/1").as_deref(), Ok("hello"));
+        assert_eq!(refs.resolve("t.json#0/agent_url").as_deref(), Ok("see"));
+        assert_eq!(refs.resolve("t.json#1/0").as_deref(), Ok("Hi!"));
+        assert_eq!(
+            refs.resolve("a.txt:3"),
+            Err("`ref` \"a.txt:3\": a.txt has fewer than 3 lines".to_string())
+        );
+        std::fs::write(
+            dir.join("d.txt"),
+            "<session a>\nA:\t可以改!@@@!提供一下地址<sep>好的<sep>NULL\n",
+        )
+        .expect("write");
+        assert_eq!(
+            refs.resolve("d.txt:2/1").as_deref(),
+            Ok("可以改\n提供一下地址")
+        );
+        assert_eq!(refs.resolve("d.txt:2/2").as_deref(), Ok("好的"));
+        assert_eq!(refs.previous("d.txt:2/2"), None);
+        std::fs::write(
+            dir.join("q.txt"),
+            "<session a>\nQ:\t备孕能用吗\nA:\t可以的<sep>NULL\n<session b>\nA:\t您好<sep>NULL\n",
+        )
+        .expect("write");
+        assert_eq!(refs.previous("q.txt:3/1").as_deref(), Some("备孕能用吗"));
+        // The question of another session is not this reply's.
+        assert_eq!(refs.previous("q.txt:5/1"), None);
+        std::fs::write(
+            dir.join("s.tsv"),
+            "a\tu\t0\t0\t0\tnan\t备孕能用吗\na\tu\t1\t0\t0\tnan\t您好\na\tu\t1\t0\t0\tnan\t可以的\nb\tu\t1\t0\t0\tnan\t在的\n",
+        )
+        .expect("write");
+        // Two agent rows in a row: both answer the customer's last row.
+        assert_eq!(refs.previous("s.tsv:3").as_deref(), Some("备孕能用吗"));
+        assert_eq!(refs.previous("s.tsv:2").as_deref(), Some("备孕能用吗"));
+        assert_eq!(refs.previous("s.tsv:1"), None);
+        // Nothing before it in its own session.
+        assert_eq!(refs.previous("s.tsv:4"), None);
+        assert_eq!(
+            refs.resolve("d.txt:2/3"),
+            Err("`ref` \"d.txt:2/3\": line 2 of d.txt has no reply \"3\"".to_string())
+        );
+        assert!(refs.resolve("d.txt:2/0").is_err());
+        assert!(refs.resolve("t.json#5/0").is_err());
+        assert!(refs.resolve("a.txt:x").is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
