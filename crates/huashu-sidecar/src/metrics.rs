@@ -84,6 +84,18 @@ fn describe() {
         "huashu_process_resident_bytes",
         "resident memory of the daemon"
     );
+    metrics::describe_gauge!(
+        "huashu_heap_in_use_bytes",
+        "malloc heap held by the daemon (glibc mallinfo2: allocated, mmapped chunks included)"
+    );
+    metrics::describe_gauge!(
+        "huashu_heap_free_bytes",
+        "malloc heap free inside its arenas (kept by malloc, not returned): RSS growth with this rising and in-use flat is fragmentation, not a leak"
+    );
+    metrics::describe_gauge!(
+        "huashu_heap_arena_bytes",
+        "bytes of malloc's arenas, free parts included"
+    );
 }
 
 /// The text exposition of every metric.
@@ -96,6 +108,11 @@ pub fn render() -> String {
         {
             gauge!("huashu_process_resident_bytes").set(pages * 4096.0);
         }
+    }
+    if let Some(heap) = crate::memory::heap() {
+        gauge!("huashu_heap_in_use_bytes").set(heap.in_use as f64);
+        gauge!("huashu_heap_free_bytes").set(heap.free as f64);
+        gauge!("huashu_heap_arena_bytes").set(heap.arenas as f64);
     }
     match HANDLE.get() {
         Some(Some(h)) => {

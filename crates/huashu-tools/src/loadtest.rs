@@ -358,12 +358,32 @@ async fn session_inner(
 
 /// The daemon's resident memory from `/metrics`.
 pub async fn rss(addr: SocketAddr, token: Option<&str>) -> Option<f64> {
-    let body = http_get(addr, "/metrics", token).await?;
-    body.lines()
-        .find(|l| l.starts_with("huashu_process_resident_bytes"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
+    memory(addr, token).await.map(|m| m.rss)
 }
+
+/// The daemon's memory gauges from one `/metrics` scrape, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub rss: f64,
+    /// The malloc heap held and free inside its arenas (glibc builds only).
+    pub heap: Option<(f64, f64)>,
+}
+
+/// As [`rss`], with the heap gauges of the same scrape.
+pub async fn memory(addr: SocketAddr, token: Option<&str>) -> Option<Memory> {
+    let body = http_get(addr, "/metrics", token).await?;
+    let gauge = |name: &str| {
+        body.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    Some(Memory {
+        rss: gauge("huashu_process_resident_bytes")?,
+        heap: gauge("huashu_heap_in_use_bytes").zip(gauge("huashu_heap_free_bytes")),
+    })
+}
+
 
 /// A minimal HTTP/1.1 GET (loopback tooling; no client library needed).
 pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<String> {
