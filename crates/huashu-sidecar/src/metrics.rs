@@ -123,6 +123,15 @@ pub fn render() -> String {
     }
 }
 
+/// Moves the histograms' recorded samples into their buckets. The recorder keeps every sample until this
+/// runs (`build_recorder` starts no upkeep task of its own), so a daemon nobody scrapes would otherwise hold
+/// two samples per utterance for good: the reaper's tick calls it.
+pub fn upkeep() {
+    if let Some(Some(h)) = HANDLE.get() {
+        h.run_upkeep();
+    }
+}
+
 pub fn turn(is_final: bool, source: Source, findings: &[Finding], took: Duration) {
     let source = match source {
         Source::Utterance => "utterance",

@@ -161,6 +161,7 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
             loop {
                 tick.tick().await;
                 app.registry.reap(idle);
+                m::upkeep();
             }
         })
     };
