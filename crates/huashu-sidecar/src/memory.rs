@@ -7,6 +7,13 @@
 //! few milliseconds on the reload thread; another allocator (jemalloc, mimalloc) would do this by itself
 //! but adds a C build and a second allocator's behaviour to every measurement, for one call's worth of gain.
 
+/// How often the daemon gives free heap pages back while it runs, reload or not. Session churn and reloads
+/// leave freed chunks spread over the arenas: in a 10-minute soak with a fixed set of check threads the heap
+/// held stayed at 72–77 MiB while malloc's free-but-kept bytes went 6 → 20–25 MiB and RSS followed them up
+/// by ~5 MiB between reloads (each reload's trim took it back down). A trim costs about a millisecond per
+/// call on a check thread; the pages it releases are faulted back in only where malloc reuses them.
+pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Returns free heap pages to the system (glibc); does nothing elsewhere.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]

@@ -158,10 +158,15 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
             let mut tick = tokio::time::interval(
                 Duration::from_secs(5).min(idle.max(Duration::from_millis(100))),
             );
+            let mut trimmed = tokio::time::Instant::now();
             loop {
                 tick.tick().await;
                 app.registry.reap(idle);
                 m::upkeep();
+                if trimmed.elapsed() >= crate::memory::TRIM_EVERY {
+                    trimmed = tokio::time::Instant::now();
+                    app.check(crate::memory::release_free_memory).await;
+                }
             }
         })
     };
