@@ -3,10 +3,13 @@
 //! having arrived before) and the daemon's memory per held session (from `/metrics`). Bounded in count and
 //! time: every session sends a fixed number of utterances and the whole run has a deadline. `--via chatwoot`
 //! runs the sessions as text conversations through the Chatwoot webhook instead (`loadtest/chatwoot.rs`),
-//! `--via freeswitch` as live two-party calls through the FreeSWITCH adapter (`loadtest/freeswitch.rs`).
+//! `--via freeswitch` and `--via twilio` as live two-party calls through those adapters (`loadtest/freeswitch.rs`,
+//! `loadtest/twilio.rs`).
 
+mod call;
 mod chatwoot;
 mod freeswitch;
+mod twilio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +56,9 @@ pub enum Via {
     /// latency is how late each 20 ms frame left, `hints` counts final transcripts (with a model).
     #[serde(rename = "freeswitch")]
     FreeSwitch,
+    /// `/v1/integrations/twilio`: the same calls as Twilio Media Streams (base64 μ-law 8 kHz, an `inbound`
+    /// and an `outbound` track, unsigned on loopback).
+    Twilio,
 }
 
 impl Default for LoadOptions {
@@ -156,14 +162,12 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     for i in 0..n {
         let (held, done_utt, opts) = (Arc::clone(&held), Arc::clone(&done_utt), Arc::clone(&opts));
         tasks.push(tokio::spawn(async move {
-            let mut r = SessionResult::default();
-            let deadline = opts.deadline;
-            let res =
-                tokio::time::timeout(deadline, session(i, &opts, &held, &done_utt, &mut r)).await;
+            let mut s = Slot::new(i, &opts, &held, &done_utt);
+            let res = tokio::time::timeout(opts.deadline, session(&mut s)).await;
             if !matches!(res, Ok(Ok(()))) {
-                r.errors += 1;
+                s.r.errors += 1;
             }
-            r
+            s.r
         }));
         if (i + 1) % batch == 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -236,45 +240,64 @@ async fn next_json(ws: &mut Ws) -> Option<Value> {
     }
 }
 
-async fn session(
+/// One session of the run, as every kind of connection (`Via`) sees it: its number, the options, the two
+/// barriers every session meets exactly once (all held; all utterances sent) and what it measured.
+struct Slot<'a> {
     i: usize,
-    opts: &LoadOptions,
-    held: &Barrier,
-    done_utt: &Barrier,
-    r: &mut SessionResult,
-) -> Result<(), String> {
-    let mut at_held = false;
-    let mut at_done = false;
-    let result = match opts.via {
-        Via::WebSocket => {
-            session_inner(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+    opts: &'a LoadOptions,
+    held: &'a Barrier,
+    done: &'a Barrier,
+    r: SessionResult,
+    at_held: bool,
+    at_done: bool,
+}
+
+impl<'a> Slot<'a> {
+    fn new(i: usize, opts: &'a LoadOptions, held: &'a Barrier, done: &'a Barrier) -> Self {
+        Slot {
+            i,
+            opts,
+            held,
+            done,
+            r: SessionResult::default(),
+            at_held: false,
+            at_done: false,
         }
-        Via::Chatwoot => {
-            chatwoot::conversation(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
-        }
-        Via::FreeSwitch => {
-            freeswitch::call(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
-        }
+    }
+
+    /// The session is connected and started: wait until every other one is.
+    async fn all_held(&mut self) {
+        self.r.held = true;
+        self.at_held = true;
+        self.held.wait().await;
+    }
+
+    /// The session has sent its utterances: wait until every other one has.
+    async fn all_sent(&mut self) {
+        self.at_done = true;
+        self.done.wait().await;
+    }
+}
+
+async fn session(s: &mut Slot<'_>) -> Result<(), String> {
+    let result = match s.opts.via {
+        Via::WebSocket => session_inner(s).await,
+        Via::Chatwoot => chatwoot::conversation(s).await,
+        Via::FreeSwitch => freeswitch::call(s).await,
+        Via::Twilio => twilio::call(s).await,
     };
     // Keep the barriers whole when a session fails early.
-    if !at_held {
-        held.wait().await;
+    if !s.at_held {
+        s.held.wait().await;
     }
-    if !at_done {
-        done_utt.wait().await;
+    if !s.at_done {
+        s.done.wait().await;
     }
     result
 }
 
-async fn session_inner(
-    i: usize,
-    opts: &LoadOptions,
-    held: &Barrier,
-    done_utt: &Barrier,
-    r: &mut SessionResult,
-    at_held: &mut bool,
-    at_done: &mut bool,
-) -> Result<(), String> {
+async fn session_inner(s: &mut Slot<'_>) -> Result<(), String> {
+    let (i, opts) = (s.i, s.opts);
     let mut req = format!("ws://{}/v1/stream", opts.addr)
         .into_client_request()
         .map_err(|e| e.to_string())?;
@@ -298,9 +321,8 @@ async fn session_inner(
         Some(v) if v["type"] == "session.started" => {}
         other => return Err(format!("no session.started: {other:?}")),
     }
-    r.held = true;
-    *at_held = true;
-    held.wait().await;
+    s.all_held().await;
+    let r = &mut s.r;
     for k in 0..opts.utterances {
         let (role, text) = SCRIPT[k % SCRIPT.len()];
         // A partial before each final, as ASR would send.
@@ -337,8 +359,8 @@ async fn session_inner(
             tokio::time::sleep(opts.interval).await;
         }
     }
-    *at_done = true;
-    done_utt.wait().await;
+    s.all_sent().await;
+    let r = &mut s.r;
     ws.send(send(json!({"type": "session.end"})))
         .await
         .map_err(|e| e.to_string())?;
@@ -383,7 +405,6 @@ pub async fn memory(addr: SocketAddr, token: Option<&str>) -> Option<Memory> {
         heap: gauge("huashu_heap_in_use_bytes").zip(gauge("huashu_heap_free_bytes")),
     })
 }
-
 
 /// A minimal HTTP/1.1 GET (loopback tooling; no client library needed).
 pub async fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<String> {
