@@ -94,6 +94,13 @@ pub struct LoadReport {
     pub latency_ms_p50: f64,
     pub latency_ms_p99: f64,
     pub latency_ms_max: f64,
+    /// Live calls: final transcripts received (with a Whisper model; the FreeSWITCH adapter sends them back).
+    pub finals: usize,
+    /// ... how long after the end of its line (`end_ms` on the call's clock) each arrived: the VAD's end
+    /// silence, the queue for a recogniser and the recognition. `None` without finals.
+    pub final_late_ms_p50: Option<f64>,
+    pub final_late_ms_p99: Option<f64>,
+    pub final_late_ms_max: Option<f64>,
     pub rss_before_bytes: Option<f64>,
     pub rss_held_bytes: Option<f64>,
     pub rss_peak_bytes: Option<f64>,
@@ -128,6 +135,9 @@ struct SessionResult {
     hints: usize,
     errors: usize,
     latencies: Vec<Duration>,
+    /// Live calls with a Whisper model: how long after its line's end (the call's clock) each final
+    /// transcript arrived.
+    finals_late: Vec<Duration>,
 }
 
 /// Why a load test could not run.
@@ -186,18 +196,17 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
             results.push(r);
         }
     }
-    let mut lat: Vec<Duration> = results
-        .iter()
-        .flat_map(|r| r.latencies.iter().copied())
-        .collect();
-    lat.sort();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
-        lat[i.min(lat.len() - 1)].as_secs_f64() * 1000.0
+    let sorted = |each: fn(&SessionResult) -> &[Duration]| {
+        let mut all: Vec<Duration> = results
+            .iter()
+            .flat_map(|r| each(r).iter().copied())
+            .collect();
+        all.sort();
+        all
     };
+    let (lat, finals) = (sorted(|r| &r.latencies), sorted(|r| &r.finals_late));
+    let pct = |p: f64| percentile_ms(&lat, p);
+    let finals_pct = |p: f64| (!finals.is_empty()).then(|| percentile_ms(&finals, p));
     let utterances: usize = results.iter().map(|r| r.sent).sum();
     Ok(LoadReport {
         via: opts.via,
@@ -217,6 +226,10 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
         latency_ms_p50: pct(0.5),
         latency_ms_p99: pct(0.99),
         latency_ms_max: pct(1.0),
+        finals: finals.len(),
+        final_late_ms_p50: finals_pct(0.5),
+        final_late_ms_p99: finals_pct(0.99),
+        final_late_ms_max: finals_pct(1.0),
         bytes_per_session: match (rss_before, rss_peak) {
             (Some(a), Some(b)) => Some((b - a) / n as f64),
             _ => None,
@@ -225,6 +238,15 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
         rss_held_bytes: rss_held,
         rss_peak_bytes: rss_peak,
     })
+}
+
+/// The `p` quantile of sorted durations, in ms (0 when there are none).
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
 type Ws =

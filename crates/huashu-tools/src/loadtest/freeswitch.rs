@@ -3,8 +3,9 @@
 //! stereo at 8 kHz with the agent on the left), the synthesised call of `call.rs` sent in real time. A
 //! frame's latency is how late it left against the call's clock (the daemon reading slower than real time
 //! pushes back through TCP). A call is complete when the daemon's VAD cut every line for the right party;
-//! with a Whisper model the lines' transcripts come back (`transcript` events, counted as hints), without
-//! one the figures are the adapter's own cost (decoding, VAD, the call task).
+//! with a Whisper model the lines' final transcripts come back (`transcript` events, counted as hints, each
+//! timed against the end of its line on the call's clock), without one the figures are the adapter's own
+//! cost (decoding, VAD, the call task).
 
 use std::time::Duration;
 
@@ -49,23 +50,32 @@ pub(super) async fn call(s: &mut Slot<'_>) -> Result<(), String> {
     sink.send(Message::Text(meta.to_string().into()))
         .await
         .map_err(|e| e.to_string())?;
+    // When the call's first frame is due: its clock, for the finals' `end_ms`.
+    let (clock_tx, clock) = tokio::sync::watch::channel(None::<Instant>);
     // What comes back: final transcripts (with a model) and errors.
     let reader = tokio::spawn(async move {
-        let (mut transcripts, mut errors) = (0usize, 0usize);
+        let (mut late, mut errors) = (Vec::new(), 0usize);
         while let Some(Ok(m)) = stream.next().await {
             let Message::Text(t) = m else { continue };
             let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-            match v["data"]["type"].as_str() {
-                Some("transcript") => transcripts += 1,
+            let d = &v["data"];
+            match d["type"].as_str() {
+                Some("transcript") if d["final"] == true => {
+                    let start = *clock.borrow();
+                    if let (Some(start), Some(end)) = (start, d["end_ms"].as_u64()) {
+                        late.push(start.elapsed().saturating_sub(Duration::from_millis(end)));
+                    }
+                }
                 Some("error") => errors += 1,
                 _ => {}
             }
         }
-        (transcripts, errors)
+        (late, errors)
     });
     s.all_held().await;
     let lines = opts.utterances;
     let start = Instant::now();
+    let _ = clock_tx.send(Some(start));
     for f in 0..frames(lines) {
         let due = start + Duration::from_millis((f * FRAME_MS) as u64);
         tokio::time::sleep_until(due).await;
@@ -78,10 +88,9 @@ pub(super) async fn call(s: &mut Slot<'_>) -> Result<(), String> {
     s.all_sent().await;
     s.r.complete = every_line_cut(opts, &id, lines).await;
     let _ = sink.close().await;
-    if let Ok(Ok((transcripts, errors))) =
-        tokio::time::timeout(Duration::from_secs(30), reader).await
-    {
-        s.r.hints += transcripts;
+    if let Ok(Ok((late, errors))) = tokio::time::timeout(Duration::from_secs(30), reader).await {
+        s.r.hints += late.len();
+        s.r.finals_late.extend(late);
         s.r.errors += errors;
     }
     Ok(())
