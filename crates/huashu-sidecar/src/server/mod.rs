@@ -274,6 +274,8 @@ async fn serve_http(listener: TcpListener, router: Router, app: Arc<App>) {
 /// # Errors
 /// As [`start`].
 pub fn run(config: Config) -> Result<(), SidecarError> {
+    // Before the runtime's threads exist: one arena per check thread (the cores, at least 2).
+    crate::memory::limit_arenas(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
