@@ -75,9 +75,9 @@ pub struct LoadArgs {
     deadline_s: u64,
     /// How sessions reach the daemon: `ws` (`/v1/stream`, a partial and a final per utterance),
     /// `chatwoot` (text messages through the Chatwoot webhook; the daemon needs
-    /// `[integrations.chatwoot] enabled = true` and no secret) or `freeswitch` (synthesised two-party calls
-    /// in real time through the FreeSWITCH adapter, one line per utterance).
-    #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot", "freeswitch"])]
+    /// `[integrations.chatwoot] enabled = true` and no secret), `freeswitch` or `twilio` (synthesised
+    /// two-party calls in real time through that adapter, one line per utterance).
+    #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot", "freeswitch", "twilio"])]
     via: String,
 }
 
@@ -103,6 +103,7 @@ pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
         via: match args.via.as_str() {
             "chatwoot" => Via::Chatwoot,
             "freeswitch" => Via::FreeSwitch,
+            "twilio" => Via::Twilio,
             _ => Via::WebSocket,
         },
         ..LoadOptions::default()

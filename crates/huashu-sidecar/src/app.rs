@@ -33,8 +33,8 @@ pub struct App {
     /// Live audio: set at start when a Whisper model is configured (or by a test with a fake recogniser).
     pub speech: std::sync::OnceLock<crate::audio::Speech>,
     shutdown: watch::Sender<bool>,
-    /// Utterances and drafts checked at once (`check_threads`), off the async threads.
-    checks: tokio::sync::Semaphore,
+    /// The `check_threads` threads that check utterances and drafts, off the async threads.
+    checks: crate::checks::CheckPool,
     /// When shutdown began: the one deadline (plus `shutdown_grace_ms`) for everything still open.
     shutdown_at: std::sync::OnceLock<tokio::time::Instant>,
 }
@@ -89,7 +89,7 @@ impl App {
             background_done: Notify::new(),
             shutdown,
             shutdown_at: std::sync::OnceLock::new(),
-            checks: tokio::sync::Semaphore::new(match config.limits.check_threads {
+            checks: crate::checks::CheckPool::new(match config.limits.check_threads {
                 0 => std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
                 n => n,
             }),
@@ -97,15 +97,11 @@ impl App {
         }))
     }
 
-    /// Runs a check (engine work: an utterance, a draft, a scan) on the blocking pool, at most
-    /// `check_threads` at once, so a finding-dense input never stalls the async threads that serve every
+    /// Runs a check (engine work: an utterance, a draft, a scan) on one of the `check_threads` check
+    /// threads (`checks.rs`), so a finding-dense input never stalls the async threads that serve every
     /// other connection.
     pub async fn check<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self.checks.acquire().await;
-        match tokio::task::spawn_blocking(f).await {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+        self.checks.run(f).await
     }
 
     /// Runs `work` on the runtime, counted until it ends (see [`App::background_finished`]).

@@ -7,6 +7,7 @@ pub mod audio;
 pub mod auth;
 pub mod call;
 pub mod call_registry;
+mod checks;
 pub mod config;
 pub mod console;
 pub mod conv;

@@ -3,10 +3,13 @@
 //! having arrived before) and the daemon's memory per held session (from `/metrics`). Bounded in count and
 //! time: every session sends a fixed number of utterances and the whole run has a deadline. `--via chatwoot`
 //! runs the sessions as text conversations through the Chatwoot webhook instead (`loadtest/chatwoot.rs`),
-//! `--via freeswitch` as live two-party calls through the FreeSWITCH adapter (`loadtest/freeswitch.rs`).
+//! `--via freeswitch` and `--via twilio` as live two-party calls through those adapters (`loadtest/freeswitch.rs`,
+//! `loadtest/twilio.rs`).
 
+mod call;
 mod chatwoot;
 mod freeswitch;
+mod twilio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +56,9 @@ pub enum Via {
     /// latency is how late each 20 ms frame left, `hints` counts final transcripts (with a model).
     #[serde(rename = "freeswitch")]
     FreeSwitch,
+    /// `/v1/integrations/twilio`: the same calls as Twilio Media Streams (base64 μ-law 8 kHz, an `inbound`
+    /// and an `outbound` track, unsigned on loopback).
+    Twilio,
 }
 
 impl Default for LoadOptions {
@@ -88,6 +94,13 @@ pub struct LoadReport {
     pub latency_ms_p50: f64,
     pub latency_ms_p99: f64,
     pub latency_ms_max: f64,
+    /// Live calls: final transcripts received (with a Whisper model; the FreeSWITCH adapter sends them back).
+    pub finals: usize,
+    /// ... how long after the end of its line (`end_ms` on the call's clock) each arrived: the VAD's end
+    /// silence, the queue for a recogniser and the recognition. `None` without finals.
+    pub final_late_ms_p50: Option<f64>,
+    pub final_late_ms_p99: Option<f64>,
+    pub final_late_ms_max: Option<f64>,
     pub rss_before_bytes: Option<f64>,
     pub rss_held_bytes: Option<f64>,
     pub rss_peak_bytes: Option<f64>,
@@ -122,6 +135,9 @@ struct SessionResult {
     hints: usize,
     errors: usize,
     latencies: Vec<Duration>,
+    /// Live calls with a Whisper model: how long after its line's end (the call's clock) each final
+    /// transcript arrived.
+    finals_late: Vec<Duration>,
 }
 
 /// Why a load test could not run.
@@ -156,14 +172,12 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     for i in 0..n {
         let (held, done_utt, opts) = (Arc::clone(&held), Arc::clone(&done_utt), Arc::clone(&opts));
         tasks.push(tokio::spawn(async move {
-            let mut r = SessionResult::default();
-            let deadline = opts.deadline;
-            let res =
-                tokio::time::timeout(deadline, session(i, &opts, &held, &done_utt, &mut r)).await;
+            let mut s = Slot::new(i, &opts, &held, &done_utt);
+            let res = tokio::time::timeout(opts.deadline, session(&mut s)).await;
             if !matches!(res, Ok(Ok(()))) {
-                r.errors += 1;
+                s.r.errors += 1;
             }
-            r
+            s.r
         }));
         if (i + 1) % batch == 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -182,18 +196,17 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
             results.push(r);
         }
     }
-    let mut lat: Vec<Duration> = results
-        .iter()
-        .flat_map(|r| r.latencies.iter().copied())
-        .collect();
-    lat.sort();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
-        lat[i.min(lat.len() - 1)].as_secs_f64() * 1000.0
+    let sorted = |each: fn(&SessionResult) -> &[Duration]| {
+        let mut all: Vec<Duration> = results
+            .iter()
+            .flat_map(|r| each(r).iter().copied())
+            .collect();
+        all.sort();
+        all
     };
+    let (lat, finals) = (sorted(|r| &r.latencies), sorted(|r| &r.finals_late));
+    let pct = |p: f64| percentile_ms(&lat, p);
+    let finals_pct = |p: f64| (!finals.is_empty()).then(|| percentile_ms(&finals, p));
     let utterances: usize = results.iter().map(|r| r.sent).sum();
     Ok(LoadReport {
         via: opts.via,
@@ -213,6 +226,10 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
         latency_ms_p50: pct(0.5),
         latency_ms_p99: pct(0.99),
         latency_ms_max: pct(1.0),
+        finals: finals.len(),
+        final_late_ms_p50: finals_pct(0.5),
+        final_late_ms_p99: finals_pct(0.99),
+        final_late_ms_max: finals_pct(1.0),
         bytes_per_session: match (rss_before, rss_peak) {
             (Some(a), Some(b)) => Some((b - a) / n as f64),
             _ => None,
@@ -221,6 +238,15 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
         rss_held_bytes: rss_held,
         rss_peak_bytes: rss_peak,
     })
+}
+
+/// The `p` quantile of sorted durations, in ms (0 when there are none).
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
 type Ws =
@@ -236,45 +262,64 @@ async fn next_json(ws: &mut Ws) -> Option<Value> {
     }
 }
 
-async fn session(
+/// One session of the run, as every kind of connection (`Via`) sees it: its number, the options, the two
+/// barriers every session meets exactly once (all held; all utterances sent) and what it measured.
+struct Slot<'a> {
     i: usize,
-    opts: &LoadOptions,
-    held: &Barrier,
-    done_utt: &Barrier,
-    r: &mut SessionResult,
-) -> Result<(), String> {
-    let mut at_held = false;
-    let mut at_done = false;
-    let result = match opts.via {
-        Via::WebSocket => {
-            session_inner(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
+    opts: &'a LoadOptions,
+    held: &'a Barrier,
+    done: &'a Barrier,
+    r: SessionResult,
+    at_held: bool,
+    at_done: bool,
+}
+
+impl<'a> Slot<'a> {
+    fn new(i: usize, opts: &'a LoadOptions, held: &'a Barrier, done: &'a Barrier) -> Self {
+        Slot {
+            i,
+            opts,
+            held,
+            done,
+            r: SessionResult::default(),
+            at_held: false,
+            at_done: false,
         }
-        Via::Chatwoot => {
-            chatwoot::conversation(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
-        }
-        Via::FreeSwitch => {
-            freeswitch::call(i, opts, held, done_utt, r, &mut at_held, &mut at_done).await
-        }
+    }
+
+    /// The session is connected and started: wait until every other one is.
+    async fn all_held(&mut self) {
+        self.r.held = true;
+        self.at_held = true;
+        self.held.wait().await;
+    }
+
+    /// The session has sent its utterances: wait until every other one has.
+    async fn all_sent(&mut self) {
+        self.at_done = true;
+        self.done.wait().await;
+    }
+}
+
+async fn session(s: &mut Slot<'_>) -> Result<(), String> {
+    let result = match s.opts.via {
+        Via::WebSocket => session_inner(s).await,
+        Via::Chatwoot => chatwoot::conversation(s).await,
+        Via::FreeSwitch => freeswitch::call(s).await,
+        Via::Twilio => twilio::call(s).await,
     };
     // Keep the barriers whole when a session fails early.
-    if !at_held {
-        held.wait().await;
+    if !s.at_held {
+        s.held.wait().await;
     }
-    if !at_done {
-        done_utt.wait().await;
+    if !s.at_done {
+        s.done.wait().await;
     }
     result
 }
 
-async fn session_inner(
-    i: usize,
-    opts: &LoadOptions,
-    held: &Barrier,
-    done_utt: &Barrier,
-    r: &mut SessionResult,
-    at_held: &mut bool,
-    at_done: &mut bool,
-) -> Result<(), String> {
+async fn session_inner(s: &mut Slot<'_>) -> Result<(), String> {
+    let (i, opts) = (s.i, s.opts);
     let mut req = format!("ws://{}/v1/stream", opts.addr)
         .into_client_request()
         .map_err(|e| e.to_string())?;
@@ -298,9 +343,8 @@ async fn session_inner(
         Some(v) if v["type"] == "session.started" => {}
         other => return Err(format!("no session.started: {other:?}")),
     }
-    r.held = true;
-    *at_held = true;
-    held.wait().await;
+    s.all_held().await;
+    let r = &mut s.r;
     for k in 0..opts.utterances {
         let (role, text) = SCRIPT[k % SCRIPT.len()];
         // A partial before each final, as ASR would send.
@@ -337,8 +381,8 @@ async fn session_inner(
             tokio::time::sleep(opts.interval).await;
         }
     }
-    *at_done = true;
-    done_utt.wait().await;
+    s.all_sent().await;
+    let r = &mut s.r;
     ws.send(send(json!({"type": "session.end"})))
         .await
         .map_err(|e| e.to_string())?;
@@ -358,11 +402,30 @@ async fn session_inner(
 
 /// The daemon's resident memory from `/metrics`.
 pub async fn rss(addr: SocketAddr, token: Option<&str>) -> Option<f64> {
+    memory(addr, token).await.map(|m| m.rss)
+}
+
+/// The daemon's memory gauges from one `/metrics` scrape, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub rss: f64,
+    /// The malloc heap held and free inside its arenas (glibc builds only).
+    pub heap: Option<(f64, f64)>,
+}
+
+/// As [`rss`], with the heap gauges of the same scrape.
+pub async fn memory(addr: SocketAddr, token: Option<&str>) -> Option<Memory> {
     let body = http_get(addr, "/metrics", token).await?;
-    body.lines()
-        .find(|l| l.starts_with("huashu_process_resident_bytes"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse().ok())
+    let gauge = |name: &str| {
+        body.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    Some(Memory {
+        rss: gauge("huashu_process_resident_bytes")?,
+        heap: gauge("huashu_heap_in_use_bytes").zip(gauge("huashu_heap_free_bytes")),
+    })
 }
 
 /// A minimal HTTP/1.1 GET (loopback tooling; no client library needed).

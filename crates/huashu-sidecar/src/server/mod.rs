@@ -158,9 +158,15 @@ pub async fn start(config: Config) -> Result<Running, SidecarError> {
             let mut tick = tokio::time::interval(
                 Duration::from_secs(5).min(idle.max(Duration::from_millis(100))),
             );
+            let mut trimmed = tokio::time::Instant::now();
             loop {
                 tick.tick().await;
                 app.registry.reap(idle);
+                m::upkeep();
+                if trimmed.elapsed() >= crate::memory::TRIM_EVERY {
+                    trimmed = tokio::time::Instant::now();
+                    app.check(crate::memory::release_free_memory).await;
+                }
             }
         })
     };
@@ -268,6 +274,8 @@ async fn serve_http(listener: TcpListener, router: Router, app: Arc<App>) {
 /// # Errors
 /// As [`start`].
 pub fn run(config: Config) -> Result<(), SidecarError> {
+    // Before the runtime's threads exist: one arena per check thread (the cores, at least 2).
+    crate::memory::limit_arenas(std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

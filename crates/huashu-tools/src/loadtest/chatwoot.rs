@@ -10,9 +10,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::Barrier;
 
-use super::{LoadOptions, SCRIPT, SessionResult};
+use super::{LoadOptions, SCRIPT, Slot};
 
 /// Chatwoot conversation numbers of the load start here (ids are numbers, per account).
 const FIRST_ID: u64 = 7_000_000;
@@ -112,20 +111,12 @@ fn message(conversation: u64, message: u64, role: &str, text: &str) -> Value {
 }
 
 /// One conversation: connect (held), its messages one after another, its score checked, resolved.
-pub(super) async fn conversation(
-    i: usize,
-    opts: &LoadOptions,
-    held: &Barrier,
-    done_utt: &Barrier,
-    r: &mut SessionResult,
-    at_held: &mut bool,
-    at_done: &mut bool,
-) -> Result<(), String> {
+pub(super) async fn conversation(s: &mut Slot<'_>) -> Result<(), String> {
+    let opts = s.opts;
     let mut conn = Conn::open(opts).await?;
-    let id = FIRST_ID + i as u64;
-    r.held = true;
-    *at_held = true;
-    held.wait().await;
+    let id = FIRST_ID + s.i as u64;
+    s.all_held().await;
+    let r = &mut s.r;
     let path = "/v1/integrations/chatwoot";
     for k in 0..opts.utterances {
         let (role, text) = SCRIPT[k % SCRIPT.len()];
@@ -152,8 +143,8 @@ pub(super) async fn conversation(
             tokio::time::sleep(opts.interval).await;
         }
     }
-    *at_done = true;
-    done_utt.wait().await;
+    s.all_sent().await;
+    let r = &mut s.r;
     let (status, score) = conn
         .request("GET", &format!("/v1/conversations/{id}"), None)
         .await?;

@@ -93,6 +93,9 @@ pub struct SoakReport {
     pub latency_ms_max: f64,
     /// (seconds since the start, RSS in MiB).
     pub rss_mib: Vec<(f64, f64)>,
+    /// (seconds since the start, malloc heap held, free inside its arenas, MiB) of the same scrapes: a leak
+    /// raises the first, fragmentation the second. Empty when the daemon does not count its heap.
+    pub heap_mib: Vec<(f64, f64, f64)>,
     pub rss_flat: bool,
     /// When the warm-up ended (seconds since the start).
     pub rss_warmup_s: f64,
@@ -172,7 +175,7 @@ fn judge(
     t0: Instant,
     mut tally: Tally,
     readyz: ops::Readyz,
-    rss: Vec<(f64, f64)>,
+    memory: ops::MemorySamples,
     reloads: ops::Reloads,
     sessions_left: Option<u64>,
 ) -> SoakReport {
@@ -196,6 +199,7 @@ fn judge(
             }
         },
     };
+    let ops::MemorySamples { rss, heap } = memory;
     let after: Vec<f64> = rss
         .iter()
         .filter(|(t, _)| *t >= warm)
@@ -253,6 +257,7 @@ fn judge(
         latency_ms_p99: pct(0.99),
         latency_ms_max: pct(1.0),
         rss_mib: rss,
+        heap_mib: heap,
         rss_flat,
         rss_warmup_s: warm,
         readyz_polls: readyz.polls,

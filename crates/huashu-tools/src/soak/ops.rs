@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::SoakOptions;
-use crate::loadtest::{http_get_status, rss};
+use crate::loadtest::{http_get_status, memory};
 
 /// `/readyz` answers: how many polls, how many were not 200 with `"ready": true` (and a few of them).
 #[derive(Debug, Default)]
@@ -58,22 +58,34 @@ pub(super) async fn poll_readyz(opts: Arc<SoakOptions>, mut stop: watch::Receive
     }
 }
 
-/// Samples the daemon's RSS (MiB, from `/metrics`) every `rss_every` until told to stop.
+/// The daemon's memory samples: (seconds since the start, RSS MiB), and where the daemon counts its malloc
+/// heap, (seconds, MiB held, MiB free inside the arenas) of the same scrapes.
+#[derive(Debug, Default)]
+pub(super) struct MemorySamples {
+    pub rss: Vec<(f64, f64)>,
+    pub heap: Vec<(f64, f64, f64)>,
+}
+
+/// Samples the daemon's RSS and heap (MiB, from `/metrics`) every `rss_every` until told to stop.
 pub(super) async fn sample_rss(
     opts: Arc<SoakOptions>,
     t0: Instant,
     mut stop: watch::Receiver<bool>,
-) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
+) -> MemorySamples {
+    let mut out = MemorySamples::default();
     let mut tick = tokio::time::interval(opts.rss_every);
+    let mib = |b: f64| (b / 1048576.0 * 10.0).round() / 10.0;
     loop {
         tokio::select! {
             _ = stop.wait_for(|v| *v) => return out,
             _ = tick.tick() => {}
         }
-        if let Some(b) = rss(opts.addr, opts.token.as_deref()).await {
+        if let Some(m) = memory(opts.addr, opts.token.as_deref()).await {
             let t = (t0.elapsed().as_secs_f64() * 10.0).round() / 10.0;
-            out.push((t, (b / 1048576.0 * 10.0).round() / 10.0));
+            out.rss.push((t, mib(m.rss)));
+            if let Some((held, free)) = m.heap {
+                out.heap.push((t, mib(held), mib(free)));
+            }
         }
     }
 }
