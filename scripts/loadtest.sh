@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test on loopback: start `huashu serve` on a free port, drive SESSIONS concurrent WebSocket sessions,
 # print the figures, stop the daemon with SIGTERM. Bounded: fixed utterances per session and a deadline.
-#   SESSIONS=1000 UTTERANCES=20 INTERVAL_MS=200 PROFILE=release bash scripts/loadtest.sh
+#   SESSIONS=1000 UTTERANCES=20 INTERVAL_MS=200 PROFILE=release [BURST=1] bash scripts/loadtest.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS=${SESSIONS:-1000}
@@ -24,7 +24,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 timeout 300 "$BIN" loadtest --addr "127.0.0.1:$PORT" --sessions "$SESSIONS" --utterances "$UTTERANCES" \
-  --interval-ms "$INTERVAL_MS" --deadline-s 240
+  --interval-ms "$INTERVAL_MS" --deadline-s 240 ${BURST:+--burst}
 kill -TERM $SERVER
 wait $SERVER
 trap - EXIT

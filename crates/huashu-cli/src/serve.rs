@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use huashu_sidecar::Config;
-use huashu_tools::loadtest::{LoadOptions, Via, run_blocking};
+use huashu_tools::loadtest::{Arrivals, LoadOptions, Via, run_blocking};
 use huashu_tools::soak::{self, SoakOptions};
 
 #[derive(Debug, Args)]
@@ -79,6 +79,10 @@ pub struct LoadArgs {
     /// two-party calls in real time through that adapter, one line per utterance).
     #[arg(long, default_value = "ws", value_parser = ["ws", "chatwoot", "freeswitch", "twilio"])]
     via: String,
+    /// Every session sends at the same instant (the worst case: the latency is mostly that burst's queue);
+    /// by default session i starts interval × i ÷ sessions later, so arrivals spread over each interval.
+    #[arg(long)]
+    burst: bool,
 }
 
 /// The token given, else `$HUASHU_TOKENS`' first.
@@ -105,6 +109,11 @@ pub fn loadtest(args: LoadArgs) -> Result<ExitCode> {
             "freeswitch" => Via::FreeSwitch,
             "twilio" => Via::Twilio,
             _ => Via::WebSocket,
+        },
+        arrivals: if args.burst {
+            Arrivals::Burst
+        } else {
+            Arrivals::Spread
         },
         ..LoadOptions::default()
     })?;

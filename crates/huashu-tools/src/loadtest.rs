@@ -39,6 +39,22 @@ pub struct LoadOptions {
     pub deadline: Duration,
     /// How sessions reach the daemon.
     pub via: Via,
+    /// When the sessions send, once all are held.
+    pub arrivals: Arrivals,
+}
+
+/// When the held sessions send their utterances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Arrivals {
+    /// Session `i` starts `interval × i ÷ sessions` after the others are held, so utterances arrive spread
+    /// over each interval as a floor of agents' turns do: the latency is the daemon's, not a queue's.
+    #[default]
+    Spread,
+    /// Every session sends at the same instant after the ramp (and, since each waits for its answer, keeps
+    /// roughly in step): the worst case, whose latency is mostly the burst's queue.
+    Burst,
 }
 
 /// How the load's sessions reach the daemon.
@@ -72,6 +88,7 @@ impl Default for LoadOptions {
             ramp_batch: 100,
             deadline: Duration::from_secs(120),
             via: Via::WebSocket,
+            arrivals: Arrivals::Spread,
         }
     }
 }
@@ -80,6 +97,7 @@ impl Default for LoadOptions {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LoadReport {
     pub via: Via,
+    pub arrivals: Arrivals,
     pub sessions: usize,
     /// Sessions connected and started, all held open at once before the utterances began.
     pub sessions_held: usize,
@@ -210,6 +228,7 @@ pub async fn run(opts: LoadOptions) -> Result<LoadReport, LoadError> {
     let utterances: usize = results.iter().map(|r| r.sent).sum();
     Ok(LoadReport {
         via: opts.via,
+        arrivals: opts.arrivals,
         sessions: n,
         sessions_held: results.iter().filter(|r| r.held).count(),
         sessions_complete: results.iter().filter(|r| r.complete).count(),
@@ -292,6 +311,15 @@ impl<'a> Slot<'a> {
         self.r.held = true;
         self.at_held = true;
         self.held.wait().await;
+        if self.opts.arrivals == Arrivals::Spread && self.opts.sessions > 0 {
+            let offset = self
+                .opts
+                .interval
+                .mul_f64(self.i as f64 / self.opts.sessions as f64);
+            if !offset.is_zero() {
+                tokio::time::sleep(offset).await;
+            }
+        }
     }
 
     /// The session has sent its utterances: wait until every other one has.
