@@ -74,54 +74,30 @@ impl Words {
     }
 }
 
-/// Exhaustive over `Cue`, so a new cue is labelled or listed here.
 fn zh_label(cue: Cue) -> Option<&'static str> {
-    Some(match cue {
-        Cue::Empathy => "共情",
-        Cue::Solution => "方案",
-        Cue::Commitment => "承诺",
-        Cue::Time => "时间",
-        Cue::Identity => "身份核验",
-        Cue::Polite => "礼貌",
-        Cue::Hold => "请稍等",
-        Cue::NeedConfirmation => "复述确认",
-        Cue::Escalation => "升级",
-        Cue::Greeting => "问候",
-        Cue::Closing => "结束语",
-        Cue::Complaint
-        | Cue::Report
-        | Cue::Insist
-        | Cue::ComplaintManner
-        | Cue::HoldNeeded
-        | Cue::Resolved
-        | Cue::Question
-        | Cue::Filler
-        | Cue::AskWhen
-        | Cue::AskHow
-        | Cue::AskYesNo
-        | Cue::AskAction
-        | Cue::Steps
-        | Cue::YesNo
-        | Cue::Stall => return None,
-    })
+    label_pair(cue).map(|(zh, _)| zh)
 }
 
 fn en_label(cue: Cue) -> Option<&'static str> {
+    label_pair(cue).map(|(_, en)| en)
+}
+
+/// (Chinese, English) for the cues a trainee is asked for. Exhaustive over `Cue`, so a new cue is labelled in
+/// every language or listed as one a drill cannot require.
+fn label_pair(cue: Cue) -> Option<(&'static str, &'static str)> {
     Some(match cue {
-        Cue::Empathy => "empathy",
-        Cue::Solution => "solution",
-        Cue::Commitment => "commitment",
-        Cue::Time => "a time",
-        Cue::Identity => "identity check",
-        Cue::Polite => "courtesy",
-        Cue::Hold => "hold notice",
-        Cue::NeedConfirmation => "need confirmed",
-        Cue::Escalation => "escalation",
-        Cue::Greeting => "greeting",
-        Cue::Closing => "closing",
+        Cue::Empathy => ("共情", "empathy"),
+        Cue::Solution => ("方案", "solution"),
+        Cue::Commitment => ("承诺", "commitment"),
+        Cue::Time => ("时间", "a time"),
+        Cue::Identity => ("身份核验", "identity check"),
+        Cue::Polite => ("礼貌", "courtesy"),
+        Cue::Hold => ("请稍等", "hold notice"),
+        Cue::NeedConfirmation => ("复述确认", "need confirmed"),
+        Cue::Escalation => ("升级", "escalation"),
+        Cue::Greeting => ("问候", "greeting"),
+        Cue::Closing => ("结束语", "closing"),
         Cue::Complaint
-        | Cue::Report
-        | Cue::Insist
         | Cue::ComplaintManner
         | Cue::HoldNeeded
         | Cue::Resolved
@@ -133,7 +109,9 @@ fn en_label(cue: Cue) -> Option<&'static str> {
         | Cue::AskAction
         | Cue::Steps
         | Cue::YesNo
-        | Cue::Stall => return None,
+        | Cue::Stall
+        | Cue::Report
+        | Cue::Insist => return None,
     })
 }
 
