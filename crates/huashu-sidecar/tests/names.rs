@@ -21,3 +21,35 @@ async fn scan_and_its_old_name_check_answer_the_same_bytes() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_scan_sees_the_previous_turn_it_is_given() {
+    let srv = start(config()).await;
+    // A bare yes is a safety promise only as the answer to a pregnancy question (P030).
+    let alone = r#"{"role":"agent","text":"可以的 这款不影响哦"}"#;
+    let (s1, without) = http(srv.addr, "POST", "/v1/scan", None, Some(alone)).await;
+    assert_eq!(s1, 200, "{without}");
+    assert!(!without.contains("P030"), "{without}");
+    let answer = r#"{"role":"agent","text":"可以的 这款不影响哦","previous":"备孕能用吗"}"#;
+    let (s2, with) = http(srv.addr, "POST", "/v1/scan", None, Some(answer)).await;
+    assert_eq!(s2, 200, "{with}");
+    let v: serde_json::Value = serde_json::from_str(&with).unwrap();
+    let spans: Vec<(&str, u64, u64, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["start"].as_u64().unwrap(),
+                f["end"].as_u64().unwrap(),
+                f["matched"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(spans, [("P030", 0, 3, "可以的"), ("P030", 6, 9, "不影响")]);
+    // The same answer line `huashu scan --previous` gives (the rewrite is withheld, not offered).
+    assert!(v["rewrite"].is_null(), "{with}");
+    srv.shutdown();
+    srv.stopped().await;
+}

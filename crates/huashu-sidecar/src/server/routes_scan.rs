@@ -20,6 +20,10 @@ pub(super) struct ScanBody {
     #[serde(default = "agent")]
     role: String,
     text: String,
+    /// The other party's previous turn, for the rules that look at it (`only_after_turn_has`): a draft
+    /// scanned outside a conversation would otherwise never see them.
+    #[serde(default)]
+    previous: Option<String>,
     #[serde(default)]
     id: Value,
     #[serde(default)]
@@ -42,9 +46,10 @@ pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -
                 .engines
                 .choose(b.ruleset.as_deref())
                 .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-            let findings = loaded.engine.scan(role, &b.text);
+            let previous = b.previous.as_deref();
+            let findings = loaded.engine.scan_after(role, &b.text, previous);
             let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
-            let previews = loaded.engine.previews(role, &b.text);
+            let previews = loaded.engine.previews_after(role, &b.text, previous);
             let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
             m::turn(
                 false,
