@@ -107,6 +107,20 @@ def dev_turns():
                     yield {"ref": f"{name}:{n}/{k}", "text": p.replace("!@@@!", "\n"), "context": hist[-3:]}
 
 
+def unseen(turns, used, taken, seen, sessions):
+    """The turns of `turns` that no labelled set holds (by ref or text), that no earlier draw took and that sit
+    in no chat of chats.jsonl, each text once; `seen` grows with what is yielded."""
+    for t in turns:
+        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
+            continue
+        if t["ref"].startswith("jddc2019_chat"):
+            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
+            if sid in sessions:
+                continue
+        seen.add(t["text"])
+        yield t
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--broad", type=int, default=420)
@@ -137,15 +151,7 @@ def main():
     sessions = chat_sessions()
     seen = set(used_texts)
     dev_trig, broad, rest = [], [], []
-    for t in OLD.zh_turns():
-        if t["ref"] in used or t["text"] in seen or not t["text"].strip():
-            continue
-        if t["ref"].startswith("jddc2019_chat"):
-            n = int(t["ref"].rsplit(":", 1)[1])
-            sid = open_lines()[n - 1].split("\t", 1)[0]
-            if sid in sessions:
-                continue
-        seen.add(t["text"])
+    for t in unseen(OLD.zh_turns(), used, set(), seen, sessions):
         (broad if BROAD.search(t["text"]) else rest).append(t)
     for t in dev_turns():
         if t["text"] in seen:
@@ -185,14 +191,7 @@ def second_draw(a):
     sessions = chat_sessions()
     seen = set(used_texts)
     broad, rest = [], []
-    for t in OLD.zh_turns():
-        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
-            continue
-        if t["ref"].startswith("jddc2019_chat"):
-            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
-            if sid in sessions:
-                continue
-        seen.add(t["text"])
+    for t in unseen(OLD.zh_turns(), used, taken, seen, sessions):
         (broad if BROAD.search(t["text"]) else rest).append(t)
     rng = random.Random(a.seed + 1000)
     picked = [dict(t, stratum="broad2") for t in rng.sample(broad, min(a.broad, len(broad)))]
@@ -228,14 +227,7 @@ def third_draw(a):
         if t["ref"] in taken:
             seen.add(t["text"])
     likely, rest = [], []
-    for t in list(OLD.zh_turns()) + list(dev_turns()):
-        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
-            continue
-        if t["ref"].startswith("jddc2019_chat"):
-            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
-            if sid in sessions:
-                continue
-        seen.add(t["text"])
+    for t in unseen(list(OLD.zh_turns()) + list(dev_turns()), used, taken, seen, sessions):
         (likely if LIKELY.search(t["text"]) else rest).append(t)
     print(f"pool: likely {len(likely)}, rest {len(rest)}", file=sys.stderr)
     rng = random.Random(a.seed + 2000)
@@ -291,14 +283,7 @@ def fourth_draw(a):
         if t["ref"] in taken:
             seen.add(t["text"])
     strong, weak, other, rest = [], [], [], []
-    for t in turns:
-        if t["ref"] in used or t["ref"] in taken or t["text"] in seen or not t["text"].strip():
-            continue
-        if t["ref"].startswith("jddc2019_chat"):
-            sid = open_lines()[int(t["ref"].rsplit(":", 1)[1]) - 1].split("\t", 1)[0]
-            if sid in sessions:
-                continue
-        seen.add(t["text"])
+    for t in unseen(turns, used, taken, seen, sessions):
         if STRONG4.search(t["text"]):
             strong.append(t)
         elif LIKELY4.search(t["text"]):
