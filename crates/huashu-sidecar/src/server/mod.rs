@@ -280,6 +280,9 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
+        // Listen for signals before the port opens: a supervisor (or a test) that sees the port may send SIGTERM at
+        // once, and a signal that arrives before the handler exists kills the process with nothing saved.
+        let signals = Signals::install();
         let running = start(config).await?;
         let app = &running.app;
         let cur = app.engines.current();
@@ -318,7 +321,7 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
         }
         let app = Arc::clone(&running.app);
         tokio::spawn(async move {
-            wait_for_signal().await;
+            signals.wait().await;
             eprintln!("huashu serve: shutting down (finishing in-flight sessions)");
             app.begin_shutdown();
         });
@@ -328,24 +331,53 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
     })
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and Ctrl-C, registered when created (not when first awaited).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            if self.term.is_none() && self.int.is_none() {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+            tokio::select! {
+                () = recv(&mut self.term) => {}
+                () = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
