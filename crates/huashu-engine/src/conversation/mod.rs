@@ -7,6 +7,7 @@
 //! conversation scored live (pushes, partials, finals) and one scored in batch give the same report.
 
 mod checks;
+mod clauses;
 mod complaints;
 mod cues;
 mod questions;

@@ -8,14 +8,14 @@ use huashu_rules::Cue;
 use huashu_text::Span;
 
 use super::checks::TurnView;
+use super::clauses::{
+    answer_region, bigrams, clause_end, clause_start, content_chars, dice, nudge, question_clauses,
+    quote, union,
+};
 use super::report::Evidence;
 
 /// Recent customer questions remembered to spot a repeated question.
 const RECENT_CUSTOMER_TURNS: usize = 3;
-/// Distinct character bigrams kept per remembered question (bounds the state on very long turns).
-const MAX_BIGRAMS: usize = 96;
-/// Characters of a question quoted in evidence.
-const QUOTE_CHARS: usize = 24;
 /// Bigram similarity from which a repeat is the same words again, not a restatement (the customer adding the
 /// order or the detail).
 const VERBATIM_SIMILARITY: f64 = 0.9;
@@ -156,7 +156,8 @@ impl Questions {
                 .collect(),
             None => Vec::new(),
         };
-        let is_question = !asks.is_empty();
+        // A nudge (?, ？？, 人呢?) asks nothing new: the pending question still waits for its answer.
+        let is_question = !asks.is_empty() && !nudge(text);
         let grams = if question.is_some() {
             bigrams(&question_clauses(norm, &asks))
         } else {
@@ -266,29 +267,13 @@ impl Questions {
     /// a time or a date for a when-question, steps for a how-question, a yes or a no for a yes/no question.
     /// A stall without news (催一下, 请您耐心等待) is half an answer the first time and none after; `push_back` (a turn that sends
     /// the customer elsewhere) never does.
-    pub(crate) fn agent(
-        &mut self,
-        view: &TurnView<'_>,
-        norm: &str,
-        shirk_chars: usize,
-        push_back: bool,
-    ) {
+    pub(crate) fn agent(&mut self, view: &TurnView<'_>, shirk_chars: usize, push_back: bool) {
         let stall = view.cue(Cue::Stall).is_some() && view.cue(Cue::Time).is_none();
         self.asked_back = false;
         let Some((turn, words)) = self.pending.clone() else {
             self.stalls += stall as usize;
             return;
         };
-        // The answer starts after the last hold in the turn, at the end of its clause.
-        let cut = view
-            .cues
-            .iter()
-            .filter(|h| {
-                Some(h.cue) == view.cue_index.get(Cue::Hold)
-                    || Some(h.cue) == view.cue_index.get(Cue::HoldNeeded)
-            })
-            .map(|h| clause_end(view.text, h.span.end))
-            .max();
         // Words that answer nothing: acknowledgements and forms of address (filler), the offer of help that
         // opens a chat (greeting) and the one that closes it (还有其他可以帮到您的吗: closing). A closing offer
         // sent to a customer still asking is no answer to them (`early_closing` judges the closing itself).
@@ -307,29 +292,30 @@ impl Questions {
             .filter(|h| offer_cues.contains(&Some(h.cue)))
             .map(|h| h.span)
             .collect();
-        let filler: usize = filler_spans
-            .iter()
-            .filter(|f| cut.is_none_or(|c| f.start >= c))
-            .map(|f| {
-                view.text[f.start..f.end]
-                    .chars()
-                    .filter(|ch| ch.is_alphanumeric())
-                    .count()
-            })
-            .sum();
-        let total = match cut {
-            None => norm.chars().filter(|ch| ch.is_alphanumeric()).count(),
-            Some(c) => view.text[c..]
-                .chars()
-                .filter(|ch| ch.is_alphanumeric())
-                .count(),
-        };
-        let content = total.saturating_sub(filler + shirk_chars);
+        let hold_cues = [Cue::Hold, Cue::HoldNeeded].map(|c| view.cue_index.get(c));
+        let holds = union(
+            view.cues
+                .iter()
+                .filter(|h| hold_cues.contains(&Some(h.cue)))
+                .map(|h| Span {
+                    start: clause_start(view.text, h.span.start),
+                    end: clause_end(view.text, h.span.end),
+                }),
+        );
+        let region = answer_region(
+            view.text,
+            &holds,
+            &filler_spans,
+            view.scoring.dialogue.min_answer_chars,
+        );
+        let content = content_chars(view.text, region, &filler_spans).saturating_sub(shirk_chars);
         let inside_filler = |h: &super::cues::CueHit| {
             filler_spans
                 .iter()
                 .any(|f| f.start <= h.span.start && h.span.end <= f.end)
         };
+        let in_answer =
+            |h: &super::cues::CueHit| region.start <= h.span.start && h.span.end <= region.end;
         // Asking the customer back (a question or a restatement outside the offers of help) makes their next
         // question part of this exchange.
         let asks_back = [Cue::Question, Cue::NeedConfirmation]
@@ -339,9 +325,9 @@ impl Questions {
         // A substance cue inside filler says nothing: the 有 of 还有什么可以帮您 is no yes to 有联系方式么.
         let has_after = |cue: Cue| {
             view.cue_index.get(cue).is_some_and(|i| {
-                view.cues.iter().any(|h| {
-                    h.cue == i && cut.is_none_or(|c| h.span.start >= c) && !inside_filler(h)
-                })
+                view.cues
+                    .iter()
+                    .any(|h| h.cue == i && in_answer(h) && !inside_filler(h))
             })
         };
         // Agreeing to a request (or refusing it) answers it even in filler words (嗯嗯 / 好的呢 to 尽量帮我发熟点的),
@@ -385,7 +371,7 @@ impl Questions {
         .any(|i| {
             view.cues.iter().any(|h| {
                 h.cue == i
-                    && cut.is_none_or(|c| h.span.start >= c)
+                    && in_answer(h)
                     && !inside_filler(h)
                     && !stall_spans
                         .iter()
@@ -447,123 +433,4 @@ impl Questions {
             }
         }
     }
-}
-
-/// The union of byte spans, sorted and merged, so that overlapping cues (请问 inside a closing offer) count once.
-fn union(spans: impl Iterator<Item = Span>) -> Vec<Span> {
-    let mut v: Vec<_> = spans.collect();
-    v.sort_by_key(|r| r.start);
-    let mut out: Vec<Span> = Vec::with_capacity(v.len());
-    for r in v {
-        match out.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => out.push(r),
-        }
-    }
-    out
-}
-
-/// The byte offset just past the clause that contains `at` in the original text (clause punctuation or
-/// white space ends a clause in chat typing).
-fn clause_end(text: &str, at: usize) -> usize {
-    let at = at.min(text.len());
-    text[at..]
-        .char_indices()
-        .find(|&(_, ch)| is_clause_end(ch) || ch.is_whitespace() || ch == '~' || ch == '～')
-        .map_or(text.len(), |(i, ch)| at + i + ch.len_utf8())
-}
-
-/// The clauses of a normalised turn that contain one of `asks` (byte offsets of question cues); a clause
-/// runs to and includes its closing punctuation, so a `?` cue belongs to the clause it ends.
-fn question_clauses(norm: &str, asks: &[usize]) -> String {
-    let mut out = String::new();
-    let mut start = 0;
-    let flush = |from: usize, to: usize, out: &mut String| {
-        if asks.iter().any(|&a| a >= from && a < to) {
-            out.push_str(&norm[from..to]);
-            out.push('|');
-        }
-    };
-    for (i, ch) in norm.char_indices() {
-        if is_clause_end(ch) {
-            let end = i + ch.len_utf8();
-            flush(start, end, &mut out);
-            start = end;
-        }
-    }
-    flush(start, norm.len(), &mut out);
-    out
-}
-
-fn is_clause_end(c: char) -> bool {
-    matches!(
-        c,
-        ',' | '.'
-            | '!'
-            | '?'
-            | ';'
-            | ':'
-            | '~'
-            | '\n'
-            | '，'
-            | '。'
-            | '！'
-            | '？'
-            | '；'
-            | '：'
-            | '、'
-            | '…'
-    )
-}
-
-/// Distinct bigrams of adjacent letters, digits or CJK characters (punctuation and spaces break them),
-/// sorted, at most [`MAX_BIGRAMS`].
-fn bigrams(text: &str) -> Vec<u64> {
-    let mut out = Vec::new();
-    let mut prev: Option<char> = None;
-    for ch in text.chars() {
-        if ch.is_alphanumeric() {
-            let ch = ch.to_lowercase().next().unwrap_or(ch);
-            if let Some(p) = prev {
-                out.push(((p as u64) << 32) | ch as u64);
-            }
-            prev = Some(ch);
-        } else {
-            prev = None;
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out.truncate(MAX_BIGRAMS);
-    out
-}
-
-/// Dice coefficient of two sorted bigram sets: 2·|A∩B| / (|A|+|B|).
-fn dice(a: &[u64], b: &[u64]) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    2.0 * common as f64 / (a.len() + b.len()) as f64
-}
-
-/// The start of a turn, for evidence.
-fn quote(text: &str) -> String {
-    let t = text.trim();
-    let mut q: String = t.chars().take(QUOTE_CHARS).collect();
-    if t.chars().count() > QUOTE_CHARS {
-        q.push('…');
-    }
-    q
 }

@@ -198,8 +198,7 @@ impl State {
                         .iter()
                         .any(|r| r.as_str() == &*f.rule_id)
                 });
-                st.questions
-                    .agent(&view, norm.as_str(), shirk_chars, push_back);
+                st.questions.agent(&view, shirk_chars, push_back);
                 st.agent_turns += 1;
                 st.complaints.agent(&view, push_back);
                 view.open_question = st.questions.pending.as_ref().map(|p| p.0);

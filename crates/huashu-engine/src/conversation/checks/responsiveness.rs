@@ -221,4 +221,36 @@ mod tests {
         ]);
         assert!(!check(&r, "responsiveness").passed);
     }
+
+    #[test]
+    fn a_hold_after_the_answer_does_not_hide_it() {
+        // 还请您耐心等待 closes the turn: the time came first and answers.
+        let r = score(&[
+            ("customer", "取消了钱要大概什么时候才可以退"),
+            ("agent", "储蓄卡3-5个工作日，信用卡5-7个工作日 还请您耐心等待啦"),
+        ]);
+        assert!(check(&r, "responsiveness").passed, "{:?}", check(&r, "responsiveness"));
+        // A hold and nothing else is still no answer, whichever way round.
+        let r = score(&[
+            ("customer", "什么时候发货？"),
+            ("agent", "好的，请稍等，正在为您查询"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(!c.passed);
+        assert_eq!(c.points, 0.0, "{c:?}");
+    }
+
+    #[test]
+    fn a_nudge_asks_nothing_new() {
+        // ? after a hold prompts for the pending answer; it is not a second question left unanswered.
+        let r = score(&[
+            ("customer", "空调送来了发票在哪里开"),
+            ("agent", "还请您稍等，正在为您查询~"),
+            ("customer", "?"),
+            ("agent", "您可以在订单详情页申请开具电子发票"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.starts_with("1 of 1 customer question(s) answered"), "{}", c.detail);
+    }
 }
