@@ -23,12 +23,23 @@ pub(crate) struct Context {
 }
 
 /// What the other party's previous turn must (or must not) contain for a hit to stand: the customer's
-/// question is what turns 可以的 into a safety promise. Searched once per turn, not per hit, and only for
-/// the rules that ask ([`Context::wants_previous`]).
+/// question is what turns 可以的 into a safety promise. The `exchange` lists look in that turn and in this
+/// party's own turn that it answered (the code named in the agent's question, 这边发送验证码…可以吗 → 可以).
+/// Searched only on a hit, and only for the rules that ask ([`Context::wants_previous`]).
 #[derive(Debug, Default)]
 struct Previous {
     only_if: Words,
     unless: Words,
+    exchange_only_if: Words,
+    exchange_unless: Words,
+}
+
+/// The last exchange before a turn, normalised: the other party's previous turn and this party's own turn
+/// that it answered (None where there is none, or the caller gave none).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Exchange<'a> {
+    pub(crate) previous: Option<&'a str>,
+    pub(crate) own: Option<&'a str>,
 }
 
 /// A context word list, searched in one pass: these lists run to dozens of words and are asked about on
@@ -159,24 +170,41 @@ impl Context {
             previous: Previous {
                 only_if: Words::new(list(&m.only_after_turn_has)?),
                 unless: Words::new(list(&m.unless_after_turn_has)?),
+                exchange_only_if: Words::new(list(&m.only_after_exchange_has)?),
+                exchange_unless: Words::new(list(&m.unless_after_exchange_has)?),
             },
         })
     }
 
-    /// Whether the rule looks at the other party's previous turn.
+    /// Whether the rule looks at the other party's previous turn (or the last exchange).
     pub(crate) fn wants_previous(&self) -> bool {
-        !self.previous.only_if.is_empty() || !self.previous.unless.is_empty()
+        let p = &self.previous;
+        !p.only_if.is_empty()
+            || !p.unless.is_empty()
+            || !p.exchange_only_if.is_empty()
+            || !p.exchange_unless.is_empty()
     }
 
-    /// Whether the other party's previous turn (normalised; None when the caller has none) lets this rule's
-    /// hits stand. A rule that needs a word there never fires without a previous turn; one that is only
-    /// exempted by a word there fires as it would alone.
-    pub(crate) fn allows_previous(&self, previous: Option<&str>) -> bool {
-        let Previous { only_if, unless } = &self.previous;
-        match previous {
-            None => only_if.is_empty(),
-            Some(p) => (only_if.is_empty() || only_if.found_in(p)) && !unless.found_in(p),
-        }
+    /// Whether the last exchange (normalised; parts the caller has not are None) lets this rule's hits
+    /// stand. A rule that needs a word in the previous turn (or the exchange) never fires without a previous
+    /// turn; one that is only exempted by a word there fires as it would alone. The agent's own turn counts
+    /// only as the question the previous turn answered, so without a previous turn there is no exchange.
+    pub(crate) fn allows_previous(&self, before: Exchange<'_>) -> bool {
+        let Previous {
+            only_if,
+            unless,
+            exchange_only_if,
+            exchange_unless,
+        } = &self.previous;
+        let Some(p) = before.previous else {
+            return only_if.is_empty() && exchange_only_if.is_empty();
+        };
+        let own = before.own.unwrap_or("");
+        let in_exchange = |w: &Words| w.found_in(p) || w.found_in(own);
+        (only_if.is_empty() || only_if.found_in(p))
+            && !unless.found_in(p)
+            && (exchange_only_if.is_empty() || in_exchange(exchange_only_if))
+            && !in_exchange(exchange_unless)
     }
 
     /// Whether the hit `t[start..end]` stands as a finding.
