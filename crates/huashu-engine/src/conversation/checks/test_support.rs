@@ -1,6 +1,7 @@
 //! Scoring small conversations with a bundled ruleset, for the checks' unit tests.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use huashu_rules::{Role, Ruleset};
 
@@ -14,9 +15,18 @@ fn role(r: &str) -> Role {
     }
 }
 
+/// One engine per bundled ruleset for the whole test binary: compiling zh-CN in a debug build takes seconds, and
+/// every check's tests score many small conversations (28 s of CI for this binary when each compiled its own).
 fn engine(ruleset: &str) -> Arc<Engine> {
-    let rs = Ruleset::builtin(ruleset).expect("bundled ruleset");
-    Arc::new(Engine::new(rs).expect("compiles"))
+    static ENGINES: OnceLock<Mutex<HashMap<String, Arc<Engine>>>> = OnceLock::new();
+    let mut engines = ENGINES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(engines.entry(ruleset.to_string()).or_insert_with(|| {
+        let rs = Ruleset::builtin(ruleset).expect("bundled ruleset");
+        Arc::new(Engine::new(rs).expect("compiles"))
+    }))
 }
 
 /// Scores `(role, text)` turns with `zh-CN`.
