@@ -127,6 +127,16 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
         &m.unless_after_turn_has,
         &mut s,
     );
+    list(
+        "only after an exchange (previous turn or own turn it answered) with",
+        &m.only_after_exchange_has,
+        &mut s,
+    );
+    list(
+        "unless the exchange (previous turn or own turn it answered) has",
+        &m.unless_after_exchange_has,
+        &mut s,
+    );
     for sug in &rule.suggest {
         let what = sug
             .replace

@@ -1,6 +1,8 @@
 //! Context conditions: what around a hit makes it compliant after all (polite 不知道您…, negated 不能保证收益,
 //! a refusal that comes with a reason). They run only on hits, never on the whole turn.
 
+use std::ops::Range;
+
 use daachorse::{DoubleArrayAhoCorasick, DoubleArrayAhoCorasickBuilder};
 use huashu_rules::Rule;
 use huashu_text::{is_clause_break, is_sentence_break};
@@ -23,12 +25,23 @@ pub(crate) struct Context {
 }
 
 /// What the other party's previous turn must (or must not) contain for a hit to stand: the customer's
-/// question is what turns 可以的 into a safety promise. Searched once per turn, not per hit, and only for
-/// the rules that ask ([`Context::wants_previous`]).
+/// question is what turns 可以的 into a safety promise. The `exchange` lists look in that turn and in this
+/// party's own turn that it answered (the code named in the agent's question, 这边发送验证码…可以吗 → 可以).
+/// Searched only on a hit, and only for the rules that ask ([`Context::wants_previous`]).
 #[derive(Debug, Default)]
 struct Previous {
     only_if: Words,
     unless: Words,
+    exchange_only_if: Words,
+    exchange_unless: Words,
+}
+
+/// The last exchange before a turn, normalised: the other party's previous turn and this party's own turn
+/// that it answered (None where there is none, or the caller gave none).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Exchange<'a> {
+    pub(crate) previous: Option<&'a str>,
+    pub(crate) own: Option<&'a str>,
 }
 
 /// A context word list, searched in one pass: these lists run to dozens of words and are asked about on
@@ -40,14 +53,20 @@ struct Previous {
 struct Words {
     words: Vec<String>,
     automaton: Option<DoubleArrayAhoCorasick<u32>>,
+    /// Per word, which of its ends are word boundaries ([`edges`]).
+    edges: Vec<u8>,
+    /// Some word has a Latin or digit end: matches are checked at word boundaries.
+    bounded: bool,
 }
 
 /// Words that must not come right after (or right before) a hit. Each is kept with the character it
 /// starts (or ends) with: the hit's neighbouring character picks the few words worth comparing, instead of
-/// a comparison per word on every hit.
+/// a comparison per word on every hit. The word's far end keeps the boundaries of [`edges`] (a preceding
+/// `not` is not the end of `cannot`); its near end touches the hit and may continue it (`d` after
+/// `guarantee`).
 #[derive(Debug, Default)]
 struct Affixes {
-    words: Vec<(char, String)>,
+    words: Vec<(char, String, u8)>,
 }
 
 impl Affixes {
@@ -60,31 +79,67 @@ impl Affixes {
                 } else {
                     w.chars().next()
                 };
-                c.map(|c| (c, w))
+                // Only the far end is a boundary: the end after a following word, the start of a preceding one.
+                let far = edges(&w) & if at_end { START } else { END };
+                c.map(|c| (c, w, far))
             })
             .collect();
         Affixes { words }
     }
 
-    /// Whether `after` starts with one of the words.
-    fn starts(&self, after: &str) -> bool {
+    /// Whether `t[at..]` starts with one of the words.
+    fn starts(&self, t: &str, at: usize) -> bool {
+        let after = &t[at..];
         let Some(c) = after.chars().next() else {
             return false;
         };
-        self.words
-            .iter()
-            .any(|(first, w)| *first == c && after.starts_with(w.as_str()))
+        self.words.iter().any(|(first, w, far)| {
+            *first == c && after.starts_with(w.as_str()) && at_word(t, at, at + w.len(), *far)
+        })
     }
 
-    /// Whether `before` ends with one of the words.
-    fn ends(&self, before: &str) -> bool {
+    /// Whether `t[..at]` ends with one of the words.
+    fn ends(&self, t: &str, at: usize) -> bool {
+        let before = &t[..at];
         let Some(c) = before.chars().next_back() else {
             return false;
         };
-        self.words
-            .iter()
-            .any(|(last, w)| *last == c && before.ends_with(w.as_str()))
+        self.words.iter().any(|(last, w, far)| {
+            *last == c && before.ends_with(w.as_str()) && at_word(t, at - w.len(), at, *far)
+        })
     }
+}
+
+/// Which ends of a context word are word boundaries. A word that begins with a Latin letter starts a word
+/// of the text (`he` is not in `the`, `if` not in `verify`, `not` not in `another`, `fund` not in
+/// `refund`), and one that begins or ends with a digit does not run into other digits (`7天` is not in
+/// `17天`). A Latin word's end may run on, as a stem: `invest` takes `investment`, `courier` `couriers`,
+/// `if you` `if youve` — the rules list a word's forms by its stem. Ideographs have no boundaries.
+const START_LETTER: u8 = 1;
+const START_DIGIT: u8 = 2;
+const END_DIGIT: u8 = 8;
+const START: u8 = START_LETTER | START_DIGIT;
+const END: u8 = END_DIGIT;
+
+fn edges(w: &str) -> u8 {
+    let class = |c: Option<char>, letter: u8, digit: u8| match c {
+        Some(c) if c.is_ascii_alphabetic() => letter,
+        Some(c) if c.is_ascii_digit() => digit,
+        _ => 0,
+    };
+    class(w.chars().next(), START_LETTER, START_DIGIT) | class(w.chars().next_back(), 0, END_DIGIT)
+}
+
+/// Whether `t[start..end]` stands at the word boundaries `b` asks for.
+fn at_word(t: &str, start: usize, end: usize, b: u8) -> bool {
+    if b == 0 {
+        return true;
+    }
+    let before = t.as_bytes()[..start].last().copied().unwrap_or(b' ');
+    let after = t.as_bytes().get(end).copied().unwrap_or(b' ');
+    !(b & START_LETTER != 0 && before.is_ascii_alphabetic()
+        || b & START_DIGIT != 0 && before.is_ascii_digit()
+        || b & END_DIGIT != 0 && after.is_ascii_digit())
 }
 
 /// Lists shorter than this are searched word by word.
@@ -103,21 +158,50 @@ impl Words {
                     .ok()
             })
             .flatten();
-        Words { words, automaton }
+        let edges: Vec<u8> = words.iter().map(|w| edges(w)).collect();
+        let bounded = edges.iter().any(|&b| b != 0);
+        Words {
+            words,
+            automaton,
+            edges,
+            bounded,
+        }
     }
 
     fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
 
-    fn found_in(&self, region: &str) -> bool {
-        if region.is_empty() || self.words.is_empty() {
+    /// Whether one of the words occurs in `t[region]` as a word (its Latin or digit ends at boundaries of
+    /// `t`, not of the region: a window that starts inside "the" does not make "he" a word).
+    fn found_in(&self, t: &str, region: Range<usize>) -> bool {
+        let text = &t[region.clone()];
+        if text.is_empty() || self.words.is_empty() {
             return false;
         }
-        match &self.automaton {
-            Some(a) => a.find_iter(region).next().is_some(),
-            None => self.words.iter().any(|w| region.contains(w.as_str())),
+        if !self.bounded {
+            return match &self.automaton {
+                Some(a) => a.find_iter(text).next().is_some(),
+                None => self.words.iter().any(|w| text.contains(w.as_str())),
+            };
         }
+        let at = |i: usize, start: usize, end: usize| {
+            at_word(t, region.start + start, region.start + end, self.edges[i])
+        };
+        match &self.automaton {
+            Some(a) => a
+                .find_overlapping_iter(text)
+                .any(|m| at(m.value() as usize, m.start(), m.end())),
+            None => self.words.iter().enumerate().any(|(i, w)| {
+                text.match_indices(w.as_str())
+                    .any(|(s, m)| at(i, s, s + m.len()))
+            }),
+        }
+    }
+
+    /// As [`Words::found_in`] over the whole of `t`.
+    fn found_in_all(&self, t: &str) -> bool {
+        self.found_in(t, 0..t.len())
     }
 }
 
@@ -159,45 +243,70 @@ impl Context {
             previous: Previous {
                 only_if: Words::new(list(&m.only_after_turn_has)?),
                 unless: Words::new(list(&m.unless_after_turn_has)?),
+                exchange_only_if: Words::new(list(&m.only_after_exchange_has)?),
+                exchange_unless: Words::new(list(&m.unless_after_exchange_has)?),
             },
         })
     }
 
-    /// Whether the rule looks at the other party's previous turn.
+    /// Whether the rule looks at the other party's previous turn (or the last exchange).
     pub(crate) fn wants_previous(&self) -> bool {
-        !self.previous.only_if.is_empty() || !self.previous.unless.is_empty()
+        let p = &self.previous;
+        !p.only_if.is_empty()
+            || !p.unless.is_empty()
+            || !p.exchange_only_if.is_empty()
+            || !p.exchange_unless.is_empty()
     }
 
-    /// Whether the other party's previous turn (normalised; None when the caller has none) lets this rule's
-    /// hits stand. A rule that needs a word there never fires without a previous turn; one that is only
-    /// exempted by a word there fires as it would alone.
-    pub(crate) fn allows_previous(&self, previous: Option<&str>) -> bool {
-        let Previous { only_if, unless } = &self.previous;
-        match previous {
-            None => only_if.is_empty(),
-            Some(p) => (only_if.is_empty() || only_if.found_in(p)) && !unless.found_in(p),
-        }
+    /// Whether the last exchange (normalised; parts the caller has not are None) lets this rule's hits
+    /// stand. A rule that needs a word in the previous turn (or the exchange) never fires without a previous
+    /// turn; one that is only exempted by a word there fires as it would alone. The agent's own turn counts
+    /// only as the question the previous turn answered, so without a previous turn there is no exchange.
+    pub(crate) fn allows_previous(&self, before: Exchange<'_>) -> bool {
+        let Previous {
+            only_if,
+            unless,
+            exchange_only_if,
+            exchange_unless,
+        } = &self.previous;
+        let Some(p) = before.previous else {
+            return only_if.is_empty() && exchange_only_if.is_empty();
+        };
+        let own = before.own.unwrap_or("");
+        let in_exchange = |w: &Words| w.found_in_all(p) || w.found_in_all(own);
+        (only_if.is_empty() || only_if.found_in_all(p))
+            && !unless.found_in_all(p)
+            && (exchange_only_if.is_empty() || in_exchange(exchange_only_if))
+            && !in_exchange(exchange_unless)
     }
 
     /// Whether the hit `t[start..end]` stands as a finding.
     pub(crate) fn allows(&self, t: &str, start: usize, end: usize) -> bool {
         let (before, after) = (&t[..start], &t[end..]);
-        if self.followed_by.starts(after) || self.preceded_by.ends(before) {
+        if self.followed_by.starts(t, end) || self.preceded_by.ends(t, start) {
             return false;
         }
+        // Regions are ranges of `t`, so that a word's boundaries are judged against the whole turn.
+        let tail = |s: &str| start - s.len()..start;
+        let head = |s: &str| end..end + s.len();
         if !self.before.is_empty()
             && self
                 .before
-                .found_in(clause_tail(before, self.before_window))
+                .found_in(t, tail(clause_tail(before, self.before_window)))
         {
             return false;
         }
-        if !self.after.is_empty() && self.after.found_in(clause_head(after, self.after_window)) {
+        if !self.after.is_empty()
+            && self
+                .after
+                .found_in(t, head(clause_head(after, self.after_window)))
+        {
             return false;
         }
         if !self.sentence_has.is_empty() || !self.only_if_sentence_has.is_empty() {
-            let (pre, post) = (sentence_tail(before), sentence_head(after));
-            let has = |words: &Words| words.found_in(pre) || words.found_in(post);
+            let (pre, post) = (tail(sentence_tail(before)), head(sentence_head(after)));
+            let has =
+                |words: &Words| words.found_in(t, pre.clone()) || words.found_in(t, post.clone());
             if has(&self.sentence_has) {
                 return false;
             }
@@ -205,7 +314,7 @@ impl Context {
                 return false;
             }
         }
-        if self.turn_has.found_in(before) || self.turn_has.found_in(after) {
+        if self.turn_has.found_in(t, 0..start) || self.turn_has.found_in(t, end..t.len()) {
             return false;
         }
         true
@@ -276,6 +385,48 @@ fn sentence_head(after: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(list: &[&str]) -> Words {
+        Words::new(list.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn latin_and_digit_words_match_only_as_words() {
+        // Short lists are searched word by word, long ones by automaton: both keep the boundaries.
+        for w in [words(&["he", "if"]), words(&["he", "if", "甲", "乙", "丙"])] {
+            assert!(!w.found_in_all("the check said so, verify it"));
+            assert!(w.found_in_all("so he said"));
+            assert!(w.found_in_all("only if you"));
+            assert!(w.found_in_all("他说he"));
+            // The end of a Latin word may run on: a stem.
+            assert!(w.found_in_all("so heard"));
+            // A region cut inside a word is still inside that word.
+            let t = "other";
+            assert!(!w.found_in(t, 2..t.len()));
+        }
+        let digits = words(&["7天", "50"]);
+        assert!(!digits.found_in_all("17天"));
+        assert!(!digits.found_in_all("500元"));
+        assert!(digits.found_in_all("50元"));
+        assert!(digits.found_in_all("支持7天无理由"));
+        assert!(digits.found_in_all("a7天"));
+        // Ideographs have no boundaries.
+        assert!(words(&["放心"]).found_in_all("您放心吧"));
+    }
+
+    #[test]
+    fn affixes_keep_the_far_end_a_boundary() {
+        let after = Affixes::new(vec!["you".into(), "d".into(), "12".into()], false);
+        assert!(after.starts("ok you", 3));
+        // A Latin word's end runs on (a stem); digits do not.
+        assert!(after.starts("ok your", 3));
+        assert!(after.starts("guaranteed now", 9));
+        assert!(after.starts("no 12 ", 3));
+        assert!(!after.starts("no 123", 3));
+        let before = Affixes::new(vec!["not".into()], true);
+        assert!(before.ends("not sure", 3));
+        assert!(!before.ends("cannot sure", 6));
+    }
 
     #[test]
     fn windows_stop_at_clause_breaks() {

@@ -116,8 +116,21 @@ impl Engine {
         previous: Option<&str>,
         turn_index: usize,
     ) -> Vec<Finding> {
+        self.previews_turn_after_exchange(role, text, None, previous, turn_index)
+    }
+
+    /// As [`Engine::previews_turn_after`], with this party's own turn that `previous` answered (see
+    /// [`Engine::check_turn_after_exchange`]).
+    pub fn previews_turn_after_exchange(
+        &self,
+        role: Role,
+        text: &str,
+        own: Option<&str>,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
         self.previews.as_ref().map_or_else(Vec::new, |p| {
-            p.check_turn_after(role, text, previous, turn_index)
+            p.check_turn_after_exchange(role, text, own, previous, turn_index)
         })
     }
 
@@ -195,6 +208,22 @@ impl Engine {
     ) -> Vec<Finding> {
         self.matcher
             .check_turn_after(role, text, previous, turn_index)
+    }
+
+    /// As [`Engine::check_turn_after`], with the last exchange: `own` is this party's turn that `previous`
+    /// answered (an agent's 这边发送验证码…可以吗 before the customer's 可以), for the rules with
+    /// `only_after_exchange_has` / `unless_after_exchange_has`.
+    #[inline]
+    pub fn check_turn_after_exchange(
+        &self,
+        role: Role,
+        text: &str,
+        own: Option<&str>,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.matcher
+            .check_turn_after_exchange(role, text, own, previous, turn_index)
     }
 
     /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a

@@ -147,22 +147,42 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             );
         }
     }
-    let looks_back = !rule.matcher.only_after_turn_has.is_empty()
-        || !rule.matcher.unless_after_turn_has.is_empty();
+    let m = &rule.matcher;
+    let exchange = !m.only_after_exchange_has.is_empty() || !m.unless_after_exchange_has.is_empty();
+    let looks_back =
+        exchange || !m.only_after_turn_has.is_empty() || !m.unless_after_turn_has.is_empty();
     for ex in &rule.example {
         let role = example_role(rule, ex.role);
         let previous = ex.previous.as_deref();
+        let own = ex.own_previous.as_deref();
         out.examples += 1;
         if let (Some(p), false) = (previous, looks_back) {
             problem(
                 p,
                 format!(
-                    "example's `previous` {p:?} has no effect: the rule has no `only_after_turn_has` or `unless_after_turn_has`"
+                    "example's `previous` {p:?} has no effect: the rule has no `only_after_turn_has`, `unless_after_turn_has` or `…_after_exchange_has`"
                 ),
             );
         }
+        if let Some(o) = own {
+            if !exchange {
+                problem(
+                    o,
+                    format!(
+                        "example's `own_previous` {o:?} has no effect: the rule has no `only_after_exchange_has` or `unless_after_exchange_has`"
+                    ),
+                );
+            } else if previous.is_none() {
+                problem(
+                    o,
+                    format!(
+                        "example's `own_previous` {o:?} has no effect without `previous` (the turn that answered it)"
+                    ),
+                );
+            }
+        }
         if let Some(text) = &ex.bad {
-            let found = engine.check_turn_after(role, text, previous, 0);
+            let found = engine.check_turn_after_exchange(role, text, own, previous, 0);
             if !found.iter().any(|f| *f.rule_id == *rule.id) {
                 let others = if found.is_empty() {
                     String::new()
@@ -190,7 +210,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
                 }
             }
             let before: HashSet<&str> = found.iter().map(|f| &*f.rule_id).collect();
-            let again = engine.check_turn_after(role, &rewritten, previous, 0);
+            let again = engine.check_turn_after_exchange(role, &rewritten, own, previous, 0);
             let unsettled: Vec<_> = again
                 .iter()
                 .filter(|f| {
@@ -214,7 +234,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             }
         }
         if let Some(text) = &ex.ok {
-            let found = engine.check_turn_after(role, text, previous, 0);
+            let found = engine.check_turn_after_exchange(role, text, own, previous, 0);
             if let Some(f) = found.iter().find(|f| *f.rule_id == *rule.id) {
                 problem(
                     text,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use huashu_rules::Role;
 
 use crate::asr::Tolerance;
+use crate::context::Exchange;
 use crate::conversation::{CheckId, Report, State};
 use crate::engine::Engine;
 use crate::finding::{Finding, Turn};
@@ -35,6 +36,10 @@ pub struct Session {
     /// The same turns normalised (each turn is normalised once when it is folded in), so that the next
     /// turn's rules read them without normalising them again.
     last_norm: [String; 2],
+    /// For each party's last turn, the other party's last turn before it (the turn it answered), as said
+    /// and normalised: with `last`, the last exchange that `only_after_exchange_has` looks at.
+    answered: [Option<String>; 2],
+    answered_norm: [String; 2],
 }
 
 /// Where a party's last turn is kept in [`Session::last`]; a system turn is nobody's previous turn.
@@ -63,6 +68,8 @@ impl Session {
             partial: None,
             last: [None, None],
             last_norm: [String::new(), String::new()],
+            answered: [None, None],
+            answered_norm: [String::new(), String::new()],
         }
     }
 
@@ -72,6 +79,14 @@ impl Session {
     pub fn previous(&self, role: Role) -> Option<&str> {
         let other = party(other(role)?)?;
         self.last[other].as_deref()
+    }
+
+    /// This party's own turn that [`Session::previous`] answered: for an agent turn, the agent's last turn
+    /// before the customer's last turn (这边发送验证码…可以吗 before 可以). None when the other party spoke
+    /// first or has not spoken. Rules with `only_after_exchange_has` look at it with the previous turn.
+    pub fn own_previous(&self, role: Role) -> Option<&str> {
+        let other = party(other(role)?)?;
+        self.answered[other].as_deref()
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -120,9 +135,13 @@ impl Session {
     /// touching the conversation state. A later partial or the final replaces it entirely.
     pub fn revise(&mut self, turn: Turn) -> TurnUpdate {
         let index = self.state.turns;
-        let findings =
-            self.engine
-                .check_turn_after(turn.role, &turn.text, self.previous(turn.role), index);
+        let findings = self.engine.check_turn_after_exchange(
+            turn.role,
+            &turn.text,
+            self.own_previous(turn.role),
+            self.previous(turn.role),
+            index,
+        );
         self.partial = Some(turn);
         TurnUpdate {
             turn_index: index,
@@ -160,14 +179,33 @@ impl Session {
         let engine = &self.engine;
         let index = self.state.turns;
         let norm = engine.normalize(&turn.text);
-        let previous = other(turn.role)
-            .and_then(party)
+        let o = other(turn.role).and_then(party);
+        let previous = o
             .filter(|&p| self.last[p].is_some())
             .map(|p| self.last_norm[p].as_str());
-        let findings = engine
-            .matcher()
-            .check_normalized_asr(turn.role, &turn.text, &norm, previous, index, asr);
-        if let Some(at) = party(turn.role) {
+        let own = o
+            .filter(|&p| self.answered[p].is_some())
+            .map(|p| self.answered_norm[p].as_str());
+        let findings = engine.matcher().check_normalized_asr(
+            turn.role,
+            &turn.text,
+            &norm,
+            Exchange { previous, own },
+            index,
+            asr,
+        );
+        if let (Some(at), Some(o)) = (party(turn.role), o) {
+            // This turn answers the other party's last turn: keep it as the question of the exchange.
+            match &self.last[o] {
+                Some(said) => {
+                    let answered = self.answered[at].get_or_insert_with(String::new);
+                    answered.clear();
+                    answered.push_str(said);
+                    self.answered_norm[at].clear();
+                    self.answered_norm[at].push_str(&self.last_norm[o]);
+                }
+                None => self.answered[at] = None,
+            }
             let last = self.last[at].get_or_insert_with(String::new);
             last.clear();
             last.push_str(&turn.text);

@@ -1,13 +1,15 @@
-//! Rules that look at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`): what
-//! "previous" is in a conversation, and that a single turn without one never fires such a rule.
+//! Rules that look at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`) or at
+//! the last exchange (`only_after_exchange_has`, `unless_after_exchange_has`): what "previous" and the
+//! exchange are in a conversation, and that a single turn without a previous turn never fires such a rule.
 
 use std::sync::Arc;
 
 use huashu_engine::{Engine, Role, Turn};
 use huashu_rules::Ruleset;
 
-/// zh-CN's manifest with two rules: `A1` (agent, kept only after a customer turn with 孕 or 过敏, dropped when
-/// that turn asks for a return) and `C1` (customer, kept only after an agent turn with 验证码).
+/// zh-CN's manifest with three rules: `A1` (agent, kept only after a customer turn with 孕 or 过敏, dropped
+/// when that turn asks for a return), `C1` (customer, kept only after an agent turn with 验证码) and `X1`
+/// (agent, 告知下 kept only when the last exchange names a code, dropped when it sends the customer to type it).
 fn engine() -> Arc<Engine> {
     let mut manifest = Ruleset::builtin("zh-CN").expect("zh-CN").manifest;
     manifest.scoring = Default::default();
@@ -23,6 +25,11 @@ fn engine() -> Arc<Engine> {
             "rules/privacy/C1.toml",
             "id = \"C1\"\nname = \"t\"\ncategory = \"privacy\"\nseverity = \"minor\"\nrole = \"customer\"\n\
              message = \"m {matched}\"\n[match]\nphrases = [\"好的\"]\nonly_after_turn_has = [\"验证码\"]\n",
+        ),
+        rule(
+            "rules/privacy/X1.toml",
+            "id = \"X1\"\nname = \"t\"\ncategory = \"privacy\"\nseverity = \"critical\"\nmessage = \"m {matched}\"\n\
+             [match]\nphrases = [\"告知下\"]\nonly_after_exchange_has = [\"验证码\"]\nunless_after_exchange_has = [\"輸入\"]\n",
         ),
     ];
     Arc::new(Engine::new(Ruleset { manifest, rules }).expect("compiles"))
@@ -144,7 +151,86 @@ fn examples_carry_the_previous_turn_and_a_useless_one_is_a_problem() {
     assert_eq!(
         problems,
         [
-            "rules/forbidden/A3.toml:17: rule A3: example's `previous` \"在吗\" has no effect: the rule has no `only_after_turn_has` or `unless_after_turn_has`"
+            "rules/forbidden/A3.toml:17: rule A3: example's `previous` \"在吗\" has no effect: the rule has no `only_after_turn_has`, `unless_after_turn_has` or `…_after_exchange_has`"
         ]
     );
+}
+
+#[test]
+fn a_single_turn_sees_the_exchange_only_when_given_both_turns() {
+    let e = engine();
+    let asked = "这边发送验证码 后发送随机密码给您使用可以吗";
+    assert!(e.scan(Role::Agent, "还麻烦告知下呢").is_empty());
+    // The customer's 可以 alone names no code.
+    assert!(
+        e.scan_after(Role::Agent, "还麻烦告知下呢", Some("可以"))
+            .is_empty()
+    );
+    let found =
+        e.check_turn_after_exchange(Role::Agent, "还麻烦告知下呢", Some(asked), Some("可以"), 4);
+    assert_eq!(ids(&found), ["X1"]);
+    assert_eq!(
+        (found[0].char_start, found[0].char_end, found[0].turn_index),
+        (3, 6, 4)
+    );
+    // Either turn of the exchange may name it; the agent's own turn without an answer is no exchange.
+    assert_eq!(
+        ids(&e.check_turn_after_exchange(Role::Agent, "告知下", None, Some("验证码收到了"), 0)),
+        ["X1"]
+    );
+    assert!(
+        e.check_turn_after_exchange(Role::Agent, "告知下", Some(asked), None, 0)
+            .is_empty()
+    );
+    // `unless_after_exchange_has` looks in both turns (traditional 輸入 in the rule).
+    assert!(
+        e.check_turn_after_exchange(
+            Role::Agent,
+            "告知下",
+            Some("验证码请在页面输入"),
+            Some("好的"),
+            0
+        )
+        .is_empty()
+    );
+    assert!(
+        e.check_turn_after_exchange(Role::Agent, "告知下", Some(asked), Some("要输入吗"), 0)
+            .is_empty()
+    );
+    // The turn-only rules do not look at the agent's own turn.
+    assert!(
+        e.check_turn_after_exchange(Role::Agent, "可以的", Some("备孕能用吗"), Some("嗯"), 0)
+            .is_empty()
+    );
+}
+
+#[test]
+fn in_a_conversation_the_exchange_is_the_question_the_previous_turn_answered() {
+    let e = engine();
+    let mut s = e.session();
+    s.push(Turn::customer("我的密码忘记了"));
+    // The customer spoke first: no agent question before it.
+    assert_eq!(s.own_previous(Role::Agent), None);
+    s.push(Turn::agent("这边发送验证码 后发送随机密码给您使用可以吗"));
+    s.push(Turn::customer("可以"));
+    assert_eq!(
+        s.own_previous(Role::Agent),
+        Some("这边发送验证码 后发送随机密码给您使用可以吗")
+    );
+    assert_eq!(s.own_previous(Role::Customer), Some("我的密码忘记了"));
+    // Several agent turns in a row all answer the same exchange; a draft is checked the same way.
+    assert!(s.push(Turn::agent("请稍等")).findings.is_empty());
+    assert_eq!(ids(&s.revise(Turn::agent("告知下")).findings), ["X1"]);
+    assert_eq!(ids(&s.push(Turn::agent("还麻烦告知下呢")).findings), ["X1"]);
+    // The next exchange is the agent's 还麻烦告知下呢 and the customer's reply: no code named any more.
+    s.push(Turn::customer("[数字x]"));
+    assert_eq!(s.own_previous(Role::Agent), Some("还麻烦告知下呢"));
+    assert!(s.push(Turn::agent("有问题再告知下")).findings.is_empty());
+    // The batch score sees what the session saw.
+    let turns = [
+        Turn::agent("这边发送验证码可以吗"),
+        Turn::customer("可以"),
+        Turn::agent("告知下呢"),
+    ];
+    assert_eq!(ids(&e.score(&turns).findings), ["X1"]);
 }

@@ -229,6 +229,14 @@ pub struct Match {
     /// Dropped when one of these occurs in the other party's previous turn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unless_after_turn_has: Vec<String>,
+    /// Kept only when one of these occurs in the last exchange: the other party's previous turn, or this
+    /// party's own turn that it answered (这边发送验证码…可以吗 → 可以 → 还麻烦告知下呢: the code is named in the
+    /// agent's own question). Without a previous turn the rule never fires.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_after_exchange_has: Vec<String>,
+    /// Dropped when one of these occurs in the last exchange (either of its two turns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_after_exchange_has: Vec<String>,
     #[serde(default)]
     pub validate: Validate,
     /// On transcribed (speech) turns, also match the Chinese phrases at pinyin level with a small edit
@@ -268,6 +276,10 @@ pub struct Example {
     /// The other party's previous turn, for rules with `only_after_turn_has` / `unless_after_turn_has`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// This party's own turn that `previous` answered, for rules with `only_after_exchange_has` /
+    /// `unless_after_exchange_has`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_previous: Option<String>,
 }
 
 /// One rule, one file.

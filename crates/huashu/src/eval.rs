@@ -30,6 +30,9 @@ pub struct LabelledTurn {
     /// The other party's turn before this one (`previous`, or joined from the corpus for a `ref`): what
     /// rules with `only_after_turn_has` look at.
     pub previous: Option<String>,
+    /// This party's own turn that `previous` answered (`own_previous`, or joined from a chat corpus for a
+    /// `ref`): with `previous`, the last exchange that rules with `only_after_exchange_has` look at.
+    pub own_previous: Option<String>,
     /// The categories a QA lead says the turn violates (empty: compliant).
     pub expect: BTreeSet<Category>,
     /// 1-based line of the label file, for reports.
@@ -76,12 +79,23 @@ pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTur
             Some(Value::String(p)) => Some(p.clone()),
             Some(other) => return Err(err(format!("`previous` must be a string, not {other}"))),
         };
+        let mut own_previous = match obj.get("own_previous") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(p)) => Some(p.clone()),
+            Some(other) => {
+                return Err(err(format!("`own_previous` must be a string, not {other}")));
+            }
+        };
         let text = match (obj.get("text"), obj.get("ref")) {
             (Some(Value::String(t)), _) => t.clone(),
             (None, Some(Value::String(r))) => {
                 let text = refs.resolve(r).map_err(err)?;
+                // Both from the corpus or neither: a `previous` given by hand answered no corpus turn.
                 if previous.is_none() {
                     previous = refs.previous(r);
+                    if own_previous.is_none() {
+                        own_previous = refs.own_previous(r);
+                    }
                 }
                 text
             }
@@ -114,6 +128,7 @@ pub fn read_labels(input: &str, refs: &mut CorpusRefs) -> Result<Vec<LabelledTur
             role,
             text,
             previous,
+            own_previous,
             expect,
             line: line_no,
         });
@@ -261,11 +276,11 @@ pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
         }
     };
     for t in turns {
-        let previous = t.previous.as_deref();
-        let findings = engine.scan_after(t.role, &t.text, previous);
+        let (previous, own) = (t.previous.as_deref(), t.own_previous.as_deref());
+        let findings = engine.check_turn_after_exchange(t.role, &t.text, own, previous, 0);
         tally(&findings, &t.expect, "active");
         tally(
-            &engine.previews_after(t.role, &t.text, previous),
+            &engine.previews_turn_after_exchange(t.role, &t.text, own, previous, 0),
             &t.expect,
             "preview",
         );
@@ -376,6 +391,27 @@ mod tests {
         assert_eq!(e.false_negatives[0].id, serde_json::json!(2));
         let e = labels(r#"{"text":"x","previous":1,"expect":[]}"#).expect_err("previous");
         assert_eq!(e.to_string(), "line 1: `previous` must be a string, not 1");
+    }
+
+    #[test]
+    fn a_label_brings_the_last_exchange() {
+        let engine = Engine::default_ruleset().expect("default");
+        let turns = labels(concat!(
+            r#"{"id":1,"text":"请稍等 还麻烦告知下呢","own_previous":"这边发送验证码 后发送随机密码给您使用可以吗","previous":"可以","expect":["privacy"]}"#,
+            "\n",
+            r#"{"id":2,"text":"请稍等 还麻烦告知下呢","previous":"可以","expect":["privacy"]}"#,
+        ))
+        .expect("labels");
+        assert_eq!(turns[1].own_previous, None);
+        let e = evaluate(&engine, &turns);
+        let p = &e.categories["privacy"];
+        assert_eq!((p.tp, p.fp, p.fn_), (1, 0, 1));
+        assert_eq!(e.false_negatives[0].id, serde_json::json!(2));
+        let e = labels(r#"{"text":"x","own_previous":[],"expect":[]}"#).expect_err("own");
+        assert_eq!(
+            e.to_string(),
+            "line 1: `own_previous` must be a string, not []"
+        );
     }
 
     #[test]

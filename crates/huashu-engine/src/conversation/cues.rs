@@ -34,13 +34,17 @@ impl Cues {
         let mut rules = Vec::new();
         // A cue is found in one turn, with no previous turn to look at: a condition on it could never hold.
         let looks_back = |field: String, m: &Match| -> Result<(), EngineError> {
-            if m.only_after_turn_has.is_empty() && m.unless_after_turn_has.is_empty() {
+            if m.only_after_turn_has.is_empty()
+                && m.unless_after_turn_has.is_empty()
+                && m.only_after_exchange_has.is_empty()
+                && m.unless_after_exchange_has.is_empty()
+            {
                 return Ok(());
             }
             Err(EngineError::Invalid {
                 file: label.to_string(),
                 field,
-                message: "`only_after_turn_has` / `unless_after_turn_has` belong to rules; a cue list cannot use them".into(),
+                message: "`only_after_turn_has` / `unless_after_turn_has` belong to rules, as do `…_after_exchange_has`; a cue list cannot use them".into(),
             })
         };
         for (name, m) in &scoring.cues {

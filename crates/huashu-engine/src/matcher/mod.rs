@@ -29,6 +29,7 @@ use huashu_rules::{Role, Ruleset};
 use huashu_text::{Normalized, Options, normalize, normalize_into};
 
 use crate::asr::{Tolerance, TolerantPhrases};
+use crate::context::Exchange;
 use crate::finding::Finding;
 use compile::{CompiledRegex, CompiledRule, Owner};
 use scan::{SCRATCH, Scratch};
@@ -55,8 +56,8 @@ pub struct Matcher {
     unanchored: Vec<u32>,
     /// Chinese phrases as pinyin, for tolerant matching of transcribed turns.
     tolerant: TolerantPhrases,
-    /// Some rule looks at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`):
-    /// only then is a previous turn normalised.
+    /// Some rule looks at the other party's previous turn (`only_after_turn_has`, `unless_after_turn_has`)
+    /// or the last exchange (`…_after_exchange_has`): only then is a previous turn normalised.
     wants_previous: bool,
 }
 
@@ -128,13 +129,30 @@ impl Matcher {
         previous: Option<&str>,
         turn_index: usize,
     ) -> Vec<Finding> {
+        self.check_turn_after_exchange(role, text, None, previous, turn_index)
+    }
+
+    /// As [`Matcher::check_turn_after`], with the last exchange: `own` is this party's turn that `previous`
+    /// answered (for an agent turn, the agent's question the customer's last turn replied to), which rules
+    /// with `only_after_exchange_has` / `unless_after_exchange_has` also look at.
+    pub fn check_turn_after_exchange(
+        &self,
+        role: Role,
+        text: &str,
+        own: Option<&str>,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
         if text.is_empty() {
             return Vec::new();
         }
-        let previous = previous
-            .filter(|_| self.wants_previous)
-            .map(|p| self.normalize(p));
-        let previous = previous.as_ref().map(Normalized::as_str);
+        let norm_of =
+            |t: Option<&str>| t.filter(|_| self.wants_previous).map(|p| self.normalize(p));
+        let (previous, own) = (norm_of(previous), norm_of(own));
+        let previous = Exchange {
+            previous: previous.as_ref().map(Normalized::as_str),
+            own: own.as_ref().map(Normalized::as_str),
+        };
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let Scratch { norm, hits } = &mut *scratch;
@@ -182,7 +200,7 @@ impl Matcher {
             role,
             text,
             &norm,
-            None,
+            Exchange::default(),
             turn_index,
             Some((confidence, tolerance)),
         )
@@ -195,7 +213,7 @@ impl Matcher {
         role: Role,
         text: &str,
         norm: &Normalized,
-        previous: Option<&str>,
+        previous: Exchange<'_>,
         turn_index: usize,
         asr: Option<(f32, Tolerance)>,
     ) -> Vec<Finding> {
@@ -243,10 +261,18 @@ impl Matcher {
         role: Role,
         norm: &Normalized,
     ) -> Vec<(usize, std::ops::Range<usize>)> {
-        self.with_hits(role, norm, None, None, false, Tolerance::Off, |hits| {
-            hits.iter()
-                .map(|h| (h.rule as usize, h.start..h.end))
-                .collect()
-        })
+        self.with_hits(
+            role,
+            norm,
+            Exchange::default(),
+            None,
+            false,
+            Tolerance::Off,
+            |hits| {
+                hits.iter()
+                    .map(|h| (h.rule as usize, h.start..h.end))
+                    .collect()
+            },
+        )
     }
 }

@@ -17,6 +17,7 @@ use super::compile::{
 use super::overlaps::resolve_overlaps;
 use crate::anchors::longest_digit_run;
 use crate::asr::Tolerance;
+use crate::context::Exchange;
 use crate::validate;
 
 /// A window regex none of whose window literals was seen.
@@ -133,7 +134,7 @@ impl Matcher {
         &self,
         role: Role,
         norm: &Normalized,
-        previous: Option<&str>,
+        previous: Exchange<'_>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -159,7 +160,7 @@ impl Matcher {
         role: Role,
         t: &str,
         repeats: &[u32],
-        previous: Option<&str>,
+        previous: Exchange<'_>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -187,7 +188,7 @@ impl Matcher {
         role: Role,
         t: &str,
         repeats: &[u32],
-        previous: Option<&str>,
+        previous: Exchange<'_>,
         digits: Option<usize>,
         resolve: bool,
         tolerance: Tolerance,
@@ -370,7 +371,7 @@ impl Matcher {
 
     /// Whether a hit stands: its checksum, its context in `t`, and the other party's `previous` turn
     /// (normalised), which only the rules that name words for it look at.
-    fn passes(&self, h: &Hit, t: &str, previous: Option<&str>) -> bool {
+    fn passes(&self, h: &Hit, t: &str, previous: Exchange<'_>) -> bool {
         let rule = &self.ruleset.rules[h.rule as usize];
         let ok = match rule.matcher.validate {
             Validate::None => true,

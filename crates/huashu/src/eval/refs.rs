@@ -124,6 +124,39 @@ impl CorpusRefs {
             .map(|c| c[6..].join("\t"))
     }
 
+    /// This party's own turn that [`CorpusRefs::previous`] answered: in a JDDC chat `.tsv`, the nearest row
+    /// of this row's role before that previous row, in the same session; in a JSON conversation, the nearest
+    /// turn of this speaker before the previous turn. None where there is no previous turn, where the
+    /// previous turn opened the conversation, and in layouts whose rows hold several agents' replies.
+    pub fn own_previous(&mut self, reference: &str) -> Option<String> {
+        self.resolve(reference).ok()?;
+        if let Some((file, at)) = reference.split_once('#') {
+            let (i, j) = at.split_once('/')?;
+            let (i, j): (usize, usize) = (i.parse().ok()?, j.parse().ok()?);
+            let conv = self.json.get(file)?.get(i)?;
+            let p = json_previous_at(conv, j)?;
+            return json_previous(conv, p);
+        }
+        let (file, n) = reference.rsplit_once(':')?;
+        if !file.ends_with(".tsv") || n.contains('/') {
+            return None;
+        }
+        let n: usize = n.parse().ok()?;
+        let lines = self.lines.get(file)?;
+        let cols = |l: &str| l.split('\t').map(str::to_string).collect::<Vec<String>>();
+        let me = cols(&lines[n - 1]);
+        let (session, role) = (me.first()?.clone(), me.get(2)?.clone());
+        let mut earlier = lines[..n - 1]
+            .iter()
+            .rev()
+            .map(|l| cols(l))
+            .take_while(|c| c.first() == Some(&session));
+        earlier.find(|c| c.get(2) != Some(&role) && c.len() >= 7)?;
+        earlier
+            .find(|c| c.get(2) == Some(&role) && c.len() >= 7)
+            .map(|c| c[6..].join("\t"))
+    }
+
     fn resolve_json(
         &mut self,
         dir: &Path,
@@ -165,23 +198,28 @@ impl CorpusRefs {
 /// The turn before `j` in a JSON conversation by the other speaker: IBM's `dialogContent` (a turn is keyed
 /// by its speaker, `agent` or `client`) or ABCD's `original` (`[speaker, text]`).
 fn json_previous(conv: &Value, j: usize) -> Option<String> {
+    let p = json_previous_at(conv, j)?;
+    if let Some(turns) = conv.get("dialogContent").and_then(Value::as_array) {
+        return turns[p].get("message")?.as_str().map(str::to_string);
+    }
+    conv.get("original")?
+        .get(p)?
+        .get(1)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Where [`json_previous`] finds its turn.
+fn json_previous_at(conv: &Value, j: usize) -> Option<usize> {
     if let Some(turns) = conv.get("dialogContent").and_then(Value::as_array) {
         let is_agent = |t: &Value| t.get("agent").is_some();
         let me = is_agent(turns.get(j)?);
-        return turns[..j]
-            .iter()
-            .rev()
-            .find(|t| is_agent(t) != me)
-            .and_then(|t| t.get("message")?.as_str().map(str::to_string));
+        return turns[..j].iter().rposition(|t| is_agent(t) != me);
     }
     let turns = conv.get("original")?.as_array()?;
     let who = |t: &Value| t.get(0).and_then(Value::as_str).map(str::to_string);
     let me = who(turns.get(j)?);
-    turns[..j]
-        .iter()
-        .rev()
-        .find(|t| who(t) != me)
-        .and_then(|t| t.get(1)?.as_str().map(str::to_string))
+    turns[..j].iter().rposition(|t| who(t) != me)
 }
 
 /// Reply `k` (1-based) of a JDDC 2019 dev line; `NULL` (no reply in that slot) is no reply.
@@ -253,6 +291,27 @@ mod tests {
         assert_eq!(refs.previous("s.tsv:1"), None);
         // Nothing before it in its own session.
         assert_eq!(refs.previous("s.tsv:4"), None);
+        // The exchange: the agent's question before the customer's answer, past the customer's other rows.
+        std::fs::write(
+            dir.join("x.tsv"),
+            "a\tu\t1\t0\t0\tnan\t发送验证码可以吗\na\tu\t0\t0\t0\tnan\t嗯\na\tu\t0\t0\t0\tnan\t可以\n\
+             a\tu\t1\t0\t0\tnan\t请稍等\na\tu\t1\t0\t0\tnan\t告知下\nb\tu\t0\t0\t0\tnan\t在吗\nb\tu\t1\t0\t0\tnan\t在的\n",
+        )
+        .expect("write");
+        assert_eq!(refs.previous("x.tsv:5").as_deref(), Some("可以"));
+        assert_eq!(
+            refs.own_previous("x.tsv:5").as_deref(),
+            Some("发送验证码可以吗")
+        );
+        assert_eq!(
+            refs.own_previous("x.tsv:4").as_deref(),
+            Some("发送验证码可以吗")
+        );
+        assert_eq!(refs.own_previous("x.tsv:3"), None);
+        // The customer opened the session: no agent turn before it.
+        assert_eq!(refs.own_previous("x.tsv:7"), None);
+        assert_eq!(refs.own_previous("t.json#0/1"), None);
+        assert_eq!(refs.own_previous("q.txt:3/1"), None);
         assert_eq!(
             refs.resolve("d.txt:2/3"),
             Err("`ref` \"d.txt:2/3\": line 2 of d.txt has no reply \"3\"".to_string())
