@@ -62,7 +62,7 @@ pub(crate) enum Kind {
     /// 帮我改一下吧, 麻烦帮忙加快: the agent doing it, or agreeing to (好的, 嗯嗯: a `yes_no` cue, filler
     /// or not); a hold or a stall alone (建议您耐心等待) does not.
     Request,
-    /// A problem reported without a question (上次买的坏了, 我没收到发票): a remedy, a fix, a step, a
+    /// A problem reported without a question (上次买的打不开, 我没收到发票): a remedy, a fix, a step, a
     /// follow-up or when it will be (a time); an apology or an explanation alone is half an answer.
     Problem,
 }
@@ -145,7 +145,7 @@ impl Questions {
         let question = view.cue_index.get(Cue::Question);
         // With a `question` cue list, questions are the clauses that ask something; without one, every turn
         // is compared whole (only a verbatim repeat of at least 4 chars used to count).
-        // A problem reported without a question (上次买的坏了) is a need as much as a question is.
+        // A problem reported without a question (上次买的打不开) is a need as much as a question is.
         let report = view.cue_index.get(Cue::Report);
         let asks: Vec<usize> = match question {
             Some(q) => view
