@@ -180,6 +180,26 @@ pub(crate) fn gate(pattern: &str) -> Gate {
     }
 }
 
+/// Whether the group `hit` of `pattern` spans every match of it: the pattern is that group, with nothing
+/// around it but zero-width assertions (`(?P<hit>…)`, `^(?P<hit>…)$`, `((?P<hit>…))`).
+pub(crate) fn hit_is_whole(pattern: &str) -> bool {
+    fn whole(h: &Hir) -> bool {
+        match h.kind() {
+            HirKind::Capture(c) if c.name.as_deref() == Some("hit") => true,
+            HirKind::Capture(c) => whole(&c.sub),
+            HirKind::Concat(hs) => {
+                let mut wide = hs.iter().filter(|h| !matches!(h.kind(), HirKind::Look(_)));
+                matches!((wide.next(), wide.next()), (Some(h), None) if whole(h))
+            }
+            _ => false,
+        }
+    }
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .is_ok_and(|hir| whole(&hir))
+}
+
 /// Whether `hay` holds `needle` (whole characters: UTF-8 is self-synchronising).
 fn holds(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)

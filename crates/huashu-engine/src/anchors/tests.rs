@@ -136,3 +136,16 @@ fn no_anchor_for_patterns_that_can_start_anywhere() {
     assert!(anchors(r"\w+").is_none());
     assert!(anchors("(a)?").is_none());
 }
+
+#[test]
+fn a_hit_group_around_the_whole_pattern_is_the_whole_match() {
+    assert!(hit_is_whole("(?P<hit>(确保|保证)[^,]{0,10}?(送到|送达))"));
+    assert!(hit_is_whole("^(?P<hit>不会(再)?配送)$"));
+    assert!(hit_is_whole("((?P<hit>卡号))"));
+    // Context outside the group, or another group beside it, is not part of the hit.
+    assert!(!hit_is_whole("(^|[,.])(?P<hit>没法)(的|呢)*"));
+    assert!(!hit_is_whole("(?P<hit>没法)呢"));
+    assert!(!hit_is_whole("(?P<hit>没法)|不行"));
+    assert!(!hit_is_whole("(?P<other>没法)"));
+    assert!(!hit_is_whole("(unclosed"));
+}
