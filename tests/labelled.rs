@@ -71,6 +71,21 @@ const HANDWRITTEN_EN: Floors = &[
     ("promise", 0.90, 0.80),
 ];
 
+// blind-zh / blind-en: hand-written from POLICY.md and the seed manuals by an engineer who read no rule and ran no
+// engine (corpora/labelled/BLIND.md); main's rules before any tuning on them held zh forbidden .955/.661, privacy
+// .927/.708, promise .942/.670 and en .891/.651, 1.000/.727, 1.000/.535. Rules were then tuned on the even-hash half
+// only (REVIEW-zh.md "Held-out pass 4", REVIEW-en.md): the floors are what the whole sets hold now.
+const BLIND_ZH: Floors = &[
+    ("forbidden", 0.98, 0.77),
+    ("privacy", 0.95, 0.84),
+    ("promise", 0.96, 0.85),
+];
+const BLIND_EN: Floors = &[
+    ("forbidden", 0.96, 0.84),
+    ("privacy", 1.00, 0.87),
+    ("promise", 1.00, 0.72),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -145,6 +160,16 @@ fn handwritten_zh_turns() {
 #[test]
 fn handwritten_en_turns() {
     holds("handwritten-en.jsonl", "en", false, HANDWRITTEN_EN);
+}
+
+#[test]
+fn blind_zh_turns() {
+    holds("blind-zh.jsonl", "zh-CN", false, BLIND_ZH);
+}
+
+#[test]
+fn blind_en_turns() {
+    holds("blind-en.jsonl", "en", false, BLIND_EN);
 }
 
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
