@@ -356,6 +356,9 @@ pub struct BenchAudioArgs {
     /// Room live partials' encoder window leaves after the audio, ms (default: the daemon's).
     #[arg(long, value_name = "MS")]
     partial_margin_ms: Option<u32>,
+    /// Recognitions at once in the live simulation (default: the daemon's, the cores over --threads).
+    #[arg(long, value_name = "N")]
+    live_pool: Option<usize>,
 }
 
 /// The load average (1, 5, 15 minutes), when the system tells.
@@ -369,7 +372,8 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     use huashu::audio::bench::{FileReport, Totals, Unit, error_rate, run_file};
     use huashu::audio::live::LiveOptions;
     use huashu_sidecar::audio::{
-        PartialWindow, RecognizerFactory, WhisperFactory, simulate_live_blocking,
+        PartialWindow, RecognizerFactory, WhisperFactory, cores, recognitions_at_once,
+        simulate_live_blocking,
     };
 
     let files = expand(&args.recordings)?;
@@ -396,7 +400,11 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         partial.margin_ms = m;
     }
     let factory = WhisperFactory::from_whisper(live_template).with_partial_window(partial);
-    let pool = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The daemon's pool for these threads (`huashu serve` with `audio.pool` 0).
+    let pool = args
+        .live_pool
+        .unwrap_or_else(|| recognitions_at_once(cores(), whisper.options.threads))
+        .max(1);
     let mut reports = Vec::new();
     for (i, path) in files.iter().enumerate() {
         let reference = match args.reference.get(i).map(String::as_str) {
