@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::vad::{self, VadOptions};
 use crate::{Audio, AudioError, Segment, TARGET_RATE, decode_file, resample};
+use channels::Channel;
+
+mod channels;
 
 /// A speech recogniser over 16 kHz mono samples (Whisper, or a fake in tests).
 pub trait Recognize {
@@ -46,6 +49,24 @@ pub trait Recognize {
     fn take_times(&mut self) -> StageTimes {
         StageTimes::default()
     }
+
+    /// Measure each recognition's stages ([`Recognize::take_times`]) from now on (profiling may cost
+    /// time of its own: `huashu bench` times the path without it). Recognisers that do not profile ignore it.
+    fn set_profile(&mut self, _on: bool) {}
+
+    /// Up to `ways - 1` more recognisers over the same model, each to recognise another channel while this
+    /// one recognises its own, this one's threads shared out between them all (`call/channels.rs`). Empty
+    /// (the default): channels are recognised one after another.
+    ///
+    /// # Errors
+    /// When another recogniser cannot be made.
+    fn fork(&mut self, _ways: usize) -> Result<Vec<Box<dyn Recognize + Send>>, AudioError> {
+        Ok(Vec::new())
+    }
+
+    /// Takes back the recognisers [`Recognize::fork`] gave (their stage times with them) and this one's
+    /// threads.
+    fn unfork(&mut self, _forks: Vec<Box<dyn Recognize + Send>>) {}
 }
 
 /// Milliseconds spent per recogniser stage (log-mel spectrogram, encoder, decoder), summed over calls.
@@ -157,6 +178,9 @@ pub struct CallOptions {
     /// Neighbouring utterances of a channel are recognised together, up to this much audio per pass
     /// ([`Recognize::recognize_many`]); 0: each utterance alone.
     pub pack_ms: u32,
+    /// Recognise the channels at the same time, the recogniser's threads split between them
+    /// ([`Recognize::fork`]), instead of one after another with all threads each.
+    pub side_by_side: bool,
 }
 
 impl Default for CallOptions {
@@ -165,6 +189,7 @@ impl Default for CallOptions {
             channels: ChannelMap::default(),
             vad: VadOptions::default(),
             pack_ms: crate::pack::PACK_MS,
+            side_by_side: true,
         }
     }
 }
@@ -222,7 +247,9 @@ pub(crate) fn transcribe_timed(
             want: opts.channels.roles.len(),
         });
     };
-    let mut turns = Vec::new();
+    // (channel index, role) of each channel kept, and its audio cut into utterances.
+    let mut kept = Vec::new();
+    let mut channels = Vec::new();
     for (channel, (samples, role)) in audio.channels.iter().zip(roles).enumerate() {
         if role == Role::System {
             continue; // an ignored channel
@@ -237,20 +264,18 @@ pub(crate) fn transcribe_timed(
         };
         times.vad_ms += ms_since(t);
         times.utterances += cut.len();
-        let max = opts.pack_ms as usize * TARGET_RATE as usize / 1000;
-        for group in crate::pack::groups(&cut, max) {
-            let us = &cut[group];
-            let t = Instant::now();
-            let heard = if let [u] = us {
-                vec![rec.recognize(&pcm[u.start..u.end])?]
-            } else {
-                rec.recognize_many(&pcm, us)?
-            };
-            times.recognise_ms += ms_since(t);
-            for (u, segs) in us.iter().zip(&heard) {
-                if let Some(t) = merge_segments(segs, role, channel, u.start, u.end) {
-                    turns.push(t);
-                }
+        kept.push((channel, role));
+        channels.push(Channel { pcm, cut });
+    }
+    let max = opts.pack_ms as usize * TARGET_RATE as usize / 1000;
+    let t = Instant::now();
+    let heard = channels::recognise(rec, &channels, max, opts.side_by_side)?;
+    times.recognise_ms += ms_since(t);
+    let mut turns = Vec::new();
+    for (((channel, role), c), heard) in kept.into_iter().zip(&channels).zip(&heard) {
+        for (u, segs) in c.cut.iter().zip(heard) {
+            if let Some(t) = merge_segments(segs, role, channel, u.start, u.end) {
+                turns.push(t);
             }
         }
     }

@@ -13,6 +13,8 @@ use whisper_rs::{
 use crate::call::ms_since;
 use crate::{AudioError, Recognize, Segment, StageTimes};
 
+mod fork;
+
 /// Spoken language of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Language {
@@ -132,6 +134,8 @@ pub struct Whisper {
     abort: Arc<AtomicBool>,
     /// Encoder windows of the running pass, counted (and capped) by whisper.cpp's encoder-begin callback.
     windows: Box<Windows>,
+    /// The threads this one had before [`Recognize::fork`] shared them out.
+    forked_from: Option<usize>,
 }
 
 /// What whisper.cpp's encoder-begin callback reads and writes during one pass.
@@ -208,6 +212,7 @@ impl Whisper {
             vad,
             abort: Arc::default(),
             windows: Box::default(),
+            forked_from: None,
         })
     }
 
@@ -567,5 +572,17 @@ impl Recognize for Whisper {
 
     fn take_times(&mut self) -> StageTimes {
         std::mem::take(&mut self.times)
+    }
+
+    fn set_profile(&mut self, on: bool) {
+        self.profile = on;
+    }
+
+    fn fork(&mut self, ways: usize) -> Result<Vec<Box<dyn Recognize + Send>>, AudioError> {
+        self.fork_threads(ways)
+    }
+
+    fn unfork(&mut self, forks: Vec<Box<dyn Recognize + Send>>) {
+        self.unfork_threads(forks);
     }
 }

@@ -75,6 +75,10 @@ pub struct AsrArgs {
     /// pass of their own (true) instead of Whisper's next 30 s-class window over the rest (false).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     refit_tail: bool,
+    /// Recognise a stereo call's channels at the same time, the threads split between them (true), instead
+    /// of one after another with all the threads each (false); benches/RESULTS.md, "Speech, session 5".
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    side_by_side: bool,
 }
 
 fn parse_language(s: &str) -> Result<Language, String> {
@@ -139,6 +143,7 @@ impl AsrArgs {
                 } else {
                     audio::pack::PACK_MS
                 },
+                side_by_side: self.side_by_side,
                 ..CallOptions::default()
             },
         ))
@@ -356,6 +361,9 @@ pub struct BenchAudioArgs {
     /// Room live partials' encoder window leaves after the audio, ms (default: the daemon's).
     #[arg(long, value_name = "MS")]
     partial_margin_ms: Option<u32>,
+    /// Recognitions at once in the live simulation (default: the daemon's, the cores over --threads).
+    #[arg(long, value_name = "N")]
+    live_pool: Option<usize>,
 }
 
 /// The load average (1, 5, 15 minutes), when the system tells.
@@ -369,7 +377,8 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     use huashu::audio::bench::{FileReport, Totals, Unit, error_rate, run_file};
     use huashu::audio::live::LiveOptions;
     use huashu_sidecar::audio::{
-        PartialWindow, RecognizerFactory, WhisperFactory, simulate_live_blocking,
+        PartialWindow, RecognizerFactory, WhisperFactory, cores, recognitions_at_once,
+        simulate_live_blocking,
     };
 
     let files = expand(&args.recordings)?;
@@ -387,7 +396,6 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     let (mut whisper, opts) = args.asr.load()?;
     let system_info = Whisper::system_info();
     let live_template = whisper.share()?;
-    whisper.set_profile(true);
     let mut partial = PartialWindow::default();
     if let Some(f) = args.partial_ctx_floor {
         partial.floor = f.clamp(64, 1500);
@@ -396,7 +404,11 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         partial.margin_ms = m;
     }
     let factory = WhisperFactory::from_whisper(live_template).with_partial_window(partial);
-    let pool = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The daemon's pool for these threads (`huashu serve` with `audio.pool` 0).
+    let pool = args
+        .live_pool
+        .unwrap_or_else(|| recognitions_at_once(cores(), whisper.options.threads))
+        .max(1);
     let mut reports = Vec::new();
     for (i, path) in files.iter().enumerate() {
         let reference = match args.reference.get(i).map(String::as_str) {
@@ -471,6 +483,7 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "max_tokens_per_s": opts_used.max_tokens_per_s,
         "refit_tail": opts_used.refit_tail,
         "pack_ms": opts.pack_ms,
+        "side_by_side": opts.side_by_side,
         "live_pool": pool,
         "live_speed": args.live_speed,
         "live_end_silence_ms": args.end_silence_ms.unwrap_or(LiveOptions::default().end_silence_ms),

@@ -116,11 +116,15 @@ fn call(
 }
 
 fn huashu(model: &Path, args: &[&str]) -> Vec<Value> {
+    huashu_threads(model, args, 1)
+}
+
+fn huashu_threads(model: &Path, args: &[&str], threads: usize) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_huashu"))
         .args(args)
         .arg("--model")
         .arg(model)
-        .args(["--threads", "1"])
+        .args(["--threads", &threads.to_string()])
         .output()
         .expect("run huashu");
     assert!(
@@ -225,6 +229,9 @@ fn mandarin_call_finds_forbidden_dont_know() {
     let rate = cer("您好，这不是我的问题。我不知道。", &agent);
     eprintln!("zh agent transcript {agent:?}: character error rate {rate:.3}");
     assert!(rate <= 0.5, "{agent:?}");
+    // Two threads: the two channels are recognised at once, one thread each, so each pass is the very
+    // computation of the one-thread run above.
+    assert_eq!(huashu_threads(&model, &["transcribe", wav], 2), turns);
 
     let scores = huashu(&model, &["score", "--audio", wav]);
     let found = findings(&scores[0]);

@@ -60,6 +60,7 @@ impl App {
             let _ = speech.set(crate::audio::Speech::new(
                 Arc::new(factory),
                 config.audio.pool,
+                config.audio.threads,
                 config.audio.max_streams,
             ));
         }

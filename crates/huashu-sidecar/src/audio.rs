@@ -3,7 +3,7 @@
 //! The connection's worker decodes frames and cuts utterances ([`huashu_audio::live::LiveSegmenter`]); the
 //! jobs (a rolling-window partial every ~1 s of speech, a final at the end of each utterance) go through a
 //! small bounded channel to one transcription task per audio stream, which runs them one at a time on the
-//! blocking pool — a semaphore sized to the cores bounds concurrent recognitions across all connections, and
+//! blocking pool — a semaphore sized to the cores (over each recognition's threads) bounds concurrent recognitions across all connections, and
 //! each stream owns one recogniser state. Results come back into the connection's inbox as `Heard` items:
 //! a partial in the role's partial slot (a newer one supersedes it), a final in order. A partial is
 //! superseded by any later job of its stream: dropped while queued or waiting for the pool, and cancelled
@@ -59,12 +59,18 @@ pub struct Speech {
 }
 
 impl Speech {
-    /// `threads` recognitions at once (0: the number of cores), `max_streams` open streams.
-    pub fn new(factory: Arc<dyn RecognizerFactory>, threads: usize, max_streams: usize) -> Speech {
-        let n = if threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+    /// `pool` recognitions at once (0: as many as the cores hold, [`recognitions_at_once`]), each with
+    /// `whisper_threads` threads; `max_streams` open streams.
+    pub fn new(
+        factory: Arc<dyn RecognizerFactory>,
+        pool: usize,
+        whisper_threads: usize,
+        max_streams: usize,
+    ) -> Speech {
+        let n = if pool == 0 {
+            recognitions_at_once(cores(), whisper_threads)
         } else {
-            threads
+            pool
         };
         Speech {
             factory,
@@ -72,6 +78,20 @@ impl Speech {
             streams: Arc::new(Semaphore::new(max_streams.max(1))),
         }
     }
+}
+
+/// The cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// How many recognitions of `whisper_threads` threads each the cores hold at once (at least one).
+///
+/// ggml's threads spin-wait for each other: two recognitions of two threads on two cores made one live final
+/// take seconds (benches/RESULTS.md, "Speech, session 4", section 5), so the pool never gives a recognition's
+/// threads fewer cores than it asked for.
+pub fn recognitions_at_once(cores: usize, whisper_threads: usize) -> usize {
+    (cores / whisper_threads.max(1)).max(1)
 }
 
 /// What a transcription task reports back.

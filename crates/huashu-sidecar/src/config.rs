@@ -123,7 +123,8 @@ pub struct AudioConfig {
     pub language: String,
     /// Whisper threads per recognition (1 on a busy machine: ggml threads spin-wait).
     pub threads: usize,
-    /// Recognitions at once across all connections (0: the number of cores).
+    /// Recognitions at once across all connections (0: the cores divided by `threads`, at least one: ggml
+    /// threads spin-wait, so recognitions never share a core).
     pub pool: usize,
     /// Open audio streams across all connections (each holds a Whisper decoding state); beyond it
     /// `audio.start` gets `capacity`.

@@ -106,7 +106,7 @@ async fn server_with(ruleset: &str, with_speech: bool, max_streams: usize) -> Ru
     if with_speech {
         srv.app
             .speech
-            .set(Speech::new(Arc::new(FakeFactory), 2, max_streams))
+            .set(Speech::new(Arc::new(FakeFactory), 2, 1, max_streams))
             .unwrap();
     }
     srv

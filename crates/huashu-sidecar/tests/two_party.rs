@@ -22,7 +22,7 @@ async fn server() -> Running {
     let srv = huashu_sidecar::start(c).await.unwrap();
     srv.app
         .speech
-        .set(Speech::new(Arc::new(tones::ToneFactory), 2, 16))
+        .set(Speech::new(Arc::new(tones::ToneFactory), 2, 1, 16))
         .unwrap();
     srv
 }

@@ -240,3 +240,15 @@ async fn a_recognised_candidate_is_a_partial_until_its_final_reuses_it() {
     r.go.send(()).expect("go");
     assert_eq!(r.finish().await, ["final 6000", "done"]);
 }
+
+#[test]
+fn the_pool_gives_each_recognition_its_own_cores() {
+    use super::recognitions_at_once;
+    // Two cores: two one-thread recognitions, or one of two threads (never two spinning pairs).
+    assert_eq!(recognitions_at_once(2, 1), 2);
+    assert_eq!(recognitions_at_once(2, 2), 1);
+    assert_eq!(recognitions_at_once(8, 3), 2);
+    // More threads than cores still runs one; 0 threads is read as 1.
+    assert_eq!(recognitions_at_once(2, 4), 1);
+    assert_eq!(recognitions_at_once(4, 0), 4);
+}

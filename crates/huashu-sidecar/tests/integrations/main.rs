@@ -37,7 +37,7 @@ async fn server_with(speech: bool, edit: impl FnOnce(&mut Config)) -> Running {
     if speech {
         srv.app
             .speech
-            .set(Speech::new(Arc::new(tones::ToneFactory), 2, 16))
+            .set(Speech::new(Arc::new(tones::ToneFactory), 2, 1, 16))
             .unwrap();
     }
     srv
