@@ -77,6 +77,9 @@ pub struct Record {
     pub text: String,
     /// The other party's turn just before this one (`"previous"`), for rules with `only_after_turn_has`.
     pub previous: Option<String>,
+    /// This party's own turn that `previous` answered (`"own_previous"`), for rules with
+    /// `only_after_exchange_has` (an agent's 这边发送验证码…可以吗 before the customer's 可以).
+    pub own_previous: Option<String>,
 }
 
 /// The text of one line read with a `max`-byte limit, or the error record's message.
@@ -97,7 +100,7 @@ pub fn line_text(raw: RawLine, max: usize) -> Result<String, String> {
     })
 }
 
-/// Parses one line: a JSON object `{"id", "role", "text", "previous"?}`, or (when it does not start with `{`) the plain
+/// Parses one line: a JSON object `{"id", "role", "text", "previous"?, "own_previous"?}`, or (when it does not start with `{`) the plain
 /// text of an agent turn.
 pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
     let line = line_text(raw, MAX_LINE_BYTES)?;
@@ -108,6 +111,7 @@ pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
             role: Role::Agent,
             text: line.to_string(),
             previous: None,
+            own_previous: None,
         });
     }
     let value: Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
@@ -132,22 +136,30 @@ pub fn parse_turn(raw: RawLine) -> Result<Record, String> {
             ));
         }
     };
-    let previous = match obj.remove("previous") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s),
-        Some(other) => {
-            return Err(format!(
-                "field \"previous\" must be a string, not {}",
-                type_name(&other)
-            ));
-        }
-    };
+    let previous = optional_string(&mut obj, "previous")?;
+    let own_previous = optional_string(&mut obj, "own_previous")?;
     Ok(Record {
         id,
         role,
         text,
         previous,
+        own_previous,
     })
+}
+
+/// An optional string field: absent or null is `None`, anything but a string is an error naming the field.
+fn optional_string(
+    obj: &mut serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, String> {
+    match obj.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!(
+            "field \"{field}\" must be a string, not {}",
+            type_name(&other)
+        )),
+    }
 }
 
 pub fn type_name(v: &Value) -> &'static str {

@@ -171,6 +171,28 @@ fn scan_takes_the_previous_turn_from_the_line_or_the_flag() {
     );
 }
 
+/// The last exchange (`own_previous`): an agent that sent the SMS code in its own question and, after the
+/// customer's 可以, asks to be told it is collecting the code (V030); with the customer's turn alone nothing names a
+/// code.
+#[test]
+fn scan_takes_the_agents_own_previous_turn_for_the_last_exchange() {
+    let input = concat!(
+        "{\"text\":\"还麻烦告知下呢\",\"previous\":\"可以\",\"own_previous\":\"这边发送验证码到您的手机，可以吗\"}\n",
+        "{\"text\":\"还麻烦告知下呢\",\"previous\":\"可以\"}\n",
+        "{\"text\":\"还麻烦告知下呢\",\"own_previous\":[1]}\n",
+    );
+    let out = huashu(&["scan"], input.as_bytes());
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["findings"][0]["rule"], "V030");
+    assert_eq!(lines[0]["findings"][0]["matched"], "告知");
+    assert_eq!(lines[0]["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(lines[1]["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        lines[2]["error"],
+        "field \"own_previous\" must be a string, not an array"
+    );
+}
+
 #[test]
 fn text_format_marks_the_span() {
     let out = huashu(&["scan", "--format", "text"], "这不是我的问题\n".as_bytes());

@@ -50,6 +50,17 @@ async fn a_draft_scan_sees_the_previous_turn_it_is_given() {
     assert_eq!(spans, [("P030", 0, 3, "可以的"), ("P030", 6, 9, "不影响")]);
     // The same answer line `huashu scan --previous` gives (the rewrite is withheld, not offered).
     assert!(v["rewrite"].is_null(), "{with}");
+    // The last exchange: the code was named in the agent's own question, the customer only said 可以 (V030).
+    let ask = r#"{"role":"agent","text":"还麻烦告知下呢","previous":"可以"}"#;
+    let (s3, bare) = http(srv.addr, "POST", "/v1/scan", None, Some(ask)).await;
+    assert_eq!(s3, 200, "{bare}");
+    assert!(!bare.contains("V030"), "{bare}");
+    let ask = r#"{"role":"agent","text":"还麻烦告知下呢","previous":"可以","own_previous":"这边发送验证码到您的手机，可以吗"}"#;
+    let (s4, exchange) = http(srv.addr, "POST", "/v1/scan", None, Some(ask)).await;
+    assert_eq!(s4, 200, "{exchange}");
+    let v: serde_json::Value = serde_json::from_str(&exchange).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "V030", "{exchange}");
+    assert_eq!(v["findings"][0]["matched"], "告知", "{exchange}");
     srv.shutdown();
     srv.stopped().await;
 }

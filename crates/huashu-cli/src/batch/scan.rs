@@ -56,6 +56,7 @@ impl Kind for Scan {
                             role,
                             text: text.to_string(),
                             previous: None,
+                            own_previous: None,
                         }),
                     };
                     (parsed, line_of(&rec), rec.as_slice().len() + 2)
@@ -94,9 +95,10 @@ impl Kind for Scan {
     ) -> Result<()> {
         let engine = &self.engine;
         let previous = rec.previous.as_deref().or(self.previous.as_deref());
-        let findings = engine.scan_after(rec.role, &rec.text, previous);
+        let own = rec.own_previous.as_deref();
+        let findings = engine.check_turn_after_exchange(rec.role, &rec.text, own, previous, 0);
         let rewrite = engine.compliant_rewrite(rec.role, &rec.text, &findings);
-        let previews = engine.previews_after(rec.role, &rec.text, previous);
+        let previews = engine.previews_turn_after_exchange(rec.role, &rec.text, own, previous, 0);
         match fmt {
             Out::Jsonl => {
                 let line = ScanOut::new(&rec.id, &findings, &rewrite, &previews);

@@ -24,6 +24,10 @@ pub(super) struct ScanBody {
     /// scanned outside a conversation would otherwise never see them.
     #[serde(default)]
     previous: Option<String>,
+    /// This party's own turn that `previous` answered, for the rules that look at the last exchange
+    /// (`only_after_exchange_has`).
+    #[serde(default)]
+    own_previous: Option<String>,
     #[serde(default)]
     id: Value,
     #[serde(default)]
@@ -46,10 +50,11 @@ pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -
                 .engines
                 .choose(b.ruleset.as_deref())
                 .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-            let previous = b.previous.as_deref();
-            let findings = loaded.engine.scan_after(role, &b.text, previous);
-            let rewrite = loaded.engine.compliant_rewrite(role, &b.text, &findings);
-            let previews = loaded.engine.previews_after(role, &b.text, previous);
+            let (previous, own) = (b.previous.as_deref(), b.own_previous.as_deref());
+            let engine = &loaded.engine;
+            let findings = engine.check_turn_after_exchange(role, &b.text, own, previous, 0);
+            let rewrite = engine.compliant_rewrite(role, &b.text, &findings);
+            let previews = engine.previews_turn_after_exchange(role, &b.text, own, previous, 0);
             let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
             m::turn(
                 false,
