@@ -511,7 +511,15 @@ only_after_turn_has = ["孕"]
     assert!(engine.previews(Role::Agent, "可以的").is_empty());
     assert_eq!(
         engine
-            .previews_after(Role::Agent, "可以的", Some("孕期能用吗"))
+            .previews_turn(
+                Role::Agent,
+                "可以的",
+                huashu::LastExchange {
+                    previous: Some("孕期能用吗"),
+                    own_previous: None
+                },
+                0
+            )
             .len(),
         1
     );

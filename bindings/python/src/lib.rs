@@ -7,7 +7,7 @@ mod types;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use huashu::{Role, Ruleset, Turn};
+use huashu::{LastExchange, Role, Ruleset, Turn};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
@@ -97,16 +97,23 @@ impl PyEngine {
 
     /// Findings for one turn, in text order. `previous`: the other party's turn just before this one (for
     /// an agent turn, the customer's last words); rules with `only_after_turn_has` fire only with it.
-    #[pyo3(signature = (text, role = "agent", previous = None))]
+    /// `own_previous`: this party's own turn that `previous` answered (the agent's question before the
+    /// customer's yes); rules with `only_after_exchange_has` read it with `previous`, never without it.
+    #[pyo3(signature = (text, role = "agent", previous = None, own_previous = None))]
     fn scan<'py>(
         &self,
         py: Python<'py>,
         text: &str,
         role: &str,
         previous: Option<&str>,
+        own_previous: Option<&str>,
     ) -> PyResult<Bound<'py, PyList>> {
         let role = parse_role(role)?;
-        let findings = self.inner.scan_after(role, text, previous);
+        let exchange = LastExchange {
+            previous,
+            own_previous,
+        };
+        let findings = self.inner.scan_turn(role, text, exchange, 0);
         findings_list(py, &findings)
     }
 

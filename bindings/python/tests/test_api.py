@@ -145,6 +145,19 @@ def test_scan_takes_the_previous_turn(engine: huashu.Engine) -> None:
         engine.scan("可以的哦", previous=3)  # type: ignore[arg-type]
 
 
+def test_scan_takes_the_agents_own_previous_turn_for_the_last_exchange(engine: huashu.Engine) -> None:
+    # V030: 还麻烦告知下呢 asks for the code only when the last exchange names it; here the agent's own
+    # question does, and the customer's 可以 alone does not.
+    asked = "这边发送验证码到您的手机，可以吗"
+    found = engine.scan("还麻烦告知下呢", previous="可以", own_previous=asked)
+    assert [(f.rule, f.start, f.end, f.matched) for f in found] == [("V030", 3, 5, "告知")]
+    assert engine.scan("还麻烦告知下呢", previous="可以") == []
+    # The exchange hangs on the previous turn: the own turn alone is no exchange.
+    assert engine.scan("还麻烦告知下呢", own_previous=asked) == []
+    with pytest.raises(TypeError):
+        engine.scan("还麻烦告知下呢", previous="可以", own_previous=[asked])  # type: ignore[arg-type]
+
+
 def test_scan_many_equals_scan(engine: huashu.Engine) -> None:
     texts = [TEXT, "您好，请问有什么可以帮您？", "我不知道，你问别人吧", "保证年化收益8%"] * 25
     roles = ["agent", "agent", "customer", "agent"] * 25

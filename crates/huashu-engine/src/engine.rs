@@ -95,45 +95,6 @@ impl Engine {
             .collect()
     }
 
-    /// The preview rules' findings for one turn (empty when the ruleset has none): reported apart, never
-    /// counted in scores, fatal items or rewrites.
-    pub fn previews(&self, role: Role, text: &str) -> Vec<Finding> {
-        self.previews
-            .as_ref()
-            .map_or_else(Vec::new, |p| p.check(role, text))
-    }
-
-    /// As [`Engine::previews`], stamping `turn_index` on each finding.
-    pub fn previews_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
-        self.previews_turn_after(role, text, None, turn_index)
-    }
-
-    /// As [`Engine::previews_turn`], with the other party's previous turn (see [`Engine::scan_after`]).
-    pub fn previews_turn_after(
-        &self,
-        role: Role,
-        text: &str,
-        previous: Option<&str>,
-        turn_index: usize,
-    ) -> Vec<Finding> {
-        self.previews_turn_after_exchange(role, text, None, previous, turn_index)
-    }
-
-    /// As [`Engine::previews_turn_after`], with this party's own turn that `previous` answered (see
-    /// [`Engine::check_turn_after_exchange`]).
-    pub fn previews_turn_after_exchange(
-        &self,
-        role: Role,
-        text: &str,
-        own: Option<&str>,
-        previous: Option<&str>,
-        turn_index: usize,
-    ) -> Vec<Finding> {
-        self.previews.as_ref().map_or_else(Vec::new, |p| {
-            p.check_turn_after_exchange(role, text, own, previous, turn_index)
-        })
-    }
-
     /// Whether some rule, enforced or preview, looks at the other party's previous turn.
     pub fn wants_previous(&self) -> bool {
         self.matcher.wants_previous() || self.previews.as_ref().is_some_and(Matcher::wants_previous)
@@ -185,47 +146,6 @@ impl Engine {
         self.matcher.normalize(text)
     }
 
-    /// Findings for one turn, sorted by position; never overlapping.
-    #[inline]
-    pub fn check(&self, role: Role, text: &str) -> Vec<Finding> {
-        self.matcher.check(role, text)
-    }
-
-    /// As [`Engine::check`], stamping `turn_index` on each finding.
-    #[inline]
-    pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
-        self.matcher.check_turn(role, text, turn_index)
-    }
-
-    /// As [`Engine::check_turn`], with the other party's previous turn (see [`Engine::scan_after`]).
-    #[inline]
-    pub fn check_turn_after(
-        &self,
-        role: Role,
-        text: &str,
-        previous: Option<&str>,
-        turn_index: usize,
-    ) -> Vec<Finding> {
-        self.matcher
-            .check_turn_after(role, text, previous, turn_index)
-    }
-
-    /// As [`Engine::check_turn_after`], with the last exchange: `own` is this party's turn that `previous`
-    /// answered (an agent's 这边发送验证码…可以吗 before the customer's 可以), for the rules with
-    /// `only_after_exchange_has` / `unless_after_exchange_has`.
-    #[inline]
-    pub fn check_turn_after_exchange(
-        &self,
-        role: Role,
-        text: &str,
-        own: Option<&str>,
-        previous: Option<&str>,
-        turn_index: usize,
-    ) -> Vec<Finding> {
-        self.matcher
-            .check_turn_after_exchange(role, text, own, previous, turn_index)
-    }
-
     /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a
     /// confidence, and rules also match at pinyin level as `tolerance` says (a tolerant hit's confidence is
     /// lowered by its edit distance).
@@ -244,7 +164,7 @@ impl Engine {
     /// The compliant rewrite of `text`, or `None` when there is none to offer (see
     /// [`Engine::compliant_rewrite`]).
     pub fn rewrite(&self, role: Role, text: &str) -> Option<String> {
-        self.compliant_rewrite(role, text, &self.check(role, text))
+        self.compliant_rewrite(role, text, &self.scan(role, text))
             .ok()
     }
 

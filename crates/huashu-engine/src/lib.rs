@@ -7,6 +7,7 @@ mod context;
 pub mod conversation;
 mod engine;
 mod error;
+mod exchange;
 mod finding;
 mod lint;
 mod matcher;
@@ -19,6 +20,7 @@ pub use asr::Tolerance;
 pub use conversation::{CheckId, CheckResult, Evidence, Report, Structure};
 pub use engine::Engine;
 pub use error::EngineError;
+pub use exchange::LastExchange;
 pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
     Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,

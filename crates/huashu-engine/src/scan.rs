@@ -1,29 +1,90 @@
-//! The project's words (ARCHITECTURE.md, "Names"): **scan** a turn (`Engine::scan`, `huashu scan`, Python
-//! `scan`, HTTP `POST /v1/scan`), **test** a ruleset (`huashu test-ruleset`, `huashu::ruleset_tests`), and
-//! **check** only for the scorecard's conversation checks. `Engine::check` and `POST /v1/check` are the older
-//! names of the turn scan and stay as aliases.
+//! Scanning one turn: the engine's turn API, one method per job — [`Engine::scan_turn`] for the enforced
+//! rules, [`Engine::previews_turn`] for the preview rules — each taking the turn's [`LastExchange`]. The
+//! project's words (ARCHITECTURE.md, "Names"): **scan** a turn (`Engine::scan`, `huashu scan`, Python `scan`,
+//! HTTP `POST /v1/scan`), **test** a ruleset (`huashu test-ruleset`, `huashu::ruleset_tests`), and **check**
+//! only for the scorecard's conversation checks. `Engine::check` and `POST /v1/check` are the older names of
+//! the turn scan and stay as aliases.
 
 use huashu_rules::Role;
 
-use crate::{Engine, Finding};
+use crate::{Engine, Finding, LastExchange};
 
 impl Engine {
-    /// Findings for one turn, sorted by position; never overlapping. (`check` is the older name.)
+    /// Findings for one turn on its own, sorted by position; never overlapping (see [`Engine::scan_turn`]).
     pub fn scan(&self, role: Role, text: &str) -> Vec<Finding> {
-        self.check(role, text)
+        self.scan_turn(role, text, LastExchange::default(), 0)
     }
 
-    /// As [`Engine::scan`], with the other party's turn just before this one (`previous`, as said; for an
-    /// agent turn the customer's last turn). Rules with `only_after_turn_has` fire only when it holds one
-    /// of their words, so they never fire through [`Engine::scan`]; every other rule finds the same.
+    /// Findings for one turn after `exchange`, sorted by position, never overlapping, each stamped with
+    /// `turn_index`. Rules with `only_after_turn_has` (`only_after_exchange_has`) fire only when the previous
+    /// turn (the exchange) holds one of their words, so never after an empty exchange; every other rule
+    /// finds the same whatever the exchange.
+    #[inline]
+    pub fn scan_turn(
+        &self,
+        role: Role,
+        text: &str,
+        exchange: LastExchange<'_>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.matcher().scan_turn(role, text, exchange, turn_index)
+    }
+
+    /// The preview rules' findings for one turn on its own (empty when the ruleset has none): reported
+    /// apart, never counted in scores, fatal items or rewrites.
+    pub fn previews(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.previews_turn(role, text, LastExchange::default(), 0)
+    }
+
+    /// As [`Engine::scan_turn`] for the preview rules (empty when the ruleset has none).
+    pub fn previews_turn(
+        &self,
+        role: Role,
+        text: &str,
+        exchange: LastExchange<'_>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.preview_engine()
+            .map_or_else(Vec::new, |p| p.scan_turn(role, text, exchange, turn_index))
+    }
+
+    /// The older name of [`Engine::scan`] (ARCHITECTURE.md, "Names").
+    #[inline]
+    pub fn check(&self, role: Role, text: &str) -> Vec<Finding> {
+        self.scan(role, text)
+    }
+
+    /// The older form of [`Engine::scan_turn`] with the previous turn only (docs/rules.md named it).
     pub fn scan_after(&self, role: Role, text: &str, previous: Option<&str>) -> Vec<Finding> {
-        self.check_turn_after(role, text, previous, 0)
+        self.scan_turn(
+            role,
+            text,
+            LastExchange {
+                previous,
+                own_previous: None,
+            },
+            0,
+        )
     }
 
-    /// The preview rules' findings for one turn with the other party's previous turn (see
-    /// [`Engine::scan_after`]).
-    pub fn previews_after(&self, role: Role, text: &str, previous: Option<&str>) -> Vec<Finding> {
-        self.previews_turn_after(role, text, previous, 0)
+    /// The older form of [`Engine::scan_turn`] (docs/rules.md named it); note `own` comes before `previous`.
+    pub fn check_turn_after_exchange(
+        &self,
+        role: Role,
+        text: &str,
+        own: Option<&str>,
+        previous: Option<&str>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
+        self.scan_turn(
+            role,
+            text,
+            LastExchange {
+                previous,
+                own_previous: own,
+            },
+            turn_index,
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use huashu_rules::{Applicability, Category, Role, RoleScope, Rule};
 
-use crate::{Engine, Matcher};
+use crate::{Engine, LastExchange, Matcher};
 
 /// Fewest `bad` and `ok` examples a rule must carry.
 pub const MIN_EXAMPLES: usize = 2;
@@ -155,6 +155,10 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
         let role = example_role(rule, ex.role);
         let previous = ex.previous.as_deref();
         let own = ex.own_previous.as_deref();
+        let after = LastExchange {
+            previous,
+            own_previous: own,
+        };
         out.examples += 1;
         if let (Some(p), false) = (previous, looks_back) {
             problem(
@@ -182,7 +186,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             }
         }
         if let Some(text) = &ex.bad {
-            let found = engine.check_turn_after_exchange(role, text, own, previous, 0);
+            let found = engine.scan_turn(role, text, after, 0);
             if !found.iter().any(|f| *f.rule_id == *rule.id) {
                 let others = if found.is_empty() {
                     String::new()
@@ -210,7 +214,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
                 }
             }
             let before: HashSet<&str> = found.iter().map(|f| &*f.rule_id).collect();
-            let again = engine.check_turn_after_exchange(role, &rewritten, own, previous, 0);
+            let again = engine.scan_turn(role, &rewritten, after, 0);
             let unsettled: Vec<_> = again
                 .iter()
                 .filter(|f| {
@@ -234,7 +238,7 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             }
         }
         if let Some(text) = &ex.ok {
-            let found = engine.check_turn_after_exchange(role, text, own, previous, 0);
+            let found = engine.scan_turn(role, text, after, 0);
             if let Some(f) = found.iter().find(|f| *f.rule_id == *rule.id) {
                 problem(
                     text,

@@ -11,6 +11,7 @@ use crate::asr::Tolerance;
 use crate::context::Exchange;
 use crate::conversation::{CheckId, Report, State};
 use crate::engine::Engine;
+use crate::exchange::LastExchange;
 use crate::finding::{Finding, Turn};
 
 /// What a push or a revision returns.
@@ -89,6 +90,15 @@ impl Session {
         self.answered[other].as_deref()
     }
 
+    /// The last exchange a turn of `role` would follow now: [`Session::previous`] and
+    /// [`Session::own_previous`], what the session's own turns are checked after.
+    pub fn last_exchange(&self, role: Role) -> LastExchange<'_> {
+        LastExchange {
+            previous: self.previous(role),
+            own_previous: self.own_previous(role),
+        }
+    }
+
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
@@ -135,13 +145,9 @@ impl Session {
     /// touching the conversation state. A later partial or the final replaces it entirely.
     pub fn revise(&mut self, turn: Turn) -> TurnUpdate {
         let index = self.state.turns;
-        let findings = self.engine.check_turn_after_exchange(
-            turn.role,
-            &turn.text,
-            self.own_previous(turn.role),
-            self.previous(turn.role),
-            index,
-        );
+        let findings =
+            self.engine
+                .scan_turn(turn.role, &turn.text, self.last_exchange(turn.role), index);
         self.partial = Some(turn);
         TurnUpdate {
             turn_index: index,

@@ -4,8 +4,16 @@
 
 use std::sync::Arc;
 
-use huashu_engine::{Engine, Role, Turn};
+use huashu_engine::{Engine, LastExchange, Role, Turn};
 use huashu_rules::Ruleset;
+
+/// A single turn's exchange with the other party's previous turn only.
+fn after(previous: Option<&str>) -> LastExchange<'_> {
+    LastExchange {
+        previous,
+        own_previous: None,
+    }
+}
 
 /// zh-CN's manifest with three rules: `A1` (agent, kept only after a customer turn with 孕 or 过敏, dropped
 /// when that turn asks for a return), `C1` (customer, kept only after an agent turn with 验证码) and `X1`
@@ -44,36 +52,44 @@ fn a_single_turn_fires_only_with_a_previous_turn_that_has_the_words() {
     let e = engine();
     assert!(e.wants_previous());
     assert!(e.scan(Role::Agent, "可以的哦").is_empty());
-    assert!(e.scan_after(Role::Agent, "可以的哦", None).is_empty());
-    let found = e.scan_after(Role::Agent, "可以的哦", Some("备孕能用吗"));
+    assert!(
+        e.scan_turn(Role::Agent, "可以的哦", after(None), 0)
+            .is_empty()
+    );
+    let found = e.scan_turn(Role::Agent, "可以的哦", after(Some("备孕能用吗")), 0);
     assert_eq!(ids(&found), ["A1"]);
     assert_eq!((found[0].char_start, found[0].char_end), (0, 3));
     assert_eq!(found[0].matched, "可以的");
     // The words are normalised like the text: traditional 過敏 in the rule, simplified in the turn, and back.
     assert_eq!(
-        ids(&e.scan_after(Role::Agent, "可以的", Some("过敏体质呢"))),
+        ids(&e.scan_turn(Role::Agent, "可以的", after(Some("过敏体质呢")), 0)),
         ["A1"]
     );
     assert_eq!(
-        ids(&e.scan_after(Role::Agent, "可以的", Some("過敏體質呢"))),
+        ids(&e.scan_turn(Role::Agent, "可以的", after(Some("過敏體質呢")), 0)),
         ["A1"]
     );
     // `unless_after_turn_has` in the same turn wins; a previous turn without the words keeps nothing.
     assert!(
-        e.scan_after(Role::Agent, "可以的", Some("孕妇用了过敏可以退吗"))
-            .is_empty()
+        e.scan_turn(
+            Role::Agent,
+            "可以的",
+            after(Some("孕妇用了过敏可以退吗")),
+            0
+        )
+        .is_empty()
     );
     assert!(
-        e.scan_after(Role::Agent, "可以的", Some("能开发票吗"))
+        e.scan_turn(Role::Agent, "可以的", after(Some("能开发票吗")), 0)
             .is_empty()
     );
     // The customer rule looks at the agent's turn.
     assert_eq!(
-        ids(&e.scan_after(Role::Customer, "好的", Some("验证码发您了"))),
+        ids(&e.scan_turn(Role::Customer, "好的", after(Some("验证码发您了")), 0)),
         ["C1"]
     );
     assert!(
-        e.scan_after(Role::Agent, "好的", Some("验证码发您了"))
+        e.scan_turn(Role::Agent, "好的", after(Some("验证码发您了")), 0)
             .is_empty()
     );
 }
@@ -163,11 +179,18 @@ fn a_single_turn_sees_the_exchange_only_when_given_both_turns() {
     assert!(e.scan(Role::Agent, "还麻烦告知下呢").is_empty());
     // The customer's 可以 alone names no code.
     assert!(
-        e.scan_after(Role::Agent, "还麻烦告知下呢", Some("可以"))
+        e.scan_turn(Role::Agent, "还麻烦告知下呢", after(Some("可以")), 0)
             .is_empty()
     );
-    let found =
-        e.check_turn_after_exchange(Role::Agent, "还麻烦告知下呢", Some(asked), Some("可以"), 4);
+    let found = e.scan_turn(
+        Role::Agent,
+        "还麻烦告知下呢",
+        LastExchange {
+            previous: Some("可以"),
+            own_previous: Some(asked),
+        },
+        4,
+    );
     assert_eq!(ids(&found), ["X1"]);
     assert_eq!(
         (found[0].char_start, found[0].char_end, found[0].turn_index),
@@ -175,32 +198,79 @@ fn a_single_turn_sees_the_exchange_only_when_given_both_turns() {
     );
     // Either turn of the exchange may name it; the agent's own turn without an answer is no exchange.
     assert_eq!(
-        ids(&e.check_turn_after_exchange(Role::Agent, "告知下", None, Some("验证码收到了"), 0)),
+        ids(&e.scan_turn(
+            Role::Agent,
+            "告知下",
+            LastExchange {
+                previous: Some("验证码收到了"),
+                own_previous: None
+            },
+            0
+        )),
         ["X1"]
     );
     assert!(
-        e.check_turn_after_exchange(Role::Agent, "告知下", Some(asked), None, 0)
-            .is_empty()
+        e.scan_turn(
+            Role::Agent,
+            "告知下",
+            LastExchange {
+                previous: None,
+                own_previous: Some(asked)
+            },
+            0
+        )
+        .is_empty()
     );
     // `unless_after_exchange_has` looks in both turns (traditional 輸入 in the rule).
     assert!(
-        e.check_turn_after_exchange(
+        e.scan_turn(
             Role::Agent,
             "告知下",
-            Some("验证码请在页面输入"),
-            Some("好的"),
+            LastExchange {
+                previous: Some("好的"),
+                own_previous: Some("验证码请在页面输入")
+            },
             0
         )
         .is_empty()
     );
     assert!(
-        e.check_turn_after_exchange(Role::Agent, "告知下", Some(asked), Some("要输入吗"), 0)
+        e.scan_turn(
+            Role::Agent,
+            "告知下",
+            LastExchange {
+                previous: Some("要输入吗"),
+                own_previous: Some(asked)
+            },
+            0
+        )
+        .is_empty()
+    );
+    // The older forms docs/rules.md named: `own` before `previous`, and the previous turn alone.
+    assert_eq!(
+        e.check_turn_after_exchange(Role::Agent, "还麻烦告知下呢", Some(asked), Some("可以"), 4),
+        found
+    );
+    assert!(
+        e.check_turn_after_exchange(Role::Agent, "告知下", Some(asked), None, 0)
             .is_empty()
+    );
+    assert_eq!(
+        ids(&e.scan_after(Role::Agent, "告知下", Some("验证码收到了"))),
+        ["X1"]
     );
     // The turn-only rules do not look at the agent's own turn.
     assert!(
-        e.check_turn_after_exchange(Role::Agent, "可以的", Some("备孕能用吗"), Some("嗯"), 0)
-            .is_empty()
+        e.scan_turn(
+            Role::Agent,
+            "可以的",
+            LastExchange {
+                previous: Some("嗯"),
+                own_previous: Some("备孕能用吗")
+            },
+            0
+        )
+        .is_empty()
     );
 }
 
@@ -218,6 +288,13 @@ fn in_a_conversation_the_exchange_is_the_question_the_previous_turn_answered() {
         Some("这边发送验证码 后发送随机密码给您使用可以吗")
     );
     assert_eq!(s.own_previous(Role::Customer), Some("我的密码忘记了"));
+    assert_eq!(
+        s.last_exchange(Role::Agent),
+        LastExchange {
+            previous: Some("可以"),
+            own_previous: Some("这边发送验证码 后发送随机密码给您使用可以吗"),
+        }
+    );
     // Several agent turns in a row all answer the same exchange; a draft is checked the same way.
     assert!(s.push(Turn::agent("请稍等")).findings.is_empty());
     assert_eq!(ids(&s.revise(Turn::agent("告知下")).findings), ["X1"]);

@@ -95,7 +95,8 @@ proptest! {
             // A final turn is checked with the other party's last turn (P030 fires on 可以的哦 after 备孕能用吗).
             let previous = session.previous(t.role).map(str::to_string);
             let update = session.push(t.clone());
-            prop_assert_eq!(&update.findings, &engine().check_turn_after(t.role, &t.text, previous.as_deref(), i).into_iter()
+            let after = huashu_engine::LastExchange { previous: previous.as_deref(), own_previous: None };
+            prop_assert_eq!(&update.findings, &engine().scan_turn(t.role, &t.text, after, i).into_iter()
                 .chain(update.findings.iter().filter(|f| f.category == huashu_engine::Category::Disclosure).cloned())
                 .collect::<Vec<_>>());
         }

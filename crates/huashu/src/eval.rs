@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Category, Engine, Finding, Role};
+use crate::{Category, Engine, Finding, LastExchange, Role};
 
 mod refs;
 pub use refs::CorpusRefs;
@@ -276,11 +276,14 @@ pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
         }
     };
     for t in turns {
-        let (previous, own) = (t.previous.as_deref(), t.own_previous.as_deref());
-        let findings = engine.check_turn_after_exchange(t.role, &t.text, own, previous, 0);
+        let exchange = LastExchange {
+            previous: t.previous.as_deref(),
+            own_previous: t.own_previous.as_deref(),
+        };
+        let findings = engine.scan_turn(t.role, &t.text, exchange, 0);
         tally(&findings, &t.expect, "active");
         tally(
-            &engine.previews_turn_after_exchange(t.role, &t.text, own, previous, 0),
+            &engine.previews_turn(t.role, &t.text, exchange, 0),
             &t.expect,
             "preview",
         );

@@ -43,9 +43,9 @@ pub use huashu_text as text;
 pub use huashu_engine::conversation;
 pub use huashu_engine::{
     Applicability, Category, CheckId, CheckResult, Cue, Engine, EngineError, Evidence, Finding,
-    Matcher, Report, Role, RoleScope, Rule, Ruleset, RulesetError, Session, Severity, Span, Status,
-    Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld, apply_mask, apply_suggestions,
-    is_valid_card_number, is_valid_id_card,
+    LastExchange, Matcher, Report, Role, RoleScope, Rule, Ruleset, RulesetError, Session, Severity,
+    Span, Status, Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld, apply_mask,
+    apply_suggestions, is_valid_card_number, is_valid_id_card,
 };
 
 /// Ruleset tests: validate a ruleset and run every rule's examples (and the regex-literal lint), as

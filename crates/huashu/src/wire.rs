@@ -157,7 +157,11 @@ pub fn conversation_previews(engine: &crate::Engine, turns: &[crate::Turn]) -> V
             crate::Role::Customer => agent,
             crate::Role::System => None,
         };
-        out.extend(engine.previews_turn_after(t.role, &t.text, previous, i));
+        let exchange = crate::LastExchange {
+            previous,
+            own_previous: None,
+        };
+        out.extend(engine.previews_turn(t.role, &t.text, exchange, i));
         match t.role {
             crate::Role::Agent => agent = Some(&t.text),
             crate::Role::Customer => customer = Some(&t.text),

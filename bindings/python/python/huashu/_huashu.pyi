@@ -193,7 +193,11 @@ class Engine:
     @staticmethod
     def bundled_rulesets() -> List[str]: ...
     def scan(
-        self, text: str, role: _RoleName = "agent", previous: Optional[str] = None
+        self,
+        text: str,
+        role: _RoleName = "agent",
+        previous: Optional[str] = None,
+        own_previous: Optional[str] = None,
     ) -> List[Finding]: ...
     def rewrite(self, text: str, role: _RoleName = "agent") -> Optional[str]: ...
     def evaluate(

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use anyhow::Result;
-use huashu::Engine;
+use huashu::{Engine, LastExchange};
 use serde_json::Value;
 
 use super::args::{BatchArgs, Out};
@@ -94,11 +94,13 @@ impl Kind for Scan {
         out: &mut Vec<u8>,
     ) -> Result<()> {
         let engine = &self.engine;
-        let previous = rec.previous.as_deref().or(self.previous.as_deref());
-        let own = rec.own_previous.as_deref();
-        let findings = engine.check_turn_after_exchange(rec.role, &rec.text, own, previous, 0);
+        let exchange = LastExchange {
+            previous: rec.previous.as_deref().or(self.previous.as_deref()),
+            own_previous: rec.own_previous.as_deref(),
+        };
+        let findings = engine.scan_turn(rec.role, &rec.text, exchange, 0);
         let rewrite = engine.compliant_rewrite(rec.role, &rec.text, &findings);
-        let previews = engine.previews_turn_after_exchange(rec.role, &rec.text, own, previous, 0);
+        let previews = engine.previews_turn(rec.role, &rec.text, exchange, 0);
         match fmt {
             Out::Jsonl => {
                 let line = ScanOut::new(&rec.id, &findings, &rewrite, &previews);

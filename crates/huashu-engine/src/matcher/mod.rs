@@ -30,6 +30,7 @@ use huashu_text::{Normalized, Options, normalize, normalize_into};
 
 use crate::asr::{Tolerance, TolerantPhrases};
 use crate::context::Exchange;
+use crate::exchange::LastExchange;
 use crate::finding::Finding;
 use compile::{CompiledRegex, CompiledRule, Owner};
 use scan::{SCRATCH, Scratch};
@@ -99,48 +100,24 @@ impl Matcher {
             .collect()
     }
 
-    /// Findings for one turn, sorted by position; never overlapping.
+    /// Findings for one turn on its own, sorted by position; never overlapping. The compliant rewrite checks
+    /// its result with this: a rewrite is judged without the exchange (docs/rules.md).
     pub fn check(&self, role: Role, text: &str) -> Vec<Finding> {
-        self.check_turn(role, text, 0)
+        self.scan_turn(role, text, LastExchange::default(), 0)
     }
 
-    /// Findings for one turn: the project's word for [`Matcher::check`] (as `Engine::scan`).
-    pub fn scan(&self, role: Role, text: &str) -> Vec<Finding> {
-        self.check(role, text)
-    }
-
-    /// As [`Matcher::check`], stamping `turn_index` on each finding.
-    pub fn check_turn(&self, role: Role, text: &str, turn_index: usize) -> Vec<Finding> {
-        self.check_turn_after(role, text, None, turn_index)
-    }
-
-    /// Whether some rule looks at the other party's previous turn; when none does, a previous turn given to
-    /// [`Matcher::check_turn_after`] is not even normalised.
+    /// Whether some rule looks at the other party's previous turn or the last exchange; when none does,
+    /// the turns of a [`LastExchange`] given to [`Matcher::scan_turn`] are not even normalised.
     pub fn wants_previous(&self) -> bool {
         self.wants_previous
     }
 
-    /// As [`Matcher::check_turn`], with the other party's previous turn (`previous`, as said): rules with
-    /// `only_after_turn_has` fire only when it holds one of their words, and never without it.
-    pub fn check_turn_after(
+    /// Findings for one turn after `exchange`, stamped with `turn_index` (see [`crate::Engine::scan_turn`]).
+    pub fn scan_turn(
         &self,
         role: Role,
         text: &str,
-        previous: Option<&str>,
-        turn_index: usize,
-    ) -> Vec<Finding> {
-        self.check_turn_after_exchange(role, text, None, previous, turn_index)
-    }
-
-    /// As [`Matcher::check_turn_after`], with the last exchange: `own` is this party's turn that `previous`
-    /// answered (for an agent turn, the agent's question the customer's last turn replied to), which rules
-    /// with `only_after_exchange_has` / `unless_after_exchange_has` also look at.
-    pub fn check_turn_after_exchange(
-        &self,
-        role: Role,
-        text: &str,
-        own: Option<&str>,
-        previous: Option<&str>,
+        exchange: LastExchange<'_>,
         turn_index: usize,
     ) -> Vec<Finding> {
         if text.is_empty() {
@@ -148,8 +125,8 @@ impl Matcher {
         }
         let norm_of =
             |t: Option<&str>| t.filter(|_| self.wants_previous).map(|p| self.normalize(p));
-        let (previous, own) = (norm_of(previous), norm_of(own));
-        let previous = Exchange {
+        let (previous, own) = (norm_of(exchange.previous), norm_of(exchange.own_previous));
+        let normalised = Exchange {
             previous: previous.as_ref().map(Normalized::as_str),
             own: own.as_ref().map(Normalized::as_str),
         };
@@ -162,7 +139,7 @@ impl Matcher {
                     role,
                     norm.as_str(),
                     norm.repeats(),
-                    previous,
+                    normalised,
                     Some(norm.digit_run()),
                     true,
                     Tolerance::Off,
@@ -174,7 +151,7 @@ impl Matcher {
                 role,
                 text,
                 &self.normalize(text),
-                previous,
+                normalised,
                 turn_index,
                 None,
             ),
@@ -206,7 +183,7 @@ impl Matcher {
         )
     }
 
-    /// As [`Matcher::check_turn_after`] on a text (and previous turn) already normalised with this
+    /// As [`Matcher::scan_turn`] on a text (and exchange) already normalised with this
     /// matcher's options (a session normalises each turn once for findings, cues and questions).
     pub(crate) fn check_normalized_asr(
         &self,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use huashu::wire::{FindingOut, ScoreOut};
-use huashu::{CheckId, Role, Session, Tolerance, Turn};
+use huashu::{CheckId, LastExchange, Role, Session, Tolerance, Turn};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -306,12 +306,13 @@ impl Conversation {
         let rewrite = session
             .engine()
             .compliant_rewrite(role, &text, &update.findings);
-        let previews = session.engine().previews_turn_after(
-            role,
-            &text,
-            previous.as_deref(),
-            update.turn_index,
-        );
+        let exchange = LastExchange {
+            previous: previous.as_deref(),
+            own_previous: None,
+        };
+        let previews = session
+            .engine()
+            .previews_turn(role, &text, exchange, update.turn_index);
         // Output per input is capped: the findings that would take the messages of this turn over
         // max_output_bytes are not sent (an error says how many; the ack and the score count them all).
         // (The ack, coaching and the error fit in the reserve; the rewrite comes after the findings.)

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use huashu::LastExchange;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -50,11 +51,14 @@ pub(super) async fn scan(State(app): State<Arc<App>>, body: axum::body::Bytes) -
                 .engines
                 .choose(b.ruleset.as_deref())
                 .map_err(|e| ProtoError::new(code::UNKNOWN_RULESET, e))?;
-            let (previous, own) = (b.previous.as_deref(), b.own_previous.as_deref());
+            let exchange = LastExchange {
+                previous: b.previous.as_deref(),
+                own_previous: b.own_previous.as_deref(),
+            };
             let engine = &loaded.engine;
-            let findings = engine.check_turn_after_exchange(role, &b.text, own, previous, 0);
+            let findings = engine.scan_turn(role, &b.text, exchange, 0);
             let rewrite = engine.compliant_rewrite(role, &b.text, &findings);
-            let previews = engine.previews_turn_after_exchange(role, &b.text, own, previous, 0);
+            let previews = engine.previews_turn(role, &b.text, exchange, 0);
             let out = huashu::wire::ScanOut::new(&b.id, &findings, &rewrite, &previews);
             m::turn(
                 false,
