@@ -74,16 +74,18 @@ const HANDWRITTEN_EN: Floors = &[
 // blind-zh / blind-en: hand-written from POLICY.md and the seed manuals by an engineer who read no rule and ran no
 // engine (corpora/labelled/BLIND.md); main's rules before any tuning on them held zh forbidden .955/.661, privacy
 // .927/.708, promise .942/.670 and en .891/.651, 1.000/.727, 1.000/.535. Rules were then tuned on the even-hash half
-// only (REVIEW-zh.md "Held-out pass 4", REVIEW-en.md): the floors are what the whole sets hold now.
+// only (REVIEW-zh.md "Held-out pass 4", REVIEW-en.md): the floors are what the whole sets hold now. Held-out pass
+// 5 widened rules by class (tuned on blind2's even half and the tuning halves named there): whole blind-zh forbidden
+// .991/.827, privacy .970/.903, promise .966/.876; blind-en promise .744 (forbidden and privacy unchanged).
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.98, 0.77),
-    ("privacy", 0.95, 0.84),
-    ("promise", 0.96, 0.85),
+    ("forbidden", 0.98, 0.82),
+    ("privacy", 0.97, 0.90),
+    ("promise", 0.96, 0.87),
 ];
 const BLIND_EN: Floors = &[
     ("forbidden", 0.96, 0.84),
     ("privacy", 1.00, 0.87),
-    ("promise", 1.00, 0.72),
+    ("promise", 1.00, 0.74),
 ];
 
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
