@@ -6,6 +6,8 @@ split_config() {
   flags="$config"
   if [[ "$config" == bin=* ]]; then
     bin="${config%% *}"; bin="${bin#bin=}"
-    flags="${config#* }"; [ "$flags" = "$config" ] && flags=""
+    flags="${config#* }"
+    # (an `if`: a failing `[ ] &&` as the function's last command made it fail, and set -e ended the caller)
+    if [ "$flags" = "$config" ]; then flags=""; fi
   fi
 }

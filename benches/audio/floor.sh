@@ -7,6 +7,9 @@
 # gets) at each floor. The cuts live in a temporary directory, never in the repository.
 #   benches/audio/floor.sh THREADS "FLOOR..." [more bench flags]
 #   benches/audio/floor.sh 1 "256 384 448 512"
+# MODELS="base base-q8_0" runs each floor with each model (--model NAME) on the same pieces: sox dithers the
+# μ-law round trip, so pieces cut in another run differ by a character now and then (benches/RESULTS.md,
+# "Speech, session 6"); compare models within one run.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -33,20 +36,24 @@ PY
 rm -f "$work/u.wav"
 files=(); refs=()
 for w in "$work"/*.wav; do files+=("$w"); refs+=(--reference "${w%.wav}.ref"); done
-printf 'floor\tload\terrors\tchars\tCER\tCPU s\tper file (errors: heard)\n'
+printf 'floor\tmodel\tload\terrors\tchars\tCER\tCPU s\tper file (errors: heard)\n'
 for floor in $floors; do
+ for model in ${MODELS:--}; do
+  margs=(); [ "$model" = - ] || margs=(--model "$model")
   # shellcheck disable=SC2068
   /usr/bin/time -o "$work/cpu" -f '%U %S' "$bin" bench --audio --json --no-live --no-pack --threads "$threads" \
-    --audio-ctx-floor "$floor" "$@" "${files[@]}" "${refs[@]}" 2>/dev/null >"$work/out.json"
-  python3 - "$floor" "$work/out.json" "$work/cpu" <<'PY'
+    --audio-ctx-floor "$floor" "${margs[@]}" "$@" "${files[@]}" "${refs[@]}" 2>/dev/null >"$work/out.json"
+  python3 - "$floor" "$model" "$work/out.json" "$work/cpu" <<'PY'
 import json, os, sys
-floor, path, cpu = sys.argv[1:]
+floor, model, path, cpu = sys.argv[1:]
 v = json.load(open(path))
 errs = sum(f["error_rate"]["errors"] for f in v["files"])
 chars = sum(f["error_rate"]["length"] for f in v["files"])
 cpu_s = sum(float(x) for x in open(cpu).read().split()[-2:])
 wrong = "; ".join(f'{os.path.basename(f["file"])}: {f["error_rate"]["errors"]} {f["text"]}' for f in v["files"] if f["error_rate"]["errors"])
 lb, la = v["load_average_before"], v["load_average_after"]
-print(f"{floor}\t{lb[0]:.1f} → {la[0]:.1f}\t{errs}\t{chars}\t{errs / chars:.3f}\t{cpu_s:.1f}\t{wrong or '-'}")
+name = os.path.basename(v["model"]) if model == "-" else model
+print(f"{floor}\t{name}\t{lb[0]:.1f} → {la[0]:.1f}\t{errs}\t{chars}\t{errs / chars:.3f}\t{cpu_s:.1f}\t{wrong or '-'}")
 PY
+ done
 done

@@ -298,6 +298,17 @@ pub struct LiveFigures {
     pub error_rate: Option<ErrorRate>,
     /// The final that came latest after its speech ended, with what ran meanwhile.
     pub slowest_final: Option<SlowestFinal>,
+    /// Every final's latency, by stream and speech end: which utterances make the tail.
+    pub finals: Vec<FinalLatency>,
+}
+
+/// When one final came: its stream (channel), utterance, the stream time its speech ended, and after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct FinalLatency {
+    pub stream: usize,
+    pub utterance: u64,
+    pub speech_end_ms: f64,
+    pub latency_ms: f64,
 }
 
 /// A final and every recognition (of any stream) that ran between the end of its speech and its delivery:

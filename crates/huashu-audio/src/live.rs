@@ -197,7 +197,11 @@ impl LiveSegmenter {
         jobs
     }
 
-    /// The end of the stream: the open utterance (and any partial frame) becomes a final.
+    /// The end of the stream: the open utterance (and any partial frame) becomes a final, kept to its speech
+    /// and `pad_ms` as when silence closes it. So when a call hangs up in the pause after the last words
+    /// (the last utterance of every call), a candidate already cut holds the final's audio and is reused,
+    /// instead of the final being recognised again for the silence after the padding (the synthetic call's
+    /// slowest live final: benches/RESULTS.md, "Speech, session 6").
     pub fn finish(&mut self) -> Vec<LiveJob> {
         let mut jobs = Vec::new();
         let rest = std::mem::take(&mut self.pending);
@@ -205,7 +209,7 @@ impl LiveSegmenter {
             open.pcm.extend_from_slice(&rest);
         }
         self.pos += rest.len();
-        self.close(&mut jobs, true);
+        self.close(&mut jobs);
         jobs
     }
 
@@ -259,7 +263,7 @@ impl LiveSegmenter {
                 let silence = open.pcm.len() - open.speech_end;
                 let candidate_after = self.opts.candidate_after_ms.max(self.opts.pad_ms);
                 if silence >= Self::samples(self.opts.end_silence_ms) {
-                    self.close(jobs, false);
+                    self.close(jobs);
                 } else if self.opts.candidate_after_ms > 0
                     && silence >= Self::samples(candidate_after)
                     && open.speech_frames > open.speech_frames_at_candidate
@@ -286,7 +290,7 @@ impl LiveSegmenter {
                 } else if open.pcm.len() >= Self::samples(self.opts.max_utterance_ms) {
                     // Cut; the next frame of speech opens the next utterance (no pre-roll: it is contiguous).
                     open.speech_end = open.pcm.len();
-                    self.close(jobs, false);
+                    self.close(jobs);
                 } else if speech
                     && if open.partials == 0 {
                         open.pcm.len() - open.speech_start
@@ -317,16 +321,12 @@ impl LiveSegmenter {
         }
     }
 
-    fn close(&mut self, jobs: &mut Vec<LiveJob>, at_end: bool) {
+    fn close(&mut self, jobs: &mut Vec<LiveJob>) {
         let Some(mut open) = self.open.take() else {
             return;
         };
         let pad = Self::samples(self.opts.pad_ms);
-        let end = if at_end {
-            open.pcm.len()
-        } else {
-            (open.speech_end + pad).min(open.pcm.len())
-        };
+        let end = (open.speech_end + pad).min(open.pcm.len());
         // What follows the kept padding is pre-roll for the next utterance.
         let tail_from = end.max(open.pcm.len().saturating_sub(pad));
         self.preroll = open.pcm[tail_from..].iter().copied().collect();

@@ -1,5 +1,5 @@
-//! Where the Whisper model comes from: `--model PATH` or `--model NAME` (`base`, `base-q8_0`, `tiny.en`:
-//! `ggml-NAME.bin` in the cache), `$HUASHU_WHISPER_MODEL`, or the cache that `scripts/fetch-model` fills
+//! Where the Whisper model comes from: `--model PATH` or `--model NAME` (`base-q8_0`, the default; `base`, f16;
+//! `tiny.en`: `ggml-NAME.bin` in the cache), `$HUASHU_WHISPER_MODEL`, or the cache that `scripts/fetch-model` fills
 //! (`$HUASHU_MODEL_DIR`, else `$XDG_CACHE_HOME/huashu/models`, else `~/.cache/huashu/models`).
 
 use std::path::{Path, PathBuf};
@@ -8,8 +8,11 @@ use crate::AudioError;
 
 /// Environment variable naming a ggml Whisper model file.
 pub const MODEL_ENV: &str = "HUASHU_WHISPER_MODEL";
-/// File name of the default model (multilingual base) in the cache.
-pub const DEFAULT_MODEL: &str = "ggml-base.bin";
+/// File name of the default model in the cache: multilingual base with its matrix weights in ggml's Q8_0
+/// (`scripts/fetch-model base`). It hears the real clips exactly as f16 does for less CPU and a
+/// faster wall clock at two threads (benches/RESULTS.md, "Speech, session 6"); `--model base` is the f16
+/// file (`scripts/fetch-model base --quantize f16`).
+pub const DEFAULT_MODEL: &str = "ggml-base-q8_0.bin";
 
 /// The model cache directory.
 pub fn cache_dir() -> Option<PathBuf> {
@@ -48,14 +51,25 @@ pub fn named(dir: Option<&Path>, name: &str) -> Result<PathBuf, AudioError> {
     if path.is_file() {
         return Ok(path);
     }
-    let (model, quant) = match name.split_once('-') {
-        Some((m, q)) => (m, format!(" --quantize {q}")),
-        None => (name, String::new()),
-    };
     Err(AudioError::NoModel(format!(
-        "model {name:?}: {} is missing; run scripts/fetch-model {model}{quant}",
-        path.display()
+        "model {name:?}: {} is missing; run {}",
+        path.display(),
+        fetch_command(name)
     )))
+}
+
+/// Models whose plain name (`base`) is the f16 file although `scripts/fetch-model NAME` gives Q8_0.
+const QUANTISED_BY_DEFAULT: &[&str] = &["base"];
+
+/// The `scripts/fetch-model` command that caches `ggml-NAME.bin`.
+fn fetch_command(name: &str) -> String {
+    match name.split_once('-') {
+        Some((m, q)) => format!("scripts/fetch-model {m} --quantize {q}"),
+        None if QUANTISED_BY_DEFAULT.contains(&name) => {
+            format!("scripts/fetch-model {name} --quantize f16")
+        }
+        None => format!("scripts/fetch-model {name}"),
+    }
 }
 
 /// The model to use: `explicit` if given, else `$HUASHU_WHISPER_MODEL`, else the cached default.
@@ -80,13 +94,27 @@ pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, AudioError> {
             )))
         };
     }
-    let cached = cache_dir().map(|d| d.join(DEFAULT_MODEL));
+    cached_default(cache_dir().as_deref())
+}
+
+/// [`DEFAULT_MODEL`] in the cache `dir`.
+fn cached_default(dir: Option<&Path>) -> Result<PathBuf, AudioError> {
+    let cached = dir.map(|d| d.join(DEFAULT_MODEL));
     match cached {
         Some(p) if p.is_file() => Ok(p),
-        other => Err(AudioError::NoModel(format!(
-            "none given (--model PATH or ${MODEL_ENV}) and {} is missing; run scripts/fetch-model",
-            other.map_or_else(|| "the cache".into(), |p| p.display().to_string())
-        ))),
+        other => {
+            // A cache from before Q8_0 became the default holds only the f16 file: say how to use it.
+            let f16 = dir
+                .map(|d| d.join("ggml-base.bin"))
+                .filter(|p| p.is_file())
+                .map_or_else(String::new, |p| {
+                    format!(" (or --model base for the f16 model {})", p.display())
+                });
+            Err(AudioError::NoModel(format!(
+                "none given (--model PATH or ${MODEL_ENV}) and {} is missing; run scripts/fetch-model{f16}",
+                other.map_or_else(|| "the cache".into(), |p| p.display().to_string())
+            )))
+        }
     }
 }
 
@@ -109,9 +137,51 @@ mod tests {
             err.contains("scripts/fetch-model small --quantize q8_0"),
             "{err}"
         );
+        // `base` is the f16 file, which fetch-model gives only when asked (its default is Q8_0).
+        let err = named(Some(&dir), "base").unwrap_err().to_string();
+        assert!(
+            err.ends_with("run scripts/fetch-model base --quantize f16"),
+            "{err}"
+        );
+        let err = named(Some(&dir), "tiny.en").unwrap_err().to_string();
+        assert!(err.ends_with("run scripts/fetch-model tiny.en"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(model_name(Path::new("base")), Some("base"));
         assert_eq!(model_name(Path::new("models/base")), None);
         assert_eq!(model_name(Path::new("ggml-base.bin")), None);
+    }
+
+    #[test]
+    fn the_default_is_base_q8_0_and_an_old_f16_cache_is_pointed_at() {
+        let dir = std::env::temp_dir().join(format!("huashu-default-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = cached_default(Some(&dir)).unwrap_err().to_string();
+        assert!(
+            err.contains("ggml-base-q8_0.bin is missing; run scripts/fetch-model"),
+            "{err}"
+        );
+        assert!(!err.contains("--model base"), "{err}");
+        std::fs::write(dir.join("ggml-base.bin"), b"x").unwrap();
+        let err = cached_default(Some(&dir)).unwrap_err().to_string();
+        let f16 = dir.join("ggml-base.bin");
+        assert!(
+            err.ends_with(&format!(
+                "(or --model base for the f16 model {})",
+                f16.display()
+            )),
+            "{err}"
+        );
+        std::fs::write(dir.join("ggml-base-q8_0.bin"), b"x").unwrap();
+        assert_eq!(
+            cached_default(Some(&dir)).unwrap(),
+            dir.join("ggml-base-q8_0.bin")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            cached_default(None)
+                .unwrap_err()
+                .to_string()
+                .contains("the cache is missing")
+        );
     }
 }

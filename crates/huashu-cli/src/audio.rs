@@ -20,8 +20,8 @@ const AUDIO_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "mp3", "ogg", "oga"];
 /// Speech recognition settings shared by `transcribe` and `score --audio`.
 #[derive(Args, Debug, Clone)]
 pub struct AsrArgs {
-    /// A ggml Whisper model file, or the name of one scripts/fetch-model cached (base, base-q8_0, tiny.en)
-    /// (default: $HUASHU_WHISPER_MODEL, else the cached default model).
+    /// A ggml Whisper model file, or the name of one scripts/fetch-model cached (base-q8_0, base = f16,
+    /// tiny.en) (default: $HUASHU_WHISPER_MODEL, else the cached base-q8_0).
     #[arg(long, value_name = "PATH")]
     model: Option<PathBuf>,
     /// Spoken language: zh, en or auto (detected per utterance).

@@ -21,12 +21,10 @@ fn skip(why: &str) {
     eprintln!("skipping audio test: {why}");
 }
 
+/// `$HUASHU_WHISPER_MODEL`, else the model `huashu` uses without --model (base in Q8_0): what these tests
+/// check is what users get.
 fn model() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("HUASHU_WHISPER_MODEL") {
-        return Some(PathBuf::from(p)).filter(|p| p.is_file());
-    }
-    let home = std::env::var_os("HOME")?;
-    Some(PathBuf::from(home).join(".cache/huashu/models/ggml-base.bin")).filter(|p| p.is_file())
+    huashu::audio::model::resolve(None).ok()
 }
 
 fn tool(name: &str) -> bool {

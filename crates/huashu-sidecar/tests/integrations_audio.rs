@@ -21,11 +21,9 @@ use huashu_audio::{CallOptions, Whisper, WhisperOptions};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
+/// `$HUASHU_WHISPER_MODEL`, else the model `huashu` uses by default (base in Q8_0).
 fn model() -> Option<PathBuf> {
-    std::env::var_os("HUASHU_WHISPER_MODEL")
-        .map(PathBuf::from)
-        .or_else(|| huashu_audio::model::cache_dir().map(|d| d.join("ggml-base.bin")))
-        .filter(|m| m.is_file())
+    huashu_audio::model::resolve(None).ok()
 }
 
 fn tools() -> bool {

@@ -182,3 +182,41 @@ fn clicks_and_silence_give_nothing_and_long_speech_is_cut() {
     assert!(finals.iter().all(|j| j.pcm.len() <= 28 * 16_000));
     assert!(seg.in_utterance());
 }
+
+#[test]
+fn a_stream_ending_in_the_pause_after_speech_keeps_the_candidates_audio_for_the_final() {
+    // 2 s of speech from 300 ms, then the stream ends 500 ms into the pause: after the candidate (300 ms into
+    // it), before end_silence_ms would have closed the utterance. A call that hangs up after its last words.
+    let mut x = silence(300);
+    x.extend(tone(2000));
+    x.extend(silence(500));
+    let mut seg = LiveSegmenter::new(LiveOptions::default());
+    let mut jobs = seg.push(&x);
+    let candidate = jobs.pop().expect("jobs");
+    assert!(candidate.is_candidate(), "{candidate:?}");
+    let fin = seg.finish();
+    assert_eq!(fin.len(), 1);
+    // The final ends where the silence close would have: speech to 2.3 s + 200 ms of padding (not 2.8 s).
+    assert!(fin[0].is_final);
+    assert_eq!((fin[0].start_ms, fin[0].end_ms), (100, 2500));
+    assert!(candidate.same_audio(&fin[0]));
+
+    // So the inline transcriber recognises it once: the final is the candidate's result.
+    struct Counting(usize);
+    impl Recognize for Counting {
+        fn recognize(&mut self, pcm: &[f32]) -> Result<Vec<Segment>, AudioError> {
+            self.0 += 1;
+            Fake.recognize(pcm)
+        }
+    }
+    let mut live = LiveTranscriber::new(Counting(0), Encoding::Pcm16k, LiveOptions::default());
+    let mut out = live.frame(&pcm16(&x[..x.len() - 16 * 250])).unwrap();
+    let before = live.recognizer.0;
+    out.extend(live.frame(&pcm16(&x[x.len() - 16 * 250..])).unwrap());
+    out.extend(live.finish().unwrap());
+    // One recognition after the first 2.55 s: the candidate, reused by the final.
+    assert_eq!(live.recognizer.0, before + 1, "{out:?}");
+    let last = out.last().expect("transcripts");
+    assert!(last.is_final);
+    assert_eq!((last.end_ms, last.text.as_str()), (2500, "heard 2400 ms"));
+}

@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use huashu_audio::bench::{LiveFigures, Recognition, SlowestFinal, Summary, transcript_text};
+use huashu_audio::bench::{
+    FinalLatency, LiveFigures, Recognition, SlowestFinal, Summary, transcript_text,
+};
 use huashu_audio::live::{LIVE_RATE, LiveJob, LiveOptions, LiveSegmenter, LiveTranscript};
 use huashu_audio::{AudioError, Segment};
 use tokio::sync::{Semaphore, mpsc};
@@ -209,6 +211,20 @@ impl LiveRun {
     /// The summary: latencies, partial counts, the finals' text in time order.
     pub fn figures(mut self) -> LiveFigures {
         self.texts.sort_by_key(|t| t.0);
+        self.final_at
+            .sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+        let finals = self
+            .final_at
+            .iter()
+            .map(
+                |&(stream, utterance, speech_end_ms, latency_ms)| FinalLatency {
+                    stream,
+                    utterance,
+                    speech_end_ms,
+                    latency_ms,
+                },
+            )
+            .collect();
         let slowest_final = self.final_at.iter().max_by(|a, b| a.3.total_cmp(&b.3)).map(
             |&(stream, utterance, end, latency)| SlowestFinal {
                 stream,
@@ -236,6 +252,7 @@ impl LiveRun {
             text: transcript_text(self.texts.iter().map(|t| t.1.as_str())),
             error_rate: None,
             slowest_final,
+            finals,
         }
     }
 }
@@ -383,6 +400,10 @@ mod tests {
         assert_eq!(f.text, "2900 ms 800 ms");
         // The slowest final names its utterance and the recognitions that ran before it came, its own
         // (a final or its candidate: not a partial) among them.
+        // Every final, in stream order, the slowest among them.
+        let ends: Vec<(usize, u64)> = f.finals.iter().map(|x| (x.stream, x.utterance)).collect();
+        assert_eq!(ends, [(0, 0), (0, 1)], "{f:?}");
+        assert!(f.finals.iter().any(|x| x.latency_ms == f.final_ms.max));
         let slow = f.slowest_final.expect("a slowest final");
         assert_eq!((slow.stream, slow.latency_ms), (0, f.final_ms.max));
         assert!(
