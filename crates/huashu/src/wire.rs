@@ -148,24 +148,28 @@ pub fn conversation_previews(engine: &crate::Engine, turns: &[crate::Turn]) -> V
     if engine.preview_engine().is_none() {
         return Vec::new();
     }
-    // Each turn with the other party's last turn before it, as a session gives the enforced rules.
-    let (mut agent, mut customer): (Option<&str>, Option<&str>) = (None, None);
+    // Each turn after its last exchange, as a session gives the enforced rules (`Session::previous`,
+    // `Session::own_previous`): per party (agent, customer) its last turn, and the other party's turn that
+    // one answered. System turns are no one's.
+    let mut last: [Option<&str>; 2] = [None, None];
+    let mut answered: [Option<&str>; 2] = [None, None];
     let mut out = Vec::new();
     for (i, t) in turns.iter().enumerate() {
-        let previous = match t.role {
-            crate::Role::Agent => customer,
-            crate::Role::Customer => agent,
+        let parties = match t.role {
+            crate::Role::Agent => Some((0, 1)),
+            crate::Role::Customer => Some((1, 0)),
             crate::Role::System => None,
         };
-        let exchange = crate::LastExchange {
-            previous,
-            own_previous: None,
-        };
+        let exchange = parties.map_or_else(crate::LastExchange::default, |(_, other)| {
+            crate::LastExchange {
+                previous: last[other],
+                own_previous: answered[other],
+            }
+        });
         out.extend(engine.previews_turn(t.role, &t.text, exchange, i));
-        match t.role {
-            crate::Role::Agent => agent = Some(&t.text),
-            crate::Role::Customer => customer = Some(&t.text),
-            crate::Role::System => {}
+        if let Some((me, other)) = parties {
+            answered[me] = last[other];
+            last[me] = Some(&t.text);
         }
     }
     out
