@@ -535,46 +535,6 @@ only_after_turn_has = ["孕"]
     assert_eq!(at, [3]);
 }
 
-/// A preview rule on the last exchange sees this party's own turn that the previous turn answered in a scored
-/// conversation too (the agent's 这边发送验证码可以吗 → the customer's 可以 → 告知下), as the enforced rules do.
-#[test]
-fn preview_rules_see_the_last_exchange_of_a_conversation() {
-    let rule = r#"
-id = "X005"
-name = "preview-ask-for-the-code"
-category = "privacy"
-severity = "major"
-status = "preview"
-message = "watch: {matched}"
-[match]
-phrases = ["告知下"]
-only_after_exchange_has = ["验证码"]
-"#;
-    let engine = Engine::new(tiny_ruleset(&[], &[("X005.toml", rule)])).expect("engine");
-    let turns = [
-        Turn::agent("这边发送验证码可以吗"),
-        Turn::customer("可以"),
-        Turn::agent("请稍等"),
-        Turn::agent("告知下"),
-        Turn::customer("[数字x]"),
-        Turn::agent("告知下"),
-    ];
-    let found = huashu::wire::conversation_previews(&engine, &turns);
-    let at: Vec<(usize, &str)> = found
-        .iter()
-        .map(|f| (f.turn_index, f.matched.as_str()))
-        .collect();
-    // Turn 3 answers 可以 after the agent's question; turn 5's exchange is 告知下 → [数字x]: no code named.
-    assert_eq!(at, [(3, "告知下")]);
-    // The same as the enforced rules in a session: the rule made active finds the same turn.
-    let enforced = rule.replace("status = \"preview\"\n", "");
-    let active =
-        Engine::new(tiny_ruleset(&[], &[("X005.toml", enforced.as_str())])).expect("engine");
-    let report = Arc::new(active).score(&turns);
-    let at: Vec<usize> = report.findings.iter().map(|f| f.turn_index).collect();
-    assert_eq!(at, [3]);
-}
-
 /// `huashu check` lints regex literals that normalisation changes: they can never match as written.
 #[test]
 fn check_lints_regex_literals_normalisation_changes() {
