@@ -148,25 +148,76 @@ pub fn conversation_previews(engine: &crate::Engine, turns: &[crate::Turn]) -> V
     if engine.preview_engine().is_none() {
         return Vec::new();
     }
-    // Each turn with the other party's last turn before it, as a session gives the enforced rules.
-    let (mut agent, mut customer): (Option<&str>, Option<&str>) = (None, None);
+    // Each turn after its last exchange, as a session gives the enforced rules (`Session::previous`,
+    // `Session::own_previous`): per party (agent, customer) its last turn, and the other party's turn that
+    // one answered. System turns are no one's.
+    let mut last: [Option<&str>; 2] = [None, None];
+    let mut answered: [Option<&str>; 2] = [None, None];
     let mut out = Vec::new();
     for (i, t) in turns.iter().enumerate() {
-        let previous = match t.role {
-            crate::Role::Agent => customer,
-            crate::Role::Customer => agent,
+        let parties = match t.role {
+            crate::Role::Agent => Some((0, 1)),
+            crate::Role::Customer => Some((1, 0)),
             crate::Role::System => None,
         };
-        let exchange = crate::LastExchange {
-            previous,
-            own_previous: None,
-        };
+        let exchange = parties.map_or_else(crate::LastExchange::default, |(_, other)| {
+            crate::LastExchange {
+                previous: last[other],
+                own_previous: answered[other],
+            }
+        });
         out.extend(engine.previews_turn(t.role, &t.text, exchange, i));
-        match t.role {
-            crate::Role::Agent => agent = Some(&t.text),
-            crate::Role::Customer => customer = Some(&t.text),
-            crate::Role::System => {}
+        if let Some((me, other)) = parties {
+            answered[me] = last[other];
+            last[me] = Some(&t.text);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{Engine, Ruleset, Turn};
+
+    /// zh-CN's manifest without scoring and one rule: 告知下 only after an exchange naming 验证码.
+    fn engine(status: &str) -> Engine {
+        let mut rs = Ruleset::builtin("zh-CN").expect("zh-CN");
+        rs.manifest.scoring = Default::default();
+        rs.manifest.allow.clear();
+        let text = format!(
+            "id = \"X005\"\nname = \"ask-for-the-code\"\ncategory = \"privacy\"\nseverity = \"major\"\n\
+             status = \"{status}\"\nmessage = \"m {{matched}}\"\n[match]\nphrases = [\"告知下\"]\n\
+             only_after_exchange_has = [\"验证码\"]\n"
+        );
+        rs.rules =
+            vec![Ruleset::parse_rule("rules/privacy/X005.toml", &text).expect("rule parses")];
+        Engine::new(rs).expect("engine")
+    }
+
+    /// A conversation's preview rules see this party's own turn that the previous turn answered, as its
+    /// enforced rules do (the agent's 这边发送验证码可以吗 → the customer's 可以 → 告知下).
+    #[test]
+    fn preview_rules_see_the_last_exchange_of_a_conversation() {
+        let turns = [
+            Turn::agent("这边发送验证码可以吗"),
+            Turn::customer("可以"),
+            Turn::agent("请稍等"),
+            Turn::agent("告知下"),
+            Turn::customer("[数字x]"),
+            Turn::agent("告知下"),
+        ];
+        let found = super::conversation_previews(&engine("preview"), &turns);
+        let at: Vec<(usize, &str)> = found
+            .iter()
+            .map(|f| (f.turn_index, f.matched.as_str()))
+            .collect();
+        // Turn 5's exchange is 告知下 → [数字x]: no code named.
+        assert_eq!(at, [(3, "告知下")]);
+        // The same rule enforced finds the same turn in a session.
+        let report = Arc::new(engine("active")).score(&turns);
+        let at: Vec<usize> = report.findings.iter().map(|f| f.turn_index).collect();
+        assert_eq!(at, [3]);
+    }
 }

@@ -281,11 +281,16 @@ impl Conversation {
         };
         let role = turn.role;
         let text = turn.text.clone();
-        // The preview rules see the same previous turn as the enforced ones (taken before the push moves on).
-        let previous = session
-            .previous(role)
-            .filter(|_| session.engine().wants_previous())
-            .map(str::to_string);
+        // The preview rules see the same exchange as the enforced ones (taken before the push moves it on).
+        let (previous, own_previous) = if session.engine().wants_previous() {
+            let e = session.last_exchange(role);
+            (
+                e.previous.map(str::to_string),
+                e.own_previous.map(str::to_string),
+            )
+        } else {
+            (None, None)
+        };
         let update = if is_final {
             match heard {
                 // A transcript: homophones of the rules' words match too (the default tolerance for speech).
@@ -308,7 +313,7 @@ impl Conversation {
             .compliant_rewrite(role, &text, &update.findings);
         let exchange = LastExchange {
             previous: previous.as_deref(),
-            own_previous: None,
+            own_previous: own_previous.as_deref(),
         };
         let previews = session
             .engine()
