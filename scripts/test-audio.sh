@@ -56,9 +56,13 @@ done < <(grep -rlE 'feature = "(audio|whisper)"' crates/huashu-audio/tests crate
 cargo clippy "${AUDIO[@]}" --lib --bins "${GATED_TESTS[@]/#/--test=}" --quiet -- -D warnings
 step "cargo test: build (audio feature, once)"
 cargo test "${AUDIO[@]}" --quiet --no-run --lib --test decode --test audio --test integrations_audio
+# The runs below print cargo's own lines (the harness stays terse): "Finished … in N s" is what cargo spent before
+# running (0 s when the build above holds everything), "Running …" names the binary, and the harness's "finished
+# in N s" its tests, so a step that takes longer than those shows where (session 9's CI: the telephony step took
+# 101 s for a 26.5 s test run, not reproduced since; benches/RESULTS.md, "Speech, session 6").
 step "cargo test (audio feature: decoding, VAD, pipeline)"
-cargo test "${AUDIO[@]}" --quiet --lib --test decode
+cargo test "${AUDIO[@]}" --lib --test decode -- --quiet
 step "synthesised calls (CLI) and live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
-HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --quiet --test audio -- --test-threads 1 --nocapture
+HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --test audio -- --quiet --test-threads 1 --nocapture
 step "telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
-cargo test "${AUDIO[@]}" --quiet --test integrations_audio -- --test-threads 1 --nocapture
+cargo test "${AUDIO[@]}" --test integrations_audio -- --quiet --test-threads 1 --nocapture
