@@ -88,6 +88,24 @@ const BLIND_EN: Floors = &[
     ("promise", 1.00, 0.74),
 ];
 
+// blind2-zh / blind2-en: a second blind set, written from POLICY.md alone after the first had been tuned on
+// (corpora/labelled/BLIND2.md). Main's rules before anyone read it (01e79ac): zh forbidden .966/.559, privacy
+// .929/.722, promise .957/.506; en .900/.545, .950/.731, 1.000/.632. Held-out pass 5 (REVIEW-zh.md, REVIEW-en.md,
+// REVIEW-zh-promise-privacy.md, REVIEW-en-pass5.md) tuned on the even-hash half only; the odd half, never read,
+// holds zh forbidden .964/.671, privacy .903/.824, promise .974/.745 and en .931/.900, 1.000/1.000, 1.000/.933
+// (13 of en's odd turns were quoted to an engineer as examples of classes: without them forbidden R .870, promise
+// .909). The floors are what the whole sets hold now.
+const BLIND2_ZH: Floors = &[
+    ("forbidden", 0.97, 0.80),
+    ("privacy", 0.94, 0.88),
+    ("promise", 0.98, 0.84),
+];
+const BLIND2_EN: Floors = &[
+    ("forbidden", 0.96, 0.95),
+    ("privacy", 1.00, 1.00),
+    ("promise", 1.00, 0.97),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -172,6 +190,16 @@ fn blind_zh_turns() {
 #[test]
 fn blind_en_turns() {
     holds("blind-en.jsonl", "en", false, BLIND_EN);
+}
+
+#[test]
+fn blind2_zh_turns() {
+    holds("blind2-zh.jsonl", "zh-CN", false, BLIND2_ZH);
+}
+
+#[test]
+fn blind2_en_turns() {
+    holds("blind2-en.jsonl", "en", false, BLIND2_EN);
 }
 
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
