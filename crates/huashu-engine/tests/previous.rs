@@ -196,56 +196,24 @@ fn a_single_turn_sees_the_exchange_only_when_given_both_turns() {
         (found[0].char_start, found[0].char_end, found[0].turn_index),
         (3, 6, 4)
     );
-    // Either turn of the exchange may name it; the agent's own turn without an answer is no exchange.
-    assert_eq!(
+    // 告知下 after an exchange: the ids found.
+    let after_exchange = |previous, own_previous| {
         ids(&e.scan_turn(
             Role::Agent,
             "告知下",
             LastExchange {
-                previous: Some("验证码收到了"),
-                own_previous: None
+                previous,
+                own_previous,
             },
-            0
-        )),
-        ["X1"]
-    );
-    assert!(
-        e.scan_turn(
-            Role::Agent,
-            "告知下",
-            LastExchange {
-                previous: None,
-                own_previous: Some(asked)
-            },
-            0
-        )
-        .is_empty()
-    );
+            0,
+        ))
+    };
+    // Either turn of the exchange may name it; the agent's own turn without an answer is no exchange.
+    assert_eq!(after_exchange(Some("验证码收到了"), None), ["X1"]);
+    assert!(after_exchange(None, Some(asked)).is_empty());
     // `unless_after_exchange_has` looks in both turns (traditional 輸入 in the rule).
-    assert!(
-        e.scan_turn(
-            Role::Agent,
-            "告知下",
-            LastExchange {
-                previous: Some("好的"),
-                own_previous: Some("验证码请在页面输入")
-            },
-            0
-        )
-        .is_empty()
-    );
-    assert!(
-        e.scan_turn(
-            Role::Agent,
-            "告知下",
-            LastExchange {
-                previous: Some("要输入吗"),
-                own_previous: Some(asked)
-            },
-            0
-        )
-        .is_empty()
-    );
+    assert!(after_exchange(Some("好的"), Some("验证码请在页面输入")).is_empty());
+    assert!(after_exchange(Some("要输入吗"), Some(asked)).is_empty());
     // The older forms docs/rules.md named: `own` before `previous`, and the previous turn alone.
     assert_eq!(
         e.check_turn_after_exchange(Role::Agent, "还麻烦告知下呢", Some(asked), Some("可以"), 4),
