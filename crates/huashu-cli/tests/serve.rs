@@ -4,8 +4,39 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::ops::{Deref, DerefMut};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Each test runs a daemon on a port `free_port` picked. Run side by side, two tests can be handed the same
+/// port (Linux hands a just-freed port out again), and one then talks to the other's daemon: CI saw a probe
+/// connect succeed and the next connect refused when the other test's daemon stopped. One daemon at a time.
+static ONE_DAEMON: Mutex<()> = Mutex::new(());
+
+/// The daemon, killed when the test ends, a failed assertion included: a live child holds the test binary's
+/// stdout, and CI's `cargo test | tee` would wait for it until the job's time limit.
+struct Daemon(Child);
+
+impl Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -95,13 +126,16 @@ impl Ws {
 
 #[test]
 fn serve_with_no_flags_then_sigterm_mid_stream() {
+    let _one = ONE_DAEMON.lock().unwrap_or_else(|p| p.into_inner());
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env_remove("HUASHU_TOKENS")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_huashu"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("HUASHU_TOKENS")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "huashu serve did not start");
@@ -155,19 +189,22 @@ fn serve_with_no_flags_then_sigterm_mid_stream() {
 /// SIGTERM: one deadline, `shutdown_grace_ms`, for everything.
 #[test]
 fn sigterm_with_a_half_sent_request_exits_by_the_deadline() {
+    let _one = ONE_DAEMON.lock().unwrap_or_else(|p| p.into_inner());
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("huashu-serve-half-{port}"));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("huashu.toml");
     std::fs::write(&config, "[limits]\nshutdown_grace_ms = 1000\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--config")
-        .arg(&config)
-        .env_remove("HUASHU_TOKENS")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_huashu"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--config")
+            .arg(&config)
+            .env_remove("HUASHU_TOKENS")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "huashu serve did not start");
