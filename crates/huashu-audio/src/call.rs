@@ -54,9 +54,9 @@ pub trait Recognize {
     /// time of its own: `huashu bench` times the path without it). Recognisers that do not profile ignore it.
     fn set_profile(&mut self, _on: bool) {}
 
-    /// Up to `ways - 1` more recognisers over the same model, each to recognise another channel while this
-    /// one recognises its own, this one's threads shared out between them all (`call/channels.rs`). Empty
-    /// (the default): channels are recognised one after another.
+    /// Up to `ways - 1` more recognisers over the same model, each to recognise other passes (of any
+    /// channel) while this one recognises its own, this one's threads shared out between them all
+    /// (`call/channels.rs`). Empty (the default): passes are recognised one after another.
     ///
     /// # Errors
     /// When another recogniser cannot be made.
@@ -178,8 +178,9 @@ pub struct CallOptions {
     /// Neighbouring utterances of a channel are recognised together, up to this much audio per pass
     /// ([`Recognize::recognize_many`]); 0: each utterance alone.
     pub pack_ms: u32,
-    /// Recognise the channels at the same time, the recogniser's threads split between them
-    /// ([`Recognize::fork`]), instead of one after another with all threads each.
+    /// Recognise the passes ([`crate::pack::plan`]: a channel's, or both channels') at the same time, the
+    /// recogniser's threads split between them ([`Recognize::fork`]), instead of one after another with all
+    /// threads each.
     pub side_by_side: bool,
 }
 
