@@ -300,6 +300,10 @@ pub struct LiveFigures {
     pub slowest_final: Option<SlowestFinal>,
     /// Every final's latency, by stream and speech end: which utterances make the tail.
     pub finals: Vec<FinalLatency>,
+    /// Every first partial's latency after its speech onset (`speech_end_ms` holds the onset here), and the
+    /// slowest with every recognition that ran between its cut and its delivery.
+    pub first_partials: Vec<FinalLatency>,
+    pub slowest_first_partial: Option<SlowestFinal>,
 }
 
 /// When one final came: its stream (channel), utterance, the stream time its speech ended, and after it.

@@ -141,6 +141,8 @@ pub struct LiveRun {
     stream_ms: f64,
     /// Every final: (stream, utterance, end of its speech, latency).
     final_at: Vec<(usize, u64, f64, f64)>,
+    /// Every first partial: (stream, utterance, speech onset, latency).
+    partial_at: Vec<(usize, u64, f64, f64)>,
     /// Every recognition, in the order they ended.
     log: Vec<Recognition>,
 }
@@ -167,6 +169,7 @@ impl LiveRun {
                 heard.iter().filter(|(_, t)| t.utterance == u).collect();
             if let Some((at, _)) = mine.iter().find(|(_, t)| !t.is_final) {
                 run.first_partial.push(at - onset as f64);
+                run.partial_at.push((0, u, onset as f64, at - onset as f64));
             }
             if let Some((at, _)) = mine.first() {
                 run.first_result.push(at - onset as f64);
@@ -184,7 +187,7 @@ impl LiveRun {
 
     /// Names the stream these figures are of (streams of one simulation share the pool).
     pub fn tag(&mut self, stream: usize) {
-        for f in &mut self.final_at {
+        for f in self.final_at.iter_mut().chain(&mut self.partial_at) {
             f.0 = stream;
         }
         for r in &mut self.log {
@@ -195,6 +198,7 @@ impl LiveRun {
     /// Adds another stream's figures.
     pub fn merge(&mut self, o: LiveRun) {
         self.final_at.extend(o.final_at);
+        self.partial_at.extend(o.partial_at);
         self.log.extend(o.log);
         self.first_partial.extend(o.first_partial);
         self.first_result.extend(o.first_result);
@@ -211,34 +215,10 @@ impl LiveRun {
     /// The summary: latencies, partial counts, the finals' text in time order.
     pub fn figures(mut self) -> LiveFigures {
         self.texts.sort_by_key(|t| t.0);
-        self.final_at
-            .sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
-        let finals = self
-            .final_at
-            .iter()
-            .map(
-                |&(stream, utterance, speech_end_ms, latency_ms)| FinalLatency {
-                    stream,
-                    utterance,
-                    speech_end_ms,
-                    latency_ms,
-                },
-            )
-            .collect();
-        let slowest_final = self.final_at.iter().max_by(|a, b| a.3.total_cmp(&b.3)).map(
-            |&(stream, utterance, end, latency)| SlowestFinal {
-                stream,
-                utterance,
-                speech_end_ms: end,
-                latency_ms: latency,
-                recognitions: self
-                    .log
-                    .iter()
-                    .filter(|r| r.end_ms >= end && r.start_ms <= end + latency)
-                    .cloned()
-                    .collect(),
-            },
-        );
+        let finals = latencies(&mut self.final_at);
+        let slowest_final = slowest(&self.final_at, &self.log);
+        let first_partials = latencies(&mut self.partial_at);
+        let slowest_first_partial = slowest(&self.partial_at, &self.log);
         LiveFigures {
             utterances: self.finals.len(),
             first_partial_ms: Summary::of(&self.first_partial),
@@ -253,8 +233,42 @@ impl LiveRun {
             error_rate: None,
             slowest_final,
             finals,
+            first_partials,
+            slowest_first_partial,
         }
     }
+}
+
+/// (stream, utterance, from, latency) in stream order.
+fn latencies(at: &mut [(usize, u64, f64, f64)]) -> Vec<FinalLatency> {
+    at.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+    at.iter()
+        .map(
+            |&(stream, utterance, speech_end_ms, latency_ms)| FinalLatency {
+                stream,
+                utterance,
+                speech_end_ms,
+                latency_ms,
+            },
+        )
+        .collect()
+}
+
+/// The latest of `at`, with every recognition of any stream that ran between its `from` and its delivery.
+fn slowest(at: &[(usize, u64, f64, f64)], log: &[Recognition]) -> Option<SlowestFinal> {
+    at.iter()
+        .max_by(|a, b| a.3.total_cmp(&b.3))
+        .map(|&(stream, utterance, from, latency)| SlowestFinal {
+            stream,
+            utterance,
+            speech_end_ms: from,
+            latency_ms: latency,
+            recognitions: log
+                .iter()
+                .filter(|r| r.end_ms >= from && r.start_ms <= from + latency)
+                .cloned()
+                .collect(),
+        })
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -388,6 +402,17 @@ mod tests {
         assert_eq!(f.partials_cut, 4, "{f:?}");
         assert_eq!(f.partials_run + f.partials_skipped, 4);
         assert_eq!(f.first_partial_ms.n, 2);
+        // Each utterance's first partial, from its onset (0.5 s and 4.0 s of stream time); the slowest
+        // names its own partial among what ran before it came.
+        let onsets: Vec<(u64, f64)> = f
+            .first_partials
+            .iter()
+            .map(|x| (x.utterance, x.speech_end_ms))
+            .collect();
+        assert_eq!(onsets, [(0, 500.0), (1, 4000.0)], "{f:?}");
+        let slow = f.slowest_first_partial.as_ref().expect("a slowest partial");
+        assert_eq!(slow.latency_ms, f.first_partial_ms.max);
+        assert!(slow.recognitions.iter().any(|r| r.partial), "{slow:?}");
         // 400 ms of speech before the first cut; recognition takes no stream time on the paused clock.
         assert!(
             f.first_partial_ms.p50 >= 400.0 && f.first_partial_ms.p50 < 800.0,
