@@ -46,6 +46,9 @@ pub struct AsrArgs {
     /// The smallest fitted encoder window, in encoder positions (50 per second; 1500 = Whisper's full 30 s).
     #[arg(long, value_name = "N")]
     audio_ctx_floor: Option<i32>,
+    /// Room the fitted encoder window leaves after the audio, in ms (default 1500).
+    #[arg(long, value_name = "MS")]
+    fit_margin_ms: Option<u32>,
     /// Pinyin-level matching of transcribed turns: homophones (every rule's phrases and regex words heard as
     /// homophones, near-misses for rules with `asr_tolerant = true`), opt-in (those rules only), all
     /// (near-misses for every rule) or off.
@@ -75,8 +78,9 @@ pub struct AsrArgs {
     /// pass of their own (true) instead of Whisper's next 30 s-class window over the rest (false).
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     refit_tail: bool,
-    /// Recognise a stereo call's channels at the same time, the threads split between them (true), instead
-    /// of one after another with all the threads each (false); benches/RESULTS.md, "Speech, session 5".
+    /// Recognise a recording's passes (a stereo call's channels, a long recording's pieces) at the same
+    /// time, the threads split between them (true), instead of one after another with all the threads each
+    /// (false); benches/RESULTS.md, "Speech, session 5" and "Speech, session 11".
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     side_by_side: bool,
 }
@@ -116,6 +120,9 @@ impl AsrArgs {
         options.fit_audio_ctx = self.fast || !self.full_window;
         if let Some(f) = self.audio_ctx_floor {
             options.min_audio_ctx = f.clamp(64, 1500);
+        }
+        if let Some(m) = self.fit_margin_ms {
+            options.fit_margin_ms = m;
         }
         options.flash_attn = self.flash_attn;
         options.silero_vad = self.silero_vad.clone();
@@ -476,6 +483,7 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "threads": opts_used.threads,
         "fit_audio_ctx": opts_used.fit_audio_ctx,
         "min_audio_ctx": opts_used.min_audio_ctx,
+        "fit_margin_ms": opts_used.fit_margin_ms,
         "prompt": opts_used.prompt,
         "flash_attn": opts_used.flash_attn,
         "silero_vad": opts_used.silero_vad,
