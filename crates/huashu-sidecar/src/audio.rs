@@ -363,14 +363,17 @@ mod whisper {
         pub floor: i32,
         /// Room left after the audio, in ms.
         pub margin_ms: u32,
+        /// Whisper threads of a partial (None: the stream's).
+        pub threads: Option<usize>,
     }
 
     impl Default for PartialWindow {
-        /// 128 positions (2.56 s), the audio + 1.5 s.
+        /// 128 positions (2.56 s), the audio + 1.5 s, the stream's threads.
         fn default() -> Self {
             PartialWindow {
                 floor: 128,
                 margin_ms: 1500,
+                threads: None,
             }
         }
     }
@@ -420,9 +423,10 @@ mod whisper {
     /// work).
     struct Stream {
         w: Whisper,
-        /// The floor and margin of finals (the model's, the floor chosen by error rate).
+        /// The floor, margin and threads of finals (the model's, the floor chosen by error rate).
         floor: i32,
         margin_ms: u32,
+        threads: usize,
         partial: PartialWindow,
     }
 
@@ -432,9 +436,11 @@ mod whisper {
             if partial {
                 o.min_audio_ctx = self.partial.floor.min(self.floor);
                 o.fit_margin_ms = self.partial.margin_ms;
+                o.threads = self.partial.threads.unwrap_or(self.threads);
             } else {
                 o.min_audio_ctx = self.floor;
                 o.fit_margin_ms = self.margin_ms;
+                o.threads = self.threads;
             }
             self.w.recognize(pcm)
         }
@@ -460,6 +466,7 @@ mod whisper {
             Ok(Box::new(Stream {
                 floor: w.options.min_audio_ctx,
                 margin_ms: w.options.fit_margin_ms,
+                threads: w.options.threads,
                 partial: self.partial,
                 w,
             }))
