@@ -84,9 +84,9 @@ const BLIND_ZH: Floors = &[
     ("promise", 0.96, 0.87),
 ];
 const BLIND_EN: Floors = &[
-    ("forbidden", 0.96, 0.84),
+    ("forbidden", 0.96, 0.90),
     ("privacy", 1.00, 0.87),
-    ("promise", 1.00, 0.74),
+    ("promise", 1.00, 0.79),
 ];
 
 // blind2-zh / blind2-en: a second blind set, written from POLICY.md alone after the first had been tuned on
