@@ -12,6 +12,7 @@ use huashu_text::{Options, normalize};
 use super::Matcher;
 use super::findings::Template;
 use super::shared::{self, SharedRegex};
+use super::signature::WeakSet;
 use crate::anchors::{CharSet, gate, hit_is_whole};
 use crate::asr::TolerantPhrases;
 use crate::context::Context;
@@ -132,6 +133,9 @@ pub(super) struct CompiledRegex {
     pub(super) window: Option<(u8, CharSet, CharSet)>,
     /// Some match is empty: an empty range is still worth a search.
     pub(super) matches_empty: bool,
+    /// The gate's weak sets (`Gate::weak`): the regex runs only if the turn's signature may hold one
+    /// literal of each.
+    pub(super) weak: Box<[WeakSet]>,
 }
 
 impl Matcher {
@@ -248,6 +252,11 @@ impl Matcher {
                 if need == 0 {
                     unanchored.push(r);
                 }
+                let weak = gate
+                    .weak
+                    .iter()
+                    .filter_map(|set| WeakSet::new(set))
+                    .collect();
                 regexes.push(CompiledRegex {
                     matches_empty: gate.min_len == 0,
                     rule: idx,
@@ -257,6 +266,7 @@ impl Matcher {
                     digits: gate.digits,
                     prefix_bit,
                     window,
+                    weak,
                 });
             }
             rules.push(CompiledRule {

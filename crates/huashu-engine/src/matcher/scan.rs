@@ -15,6 +15,7 @@ use super::compile::{
     PatternValue,
 };
 use super::overlaps::resolve_overlaps;
+use super::signature::Signature;
 use crate::anchors::longest_digit_run;
 use crate::asr::Tolerance;
 use crate::context::Exchange;
@@ -51,6 +52,8 @@ pub(super) struct HitScratch {
     /// `before` and `after` characters around a literal only move right as the literal does.
     span: Vec<(u32, u32)>,
     allowed: Vec<(usize, usize)>,
+    /// The turn's character signature, filled on the first regex with weak sets the turn wakes.
+    signature: Signature,
 }
 
 /// A hit before it becomes a [`crate::Finding`]: rule index and byte range of the normalised text.
@@ -201,6 +204,7 @@ impl Matcher {
             starts,
             span,
             allowed,
+            signature,
         } = scratch;
         raw.clear();
         kept.clear();
@@ -274,6 +278,7 @@ impl Matcher {
         starts.sort_unstable();
         starts.dedup();
         let mut digit_run = digits;
+        let mut signed = false;
         for &i in run.iter() {
             let r = &self.regexes[i as usize];
             let (lit_start, lit_end) = std::mem::replace(&mut span[i as usize], NO_SPAN);
@@ -282,6 +287,15 @@ impl Matcher {
             }
             if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
                 continue;
+            }
+            if !r.weak.is_empty() {
+                if !signed {
+                    signature.fill(t);
+                    signed = true;
+                }
+                if !signature.may_hold_all(&r.weak) {
+                    continue;
+                }
             }
             if r.prefix_bit != 0 {
                 // Every match starts at a prefix literal: try each, in order, as find_iter would (a match
