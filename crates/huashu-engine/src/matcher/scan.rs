@@ -11,8 +11,8 @@ use regex_automata::{Anchored, Input};
 
 use super::Matcher;
 use super::compile::{
-    BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER, CompiledRegex,
-    PatternValue,
+    Anchor, BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER,
+    CompiledRegex, PatternValue,
 };
 use super::overlaps::resolve_overlaps;
 use super::signature::Signature;
@@ -218,8 +218,15 @@ impl Matcher {
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
                 let v = m.value();
-                let (at, len) = if v & PatternValue::OWNER == 0 {
-                    PatternValue::anchors(v)
+                let one;
+                let anchors: &[Anchor] = if v & PatternValue::OWNER == 0 {
+                    if v & PatternValue::ONE != 0 {
+                        one = [PatternValue::one(v)];
+                        &one
+                    } else {
+                        let (at, len) = PatternValue::anchors(v);
+                        &self.anchors[at..at + len]
+                    }
                 } else {
                     let owner = &self.owners[(v & !PatternValue::OWNER) as usize];
                     if owner.allow {
@@ -242,9 +249,10 @@ impl Matcher {
                             raw.push(Hit::exact(*rule, m.start(), m.end()));
                         }
                     }
-                    (owner.anchors.0 as usize, owner.anchors.1 as usize)
+                    let (at, len) = (owner.anchors.0 as usize, owner.anchors.1 as usize);
+                    &self.anchors[at..at + len]
                 };
-                for &a in &self.anchors[at..at + len] {
+                for &a in anchors {
                     let r = a.regex();
                     let s = &mut seen[r as usize];
                     if *s == 0 {
@@ -282,7 +290,7 @@ impl Matcher {
         for &i in run.iter() {
             let r = &self.regexes[i as usize];
             let (lit_start, lit_end) = std::mem::replace(&mut span[i as usize], NO_SPAN);
-            if !self.rules[r.rule as usize].role.applies_to(role) {
+            if !r.role.applies_to(role) {
                 continue;
             }
             if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
