@@ -169,6 +169,7 @@ impl Matcher {
             numbers: n.numbers,
             noise: n.noise,
             repeats: n.repeats,
+            spelling: n.spelling,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
         let norm_repeats = |s: &str| {
