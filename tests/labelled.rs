@@ -110,6 +110,24 @@ const BLIND2_EN: Floors = &[
     ("promise", 1.00, 0.97),
 ];
 
+// blind3-zh / blind3-en: a third blind set (corpora/labelled/BLIND3.md), written from POLICY.md alone in the style of
+// real traffic (JDDC-like after-sales chat with the customer's turn as `previous`, call transcripts, Taiwan/Hong Kong
+// writing; IBM Twitter / ABCD for en), base rate ~28 % positives. Main's rules before anyone tuned on it (ed3a859):
+// zh forbidden .936/.611, privacy .958/.821, promise 1.000/.667; en .938/.517, .800/.615, 1.000/.444. Held-out pass 6
+// (tuned on the older sets only) moved none of zh and en promise to .611. Pass 7 tuned on the even-hash half; the odd
+// half, never read, holds zh forbidden .812/.481, privacy 1.0/1.0, promise 1.0/.762 and en .889/.800, .857/1.0,
+// 1.0/.727. The floors are what the whole sets hold now.
+const BLIND3_ZH: Floors = &[
+    ("forbidden", 0.95, 0.79),
+    ("privacy", 1.00, 0.96),
+    ("promise", 1.00, 0.85),
+];
+const BLIND3_EN: Floors = &[
+    ("forbidden", 0.96, 0.82),
+    ("privacy", 0.92, 1.00),
+    ("promise", 1.00, 0.83),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -206,6 +224,16 @@ fn blind2_en_turns() {
     holds("blind2-en.jsonl", "en", false, BLIND2_EN);
 }
 
+#[test]
+fn blind3_zh_turns() {
+    holds("blind3-zh.jsonl", "zh-CN", false, BLIND3_ZH);
+}
+
+#[test]
+fn blind3_en_turns() {
+    holds("blind3-en.jsonl", "en", false, BLIND3_EN);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -236,6 +264,12 @@ fn a_rewrite_is_compliant_or_absent() {
         ("heldout-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
+        ("blind-zh.jsonl", "zh-CN", false),
+        ("blind-en.jsonl", "en", false),
+        ("blind2-zh.jsonl", "zh-CN", false),
+        ("blind2-en.jsonl", "en", false),
+        ("blind3-zh.jsonl", "zh-CN", false),
+        ("blind3-en.jsonl", "en", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));
