@@ -28,19 +28,20 @@ const HELDOUT_ZH: Floors = &[
     ("promise", 0.90, 0.85),
 ];
 // heldout3-zh: 908 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 2; 46 forbidden, no
-// privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609.
-// Below the bars: the floor is what it holds.
+// privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609;
+// after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674. Below the bars: the floor is what it holds.
 const HELDOUT3_ZH: Floors = &[
-    ("forbidden", 0.84, 0.60),
+    ("forbidden", 0.86, 0.67),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
 // heldout4-zh: 1,074 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 3; 58 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.706 / 0.207; after pass 3, tuned on the half whose id hash
-// is even, 0.879 / 0.500 on the whole (the other half, held out: 0.714 / 0.172 -> 0.800 / 0.276). Below the bars:
-// the floor is what it holds.
+// is even, 0.879 / 0.500 on the whole (the other half, held out: 0.714 / 0.172 -> 0.800 / 0.276); after held-out
+// pass 6 0.882 / 0.517 (held half 0.818 / 0.310); after held-out pass 7 0.886 / 0.534 (held half 0.833 / 0.345).
+// Below the bars: the floor is what it holds.
 const HELDOUT4_ZH: Floors = &[
-    ("forbidden", 0.87, 0.50),
+    ("forbidden", 0.88, 0.53),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
@@ -77,15 +78,17 @@ const HANDWRITTEN_EN: Floors = &[
 // only (REVIEW-zh.md "Held-out pass 4", REVIEW-en.md): the floors are what the whole sets hold now. Held-out pass
 // 5 widened rules by class (tuned on blind2's even half and the tuning halves named there): whole blind-zh forbidden
 // .990/.819, privacy .970/.903, promise .966/.876; blind-en promise .744 (forbidden and privacy unchanged).
+// Held-out pass 6: whole blind-zh forbidden .991/.835. Held-out pass 7 (classes written for the meaning, REVIEW-zh.md):
+// forbidden .991/.858, promise .968/.928.
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.98, 0.81),
+    ("forbidden", 0.99, 0.85),
     ("privacy", 0.97, 0.90),
-    ("promise", 0.96, 0.87),
+    ("promise", 0.96, 0.92),
 ];
 const BLIND_EN: Floors = &[
-    ("forbidden", 0.96, 0.84),
-    ("privacy", 1.00, 0.87),
-    ("promise", 1.00, 0.74),
+    ("forbidden", 0.96, 0.90),
+    ("privacy", 1.00, 0.93), // held-out pass 7: whole blind-en privacy 1.000/.939, promise 1.000/.837
+    ("promise", 1.00, 0.83),
 ];
 
 // blind2-zh / blind2-en: a second blind set, written from POLICY.md alone after the first had been tuned on
@@ -95,16 +98,34 @@ const BLIND_EN: Floors = &[
 // holds zh forbidden .964/.671, privacy .903/.824, promise .974/.745 and en .931/.900, 1.000/1.000, 1.000/.933
 // (quoted to engineers as examples of missed classes: 13 of en's odd turns — without them forbidden R .870, promise
 // .909 — and 12 of zh's — without them privacy .897/.812, promise .966/.683). The floors are what the whole sets
-// hold now.
+// hold now. Held-out pass 6: whole blind2-zh privacy .942/.907. Held-out pass 7: forbidden .977/.829, privacy .961/.907.
 const BLIND2_ZH: Floors = &[
-    ("forbidden", 0.97, 0.80),
-    ("privacy", 0.94, 0.88),
+    ("forbidden", 0.97, 0.82),
+    ("privacy", 0.96, 0.90),
     ("promise", 0.98, 0.84),
 ];
 const BLIND2_EN: Floors = &[
     ("forbidden", 0.96, 0.95),
     ("privacy", 1.00, 1.00),
     ("promise", 1.00, 0.97),
+];
+
+// blind3-zh / blind3-en: a third blind set (corpora/labelled/BLIND3.md), written from POLICY.md alone in the style of
+// real traffic (JDDC-like after-sales chat with the customer's turn as `previous`, call transcripts, Taiwan/Hong Kong
+// writing; IBM Twitter / ABCD for en), base rate ~28 % positives. Main's rules before anyone tuned on it (ed3a859):
+// zh forbidden .936/.611, privacy .958/.821, promise 1.000/.667; en .938/.517, .800/.615, 1.000/.444. Held-out pass 6
+// (tuned on the older sets only) moved none of zh and en promise to .611. Pass 7 tuned on the even-hash half; the odd
+// half, never read, holds zh forbidden .812/.481, privacy 1.0/1.0, promise 1.0/.762 and en .889/.800, .857/1.0,
+// 1.0/.727. The floors are what the whole sets hold now.
+const BLIND3_ZH: Floors = &[
+    ("forbidden", 0.95, 0.79),
+    ("privacy", 1.00, 0.96),
+    ("promise", 1.00, 0.85),
+];
+const BLIND3_EN: Floors = &[
+    ("forbidden", 0.96, 0.82),
+    ("privacy", 0.92, 1.00),
+    ("promise", 1.00, 0.83),
 ];
 
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
@@ -203,6 +224,16 @@ fn blind2_en_turns() {
     holds("blind2-en.jsonl", "en", false, BLIND2_EN);
 }
 
+#[test]
+fn blind3_zh_turns() {
+    holds("blind3-zh.jsonl", "zh-CN", false, BLIND3_ZH);
+}
+
+#[test]
+fn blind3_en_turns() {
+    holds("blind3-en.jsonl", "en", false, BLIND3_EN);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -233,6 +264,12 @@ fn a_rewrite_is_compliant_or_absent() {
         ("heldout-en.jsonl", "en", true),
         ("handwritten-zh.jsonl", "zh-CN", false),
         ("handwritten-en.jsonl", "en", false),
+        ("blind-zh.jsonl", "zh-CN", false),
+        ("blind-en.jsonl", "en", false),
+        ("blind2-zh.jsonl", "zh-CN", false),
+        ("blind2-en.jsonl", "en", false),
+        ("blind3-zh.jsonl", "zh-CN", false),
+        ("blind3-en.jsonl", "en", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));

@@ -54,6 +54,7 @@ fn fold(text: &str) -> String {
         numbers: false,
         noise: false,
         repeats: false,
+        spelling: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

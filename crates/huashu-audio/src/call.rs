@@ -125,6 +125,7 @@ pub fn simplify(text: &str) -> String {
         numbers: false,
         noise: false,
         repeats: false,
+        spelling: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

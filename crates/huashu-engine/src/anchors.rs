@@ -32,6 +32,10 @@ pub(crate) struct Gate {
     pub(crate) window: Option<Window>,
     /// Bytes every match holds (0 when a match can be empty, or the pattern did not parse).
     pub(crate) min_len: usize,
+    /// Sets every match also holds one literal of, too common to join the automaton (a single 瘦, 批, 赔
+    /// among the outcomes of `(保证|一定)…(美白|瘦|…)`): checked in the turn's character signature only
+    /// when the regex is about to run, so 保证 alone no longer runs it.
+    pub(crate) weak: Vec<Vec<Vec<u8>>>,
 }
 
 /// The regex is a concatenation `before · L · after` where `L` matches exactly the literals of one gate set:
@@ -137,8 +141,15 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         .collect();
     candidates.sort_by_key(|set| std::cmp::Reverse(strength(set)));
     let mut sets: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut weak: Vec<Vec<Vec<u8>>> = Vec::new();
     for set in candidates {
-        if sets.len() == MAX_SETS || sets.contains(&set) {
+        if sets.contains(&set) || weak.contains(&set) {
+            continue;
+        }
+        if sets.len() == MAX_SETS {
+            if weak.len() < MAX_SETS {
+                weak.push(set);
+            }
             continue;
         }
         // A set that every literal of a chosen set holds is seen whenever that one is: it gates nothing.
@@ -163,8 +174,16 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         };
         if selective {
             sets.push(set);
+        } else if weak.len() < MAX_SETS {
+            weak.push(set);
         }
     }
+    // A weak set that a chosen set implies gates nothing either.
+    weak.retain(|w| {
+        !sets
+            .iter()
+            .any(|s| s.iter().all(|l| w.iter().any(|c| holds(l, c))))
+    });
     let prefix = prefix_set.and_then(|p| sets.iter().position(|set| *set == p));
     let window = if prefix.is_some() {
         None
@@ -177,6 +196,7 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         prefix,
         window,
         min_len: hir.properties().minimum_len().unwrap_or(0),
+        weak,
     }
 }
 

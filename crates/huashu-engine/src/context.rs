@@ -372,12 +372,14 @@ fn sentence_tail(before: &str) -> &str {
     }
 }
 
+/// The start of `after` up to the end of its sentence, the closing mark included: `unless_sentence_has =
+/// ["?"]` exempts a hit in a question (the mark is the only sign of one in "Is the claim as good as approved?").
 fn sentence_head(after: &str) -> &str {
     match after
         .char_indices()
         .find(|&(i, c)| is_break_at(after, i, c, is_sentence_break))
     {
-        Some((i, _)) => &after[..i],
+        Some((i, c)) => &after[..i + c.len_utf8()],
         None => after,
     }
 }
@@ -434,11 +436,11 @@ mod tests {
         assert_eq!(clause_tail("我们不能保证", 3), "能保证");
         assert_eq!(clause_head("收益,稳赚", 6), "收益");
         assert_eq!(sentence_tail("好的。我们不能,"), "我们不能,");
-        assert_eq!(sentence_head("因为缺货,建议您!好"), "因为缺货,建议您");
+        assert_eq!(sentence_head("因为缺货,建议您!好"), "因为缺货,建议您!");
         // A decimal point is not the end of a sentence or clause.
         assert_eq!(
             sentence_head("收益率12.5%,现在买正合适.好"),
-            "收益率12.5%,现在买正合适"
+            "收益率12.5%,现在买正合适."
         );
         assert_eq!(sentence_tail("好.年化4.5%的"), "年化4.5%的");
         assert_eq!(clause_head("4.5%的收益,", 8), "4.5%的收益");

@@ -16,6 +16,8 @@ pub struct Normalization {
     pub numbers: bool,
     pub noise: bool,
     pub repeats: bool,
+    /// Latin words spelled out to slip past a phrase: `p a s s w o r d`, `d.o.n.t`, `passw0rd`, `p@ss`.
+    pub spelling: bool,
 }
 
 impl Default for Normalization {
@@ -27,6 +29,7 @@ impl Default for Normalization {
             numbers: true,
             noise: true,
             repeats: true,
+            spelling: true,
         }
     }
 }

@@ -20,6 +20,7 @@ mod chars;
 mod fast;
 mod fold;
 mod span;
+mod spelling;
 mod t2s;
 
 pub use chars::{
@@ -33,6 +34,7 @@ use align::Seg;
 use chars::is_ascii_drop;
 use fast::{clause_punct, decode, plain_ascii, plain_ideographs};
 use fold::{fold, form_at, numeral_in_run, separates_single_chars};
+use spelling::{is_letter_gap, leet_at, plain_before_leet, spelled_out_at};
 
 /// Which folds [`normalize`] applies. All on by default; a ruleset may switch some off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,10 @@ pub struct Options {
     pub noise: bool,
     /// Collapse a run of the same CJK character or punctuation mark to one.
     pub repeats: bool,
+    /// Latin words spelled out to slip past a phrase: single letters with one mark between them joined
+    /// (`p a s s w o r d`, `d.o.n.t` → `password`, `dont`), a digit or `@ $` between letters read as a letter
+    /// (`passw0rd`, `p@ss`, `pa55word`).
+    pub spelling: bool,
 }
 
 impl Default for Options {
@@ -60,6 +66,7 @@ impl Default for Options {
             numbers: true,
             noise: true,
             repeats: true,
+            spelling: true,
         }
     }
 }
@@ -241,9 +248,20 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
     let bytes = input.as_bytes();
+    // A spelled-out word being read (`p a s s`): where it ends and the mark between its letters, dropped.
+    let mut spelled: Option<(usize, u8)> = None;
     let mut next = 0;
     while next < bytes.len() {
         let mut s = next;
+        if let Some((end, gap)) = spelled {
+            if s >= end {
+                spelled = None;
+            } else if bytes[s] == gap {
+                next = s + 1;
+                w.flush(s);
+                continue;
+            }
+        }
         // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
         let prev = last.map_or(u32::MAX, |c| c as u32);
         let (n, end_char) = plain_ideographs(&bytes[s..], plain, prev, opts.repeats);
@@ -279,6 +297,20 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         if n > 0 {
             continue;
         }
+        if opts.spelling {
+            let b = bytes[s];
+            if b.is_ascii_alphabetic() {
+                if spelled.is_none() && bytes.get(s + 1).copied().is_some_and(is_letter_gap) {
+                    spelled = spelled_out_at(bytes, s);
+                }
+            } else if let Some(c) = leet_at(bytes, s) {
+                next = s + 1;
+                pending_space = None;
+                w.push(c, s, next);
+                last = Some(c);
+                continue;
+            }
+        }
         // ASCII symbols and spaces between words: what the general path below would do with them, without
         // decoding and folding them first (neither case nor width changes them, and neither is a clause
         // break, so only the noise tests apply).
@@ -301,7 +333,10 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         // Order numbers, amounts, codes: a run of ASCII digits and letters that stay as they are is copied
         // as one run too (a space before it takes the general path, which decides whether it stays).
         if pending_space.is_none() {
-            let n = plain_ascii(&bytes[s..], !opts.case);
+            let mut n = plain_ascii(&bytes[s..], !opts.case);
+            if opts.spelling && n > 1 {
+                n = plain_before_leet(bytes, s, n);
+            }
             if n > 0 {
                 let pos = w.pos(s);
                 for (k, b) in bytes[s..s + n].iter().enumerate() {

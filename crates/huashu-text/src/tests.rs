@@ -167,8 +167,9 @@ fn options_off_keep_text() {
         numbers: false,
         noise: false,
         repeats: false,
+        spelling: false,
     };
-    let s = "這 ＡＢ 百分百!!";
+    let s = "這 ＡＢ 百分百!! p4ss a b c";
     assert_eq!(normalize(s, &opts).as_str(), s);
 }
 
@@ -241,6 +242,8 @@ mod per_char {
         let mut skip_to = 0;
         // Start of a run of characters emitted unchanged: copied in one go when the run ends.
         let mut run: Option<usize> = None;
+        // A spelled-out word being read: where it ends and the mark dropped between its letters.
+        let mut spelled: Option<(usize, u8)> = None;
         for (s, raw) in input.char_indices() {
             if s < skip_to {
                 continue;
@@ -291,6 +294,26 @@ mod per_char {
                 emit(out, input, &mut run, c, raw, s, e);
                 last = Some(c);
                 continue;
+            }
+            if let Some((end, gap)) = spelled {
+                if s >= end {
+                    spelled = None;
+                } else if raw as u32 == u32::from(gap) {
+                    flush(out, input, &mut run, s);
+                    continue;
+                }
+            }
+            if opts.spelling {
+                if let Some(c) = spelling::leet_at(input.as_bytes(), s) {
+                    flush(out, input, &mut run, s);
+                    pending_space = None;
+                    push(out, c, s, e);
+                    last = Some(c);
+                    continue;
+                }
+                if spelled.is_none() && raw.is_ascii_alphabetic() {
+                    spelled = spelling::spelled_out_at(input.as_bytes(), s);
+                }
             }
             let c = fold(raw, opts);
             if opts.noise
@@ -397,7 +420,7 @@ fn reference(s: &str) -> per_char::Normalized {
 proptest! {
     #[test]
     fn segments_agree_with_the_per_character_alignment(
-        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}|[ 不知道谢拜二六零〇幺两乾隆淨反覆著急😊○①Ⓕ𝟔⒈¹❶，。.,!0-9a-z-]{0,40}"
+        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}|[ 不知道谢拜二六零〇幺两乾隆淨反覆著急😊○①Ⓕ𝟔⒈¹❶，。.,!0-9a-z-]{0,40}|([a-dIP][ ._@$0-57-]){0,20}"
     ) {
         let nz = normalize(&s, &Options::default());
         let r = reference(&s);
@@ -470,4 +493,41 @@ fn ascii_clause_marks_fold_as_the_full_width_ones() {
     assert_eq!(n("好的，再见！！"), "好的,再见!");
     assert_eq!(n("年化3.5%. ok?"), "年化3.5%.ok?");
     assert_eq!(orig("好的,,再见", "的,"), "的,,");
+}
+
+/// English spelled out to slip past a phrase (issue 14's evasion: digits for letters, spaced and dotted
+/// letters), with every span still on the original.
+#[test]
+fn spelled_out_latin_words_are_read_as_words() {
+    let o = Options::default();
+    for (raw, want) in [
+        ("send me your p a s s w o r d", "send me your password"),
+        ("i d.o.n.t know", "i dont know"),
+        ("I d o n t know", "i dont know"),
+        ("your PASSW0RD pls", "your password pls"),
+        (
+            "p@ssword and pa$$word, pa55word",
+            "password and password,password",
+        ),
+        ("D0NT", "dont"),
+        // Numbers, codes and abbreviations stay as they are.
+        (
+            "iphone13 and 4x4 order 100375 a1",
+            "iphone13 and 4x4 order 100375 a1",
+        ),
+        ("U.S. e.g. a b", "u.s.e.g.a b"),
+        ("不，知，道 p-i-n", "不知道pin"),
+    ] {
+        let n = normalize(raw, &o);
+        assert_eq!(n.as_str(), want, "{raw}");
+        // The match of the joined word maps back onto the spelled-out original.
+        if let Some(at) = want.find("password") {
+            let span = n.original_span(at..at + "password".len());
+            let orig = &raw[span.start..span.end];
+            assert!(
+                orig.starts_with(['p', 'P']) && orig.ends_with(['d', 'D']),
+                "{raw}: {orig}"
+            );
+        }
+    }
 }

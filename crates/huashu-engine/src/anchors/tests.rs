@@ -149,3 +149,22 @@ fn a_hit_group_around_the_whole_pattern_is_the_whole_match() {
     assert!(!hit_is_whole("(?P<other>没法)"));
     assert!(!hit_is_whole("(unclosed"));
 }
+
+#[test]
+fn a_set_too_common_for_the_automaton_is_kept_as_a_weak_set() {
+    // The outcomes hold the single 瘦: not selective after a two-character trigger, so the automaton waits
+    // for the trigger alone, and the outcome set is checked in the turn before the regex runs.
+    let g = gate("(保证|一定)(能|会)?[^,]{0,4}(美白|瘦|长高)");
+    assert_eq!(g.sets.len(), 1, "{g:?}");
+    assert_eq!(strs(g.sets[0].clone()), ["一定", "保证"]);
+    assert_eq!(g.weak.len(), 1, "{g:?}");
+    assert_eq!(strs(g.weak[0].clone()), ["瘦", "美白", "长高"]);
+    // A set the chosen one implies is no weak set either: 保证 is in every 保证能|保证会.
+    assert!(
+        g.weak
+            .iter()
+            .all(|w| !w.iter().any(|l| l.starts_with("保证".as_bytes())))
+    );
+    // Two selective sets leave nothing weak.
+    assert!(gate("(保证|担保)[^,]{0,4}(不会坏|坏不了)").weak.is_empty());
+}

@@ -12,6 +12,7 @@ use huashu_text::{Options, normalize};
 use super::Matcher;
 use super::findings::Template;
 use super::shared::{self, SharedRegex};
+use super::signature::WeakSet;
 use crate::anchors::{CharSet, gate, hit_is_whole};
 use crate::asr::TolerantPhrases;
 use crate::context::Context;
@@ -83,27 +84,33 @@ impl Anchor {
 
 /// The automaton's value for a pattern. Most patterns are regex anchors and nothing else (10,035 of
 /// zh-CN's 10,424): their value is the range of their anchors in `Matcher::anchors`, so that seeing one
-/// touches no [`Owner`]. A phrase, a pattern with an owner rule, an allow-list word has [`PatternValue::OWNER`]
-/// set and the index of its `Owner`.
+/// touches no [`Owner`] — or, when the pattern anchors one regex only (most do), that [`Anchor`] itself
+/// ([`PatternValue::ONE`]), so that seeing it does not read `Matcher::anchors` either (a cache miss per
+/// literal seen, in an array of tens of thousands). A phrase, a pattern with an owner rule, an allow-list word
+/// has [`PatternValue::OWNER`] set and the index of its `Owner`.
 pub(super) struct PatternValue;
 
 impl PatternValue {
     pub(super) const OWNER: u32 = 1 << 31;
-    /// Bits of an anchor range's start; the length takes the 11 bits above.
+    /// The value is the pattern's one [`Anchor`] (with this bit cleared).
+    pub(super) const ONE: u32 = 1 << 30;
+    /// Bits of an anchor range's start; the length takes the 10 bits above.
     const START_BITS: u32 = 20;
 
-    /// The value of pattern `i`, owned by `owner`.
-    fn of(i: usize, owner: &Owner) -> u32 {
+    /// The value of pattern `i`, owned by `owner`, whose anchors are `anchors[owner.anchors]`.
+    fn of(i: usize, owner: &Owner, anchors: &[Anchor]) -> u32 {
         let (start, len) = owner.anchors;
         let plain = owner.rules.is_empty() && owner.repeated.is_empty() && !owner.allow;
-        if plain && start < 1 << Self::START_BITS && len < 1 << (31 - Self::START_BITS) {
+        if plain && len == 1 && anchors[start as usize].0 < Self::ONE {
+            Self::ONE | anchors[start as usize].0
+        } else if plain && start < 1 << Self::START_BITS && len < 1 << (30 - Self::START_BITS) {
             start | len << Self::START_BITS
         } else {
             Self::OWNER | i as u32
         }
     }
 
-    /// The anchor range of a value without [`PatternValue::OWNER`].
+    /// The anchor range of a value with neither [`PatternValue::OWNER`] nor [`PatternValue::ONE`].
     #[inline]
     pub(super) fn anchors(v: u32) -> (usize, usize) {
         (
@@ -111,11 +118,20 @@ impl PatternValue {
             (v >> Self::START_BITS) as usize,
         )
     }
+
+    /// The one anchor of a value with [`PatternValue::ONE`].
+    #[inline]
+    pub(super) fn one(v: u32) -> Anchor {
+        Anchor(v & !Self::ONE)
+    }
 }
 
 #[derive(Debug)]
 pub(super) struct CompiledRegex {
     pub(super) rule: u32,
+    /// The rule's role scope, copied here: the regex loop reads it for every regex a turn wakes, and the
+    /// compiled rule is large (a cache line of its own).
+    pub(super) role: RoleScope,
     /// The compiled pattern, shared with every other matcher of the process that has it (`shared.rs`).
     pub(super) regex: Arc<SharedRegex>,
     /// The `hit` group, the part of a match to report, unless it is the whole match.
@@ -132,6 +148,9 @@ pub(super) struct CompiledRegex {
     pub(super) window: Option<(u8, CharSet, CharSet)>,
     /// Some match is empty: an empty range is still worth a search.
     pub(super) matches_empty: bool,
+    /// The gate's weak sets (`Gate::weak`): the regex runs only if the turn's signature may hold one
+    /// literal of each.
+    pub(super) weak: Box<[WeakSet]>,
 }
 
 impl Matcher {
@@ -150,6 +169,7 @@ impl Matcher {
             numbers: n.numbers,
             noise: n.noise,
             repeats: n.repeats,
+            spelling: n.spelling,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
         let norm_repeats = |s: &str| {
@@ -248,15 +268,22 @@ impl Matcher {
                 if need == 0 {
                     unanchored.push(r);
                 }
+                let weak = gate
+                    .weak
+                    .iter()
+                    .filter_map(|set| WeakSet::new(set))
+                    .collect();
                 regexes.push(CompiledRegex {
                     matches_empty: gate.min_len == 0,
                     rule: idx,
+                    role: rule.role,
                     regex,
                     hit_group,
                     need,
                     digits: gate.digits,
                     prefix_bit,
                     window,
+                    weak,
                 });
             }
             rules.push(CompiledRule {
@@ -292,7 +319,7 @@ impl Matcher {
                         patterns
                             .iter()
                             .enumerate()
-                            .map(|(i, p)| (p.as_str(), PatternValue::of(i, &owners[i]))),
+                            .map(|(i, p)| (p.as_str(), PatternValue::of(i, &owners[i], &anchors))),
                     )
                     .map_err(|e| EngineError::Automaton(e.to_string()))?,
             )

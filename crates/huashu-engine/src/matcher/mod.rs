@@ -9,6 +9,7 @@
 //! | `overlaps` | across rules, which hit is reported where two overlap |
 //! | `findings` | hit → [`Finding`]: original spans, message, suggestions (disclosures too) |
 //! | `mask` | redaction of matched words ([`apply_mask`]) |
+//! | `signature` | a turn's characters as a bit table, for the regexes' weak literal sets |
 //! | `rewrite` | the compliant rewrite: safe suggestions applied and checked again by the matcher, or [`Withheld`] |
 
 mod compile;
@@ -18,6 +19,7 @@ mod overlaps;
 mod rewrite;
 mod scan;
 mod shared;
+mod signature;
 
 pub use mask::apply_mask;
 pub use rewrite::Withheld;

@@ -11,10 +11,11 @@ use regex_automata::{Anchored, Input};
 
 use super::Matcher;
 use super::compile::{
-    BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER, CompiledRegex,
-    PatternValue,
+    Anchor, BOUND_END_DIGIT, BOUND_END_LETTER, BOUND_START_DIGIT, BOUND_START_LETTER,
+    CompiledRegex, PatternValue,
 };
 use super::overlaps::resolve_overlaps;
+use super::signature::Signature;
 use crate::anchors::longest_digit_run;
 use crate::asr::Tolerance;
 use crate::context::Exchange;
@@ -51,6 +52,8 @@ pub(super) struct HitScratch {
     /// `before` and `after` characters around a literal only move right as the literal does.
     span: Vec<(u32, u32)>,
     allowed: Vec<(usize, usize)>,
+    /// The turn's character signature, filled on the first regex with weak sets the turn wakes.
+    signature: Signature,
 }
 
 /// A hit before it becomes a [`crate::Finding`]: rule index and byte range of the normalised text.
@@ -201,6 +204,7 @@ impl Matcher {
             starts,
             span,
             allowed,
+            signature,
         } = scratch;
         raw.clear();
         kept.clear();
@@ -214,8 +218,15 @@ impl Matcher {
         if let Some(ac) = &self.phrases {
             for m in ac.find_overlapping_iter(t) {
                 let v = m.value();
-                let (at, len) = if v & PatternValue::OWNER == 0 {
-                    PatternValue::anchors(v)
+                let one;
+                let anchors: &[Anchor] = if v & PatternValue::OWNER == 0 {
+                    if v & PatternValue::ONE != 0 {
+                        one = [PatternValue::one(v)];
+                        &one
+                    } else {
+                        let (at, len) = PatternValue::anchors(v);
+                        &self.anchors[at..at + len]
+                    }
                 } else {
                     let owner = &self.owners[(v & !PatternValue::OWNER) as usize];
                     if owner.allow {
@@ -238,9 +249,10 @@ impl Matcher {
                             raw.push(Hit::exact(*rule, m.start(), m.end()));
                         }
                     }
-                    (owner.anchors.0 as usize, owner.anchors.1 as usize)
+                    let (at, len) = (owner.anchors.0 as usize, owner.anchors.1 as usize);
+                    &self.anchors[at..at + len]
                 };
-                for &a in &self.anchors[at..at + len] {
+                for &a in anchors {
                     let r = a.regex();
                     let s = &mut seen[r as usize];
                     if *s == 0 {
@@ -274,14 +286,24 @@ impl Matcher {
         starts.sort_unstable();
         starts.dedup();
         let mut digit_run = digits;
+        let mut signed = false;
         for &i in run.iter() {
             let r = &self.regexes[i as usize];
             let (lit_start, lit_end) = std::mem::replace(&mut span[i as usize], NO_SPAN);
-            if !self.rules[r.rule as usize].role.applies_to(role) {
+            if !r.role.applies_to(role) {
                 continue;
             }
             if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
                 continue;
+            }
+            if !r.weak.is_empty() {
+                if !signed {
+                    signature.fill(t);
+                    signed = true;
+                }
+                if !signature.may_hold_all(&r.weak) {
+                    continue;
+                }
             }
             if r.prefix_bit != 0 {
                 // Every match starts at a prefix literal: try each, in order, as find_iter would (a match

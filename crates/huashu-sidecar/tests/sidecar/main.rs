@@ -238,9 +238,9 @@ async fn whole_conversation_ws_rest_sse_agree() {
     let (status, _) = http(addr, "POST", "/v1/check", None, Some("{nope")).await;
     assert_eq!(status, 400);
 
-    // A transcript from the client's own recogniser: homophones of the rules' words match (不知到, 文別人),
+    // A transcript from the client's own recogniser: homophones of the rules' words match (布知道, 文別人),
     // at the heard span, and the findings carry the confidence; the same text typed is exact.
-    let heard = r#"{"role":"agent","text":"这个我不知到，你文別人吧","confidence":0.75}"#;
+    let heard = r#"{"role":"agent","text":"这个我布知道，你文別人吧","confidence":0.75}"#;
     let (status, out) = http(
         addr,
         "POST",
@@ -266,11 +266,11 @@ async fn whole_conversation_ws_rest_sse_agree() {
     assert_eq!(
         got,
         [
-            ("F001".to_string(), "我不知到".to_string(), 0.75),
+            ("F001".to_string(), "我布知道".to_string(), 0.75),
             ("F006".to_string(), "文別人".to_string(), 0.75)
         ]
     );
-    let typed = r#"{"role":"agent","text":"这个我不知到，你文別人吧"}"#;
+    let typed = r#"{"role":"agent","text":"这个我布知道，你文別人吧"}"#;
     let (_, out) = http(
         addr,
         "POST",
