@@ -368,8 +368,8 @@ pub struct BenchAudioArgs {
     /// Room live partials' encoder window leaves after the audio, ms (default: the daemon's).
     #[arg(long, value_name = "MS")]
     partial_margin_ms: Option<u32>,
-    /// Whisper threads of a live partial (default: --threads): one thread is not held up by a partner
-    /// thread that another process preempted.
+    /// Whisper threads of a live partial (default: the daemon's: one for a partial of up to 1 s of audio,
+    /// --threads for longer ones): one thread is not held up by a partner thread.
     #[arg(long, value_name = "N")]
     partial_threads: Option<usize>,
     /// Recognitions at once in the live simulation (default: the daemon's, the cores over --threads).
@@ -414,7 +414,9 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
     if let Some(m) = args.partial_margin_ms {
         partial.margin_ms = m;
     }
-    partial.threads = args.partial_threads.map(|t| t.max(1));
+    if let Some(t) = args.partial_threads {
+        partial.threads = Some(t.max(1));
+    }
     let factory = WhisperFactory::from_whisper(live_template).with_partial_window(partial);
     // The daemon's pool for these threads (`huashu serve` with `audio.pool` 0).
     let pool = args
@@ -502,7 +504,7 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "live_end_silence_ms": args.end_silence_ms.unwrap_or(LiveOptions::default().end_silence_ms),
         "live_first_partial_ms": args.first_partial_ms.unwrap_or(LiveOptions::default().first_partial_ms),
         "live_partial_window": [partial.floor, partial.margin_ms],
-        "live_partial_threads": partial.threads.unwrap_or(opts_used.threads),
+        "live_partial_threads": partial.threads,
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "system_info": system_info.trim(),

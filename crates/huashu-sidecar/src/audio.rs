@@ -116,8 +116,9 @@ pub const JOB_QUEUE: usize = 4;
 ///
 /// A partial is superseded by any job of the stream that comes after it (a later partial hears more of the
 /// utterance, the final hears all of it): a partial still queued, or waiting for the pool, when a later job
-/// arrives is dropped, and a partial being recognised when a final arrives is cancelled
-/// ([`LiveRecognizer::cancel_flag`]). So a final starts as soon as the pool has room, never behind partials.
+/// arrives is dropped, and a partial being recognised when a final or a candidate final arrives is cancelled
+/// ([`LiveRecognizer::cancel_flag`]). So a final (or its candidate) starts as soon as the pool has room, never
+/// behind partials.
 /// A candidate final ([`LiveJob::is_candidate`], cut in the silence after speech) is recognised as a final;
 /// when the utterance closes on the same audio, that result is the final (no second pass), and meanwhile it
 /// is reported as a partial.
@@ -206,7 +207,11 @@ pub async fn transcribe_loop<F>(
                         Some(j) => {
                             let own = is_candidate
                                 && (j.utterance, j.start_ms, j.end_ms, j.pcm.len()) == shape;
-                            if j.is_final && !own {
+                            // A candidate supersedes a plain partial too: it is recognised as the final
+                            // will be, and waiting behind the partial made the slowest finals.
+                            let supersedes =
+                                j.is_final || (j.is_candidate() && !is_candidate);
+                            if supersedes && !own {
                                 if let Some(c) = &cancel {
                                     c.store(true, Ordering::SeqCst);
                                     cancelled = true;
@@ -356,6 +361,9 @@ mod whisper {
         partial: PartialWindow,
     }
 
+    /// Partials of up to this many samples (1 s at 16 kHz) run on one thread ([`PartialWindow::threads`]).
+    const ONE_THREAD_PARTIAL_SAMPLES: usize = 16_000;
+
     /// The encoder window of partials: a partial is superseded by its final, so speed first.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct PartialWindow {
@@ -363,12 +371,15 @@ mod whisper {
         pub floor: i32,
         /// Room left after the audio, in ms.
         pub margin_ms: u32,
-        /// Whisper threads of a partial (None: the stream's).
+        /// Whisper threads of a partial. None (the default): one thread for a partial of up to 1 s of audio
+        /// (an utterance's first: its two threads spin-wait for each other, session 11: first partial max
+        /// 517–530 ms at one thread against 572–607 at two), the stream's threads for longer ones (at one
+        /// thread they ran into the candidate final after them: slowest final 839 ms).
         pub threads: Option<usize>,
     }
 
     impl Default for PartialWindow {
-        /// 128 positions (2.56 s), the audio + 1.5 s, the stream's threads.
+        /// 128 positions (2.56 s), the audio + 1.5 s, threads by the partial's length.
         fn default() -> Self {
             PartialWindow {
                 floor: 128,
@@ -436,7 +447,14 @@ mod whisper {
             if partial {
                 o.min_audio_ctx = self.partial.floor.min(self.floor);
                 o.fit_margin_ms = self.partial.margin_ms;
-                o.threads = self.partial.threads.unwrap_or(self.threads);
+                // A short partial (an utterance's first, 0.6 s) is a few small graphs whose threads spin-wait
+                // for each other: one thread is faster. Longer partials keep the stream's threads, so that
+                // they end before the candidate final that follows them.
+                let short = pcm.len() <= ONE_THREAD_PARTIAL_SAMPLES;
+                o.threads = self
+                    .partial
+                    .threads
+                    .unwrap_or(if short { 1 } else { self.threads });
             } else {
                 o.min_audio_ctx = self.floor;
                 o.fit_margin_ms = self.margin_ms;

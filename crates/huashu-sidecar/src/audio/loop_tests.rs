@@ -208,6 +208,22 @@ fn candidate(u: u64, end_ms: u64) -> LiveJob {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_cancels_the_partial_being_recognised() {
+    let mut r = rig(Arc::new(Semaphore::new(2)), true);
+    r.tx.send(job(0, false, 900)).await.expect("send");
+    assert_eq!(r.next_started(), (false, 900));
+    // The speaker paused: the candidate final is cut, and it starts at once (it is recognised as the final
+    // will be), without waiting for the partial, which gets no go-ahead.
+    r.tx.send(candidate(0, 2200)).await.expect("send");
+    assert_eq!(r.next_started(), (true, 2200));
+    r.go.send(()).expect("go");
+    // The cancelled partial is not heard; the candidate is a partial until its final reuses it.
+    assert_eq!(r.next_heard().await, "partial 2200");
+    r.tx.send(job(0, true, 2200)).await.expect("send");
+    assert_eq!(r.finish().await, ["final 2200", "done"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_final_of_a_candidate_being_recognised_waits_for_it_and_is_not_run_again() {
     let r = rig(Arc::new(Semaphore::new(2)), true);
     assert!(candidate(0, 2200).is_candidate() && !job(0, false, 2200).is_candidate());
