@@ -130,6 +130,16 @@ pub fn simplify(text: &str) -> String {
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }
 
+/// A recogniser's text as the matcher should see it: simplified characters ([`simplify`]) and Whisper's
+/// decoding loops cut back ([`crate::collapse_loops`]).
+pub fn clean_transcript(raw: &str) -> String {
+    let text = simplify(raw);
+    match crate::collapse_loops(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(cut) => cut,
+    }
+}
+
 /// Which role speaks on which channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelMap {

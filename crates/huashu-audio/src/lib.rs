@@ -14,6 +14,7 @@ mod call;
 mod decode;
 mod error;
 pub mod live;
+mod loops;
 pub mod model;
 pub mod pack;
 mod resample;
@@ -23,11 +24,12 @@ pub mod vad;
 mod whisper;
 
 pub use call::{
-    AudioTurn, CallOptions, ChannelMap, Recognize, StageTimes, simplify, transcribe_audio,
-    transcribe_file,
+    AudioTurn, CallOptions, ChannelMap, Recognize, StageTimes, clean_transcript, simplify,
+    transcribe_audio, transcribe_file,
 };
 pub use decode::{Audio, MAX_SECONDS, decode, decode_bytes, decode_file};
 pub use error::AudioError;
+pub use loops::collapse_loops;
 pub use resample::{TARGET_RATE, resample, to_16k};
 pub use segment::Segment;
 #[cfg(feature = "whisper")]

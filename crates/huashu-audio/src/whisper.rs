@@ -422,7 +422,7 @@ impl Part {
         }
         let ms = |x: usize| x.saturating_sub(start) as u64 / 16;
         vec![Segment {
-            text: crate::simplify(&String::from_utf8_lossy(&self.bytes)),
+            text: crate::clean_transcript(&String::from_utf8_lossy(&self.bytes)),
             start_ms: ms(self.from),
             end_ms: ms(self.to),
             confidence: self.prob / self.tokens as f32,
@@ -471,8 +471,9 @@ impl Recognize for Whisper {
             let Some(seg) = self.state.get_segment(i) else {
                 continue;
             };
-            // Whisper writes Mandarin in either script: transcripts are always simplified.
-            let text = crate::simplify(
+            // Whisper writes Mandarin in either script: transcripts are always simplified, and its
+            // decoding loops are cut back.
+            let text = crate::clean_transcript(
                 &seg.to_str_lossy()
                     .map_err(|e| AudioError::Recognition(e.to_string()))?,
             );
