@@ -310,8 +310,8 @@ fn a_rewrite_is_compliant_or_absent() {
 /// The scorecard against 207 real chats scored blind by two QA annotators (`corpora/labelled/chats.jsonl`:
 /// their mean score, settled complaint label; agreement between them: rank 0.959, bands 183/207, complaint
 /// 201/207). The bars are rank ≥ 0.75, bands ≥ 75 %, complaint P and R ≥ 0.9; the floors are what
-/// the scorer holds today (rank 0.759, bands 0.763, complaint P 0.919 R 0.905 after session 6 of
-/// corpora/labelled/SCORECARD-zh.md; 0.752, 0.754, 0.917, 0.873 before it (main after the rules4 merge);
+/// the scorer holds today (rank 0.761, bands 0.763, complaint P 0.919 R 0.905 after the chats2 cue pass of
+/// corpora/labelled/SCORECARD-zh.md; 0.759, 0.763, 0.919, 0.905 after session 6; 0.752, 0.754, 0.917, 0.873 before it (main after the rules4 merge);
 /// 0.732, 0.754 after session 5 and 0.693, 0.734 before it; session 4 traded recall 0.937 for precision
 /// 0.797 → 0.917 by judging a calm report as no complaint until pressed; 0.643, 0.715, 0.797, 0.937 before it,
 /// 0.554, 0.676, 0.787, 0.937 before session 3, and 0.318, 0.507, 0.735, 0.794 before any), so that it can only
@@ -333,8 +333,37 @@ fn real_chats_scored_as_annotators_score_them() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.75, "{e:?}");
+    assert!(e.rank_correlation >= 0.76, "{e:?}");
     assert!(e.band_agreement >= 0.76, "{e:?}");
     assert!(e.complaint_precision.unwrap_or(0.0) >= 0.91, "{e:?}");
     assert!(e.complaint_recall.unwrap_or(0.0) >= 0.90, "{e:?}");
+}
+
+/// The scorecard against 116 real chats it was not tuned on (`corpora/labelled/chats2.jsonl`: JDDC 2019 chats
+/// in none of chats.jsonl, 58 with upset wording and 58 calm, one annotator, labels committed before any engine
+/// run). Main's rules on them: rank 0.376, bands 0.655, complaint P 0.714 R 0.577 (chats.jsonl: 0.759, 0.763,
+/// 0.919, 0.905). The cue pass of SCORECARD-zh.md ("Held-out chats2") was tuned on the half whose sha256(id)
+/// starts with an even byte (0.389, 0.685, 0.778, 0.538 -> 0.580, 0.704, 0.857, 0.923); the odd half (0.359,
+/// 0.629, 0.667, 0.615) did not move. The floors are the whole set after it (0.473, 0.664, 0.769, 0.769).
+#[test]
+fn held_out_real_chats_scored_as_annotated() {
+    use huashu::eval_chats::{evaluate_chats, read_chat_labels};
+    if huashu_tests::shared_corpus("jddc2019_chat_0.1per.tsv").is_none() {
+        return;
+    }
+    let text = std::fs::read_to_string(huashu_tests::root().join("corpora/labelled/chats2.jsonl"))
+        .expect("chat labels");
+    let chats =
+        read_chat_labels(&text, Some(&huashu_tests::shared_corpora())).expect("labels parse");
+    assert_eq!(chats.len(), 116);
+    let engine = std::sync::Arc::new(Engine::default_ruleset().expect("zh-CN"));
+    let e = evaluate_chats(&engine, &chats, 0);
+    println!(
+        "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
+        e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
+    );
+    assert!(e.rank_correlation >= 0.47, "{e:?}");
+    assert!(e.band_agreement >= 0.66, "{e:?}");
+    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.76, "{e:?}");
+    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.76, "{e:?}");
 }
