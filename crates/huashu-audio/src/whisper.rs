@@ -199,7 +199,7 @@ impl Whisper {
             .map_err(|e| AudioError::Recognition(format!("cannot create a decoding state: {e}")))?;
         let eot = ctx.token_eot();
         let vad = match &options.silero_vad {
-            Some(path) => Some(load_silero(path, options.threads)?),
+            Some(path) => Some(load_silero(path)?),
             None => None,
         };
         Ok(Whisper {
@@ -242,15 +242,18 @@ impl Whisper {
     }
 }
 
-/// Loads whisper.cpp's Silero VAD model (ggml format).
-fn load_silero(path: &Path, threads: usize) -> Result<WhisperVadContext, AudioError> {
+/// Loads whisper.cpp's Silero VAD model (ggml format), on one thread: the network is a small LSTM run on
+/// 32 ms chunks, one tiny graph each, so a second thread only adds a barrier per chunk, and on a loaded
+/// machine the spinning waits dominate (jfk.wav with two VAD threads, load 5: 42 s wall, 28 s CPU, 94 % of
+/// it in `ggml_barrier`; with one: 0.66 s, as with the energy VAD).
+fn load_silero(path: &Path) -> Result<WhisperVadContext, AudioError> {
     let bad = |why: &str| AudioError::NoModel(format!("Silero VAD {}: {why}", path.display()));
     if !path.is_file() {
         return Err(bad("not a file"));
     }
     let name = path.to_str().ok_or_else(|| bad("the path is not UTF-8"))?;
     let mut params = WhisperVadContextParams::default();
-    params.set_n_threads(threads.max(1) as i32);
+    params.set_n_threads(1);
     WhisperVadContext::new(name, params)
         .map_err(|e| bad(&format!("not a VAD model whisper.cpp accepts ({e})")))
 }
