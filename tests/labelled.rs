@@ -53,9 +53,19 @@ const REAL_EN: Floors = &[
 ];
 // heldout-en: 314 unseen English agent turns labelled before any engine run (REVIEW-en.md, held-out pass; 9
 // forbidden, no privacy or promise): main's rules scored forbidden 1.000 / 0.444, after the pass 1.000 / 0.667.
-// Recall is below the bar: the floor is what it holds.
+// Recall is below the bar: the floor is what it holds. Held-out pass 8 (REVIEW-en.md): 1.000 / 1.000 (the three
+// misses were two support-home-page links and a crash sent back to the customer to report to the developers).
 const HELDOUT_EN: Floors = &[
-    ("forbidden", 0.90, 0.66),
+    ("forbidden", 0.90, 1.00),
+    ("privacy", 0.90, 0.80),
+    ("promise", 0.90, 0.80),
+];
+// heldout2-en: the 392 English agent turns (IBM Twitter dev+test, ABCD sample) in no other en set by ref or text,
+// labelled before any engine run (REVIEW-en.md, held-out pass 8; 10 forbidden, no privacy or promise): main's rules
+// scored forbidden 1.000 / 0.400; after the pass, tuned on the even-hash half, 1.000 / 0.800 (held half 1.000 /
+// 0.500 -> 1.000 / 0.750). Below the bar before; the floor is what it holds.
+const HELDOUT2_EN: Floors = &[
+    ("forbidden", 0.90, 0.80),
     ("privacy", 0.90, 0.80),
     ("promise", 0.90, 0.80),
 ];
@@ -105,7 +115,7 @@ const BLIND2_ZH: Floors = &[
     ("promise", 0.98, 0.84),
 ];
 const BLIND2_EN: Floors = &[
-    ("forbidden", 0.96, 0.95),
+    ("forbidden", 0.96, 0.96), // held-out pass 8: whole blind2-en forbidden .970/.970
     ("privacy", 1.00, 1.00),
     ("promise", 1.00, 0.97),
 ];
@@ -123,7 +133,7 @@ const BLIND3_ZH: Floors = &[
     ("promise", 1.00, 0.85),
 ];
 const BLIND3_EN: Floors = &[
-    ("forbidden", 0.96, 0.82),
+    ("forbidden", 0.96, 0.86), // held-out pass 8: whole blind3-en forbidden .962/.862
     ("privacy", 0.92, 1.00),
     ("promise", 1.00, 0.83),
 ];
@@ -192,6 +202,11 @@ fn real_en_turns() {
 #[test]
 fn heldout_en_turns() {
     holds("heldout-en.jsonl", "en", true, HELDOUT_EN);
+}
+
+#[test]
+fn heldout2_en_turns() {
+    holds("heldout2-en.jsonl", "en", true, HELDOUT2_EN);
 }
 
 #[test]
