@@ -4,8 +4,9 @@
 //!
 //! Labels are JSON lines `{"id", "score" (0–100), "band"?, "complaint"?, "greeting"?, "need_confirmation"?,
 //! "closing"?, "turns"?: [{"role","text"}], "source"?}`: a label without `turns` names its chat by `id` in a
-//! JDDC-layout TSV `source` file of the corpus directory (session id in the first column), so that chats
-//! that may not be redistributed are labelled without their text.
+//! `source` file of the corpus directory, so that chats that may not be redistributed are labelled without
+//! their text: a JDDC-layout TSV (session id in the first column), or a JSON array of conversations — an IBM
+//! Twitter customer-care thread by `dialogHeader.sessionID`, an ABCD conversation by `convo_id`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -75,12 +76,26 @@ pub fn read_chat_labels(input: &str, corpora: Option<&Path>) -> Result<Vec<Label
                 format!("line {n}: `source` needs a corpus directory (--corpora DIR)")
             })?;
             if !sources.contains_key(source) {
-                sources.insert(source.to_string(), read_tsv_chats(&dir.join(source))?);
+                let path = dir.join(source);
+                let chats = if source.ends_with(".json") {
+                    read_json_chats(&path)
+                } else {
+                    read_tsv_chats(&path)
+                };
+                sources.insert(
+                    source.to_string(),
+                    chats.map_err(|e| format!("line {n}: {e}"))?,
+                );
             }
             sources[source]
                 .get(&id)
                 .cloned()
-                .ok_or_else(|| format!("line {n}: no chat {id:?} in {source}"))?
+                .ok_or_else(|| {
+                    format!(
+                        "line {n}: no chat {id:?} in {source} (the id of a .tsv chat is its session id, of an \
+                         IBM Twitter thread its dialogHeader.sessionID, of an ABCD conversation its convo_id)"
+                    )
+                })?
         };
         let checks = JUDGED_CHECKS
             .iter()
@@ -115,6 +130,73 @@ fn read_tsv_chats(path: &Path) -> Result<HashMap<String, Vec<Turn>>, String> {
             .entry(cols[0].to_string())
             .or_default()
             .push(Turn::new(role, cols[6..].join("\t")));
+    }
+    Ok(chats)
+}
+
+/// The conversations of a JSON array file, by id: IBM Twitter customer care (`dialogHeader.sessionID`; the
+/// thread is `dialogContent` in order — a message keyed `agent` is the agent's, any other speaker the
+/// customer's — with the agent's `agentURL.url_utterance` at its `turn`, 1-based, after them when it is past
+/// the end) or ABCD (`convo_id`; `original` pairs `[speaker, text]`, `action` lines are system turns).
+fn read_json_chats(path: &Path) -> Result<HashMap<String, Vec<Turn>>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let items = v
+        .as_array()
+        .ok_or_else(|| format!("{} is not a JSON array of conversations", path.display()))?;
+    let mut chats = HashMap::new();
+    for conv in items {
+        if let Some(content) = conv.get("dialogContent").and_then(Value::as_array) {
+            let Some(id) = conv
+                .pointer("/dialogHeader/sessionID")
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let mut turns: Vec<Turn> = content
+                .iter()
+                .filter_map(|m| {
+                    let text = m.get("message")?.as_str()?;
+                    let role = if m.get("agent").is_some() {
+                        Role::Agent
+                    } else {
+                        Role::Customer
+                    };
+                    Some(Turn::new(role, text))
+                })
+                .collect();
+            if let Some(u) = conv
+                .pointer("/agentURL/url_utterance")
+                .and_then(Value::as_str)
+            {
+                let at = conv
+                    .pointer("/agentURL/turn")
+                    .and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or(t.as_u64()))
+                    .and_then(|t| usize::try_from(t).ok())
+                    .map_or(turns.len(), |t: usize| t.saturating_sub(1).min(turns.len()));
+                turns.insert(at, Turn::new(Role::Agent, u));
+            }
+            chats.insert(id.to_string(), turns);
+        } else if let Some(original) = conv.get("original").and_then(Value::as_array) {
+            let id = match conv.get("convo_id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            let turns = original
+                .iter()
+                .filter_map(|t| {
+                    let role = match t.get(0)?.as_str()? {
+                        "action" => Role::System,
+                        who => Role::parse(who)?,
+                    };
+                    Some(Turn::new(role, t.get(1)?.as_str()?))
+                })
+                .collect();
+            chats.insert(id, turns);
+        }
     }
     Ok(chats)
 }
@@ -321,5 +403,53 @@ mod tests {
             read_chat_labels(r#"{"id":"x","score":50,"source":"c.tsv"}"#, None).unwrap_err(),
             "line 1: `source` needs a corpus directory (--corpora DIR)"
         );
+    }
+
+    #[test]
+    fn json_sources_are_read_by_thread_and_conversation_id() {
+        let dir = std::env::temp_dir().join(format!("huashu-chats-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("ibm.json"),
+            r#"[{"dialogHeader":{"sessionID":"s1"},"dialogContent":[{"client":"c","message":"my order never arrived, this is ridiculous"},{"agent":"a","message":"So sorry! Can you DM us the order number?"},{"client":"c","message":"done"}],"agentURL":{"turn":"4","url_utterance":"Thanks, we've issued a refund."}}]"#,
+        )
+        .expect("ibm");
+        std::fs::write(
+            dir.join("abcd.json"),
+            r#"[{"convo_id":3592,"original":[["agent","Hi! How can I help you?"],["customer","I need to return an item"],["action","Account has been pulled up."],["agent","Sure, done."]]}]"#,
+        )
+        .expect("abcd");
+        let chats = read_chat_labels(
+            concat!(
+                r#"{"id":"s1","score":60,"source":"ibm.json"}"#,
+                "\n",
+                r#"{"id":"3592","score":90,"source":"abcd.json"}"#
+            ),
+            Some(&dir),
+        )
+        .expect("labels");
+        let roles = |c: &LabelledChat| c.turns.iter().map(|t| t.role).collect::<Vec<_>>();
+        assert_eq!(
+            roles(&chats[0]),
+            [Role::Customer, Role::Agent, Role::Customer, Role::Agent]
+        );
+        assert_eq!(chats[0].turns[3].text, "Thanks, we've issued a refund.");
+        assert_eq!(
+            roles(&chats[1]),
+            [Role::Agent, Role::Customer, Role::System, Role::Agent]
+        );
+        let err = read_chat_labels(
+            r#"{"id":"nope","score":50,"source":"ibm.json"}"#,
+            Some(&dir),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with(r#"line 1: no chat "nope" in ibm.json"#),
+            "{err}"
+        );
+        let err = read_chat_labels(r#"{"id":"x","score":50,"source":"gone.json"}"#, Some(&dir))
+            .unwrap_err();
+        assert!(err.starts_with("line 1: cannot read"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
