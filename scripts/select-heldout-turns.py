@@ -17,6 +17,12 @@ text in real-zh, heldout-zh and heldout3-zh, and not in a chat of chats.jsonl; e
 other turn of the broad pool LIKELY4 that also has WEAK4, a random 200 of the turns LIKELY4 does not match, then
 (labelled after those 851 held only 40 positives) every turn left with MORE4.
   select-heldout-turns.py --fourth --random 200
+--fifth draws held-out pass 8's set (corpora/labelled/heldout5-zh.jsonl, ids from ho-3301): unseen by ref or text
+in real-zh, heldout-zh, heldout3-zh and heldout4-zh, and not in a chat of chats.jsonl; a sample of the turns with
+VOCAB5 (the three categories' meanings in words of its own), a sample of the other turns that answer a customer
+turn asking for something the agent may refuse, shirk or promise (ASKED5), a random 250 of the rest, then every
+turn left with STRONG5 (negated verbs, referrals, certainty and privacy words).
+  select-heldout-turns.py --fifth --likely 400 --more 280 --random 250
 --english draws corpora/labelled/heldout-en.jsonl (ids hen-0001…): English agent turns (IBM Twitter, ABCD) not in
 real-en.jsonl by ref or text; every one with LIKELY_EN and a random 200 of the rest.
   select-heldout-turns.py --english --random 200
@@ -137,8 +143,11 @@ def main():
     # a fourth draw (held-out pass 3): draws 1-3 took almost every unseen turn with a negated verb, so the
     # likely pool is now mostly referrals, suggestions and promise/privacy words
     ap.add_argument("--fourth", action="store_true")
+    ap.add_argument("--fifth", action="store_true")
     ap.add_argument("--english", action="store_true")
     a = ap.parse_args()
+    if a.fifth:
+        return fifth_draw(a)
     if a.english:
         return english_draw(a)
     if a.fourth:
@@ -298,6 +307,75 @@ def fourth_draw(a):
     taken4 = {t["ref"] for t in picked}
     picked += [dict(t, stratum="draw4-more") for t in other + rest if t["ref"] not in taken4 and MORE4.search(t["text"])]
     for k, t in enumerate(picked, len(prior) + 1):
+        t["id"] = f"ho-{k:04d}"
+        t["role"] = "agent"
+        print(json.dumps(t, ensure_ascii=False))
+
+
+# Draw 5's vocabulary, written from POLICY.md's meanings rather than from the rules: (forbidden) a hedge on
+# knowing or being able, the agent's limits, a verdict with no way forward, a party or a place the customer
+# could be sent to and the verbs of sending, the customer as the subject of the work, impatience and blame;
+# (promise) certainty words, outcomes and durations, quality/safety/efficacy words, approval and arrival;
+# (privacy) the things a fraudster asks for and the verbs of handing them over.
+VOCAB5 = re.compile(
+    "不[知清了晓懂会能行可]|没[法辙有办用]|无[法能]|做不|办不|弄不|搞不|管不|查不|看不|处理不|解决不|"
+    "[^\\s]不了|权限|规定|系统|只能|只有|只可以|没办|爱莫|无奈|抱歉|"
+    "商家|厂家|厂商|卖家|店铺|品牌|官方|官网|售后|维修|网点|站点|快递|物流|配送|师傅|银行|客服电话|热线|400|"
+    "您自己|你自己|自行|亲自|您去|你去|去找|去问|找一下|问一下|问问|咨询|联系|打电话|拨打|"
+    "您看|你看|您查|您再|您要|你要|您得|你得|您需要|你需要|麻烦您|请您|"
+    "说了|说过|早就|刚才|已经说|明白吗|懂吗|急|催|投诉|随便|爱|凭什么|又不是|怎么可能|"
+    "保证|保障|确保|一定|肯定|绝对|必须|必然|百分|100|永久|永远|终身|终生|从不|不会|都能|都可以|放心|"
+    "安全|无毒|无害|无副作用|副作用|过敏|孕|婴|宝宝|儿童|治|疗效|功效|效果|有效|质量|正品|耐用|坏|"
+    "通过|批|审核|下来|到账|退款|退货|赔|补偿|返|能到|会到|送到|到货|今天|明天|几天|"
+    "验证码|校验码|动态码|短信|密码|口令|pin|卡号|银行卡|信用卡|身份证|证件|账号|帐号|手机号|号码|"
+    "截图|拍照|照片|发给我|发我|告诉我|报一下|念|提供|告知|发一下|发下"
+)
+# The customer turn before the agent's turn asks for something the agent may refuse, shirk or promise: money
+# back, a return or exchange, compensation, a repair, a when/will-it, a quality/safety/efficacy question, a
+# code or card.
+ASKED5 = re.compile(
+    "退|换|赔|补偿|补发|补寄|返|修|保修|维修|售后|坏|质量|正品|假|安全|有害|副作用|过敏|孕|宝宝|婴|效果|有用|"
+    "什么时候|多久|几天|几号|哪天|今天|明天|能不能|可不可以|可以吗|能吗|行吗|会不会|会吗|是不是|有没有|"
+    "一定|肯定|保证|确定|到底|怎么办|怎么回事|为什么|验证码|密码|卡号|银行卡|身份证|账号|短信|发票|价保|差价"
+)
+
+STRONG5 = re.compile(
+    "不知道|不清楚|不了解|不晓得|不确定|没办法|没法|无法|不能|不行|不可以|不支持|做不|办不|[^\\s]不了|自己|自行|"
+    "您去|你去|问一下|问下|咨询|为准|只能|保证|一定|肯定|绝对|验证码|密码|卡号|身份证"
+)
+
+
+def fifth_draw(a):
+    prior = []
+    for name in ("heldout-zh.jsonl", "heldout3-zh.jsonl", "heldout4-zh.jsonl"):
+        prior += [json.loads(line) for line in open(os.path.join(LABELLED, name), encoding="utf-8")]
+    taken = {d["ref"] for d in prior}
+    used, used_texts = label_refs_and_texts(None)
+    sessions = chat_sessions()
+    seen = set(used_texts)
+    turns = list(OLD.zh_turns()) + list(dev_turns())
+    for t in turns:
+        if t["ref"] in taken:
+            seen.add(t["text"])
+    vocab, asked, rest = [], [], []
+    for t in unseen(turns, used, taken, seen, sessions):
+        cust = [c for c in t["context"] if c.startswith("customer")]
+        if VOCAB5.search(t["text"].lower()):
+            vocab.append(t)
+        elif cust and ASKED5.search(cust[-1]):
+            asked.append(t)
+        else:
+            rest.append(t)
+    print(f"pool: vocab {len(vocab)}, asked {len(asked)}, rest {len(rest)}", file=sys.stderr)
+    rng = random.Random(a.seed + 5000)
+    picked = [dict(t, stratum="draw5-vocab") for t in rng.sample(vocab, min(a.likely, len(vocab)))]
+    picked += [dict(t, stratum="draw5-asked") for t in rng.sample(asked, min(a.more, len(asked)))]
+    picked += [dict(t, stratum="draw5-random") for t in rng.sample(rest, min(a.random, len(rest)))]
+    # the 400 vocabulary turns held almost no negated verb (draws 3 and 4 took them): every turn left with one,
+    # a referral or a certainty/privacy word, so that recall is measured on more than a handful of positives
+    taken5 = {t["ref"] for t in picked}
+    picked += [dict(t, stratum="draw5-strong") for t in vocab + asked + rest if t["ref"] not in taken5 and STRONG5.search(t["text"])]
+    for k, t in enumerate(picked, 3301):
         t["id"] = f"ho-{k:04d}"
         t["role"] = "agent"
         print(json.dumps(t, ensure_ascii=False))

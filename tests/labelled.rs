@@ -22,28 +22,40 @@ const REAL_ZH: Floors = &[
 // forbidden 0.529 / 0.265 on the first 892; after that pass 0.933 / 0.737 on them, and on a second draw of 400
 // labelled after it 0.500 / 0.250 (4 positives); 0.906 / 0.690 on the whole. Forbidden positives only (42):
 // privacy and promise are judged on false positives alone. Recall is below the bar: the floor is what it holds.
+// Held-out pass 8: 0.909 / 0.714 (the held half unchanged).
 const HELDOUT_ZH: Floors = &[
-    ("forbidden", 0.90, 0.68),
+    ("forbidden", 0.90, 0.71),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
 // heldout3-zh: 908 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 2; 46 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609;
-// after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674. Below the bars: the floor is what it holds.
+// after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674; after held-out pass 8 0.868 / 0.717 (held half unchanged).
+// Below the bars: the floor is what it holds.
 const HELDOUT3_ZH: Floors = &[
-    ("forbidden", 0.86, 0.67),
+    ("forbidden", 0.86, 0.71),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
 // heldout4-zh: 1,074 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 3; 58 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.706 / 0.207; after pass 3, tuned on the half whose id hash
 // is even, 0.879 / 0.500 on the whole (the other half, held out: 0.714 / 0.172 -> 0.800 / 0.276); after held-out
-// pass 6 0.882 / 0.517 (held half 0.818 / 0.310); after held-out pass 7 0.886 / 0.534 (held half 0.833 / 0.345).
-// Below the bars: the floor is what it holds.
+// pass 6 0.882 / 0.517 (held half 0.818 / 0.310); after held-out pass 7 0.886 / 0.534 (held half 0.833 / 0.345);
+// after held-out pass 8 0.892 / 0.569 (held half unchanged). Below the bars: the floor is what it holds.
 const HELDOUT4_ZH: Floors = &[
-    ("forbidden", 0.88, 0.53),
+    ("forbidden", 0.89, 0.56),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
+];
+// heldout5-zh: 1,013 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 8; after the review of
+// the even half 3 forbidden and 2 promise positives, no privacy: draws 3 and 4 had taken almost every unseen turn
+// with a negated verb). Main's rules (69f758c) flagged none of its 1,013 turns: forbidden 0 / 3,
+// promise 0 / 2, no false positive. After pass 8 (tuned on the even half only): forbidden 1.000 / 0.333 (the held
+// half unchanged, 0 / 2), promise 0 / 2. With so few positives the recall floors are what it holds, not a bar.
+const HELDOUT5_ZH: Floors = &[
+    ("forbidden", 0.90, 0.33),
+    ("privacy", 0.90, 0.85),
+    ("promise", 0.90, 0.0),
 ];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
 const REAL_EN: Floors = &[
@@ -89,9 +101,9 @@ const HANDWRITTEN_EN: Floors = &[
 // 5 widened rules by class (tuned on blind2's even half and the tuning halves named there): whole blind-zh forbidden
 // .990/.819, privacy .970/.903, promise .966/.876; blind-en promise .744 (forbidden and privacy unchanged).
 // Held-out pass 6: whole blind-zh forbidden .991/.835. Held-out pass 7 (classes written for the meaning, REVIEW-zh.md):
-// forbidden .991/.858, promise .968/.928.
+// forbidden .991/.858, promise .968/.928. Held-out pass 8: forbidden .991/.874 (held half unchanged).
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.99, 0.85),
+    ("forbidden", 0.99, 0.87),
     ("privacy", 0.97, 0.90),
     ("promise", 0.96, 0.92),
 ];
@@ -109,8 +121,9 @@ const BLIND_EN: Floors = &[
 // (quoted to engineers as examples of missed classes: 13 of en's odd turns — without them forbidden R .870, promise
 // .909 — and 12 of zh's — without them privacy .897/.812, promise .966/.683). The floors are what the whole sets
 // hold now. Held-out pass 6: whole blind2-zh privacy .942/.907. Held-out pass 7: forbidden .977/.829, privacy .961/.907.
+// Held-out pass 8: forbidden .977/.836 (held half unchanged).
 const BLIND2_ZH: Floors = &[
-    ("forbidden", 0.97, 0.82),
+    ("forbidden", 0.97, 0.83),
     ("privacy", 0.96, 0.90),
     ("promise", 0.98, 0.84),
 ];
@@ -126,9 +139,9 @@ const BLIND2_EN: Floors = &[
 // zh forbidden .936/.611, privacy .958/.821, promise 1.000/.667; en .938/.517, .800/.615, 1.000/.444. Held-out pass 6
 // (tuned on the older sets only) moved none of zh and en promise to .611. Pass 7 tuned on the even-hash half; the odd
 // half, never read, holds zh forbidden .812/.481, privacy 1.0/1.0, promise 1.0/.762 and en .889/.800, .857/1.0,
-// 1.0/.727. The floors are what the whole sets hold now.
+// 1.0/.727. The floors are what the whole sets hold now. Held-out pass 8: zh forbidden .951/.806 (held half unchanged).
 const BLIND3_ZH: Floors = &[
-    ("forbidden", 0.95, 0.79),
+    ("forbidden", 0.95, 0.80),
     ("privacy", 1.00, 0.96),
     ("promise", 1.00, 0.85),
 ];
@@ -192,6 +205,11 @@ fn heldout3_zh_turns() {
 #[test]
 fn heldout4_zh_turns() {
     holds("heldout4-zh.jsonl", "zh-CN", true, HELDOUT4_ZH);
+}
+
+#[test]
+fn heldout5_zh_turns() {
+    holds("heldout5-zh.jsonl", "zh-CN", true, HELDOUT5_ZH);
 }
 
 #[test]
