@@ -27,9 +27,12 @@ export HUASHU_WHISPER_MODEL
 scripts/fetch-model tiny.en >/dev/null
 # The f16 conversion (checksummed, and inspected by the converter tests below).
 scripts/fetch-model base --quantize f16 >/dev/null
+# Silero VAD: `huashu score --audio` and `transcribe` cut recordings with it when it is cached, as here.
+scripts/fetch-model silero >/dev/null
 
 step "converter tests"
 python3 scripts/test_ct2_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")"
+python3 scripts/test_silero_to_ggml.py "$(dirname "$HUASHU_WHISPER_MODEL")/ggml-silero-v6.2.0.bin"
 
 # Portable whisper.cpp build (no -march=native: AVX2/FMA/F16C, as whisper.cpp's system info line says) with
 # llamafile's matrix kernels (about a third less CPU on the real clips: benches/RESULTS.md, "Speech, session 2");

@@ -1,7 +1,7 @@
 //! Whisper's decoding loops, cut back. On noise, music on hold, a language other than the one asked for or
 //! a long silence, a greedy decoder at temperature 0 (no fallback: `whisper.rs` bounds the worst case that
 //! way) can repeat one short piece until its token budget runs out (`让你让你让你…`, 120 tokens for 11 s of
-//! English heard as Mandarin). Such text is not what anyone said: a scorecard would count it as a long turn,
+//! English heard as Mandarin), or a whole sentence over and over. Such text is not what anyone said: a scorecard would count it as a long turn,
 //! and a loop of a forbidden phrase would be reported many times over. A piece said more than
 //! [`MAX_REPEATS`] times in a row is kept [`KEEP`] times: people do say 好的好的 or 喂喂喂, and a phrase that
 //! was said stays in the transcript for the matcher. Digits are never cut: 6222 1111 1111 1111 is a card
@@ -9,8 +9,9 @@
 
 use std::borrow::Cow;
 
-/// Longest piece, in characters, whose repetition counts as a loop.
-const MAX_UNIT: usize = 12;
+/// Longest piece, in characters, whose repetition counts as a loop: a whole sentence repeated to fill the
+/// window (`I can guarantee you 100% return. ` ×10, live, after six seconds of noise) is a loop too.
+const MAX_UNIT: usize = 48;
 /// A piece said this many times in a row is still speech (喂喂喂, 对对对): only more is a loop.
 const MAX_REPEATS: usize = 3;
 /// How many times a looped piece stays in the text.
@@ -78,6 +79,11 @@ mod tests {
         assert_eq!(
             collapse_loops("you know you know you know you know you know what"),
             "you know you know what"
+        );
+        let sentence = "I can guarantee you 100% return. ";
+        assert_eq!(
+            collapse_loops(&format!("{}and TU 100% return", sentence.repeat(10))),
+            format!("{}and TU 100% return", sentence.repeat(2))
         );
     }
 

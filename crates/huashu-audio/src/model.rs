@@ -14,6 +14,19 @@ pub const MODEL_ENV: &str = "HUASHU_WHISPER_MODEL";
 /// file (`scripts/fetch-model base --quantize f16`).
 pub const DEFAULT_MODEL: &str = "ggml-base-q8_0.bin";
 
+/// File name of whisper.cpp's Silero VAD model in the cache (`scripts/fetch-model silero`: the `silero-vad`
+/// wheel from PyPI converted by `scripts/silero_to_ggml.py`, byte for byte whisper.cpp's own v6.2.0 file).
+/// Recordings are cut with it whenever it is cached: it does not take noise, music on hold or a tone for
+/// speech, which the energy VAD does and Whisper then "hears" (benches/RESULTS.md, "Speech, session 12").
+pub const SILERO_VAD: &str = "ggml-silero-v6.2.0.bin";
+
+/// The cached Silero VAD model ([`SILERO_VAD`]), if `scripts/fetch-model silero` has run.
+pub fn cached_silero_vad() -> Option<PathBuf> {
+    cache_dir()
+        .map(|d| d.join(SILERO_VAD))
+        .filter(|p| p.is_file())
+}
+
 /// The model cache directory.
 pub fn cache_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("HUASHU_MODEL_DIR").filter(|d| !d.is_empty()) {

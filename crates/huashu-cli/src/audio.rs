@@ -60,9 +60,14 @@ pub struct AsrArgs {
     /// ggml's flash-attention kernels (default off: slower on CPU here; benches/RESULTS.md, "Speech").
     #[arg(long, value_name = "BOOL", default_value_t = audio::FLASH_ATTN, action = clap::ArgAction::Set)]
     flash_attn: bool,
-    /// Cut utterances with whisper.cpp's Silero VAD (its ggml model file) instead of the energy VAD.
+    /// Cut utterances with this Silero VAD model (whisper.cpp's ggml format). Default: the cached one
+    /// (`scripts/fetch-model silero`) when there is one, else the energy VAD.
     #[arg(long, value_name = "PATH")]
     silero_vad: Option<PathBuf>,
+    /// Cut utterances with the energy VAD even when a Silero model is cached (it takes loud noise and music
+    /// for speech).
+    #[arg(long, conflicts_with = "silero_vad")]
+    energy_vad: bool,
     /// Recognise each utterance in a pass of its own, instead of a channel's neighbouring utterances
     /// together (up to 28 s per pass: each pass pays the encoder window's floor once; benches/RESULTS.md,
     /// "Speech, session 3").
@@ -125,12 +130,29 @@ impl AsrArgs {
             options.fit_margin_ms = m;
         }
         options.flash_attn = self.flash_attn;
-        options.silero_vad = self.silero_vad.clone();
+        options.silero_vad = if self.energy_vad {
+            None
+        } else {
+            self.silero_vad
+                .clone()
+                .or_else(audio::model::cached_silero_vad)
+        };
         options.timestamps = self.timestamps;
         options.max_tokens_per_s = self.max_tokens_per_s;
         options.refit_tail = self.refit_tail;
         // Which kernels this build has (AVX2, FMA, ...) decides its speed: say so once.
         eprintln!("huashu: whisper.cpp {}", Whisper::system_info().trim());
+        match &options.silero_vad {
+            Some(p) => eprintln!("huashu: utterances cut by Silero VAD ({})", p.display()),
+            None => eprintln!(
+                "huashu: utterances cut by the energy VAD{}",
+                if self.energy_vad {
+                    ""
+                } else {
+                    " (no Silero model cached: scripts/fetch-model silero)"
+                }
+            ),
+        }
         let whisper = Whisper::load(&path, options)?;
         if !whisper.is_multilingual() && self.language != Language::En {
             eprintln!(

@@ -51,10 +51,20 @@ impl App {
         let speech = std::sync::OnceLock::new();
         #[cfg(feature = "audio")]
         if let Some(model) = &config.audio.model {
+            let silero = if config.audio.energy_vad_only {
+                None
+            } else {
+                config
+                    .audio
+                    .silero_vad
+                    .clone()
+                    .or_else(huashu_audio::model::cached_silero_vad)
+            };
             let factory = crate::audio::WhisperFactory::load(
                 model,
                 &config.audio.language,
                 config.audio.threads,
+                silero,
             )
             .map_err(|e| SidecarError::Model(e.to_string()))?;
             let _ = speech.set(crate::audio::Speech::new(

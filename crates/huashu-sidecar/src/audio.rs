@@ -348,6 +348,7 @@ mod whisper {
     use std::path::Path;
     use std::sync::Mutex;
 
+    use huashu_audio::vad::VadOptions;
     use huashu_audio::{AudioError, Language, Segment, Whisper, WhisperOptions};
 
     use super::{LiveRecognizer, RecognizerFactory};
@@ -363,6 +364,9 @@ mod whisper {
 
     /// Partials of up to this many samples (1 s at 16 kHz) run on one thread ([`PartialWindow::threads`]).
     const ONE_THREAD_PARTIAL_SAMPLES: usize = 16_000;
+    /// A partial of up to this many samples (1 s at 16 kHz: an utterance's first) is recognised even when
+    /// Silero finds no speech in it ([`Stream::recognize`]).
+    const UNGATED_PARTIAL_SAMPLES: usize = 16_000;
 
     /// The encoder window of partials: a partial is superseded by its final, so speed first.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,17 +400,24 @@ mod whisper {
     }
 
     impl WhisperFactory {
-        /// Loads the model once.
+        /// Loads the model once; with `silero_vad`, every stream gates its pieces by speech
+        /// ([`Stream::recognize`]).
         ///
         /// # Errors
-        /// A missing or unusable model file, an unknown language.
-        pub fn load(path: &Path, language: &str, threads: usize) -> Result<Self, AudioError> {
+        /// A missing or unusable model file (Whisper's or Silero's), an unknown language.
+        pub fn load(
+            path: &Path,
+            language: &str,
+            threads: usize,
+            silero_vad: Option<std::path::PathBuf>,
+        ) -> Result<Self, AudioError> {
             let language: Language = language.parse().map_err(AudioError::Unsupported)?;
             let w = Whisper::load(
                 path,
                 WhisperOptions {
                     language,
                     threads: threads.max(1),
+                    silero_vad,
                     ..WhisperOptions::default()
                 },
             )?;
@@ -441,8 +452,9 @@ mod whisper {
         partial: PartialWindow,
     }
 
-    impl LiveRecognizer for Stream {
-        fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
+    impl Stream {
+        /// Recognises `pcm` with the window and threads of a partial or a final.
+        fn run(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
             let o = &mut self.w.options;
             if partial {
                 o.min_audio_ctx = self.partial.floor.min(self.floor);
@@ -461,6 +473,36 @@ mod whisper {
                 o.threads = self.threads;
             }
             self.w.recognize(pcm)
+        }
+    }
+
+    impl LiveRecognizer for Stream {
+        /// With a Silero model, only the stretch from Silero's first speech to its last is recognised, and a
+        /// piece with none is not recognised at all (it heard nothing). The energy segmenter takes loud
+        /// noise and music on hold for speech and joins them to the speech next to them; Whisper "hears"
+        /// words in them, or repeats the real sentence to fill the window. Except an utterance's first
+        /// partial (up to [`UNGATED_PARTIAL_SAMPLES`]): its 0.6 s can be too little for Silero (jfk.wav's
+        /// first partial came 1.5-1.6 s after speech onset instead of 0.49 s when it was dropped), so it is
+        /// recognised whole, and the pieces after it decide. The check costs a few ms a piece on one thread.
+        fn recognize(&mut self, pcm: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
+            let Some(Ok(speech)) = self.w.utterances(pcm, &VadOptions::default()) else {
+                return self.run(pcm, partial);
+            };
+            let (Some(first), Some(last)) = (speech.first(), speech.last()) else {
+                return if partial && pcm.len() <= UNGATED_PARTIAL_SAMPLES {
+                    self.run(pcm, partial)
+                } else {
+                    Ok(Vec::new())
+                };
+            };
+            let (from, to) = (first.start.min(pcm.len()), last.end.min(pcm.len()));
+            let shift = (from / 16) as u64;
+            let mut heard = self.run(&pcm[from..to.max(from)], partial)?;
+            for s in &mut heard {
+                s.start_ms += shift;
+                s.end_ms += shift;
+            }
+            Ok(heard)
         }
 
         fn cancel_flag(&self) -> Option<Arc<AtomicBool>> {

@@ -129,6 +129,12 @@ pub struct AudioConfig {
     /// Open audio streams across all connections (each holds a Whisper decoding state); beyond it
     /// `audio.start` gets `capacity`.
     pub max_streams: usize,
+    /// whisper.cpp's Silero VAD model (default: the cached one, `scripts/fetch-model silero`, if there is
+    /// one). With it, a partial or final whose audio holds no speech by Silero is not recognised: the energy
+    /// segmenter takes loud noise and music on hold for speech, and Whisper "hears" words in them.
+    pub silero_vad: Option<std::path::PathBuf>,
+    /// Recognise every piece the energy segmenter cuts, even with a Silero model at hand.
+    pub energy_vad_only: bool,
 }
 
 impl Default for AudioConfig {
@@ -139,6 +145,8 @@ impl Default for AudioConfig {
             threads: 1,
             pool: 0,
             max_streams: 16,
+            silero_vad: None,
+            energy_vad_only: false,
         }
     }
 }
