@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{Category, Engine, Finding, LastExchange, Role};
 
-mod refs;
+pub(crate) mod refs;
 pub use refs::CorpusRefs;
 
 /// The categories a turn is judged on when the labels name no others.

@@ -171,11 +171,7 @@ fn read_json_chats(path: &Path) -> Result<HashMap<String, Vec<Turn>>, String> {
                 .pointer("/agentURL/url_utterance")
                 .and_then(Value::as_str)
             {
-                let at = conv
-                    .pointer("/agentURL/turn")
-                    .and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or(t.as_u64()))
-                    .and_then(|t| usize::try_from(t).ok())
-                    .map_or(turns.len(), |t: usize| t.saturating_sub(1).min(turns.len()));
+                let at = crate::eval::refs::agent_url_position(conv, turns.len());
                 turns.insert(at, Turn::new(Role::Agent, u));
             }
             chats.insert(id.to_string(), turns);

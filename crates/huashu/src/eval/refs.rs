@@ -95,8 +95,9 @@ impl CorpusRefs {
         self.resolve(reference).ok()?;
         if let Some((file, at)) = reference.split_once('#') {
             let (i, j) = at.split_once('/')?;
-            let (i, j): (usize, usize) = (i.parse().ok()?, j.parse().ok()?);
-            return json_previous(self.json.get(file)?.get(i)?, j);
+            let conv = self.json.get(file)?.get(i.parse::<usize>().ok()?)?;
+            let p = json_previous_at(conv, j)?;
+            return json_text(conv, p);
         }
         let (file, n) = reference.rsplit_once(':')?;
         let (n, reply) = match n.split_once('/') {
@@ -132,10 +133,9 @@ impl CorpusRefs {
         self.resolve(reference).ok()?;
         if let Some((file, at)) = reference.split_once('#') {
             let (i, j) = at.split_once('/')?;
-            let (i, j): (usize, usize) = (i.parse().ok()?, j.parse().ok()?);
-            let conv = self.json.get(file)?.get(i)?;
+            let conv = self.json.get(file)?.get(i.parse::<usize>().ok()?)?;
             let p = json_previous_at(conv, j)?;
-            return json_previous(conv, p);
+            return json_text(conv, json_previous_at(conv, &p.to_string())?);
         }
         let (file, n) = reference.rsplit_once(':')?;
         if !file.ends_with(".tsv") || n.contains('/') {
@@ -195,12 +195,19 @@ impl CorpusRefs {
     }
 }
 
-/// The turn before `j` in a JSON conversation by the other speaker: IBM's `dialogContent` (a turn is keyed
-/// by its speaker, `agent` or `client`) or ABCD's `original` (`[speaker, text]`).
-fn json_previous(conv: &Value, j: usize) -> Option<String> {
-    let p = json_previous_at(conv, j)?;
+/// Where IBM's `agentURL` reply goes among the `len` turns of its thread (`agentURL.turn`, 1-based; past the
+/// end, or none: after them). [`crate::eval_chats`] places it there too.
+pub(crate) fn agent_url_position(conv: &Value, len: usize) -> usize {
+    conv.pointer("/agentURL/turn")
+        .and_then(|t| t.as_str().and_then(|s| s.parse().ok()).or(t.as_u64()))
+        .and_then(|t| usize::try_from(t).ok())
+        .map_or(len, |t: usize| t.saturating_sub(1).min(len))
+}
+
+/// The text of turn `p` of a JSON conversation: IBM's `dialogContent[p].message` or ABCD's `original[p][1]`.
+fn json_text(conv: &Value, p: usize) -> Option<String> {
     if let Some(turns) = conv.get("dialogContent").and_then(Value::as_array) {
-        return turns[p].get("message")?.as_str().map(str::to_string);
+        return turns.get(p)?.get("message")?.as_str().map(str::to_string);
     }
     conv.get("original")?
         .get(p)?
@@ -209,13 +216,21 @@ fn json_previous(conv: &Value, j: usize) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Where [`json_previous`] finds its turn.
-fn json_previous_at(conv: &Value, j: usize) -> Option<usize> {
+/// Where the turn before turn `j` (a number, or IBM's `agent_url`) by the other speaker is: in IBM's
+/// `dialogContent` (a turn is keyed by its speaker, `agent` or `client`; the `agent_url` reply is the agent's
+/// and stands at [`agent_url_position`]) or ABCD's `original` (`[speaker, text]`).
+fn json_previous_at(conv: &Value, j: &str) -> Option<usize> {
     if let Some(turns) = conv.get("dialogContent").and_then(Value::as_array) {
         let is_agent = |t: &Value| t.get("agent").is_some();
-        let me = is_agent(turns.get(j)?);
-        return turns[..j].iter().rposition(|t| is_agent(t) != me);
+        let (at, me) = if j == "agent_url" {
+            (agent_url_position(conv, turns.len()), true)
+        } else {
+            let j: usize = j.parse().ok()?;
+            (j, is_agent(turns.get(j)?))
+        };
+        return turns[..at].iter().rposition(|t| is_agent(t) != me);
     }
+    let j: usize = j.parse().ok()?;
     let turns = conv.get("original")?.as_array()?;
     let who = |t: &Value| t.get(0).and_then(Value::as_str).map(str::to_string);
     let me = who(turns.get(j)?);
@@ -236,6 +251,37 @@ fn dev_reply(line: &str, k: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// IBM's agent reply kept apart (`agentURL`) answers the customer's last message before its `turn`
+    /// (1-based), or the thread's last customer message when it has none: that is its `previous`, and the
+    /// agent's turn before that its `own_previous`.
+    #[test]
+    fn an_agent_url_reply_is_read_after_the_customer_message_it_answers() {
+        let dir = std::env::temp_dir().join(format!("huashu-refs-url-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("t.json"),
+            r#"[{"dialogContent":[{"client":"c","message":"can you refund me?"},{"agent":"a","message":"which order?"},{"client":"c","message":"order 123"},{"client":"c","message":"hello??"}],"agentURL":{"turn":"4","url_utterance":"No."}},
+               {"dialogContent":[{"client":"c","message":"my card was charged twice"}],"agentURL":{"url_utterance":"See our help site."}}]"#,
+        )
+        .expect("write");
+        let mut refs = CorpusRefs::new(Some(&dir));
+        assert_eq!(refs.resolve("t.json#0/agent_url").as_deref(), Ok("No."));
+        assert_eq!(
+            refs.previous("t.json#0/agent_url").as_deref(),
+            Some("order 123")
+        );
+        assert_eq!(
+            refs.own_previous("t.json#0/agent_url").as_deref(),
+            Some("which order?")
+        );
+        assert_eq!(
+            refs.previous("t.json#1/agent_url").as_deref(),
+            Some("my card was charged twice")
+        );
+        assert_eq!(refs.own_previous("t.json#1/agent_url"), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn refs_resolve_lines_tsv_columns_and_json_turns() {
