@@ -177,14 +177,22 @@ impl Questions {
                 // asking again what got no answer yet (after a greeting, a hold) is the customer prompting, and
                 // the responsiveness check already counts it.
                 if earlier.answered {
-                    earlier.answered = false;
-                    self.answered = self.answered.saturating_sub(1);
-                    self.unanswered.get_or_insert_with(|| {
-                        Evidence::new(
-                            earlier.turn,
-                            format!("asked again at turn {index} (“{}”)", quote(text)),
-                        )
-                    });
+                    // Where asking again after an answer is a grievance (the answer did not settle it), the
+                    // earlier answer no longer counts. Where it is not (chat customers re-ask calmly, or ask
+                    // again a reply they missed), the question was answered: the repeat is no new question
+                    // waiting for an answer, and the earlier one stays answered.
+                    if !d.repeat_after_answer_is_complaint {
+                        out.is_question = false;
+                    } else {
+                        earlier.answered = false;
+                        self.answered = self.answered.saturating_sub(1);
+                        self.unanswered.get_or_insert_with(|| {
+                            Evidence::new(
+                                earlier.turn,
+                                format!("asked again at turn {index} (“{}”)", quote(text)),
+                            )
+                        });
+                    }
                     out.after_answer = true;
                     out.repeated = Some(format!(
                         "the question of turn {} asked again (“{}”)",

@@ -253,4 +253,36 @@ mod tests {
         assert!(c.passed, "{c:?}");
         assert!(c.detail.starts_with("1 of 1 customer question(s) answered"), "{}", c.detail);
     }
+
+    #[test]
+    fn a_question_asked_again_after_its_answer_is_not_unanswered() {
+        // zh-CN: asking again after an answer is no grievance (the customer missed the reply); answered again,
+        // every question is answered.
+        let r = score(&[
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "是的亲，直接叠加的"),
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "是的，从到期日再延长一年"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed, "{c:?}");
+        // The repeat is no new question: a bare 嗯 to it leaves nothing unanswered, and the question counts once.
+        let r = score(&[
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "是的亲，直接叠加的"),
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "嗯"),
+        ]);
+        let c = check(&r, "responsiveness");
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.starts_with("1 of 1"), "{}", c.detail);
+        // A question the agent never answered, asked again, still waits for its answer.
+        let r = score(&[
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "嗯"),
+            ("customer", "我的会员下个月到期，现在续费是从到期以后开始算吗"),
+            ("agent", "嗯"),
+        ]);
+        assert!(!check(&r, "responsiveness").passed);
+    }
 }
