@@ -3,7 +3,8 @@
 //! With a Whisper model (`scripts/test-audio.sh`, slow tier): the synthesised two-party Mandarin call of
 //! `benches/audio/synth-call.sh`, at 8 kHz, streamed through the FreeSWITCH adapter (stereo L16) and the
 //! Twilio adapter (two μ-law tracks), gives the findings `huashu score --audio` gives the same stereo file
-//! (the library path of that command: `transcribe_file` with the default channel map, then a `Session`).
+//! (the library path of that command: `transcribe_file` with the default channel map, then a `Session`);
+//! a μ-law platform gives what that command gives the file in μ-law, the audio it carried.
 //! The same call through Asterisk AudioSocket (one TCP connection per party, UUIDs registered over REST,
 //! 20 ms slin frames) and Genesys AudioHook (stereo PCMU, 200 ms frames, ping and a pause), both at
 //! real-time pace and at once: the offline findings, the offline turns' roles in the order they were
@@ -41,6 +42,18 @@ fn tools() -> bool {
     })
 }
 
+/// Runs sox in repeatable mode (`-R`: its dither is seeded, so every run synthesises the same samples and
+/// Whisper hears the same call; unseeded, a word of it changed from run to run).
+fn sox(args: &[&std::ffi::OsStr]) {
+    let ok = Command::new("sox")
+        .arg("-R")
+        .args(args)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "sox {args:?} failed");
+}
+
 /// The synthesised call as an 8 kHz 16-bit stereo WAV (agent left), in `dir`.
 fn synth(dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -48,20 +61,55 @@ fn synth(dir: &Path) -> PathBuf {
     let ok = Command::new("bash")
         .arg(root.join("benches/audio/synth-call.sh"))
         .arg(&wide)
+        .env("SOX_OPTS", "-R")
         .status()
         .unwrap()
         .success();
     assert!(ok, "synth-call.sh failed");
     let narrow = dir.join("call8k.wav");
-    let ok = Command::new("sox")
-        .arg(&wide)
-        .args(["-r", "8000", "-b", "16", "-e", "signed-integer"])
-        .arg(&narrow)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "sox failed");
+    sox(&[
+        wide.as_os_str(),
+        "-r".as_ref(),
+        "8000".as_ref(),
+        "-b".as_ref(),
+        "16".as_ref(),
+        "-e".as_ref(),
+        "signed-integer".as_ref(),
+        narrow.as_os_str(),
+    ]);
     narrow
+}
+
+/// The call of `pcm` in G.711 μ-law, as a μ-law platform carries it: the raw interleaved bytes (agent
+/// first), and the same audio expanded back to a 16-bit WAV (what a recording of that call holds).
+fn mulaw_of(pcm: &Path) -> (Vec<u8>, PathBuf) {
+    let raw = pcm.with_extension("ulaw");
+    sox(&[
+        pcm.as_os_str(),
+        "-t".as_ref(),
+        "raw".as_ref(),
+        "-e".as_ref(),
+        "u-law".as_ref(),
+        raw.as_os_str(),
+    ]);
+    let wav = pcm.with_file_name("call8k-ulaw.wav");
+    sox(&[
+        "-t".as_ref(),
+        "raw".as_ref(),
+        "-r".as_ref(),
+        "8000".as_ref(),
+        "-c".as_ref(),
+        "2".as_ref(),
+        "-e".as_ref(),
+        "u-law".as_ref(),
+        raw.as_os_str(),
+        "-e".as_ref(),
+        "signed-integer".as_ref(),
+        "-b".as_ref(),
+        "16".as_ref(),
+        wav.as_os_str(),
+    ]);
+    (std::fs::read(&raw).unwrap(), wav)
 }
 
 /// Findings as (rule, turn).
@@ -103,15 +151,26 @@ fn findings_of(score: &Value) -> Findings {
 /// Whisper on one thread takes minutes for the call on a busy machine.
 const FINAL_WITHIN: Duration = Duration::from_secs(240);
 
-/// The synthesised call and what `huashu score --audio` makes of it, once for every test of this file.
-struct Call {
-    model: PathBuf,
-    /// The 8 kHz channels: agent, customer.
-    agent: Vec<f32>,
-    customer: Vec<f32>,
-    /// The offline findings and turns (role, text).
+/// What `huashu score --audio` gives one coding of the call: findings and turns (role, text).
+struct Offline {
     want: Findings,
     said: Vec<(String, String)>,
+}
+
+/// The synthesised call and what `huashu score --audio` makes of it, once for every test of this file.
+/// A platform that carries μ-law is compared with the offline result of the μ-law audio it carried: G.711
+/// changes what Whisper hears of a syllable now and then (once "我不知道" became "我不知套", and F001 went).
+struct Call {
+    model: PathBuf,
+    /// The 8 kHz 16-bit channels: agent, customer.
+    agent: Vec<f32>,
+    customer: Vec<f32>,
+    /// The same in G.711 μ-law.
+    agent_ulaw: Vec<u8>,
+    customer_ulaw: Vec<u8>,
+    /// Offline, the 16-bit file and the μ-law one.
+    pcm: Offline,
+    ulaw: Offline,
 }
 
 /// The call, or None (skipped) without a model, espeak-ng and sox.
@@ -123,12 +182,16 @@ fn the_call() -> Option<&'static Call> {
         };
         let dir = tempfile::tempdir().unwrap();
         let file = synth(dir.path());
-        let (want, said) = offline(&model, &file);
-        eprintln!("offline turns: {said:?}\noffline findings: {want:?}");
-        assert!(
-            !want.is_empty(),
-            "the synthesised call has a deflection (F004)"
-        );
+        let (ulaw, ulaw_file) = mulaw_of(&file);
+        let [pcm, ulaw_offline] = [("16-bit", &file), ("μ-law", &ulaw_file)].map(|(name, f)| {
+            let (want, said) = offline(&model, f);
+            eprintln!("offline ({name}) turns: {said:?}\noffline ({name}) findings: {want:?}");
+            assert!(
+                want.iter().any(|f| f.0 == "F004"),
+                "the synthesised call has a deflection (F004)"
+            );
+            Offline { want, said }
+        });
         let audio = huashu_audio::decode_file(&file).unwrap();
         assert_eq!((audio.rate, audio.channels.len()), (8000, 2));
         let mut ch = audio.channels.into_iter();
@@ -136,8 +199,10 @@ fn the_call() -> Option<&'static Call> {
             model,
             agent: ch.next().unwrap(),
             customer: ch.next().unwrap(),
-            want,
-            said,
+            agent_ulaw: ulaw.iter().step_by(2).copied().collect(),
+            customer_ulaw: ulaw.iter().skip(1).step_by(2).copied().collect(),
+            pcm,
+            ulaw: ulaw_offline,
         })
     });
     if call.is_none() {
@@ -155,8 +220,6 @@ async fn a_call_through_freeswitch_and_twilio_scores_as_offline() {
     let Some(call) = the_call() else {
         return;
     };
-    let want = &call.want;
-
     let mut c = config();
     c.audio.model = Some(call.model.clone());
     c.audio.threads = 1;
@@ -182,7 +245,7 @@ async fn a_call_through_freeswitch_and_twilio_scores_as_offline() {
     }
     fs.close(None).await.unwrap();
     let got = final_score(srv.addr, "fs-speech", FINAL_WITHIN).await;
-    assert_eq!(&findings_of(&got), want, "FreeSWITCH: {got}");
+    assert_eq!(findings_of(&got), call.pcm.want, "FreeSWITCH: {got}");
 
     // Twilio: the customer (right) on the inbound track, the agent on the outbound one, μ-law.
     let mut tw = ws_to(srv.addr, "/v1/integrations/twilio", &[])
@@ -193,10 +256,7 @@ async fn a_call_through_freeswitch_and_twilio_scores_as_offline() {
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})))
         .await
         .unwrap();
-    let (a, cst) = (
-        common::tones::mulaw(&call.agent),
-        common::tones::mulaw(&call.customer),
-    );
+    let (a, cst) = (&call.agent_ulaw, &call.customer_ulaw);
     for (ca, cc) in a.chunks(160).zip(cst.chunks(160)) {
         for (track, chunk) in [("inbound", cc), ("outbound", ca)] {
             tw.send(msg(
@@ -208,7 +268,7 @@ async fn a_call_through_freeswitch_and_twilio_scores_as_offline() {
     }
     tw.send(msg(json!({"event": "stop"}))).await.unwrap();
     let got = final_score(srv.addr, "CA-speech", FINAL_WITHIN).await;
-    assert_eq!(&findings_of(&got), want, "Twilio: {got}");
+    assert_eq!(findings_of(&got), call.ulaw.want, "Twilio: {got}");
     srv.shutdown();
     srv.stopped().await;
 }
@@ -255,8 +315,10 @@ async fn heard(addr: SocketAddr, id: &str, events: &[(String, Value)]) -> Heard 
 }
 
 /// The live call gave the offline findings, the offline turns' roles in the order they were spoken, each
-/// party's turns on its role, and a final scorecard that is the one its own turns score offline.
-fn assert_as_offline(platform: &str, call: &Call, h: &Heard) {
+/// party's turns on its role, and a final scorecard that is the one its own turns score offline. The
+/// texts are not compared: live pieces are cut by the live segmenter, not by Silero over the whole file,
+/// and Whisper words the odd synthesised syllable differently (the flagged turns agree: the findings).
+fn assert_as_offline(platform: &str, call: &Offline, h: &Heard) {
     let heard: Vec<(String, String)> = h
         .finals
         .iter()
@@ -274,10 +336,6 @@ fn assert_as_offline(platform: &str, call: &Call, h: &Heard) {
         h.finals.windows(2).all(|w| w[0].2 <= w[1].2),
         "{platform}: turns not in time order: {:?}",
         h.finals
-    );
-    assert_eq!(
-        heard, call.said,
-        "{platform}: the live turns are not the offline ones"
     );
     assert_eq!(findings_of(&h.score), call.want, "{platform}: {}", h.score);
     let id = h.score["id"].as_str().unwrap();
@@ -401,11 +459,7 @@ async fn audiohook_call(addr: SocketAddr, id: &str, call: &Call) -> Vec<Value> {
         "language": "zh-CN"})))
         .await
         .unwrap();
-    let frames = common::tones::interleave(
-        &common::tones::mulaw(&call.customer),
-        &common::tones::mulaw(&call.agent),
-        1,
-    );
+    let frames = common::tones::interleave(&call.customer_ulaw, &call.agent_ulaw, 1);
     // 200 ms of two channels of one byte each.
     let per = 3200;
     let pause_at = frames.len() / per / 2;
@@ -492,8 +546,8 @@ async fn a_call_through_audiosocket_and_audiohook_scores_as_offline() {
         "AudioSocket and AudioHook streamed in {streamed:.1?}, final scores after {:.1?}",
         t0.elapsed()
     );
-    assert_as_offline("AudioSocket", call, &asterisk);
-    assert_as_offline("AudioHook", call, &genesys);
+    assert_as_offline("AudioSocket", &call.pcm, &asterisk);
+    assert_as_offline("AudioHook", &call.ulaw, &genesys);
     srv.shutdown();
     srv.stopped().await;
 }
