@@ -317,7 +317,7 @@ async fn heard(addr: SocketAddr, id: &str, events: &[(String, Value)]) -> Heard 
 /// The live call gave the offline findings, the offline turns' roles in the order they were spoken, each
 /// party's turns on its role, and a final scorecard that is the one its own turns score offline. The
 /// texts are not compared: live pieces are cut by the live segmenter, not by Silero over the whole file,
-/// and Whisper words the odd synthesised syllable differently (the flagged turns agree: the findings).
+/// and Whisper words most of these synthesised turns differently (the flagged one agrees: the findings).
 fn assert_as_offline(platform: &str, call: &Offline, h: &Heard) {
     let heard: Vec<(String, String)> = h
         .finals
