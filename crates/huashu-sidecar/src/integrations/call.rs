@@ -80,16 +80,24 @@ impl AsyncReport for ToCall {
     }
 }
 
-/// Starts a call on conversation `conv` (already started in the registry) with its first connection.
+/// The command queue of a call ([`CallHandle::tx`] and what [`spawn`] reads).
+pub(super) fn command_channel() -> (mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>) {
+    mpsc::channel(64)
+}
+
+/// Starts the call of `handle` (its commands arrive on `rx`) on conversation `conv` (already started in
+/// the registry) with its first connection.
 ///
 /// # Errors
-/// `capacity` when there are not enough audio stream slots (the conversation is then ended).
+/// `capacity` when there are not enough audio stream slots (the caller ends the conversation).
 pub(super) fn spawn(
     app: &Arc<App>,
-    spec: CallSpec,
+    handle: &CallHandle,
+    rx: mpsc::Receiver<Cmd>,
     conv: Arc<Conversation>,
     first: (u64, mpsc::Sender<Event>),
-) -> Result<CallHandle, ProtoError> {
+) -> Result<(), ProtoError> {
+    let spec = handle.spec.clone();
     let (heard_tx, heard_rx) = mpsc::unbounded_channel();
     let language = app
         .config
@@ -108,11 +116,6 @@ pub(super) fn spawn(
         },
     )?;
     drop(heard_tx);
-    let (tx, rx) = mpsc::channel(64);
-    let handle = CallHandle {
-        tx,
-        spec: spec.clone(),
-    };
     super::calls(spec.adapter, 1.0);
     let call = LiveCall {
         app: Arc::clone(app),
@@ -124,7 +127,7 @@ pub(super) fn spawn(
         started: Instant::now(),
     };
     tokio::spawn(call.run(rx, heard_rx, handle.tx.clone()));
-    Ok(handle)
+    Ok(())
 }
 
 pub(super) fn back_channel() -> (mpsc::Sender<Event>, mpsc::Receiver<Event>) {

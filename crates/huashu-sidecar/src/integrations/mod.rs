@@ -44,6 +44,11 @@ use futures_util::SinkExt;
 /// Attaches a connection to the call `spec.id`: the live one (a reconnect, another leg), else a new call
 /// on a new conversation.
 ///
+/// A new call is recorded as live before it is set up (the conversation started, a recogniser state made
+/// per party, which takes a while with Whisper), so a connection with the same id arriving meanwhile —
+/// AudioSocket's other leg, connected by Asterisk at the same moment — joins it (its commands wait in the
+/// call's queue) instead of trying to start the conversation a second time and being refused.
+///
 /// # Errors
 /// `conflict` (the id is a call of another adapter or layout, or a WebSocket client owns the
 /// conversation), `capacity`, `shutting_down`.
@@ -51,55 +56,91 @@ pub async fn join(app: &Arc<App>, spec: CallSpec) -> Result<Attached, ProtoError
     let calls = &app.integrations;
     let conn = calls.next_conn();
     let (back_tx, back) = call::back_channel();
-    if let Some(h) = calls.live(&spec.id) {
-        if h.spec != spec {
-            return Err(ProtoError::new(
-                code::CONFLICT,
-                format!(
-                    "call {:?} is live through {} with other parties or audio format",
-                    spec.id, h.spec.adapter
-                ),
-            ));
+    let (handle, rx) = loop {
+        match claim(app, &spec) {
+            Claim::Live(h) => {
+                if h.spec != spec {
+                    return Err(ProtoError::new(
+                        code::CONFLICT,
+                        format!(
+                            "call {:?} is live through {} with other parties or audio format",
+                            spec.id, h.spec.adapter
+                        ),
+                    ));
+                }
+                if h.tx
+                    .send(call_registry::Cmd::Attach {
+                        conn,
+                        back: back_tx.clone(),
+                    })
+                    .await
+                    .is_ok()
+                {
+                    return Ok(Attached {
+                        call: h,
+                        conn,
+                        back,
+                        rejoined: true,
+                    });
+                }
+                // That call ended meanwhile (and is no longer live): start a new one.
+            }
+            Claim::New(h, rx) => break (h, rx),
         }
-        if h.tx
-            .send(call_registry::Cmd::Attach {
-                conn,
-                back: back_tx.clone(),
-            })
-            .await
-            .is_ok()
-        {
-            return Ok(Attached {
-                call: h,
-                conn,
-                back,
-                rejoined: true,
-            });
-        }
-    }
+    };
+    // Until the call runs, it is live in name only: undo that on every way out.
+    let unclaim = |e: ProtoError| {
+        calls.forget(&spec.id, &handle.tx);
+        Err(e)
+    };
     if app.shutting_down() {
-        return Err(ProtoError::new(
+        return unclaim(ProtoError::new(
             code::SHUTTING_DOWN,
             "the server is shutting down",
         ));
     }
     let id = Value::String(spec.id.clone());
-    let (conv, _) = app.registry.start(&app.engines, &id, None, &[], true)?;
-    let handle = match call::spawn(app, spec, Arc::clone(&conv), (conn, back_tx)) {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = app.registry.end(&conv, None);
-            app.registry.release(&conv);
-            return Err(e);
-        }
+    let conv = match app.registry.start(&app.engines, &id, None, &[], true) {
+        Ok((conv, _)) => conv,
+        Err(e) => return unclaim(e),
     };
-    calls.started(handle.clone());
+    if let Err(e) = call::spawn(app, &handle, rx, Arc::clone(&conv), (conn, back_tx)) {
+        let _ = app.registry.end(&conv, None);
+        app.registry.release(&conv);
+        return unclaim(e);
+    }
     Ok(Attached {
         call: handle,
         conn,
         back,
         rejoined: false,
     })
+}
+
+/// What [`claim`] found: the live call, or a new one recorded as live whose task is not started yet.
+enum Claim {
+    Live(call_registry::CallHandle),
+    New(
+        call_registry::CallHandle,
+        tokio::sync::mpsc::Receiver<call_registry::Cmd>,
+    ),
+}
+
+/// The live call `spec.id`, or a new handle recorded as live in the same step (one step for every daemon
+/// in the process: a few map operations, never held across an await).
+fn claim(app: &App, spec: &CallSpec) -> Claim {
+    static CLAIM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = CLAIM.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(h) = app.integrations.live(&spec.id) {
+        return Claim::Live(h);
+    }
+    let (tx, rx) = call::command_channel();
+    let h = call_registry::CallHandle {
+        tx,
+        spec: spec.clone(),
+    };
+    app.integrations.started(h.clone());
+    Claim::New(h, rx)
 }
 
 /// The adapters' WebSocket endpoints (each checks its own platform's credentials).

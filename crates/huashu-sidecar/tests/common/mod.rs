@@ -225,13 +225,23 @@ pub async fn sse(
     path: &str,
     stop: impl Fn(&str, &Value) -> bool,
 ) -> Vec<(String, Value)> {
+    sse_within(addr, path, Duration::from_secs(20), stop).await
+}
+
+/// [`sse`] with a longer bound: a call streamed in real time with speech recognised lasts longer than 20 s.
+pub async fn sse_within(
+    addr: SocketAddr,
+    path: &str,
+    within: Duration,
+    stop: impl Fn(&str, &Value) -> bool,
+) -> Vec<(String, Value)> {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut buf = String::new();
     let mut events = Vec::new();
     let mut chunk = [0u8; 8192];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + within;
     let mut raw = Vec::new();
     loop {
         let n = match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
