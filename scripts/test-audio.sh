@@ -67,5 +67,5 @@ step "cargo test (audio feature: decoding, VAD, pipeline)"
 cargo test "${AUDIO[@]}" --lib --test decode -- --quiet
 step "synthesised calls (CLI) and live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
 HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --test audio -- --quiet --test-threads 1 --nocapture
-step "telephony adapters with speech (a synthesised call through FreeSWITCH and Twilio = huashu score --audio)"
+step "telephony adapters with speech (a synthesised call through FreeSWITCH, Twilio, AudioSocket and AudioHook = huashu score --audio)"
 cargo test "${AUDIO[@]}" --test integrations_audio -- --quiet --test-threads 1 --nocapture
