@@ -11,6 +11,7 @@ mod whisper;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::tones::{mulaw, pcm16};
 use common::*;
 use futures_util::SinkExt;
 use huashu_audio::{AudioError, Segment};
@@ -69,26 +70,6 @@ fn tone(ms: u32, rate: u32) -> Vec<f32> {
 
 fn silence(ms: u32, rate: u32) -> Vec<f32> {
     vec![0.0; (rate * ms / 1000) as usize]
-}
-
-fn pcm16(x: &[f32]) -> Vec<u8> {
-    x.iter()
-        .flat_map(|s| ((s * 32_767.0) as i16).to_le_bytes())
-        .collect()
-}
-
-/// G.711 μ-law encoding (for the test's 8 kHz stream).
-fn mulaw(x: &[f32]) -> Vec<u8> {
-    x.iter()
-        .map(|s| {
-            let v = (s * 32_767.0) as i32;
-            let sign = if v < 0 { 0x80 } else { 0 };
-            let mag = (v.abs().min(32_635) + 0x84) as u32;
-            let exp = (31 - mag.leading_zeros()).saturating_sub(7).min(7);
-            let mant = (mag >> (exp + 3)) & 0x0f;
-            !(sign | (exp << 4) as u8 | mant as u8)
-        })
-        .collect()
 }
 
 async fn binary(ws: &mut Ws, bytes: Vec<u8>) {

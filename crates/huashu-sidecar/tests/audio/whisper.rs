@@ -8,89 +8,46 @@ use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::common::tones::pcm16;
 use crate::common::*;
-use crate::pcm16;
 
 /// Synthesised English streamed in real time through a real Whisper model; measures the first partial.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whisper_streams_partials_and_finds_the_promise() {
-    use std::time::Instant;
     let Some(model) = whisper_model() else { return };
     let speech = espeak_pcm16("I can guarantee you a hundred percent return.");
 
-    let mut c = config();
-    c.ruleset = "en".into();
-    c.audio.model = Some(model);
-    c.audio.language = "en".into();
-    c.audio.threads = std::env::var("HUASHU_WHISPER_THREADS")
+    let threads = std::env::var("HUASHU_WHISPER_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(1);
-    let srv = start(c).await;
-    let mut ws = connect(srv.addr).await;
-    start_session(&mut ws, "live-en").await;
-    send(
-        &mut ws,
-        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en"}),
-    )
-    .await;
-    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
-
-    // 500 ms of silence, the speech, 1.5 s of silence: 20 ms frames at real-time pace, read concurrently.
+    let srv = start(english_speech(model, threads)).await;
+    // 500 ms of silence, the speech, 1.5 s of silence.
     let mut stream = vec![0u8; 16_000];
     stream.extend_from_slice(&speech);
     stream.extend(vec![0u8; 48_000]);
-    let (mut tx, mut rx) = futures_util::StreamExt::split(ws);
-    let began = Instant::now();
+    let (began, heard) = stream_live(srv.addr, "live-en", stream).await;
     let speech_at = began + Duration::from_millis(500);
-    let sender = tokio::spawn(async move {
-        let mut next = Instant::now();
-        for chunk in stream.chunks(640) {
-            tx.send(Message::Binary(chunk.to_vec().into()))
-                .await
-                .unwrap();
-            next += Duration::from_millis(20);
-            tokio::time::sleep_until(next.into()).await;
-        }
-        tx.send(Message::Text(
-            json!({"type": "audio.end"}).to_string().into(),
-        ))
-        .await
-        .unwrap();
-        tx
-    });
-    let mut msgs: Vec<Value> = Vec::new();
-    let mut first_partial: Option<Duration> = None;
-    loop {
-        let next = tokio::time::timeout(
-            Duration::from_secs(120),
-            futures_util::StreamExt::next(&mut rx),
-        )
-        .await
-        .expect("messages within 120 s")
-        .expect("open")
-        .unwrap();
-        let Message::Text(t) = next else { continue };
-        let v: Value = serde_json::from_str(t.as_str()).unwrap();
-        if v["type"] == "transcript" && v["final"] == false && first_partial.is_none() {
-            first_partial = Some(Instant::now().saturating_duration_since(speech_at));
+    for (at, v) in &heard {
+        if v["type"] == "transcript" {
             eprintln!(
-                "first partial after {:?} of speech: {}",
-                first_partial.unwrap(),
+                "{} after {:?}: {}",
+                if v["final"] == true {
+                    "final"
+                } else {
+                    "partial"
+                },
+                *at - began,
                 v["text"]
             );
         }
-        if v["type"] == "transcript" && v["final"] == true {
-            eprintln!("final after {:?}: {}", began.elapsed(), v["text"]);
-        }
-        let done = v["type"] == "audio.ended";
-        msgs.push(v);
-        if done {
-            break;
-        }
     }
-    let _tx = sender.await.unwrap();
-    let first_partial = first_partial.expect("a partial transcript");
+    let first_partial = heard
+        .iter()
+        .find(|(_, v)| v["type"] == "transcript" && v["final"] == false)
+        .map(|(at, _)| at.saturating_duration_since(speech_at))
+        .expect("a partial transcript");
+    let msgs: Vec<Value> = heard.into_iter().map(|(_, v)| v).collect();
     let fin: Vec<&Value> = msgs
         .iter()
         .filter(|m| m["type"] == "transcript" && m["final"] == true)
@@ -214,56 +171,13 @@ async fn noise_on_the_line_is_not_transcribed() {
     ));
     stream.extend(vec![0u8; 48_000]);
 
-    let mut c = config();
-    c.ruleset = "en".into();
-    c.audio.model = Some(model);
-    c.audio.language = "en".into();
-    c.audio.threads = 1;
-    let srv = start(c).await;
-    let mut ws = connect(srv.addr).await;
-    start_session(&mut ws, "noisy-line").await;
-    send(
-        &mut ws,
-        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en"}),
-    )
-    .await;
-    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
-    let (mut tx, mut rx) = futures_util::StreamExt::split(ws);
-    let sender = tokio::spawn(async move {
-        let mut next = tokio::time::Instant::now();
-        for chunk in stream.chunks(640) {
-            tx.send(Message::Binary(chunk.to_vec().into()))
-                .await
-                .unwrap();
-            next += Duration::from_millis(20);
-            tokio::time::sleep_until(next).await;
-        }
-        tx.send(Message::Text(
-            json!({"type": "audio.end"}).to_string().into(),
-        ))
+    let srv = start(english_speech(model, 1)).await;
+    let msgs: Vec<Value> = stream_live(srv.addr, "noisy-line", stream)
         .await
-        .unwrap();
-        tx
-    });
-    let mut msgs: Vec<Value> = Vec::new();
-    loop {
-        let next = tokio::time::timeout(
-            Duration::from_secs(120),
-            futures_util::StreamExt::next(&mut rx),
-        )
-        .await
-        .expect("messages within 120 s")
-        .expect("open")
-        .unwrap();
-        let Message::Text(t) = next else { continue };
-        let v: Value = serde_json::from_str(t.as_str()).unwrap();
-        let done = v["type"] == "audio.ended";
-        msgs.push(v);
-        if done {
-            break;
-        }
-    }
-    let _tx = sender.await.unwrap();
+        .1
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
     let partials: Vec<&str> = msgs
         .iter()
         .filter(|m| m["type"] == "transcript" && m["final"] == false)
@@ -315,4 +229,70 @@ async fn noise_on_the_line_is_not_transcribed() {
         "{msgs:?}"
     );
     srv.shutdown();
+}
+
+/// A sidecar config with English live speech on `model`, `threads` Whisper threads per recognition.
+fn english_speech(model: std::path::PathBuf, threads: usize) -> huashu_sidecar::Config {
+    let mut c = config();
+    c.ruleset = "en".into();
+    c.audio.model = Some(model);
+    c.audio.language = "en".into();
+    c.audio.threads = threads;
+    c
+}
+
+/// Streams `pcm` (16 kHz s16le) as the agent's audio of a new conversation `id`, in 20 ms frames at
+/// real-time pace while reading concurrently: when the first frame went out, and every message up to
+/// `audio.ended` with when it came.
+async fn stream_live(
+    addr: std::net::SocketAddr,
+    id: &str,
+    pcm: Vec<u8>,
+) -> (std::time::Instant, Vec<(std::time::Instant, Value)>) {
+    let mut ws = connect(addr).await;
+    start_session(&mut ws, id).await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en"}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "audio.started");
+    let (mut tx, mut rx) = futures_util::StreamExt::split(ws);
+    let began = std::time::Instant::now();
+    let sender = tokio::spawn(async move {
+        let mut next = tokio::time::Instant::now();
+        for chunk in pcm.chunks(640) {
+            tx.send(Message::Binary(chunk.to_vec().into()))
+                .await
+                .unwrap();
+            next += Duration::from_millis(20);
+            tokio::time::sleep_until(next).await;
+        }
+        tx.send(Message::Text(
+            json!({"type": "audio.end"}).to_string().into(),
+        ))
+        .await
+        .unwrap();
+        tx
+    });
+    let mut msgs = Vec::new();
+    loop {
+        let next = tokio::time::timeout(
+            Duration::from_secs(120),
+            futures_util::StreamExt::next(&mut rx),
+        )
+        .await
+        .expect("messages within 120 s")
+        .expect("open")
+        .unwrap();
+        let Message::Text(t) = next else { continue };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        let done = v["type"] == "audio.ended";
+        msgs.push((std::time::Instant::now(), v));
+        if done {
+            break;
+        }
+    }
+    let _tx = sender.await.unwrap();
+    (began, msgs)
 }
