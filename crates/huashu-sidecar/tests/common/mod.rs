@@ -140,6 +140,20 @@ pub fn findings(msgs: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// `GET /v1/integrations/calls/{id}`: a live or finished call's parties and what each sent (200 expected).
+pub async fn call_stats(addr: SocketAddr, id: &str) -> Value {
+    let (status, body) = http(
+        addr,
+        "GET",
+        &format!("/v1/integrations/calls/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 /// A raw HTTP/1.1 request; returns (status, body).
 pub async fn http(
     addr: SocketAddr,

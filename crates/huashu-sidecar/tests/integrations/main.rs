@@ -74,16 +74,7 @@ async fn final_score(addr: SocketAddr, id: &str) -> Value {
 }
 
 async fn stats(addr: SocketAddr, id: &str) -> Value {
-    let (status, body) = http(
-        addr,
-        "GET",
-        &format!("/v1/integrations/calls/{id}"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).unwrap()
+    call_stats(addr, id).await
 }
 
 fn party<'a>(stats: &'a Value, role: &str) -> &'a Value {
