@@ -98,14 +98,6 @@ async fn server_with(ruleset: &str, with_speech: bool, max_streams: usize) -> Ru
 
 use huashu_sidecar::Running;
 
-async fn end(ws: &mut Ws) -> Value {
-    send(ws, json!({"type": "session.end"})).await;
-    until(ws, "score", |v| v["final"] == true)
-        .await
-        .pop()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn fake_recogniser_partials_then_final_with_findings() {
     let srv = server("en", true).await;

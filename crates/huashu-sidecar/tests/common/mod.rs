@@ -140,6 +140,15 @@ pub fn findings(msgs: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// Ends the session on `ws` and returns its final score.
+pub async fn end(ws: &mut Ws) -> Value {
+    send(ws, json!({"type": "session.end"})).await;
+    until(ws, "score", |v| v["final"] == true)
+        .await
+        .pop()
+        .unwrap()
+}
+
 /// `GET /v1/integrations/calls/{id}`: a live or finished call's parties and what each sent (200 expected).
 pub async fn call_stats(addr: SocketAddr, id: &str) -> Value {
     let (status, body) = http(

@@ -39,14 +39,6 @@ async fn run_conversation(ws: &mut Ws) -> Vec<Value> {
     all
 }
 
-async fn end(ws: &mut Ws) -> Value {
-    send(ws, json!({"type": "session.end"})).await;
-    until(ws, "score", |v| v["final"] == true)
-        .await
-        .pop()
-        .unwrap()
-}
-
 fn strip(f: &Value) -> Value {
     let mut f = f.clone();
     let o = f.as_object_mut().unwrap();
