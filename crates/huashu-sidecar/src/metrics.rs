@@ -68,6 +68,10 @@ fn describe() {
         "huashu_ruleset_reload_failed",
         "1 while the last reload failed (the previous version keeps serving)"
     );
+    metrics::describe_gauge!(
+        "huashu_ruleset_retired_engines",
+        "engines replaced by a reload and still held (by the sessions that started on them); 0 once those end"
+    );
     metrics::describe_counter!(
         "huashu_integration_webhooks_total",
         "integration webhook deliveries, by platform and outcome (checked, fed, ignored, refused…)"
@@ -183,6 +187,11 @@ pub fn reload(ok: bool) {
     counter!("huashu_ruleset_reloads_total", "result" => if ok { "ok" } else { "error" })
         .increment(1);
     gauge!("huashu_ruleset_reload_failed").set(if ok { 0.0 } else { 1.0 });
+}
+
+/// Engines replaced by a reload that something still holds: each is a whole engine's memory.
+pub fn retired_engines(held: usize) {
+    gauge!("huashu_ruleset_retired_engines").set(held as f64);
 }
 
 /// A webhook delivery from an integration, by what was done with it.

@@ -88,6 +88,7 @@ fn builder(
                 }
                 let held = retired.len();
                 retired.retain(|e| e.strong_count() > 0);
+                m::retired_engines(retired.len());
                 if trim || retired.len() < held {
                     memory::release_free_memory();
                 }

@@ -285,11 +285,13 @@ pub fn run(config: Config) -> Result<(), SidecarError> {
         let signals = Signals::install();
         let running = start(config).await?;
         let app = &running.app;
-        let cur = app.engines.current();
+        // Only the version: a held `Loaded` would pin the startup engine for the daemon's whole life (one
+        // engine's memory more after the first reload).
+        let version = app.engines.current().version.clone();
         eprintln!(
             "huashu serve: listening on http://{} (ruleset {}{}, auth {})",
             running.addr,
-            cur.version,
+            version,
             if app.engines.is_dir() && app.config.reload.watch {
                 ", watched for changes"
             } else {
