@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Fit and measure the zh-CN scorecard's check weights and caps on the annotated real chats.
 
-    scripts/fit-scorecard.py [--huashu BIN] [--ruleset DIR] [--corpora DIR] [--sets chats,chats2] [--tune-only]
+    scripts/fit-scorecard.py [--huashu BIN] [--ruleset DIR] [--ruleset-en DIR] [--corpora DIR]
+                             [--sets chats,chats2,chats-en] [--vs a|mean] [--tune-only]
                              [--analyse [--all]] [--simulate JSON ... [--bootstrap N] [--golden]] [--worst N]
                              [--dump FILE]
 
-Reads `corpora/labelled/chats.jsonl` and `chats2.jsonl`, joins each chat's text from the JDDC 2019 chat TSV (in a
-temporary file outside the repository: the corpus text is never copied here), runs `huashu score --ruleset DIR`
-on them and reports, per set and per half (split by the parity of the first byte of sha256(id): even = tune,
+Reads `corpora/labelled/chats.jsonl` and `chats2.jsonl` (and `chats-en.jsonl` when named in `--sets`), joins each
+chat's text from the JDDC 2019 chat TSV, or for `chats-en` from the IBM Twitter and ABCD JSON files as `huashu eval
+--conversations` does (in a temporary file outside the repository: the corpus text is never copied here), runs
+`huashu score --ruleset DIR` on them (a set whose name ends in `-en` with `--ruleset-en`) and reports, per set and per half (split by the parity of the first byte of sha256(id): even = tune,
 odd = held out):
 
-- rank (Spearman, average ranks, as eval_chats.rs), bands (high >= 80, low < 40), complaint P / R;
+- rank (Spearman, average ranks, as eval_chats.rs), bands (high >= 80, low < 40), complaint P / R, and the rank
+  among calm chats (no complaint by either annotator); with `--vs mean`, against the mean of annotator A (the set's
+  file) and annotator B (`<set>-annotator-b.jsonl`, where there is one; complaint P / R stay against A; chats.jsonl
+  is already the mean of its `-annotator-a` and `-annotator-b` files and is taken as it is);
 - `--analyse` (tune halves only unless `--all`): per check, how often it fails and the mean annotated score of
   the chats where it passes / fails, the agreement of the check's judgement
   with the annotators' own label (greeting, need_confirmation, closing, answered ~ responsiveness, complaint,
@@ -64,6 +69,28 @@ def read_tsv(path):
             if len(c) < 7:
                 continue
             chats[c[0]].append({"role": "agent" if c[2] == "1" else "customer", "text": "\t".join(c[6:])})
+    return chats
+
+
+def read_json_chats(path):
+    """IBM Twitter (`dialogContent`, the `agentURL` reply at its 1-based `turn`) or ABCD (`original`), by id."""
+    chats = {}
+    for conv in json.load(open(path, encoding="utf-8")):
+        if "dialogContent" in conv:
+            t = [{"role": "agent" if "agent" in m else "customer", "text": m["message"]}
+                 for m in conv["dialogContent"] if isinstance(m.get("message"), str)]
+            url = conv.get("agentURL") or {}
+            if isinstance(url.get("url_utterance"), str):
+                try:
+                    at = min(max(int(url.get("turn")) - 1, 0), len(t))
+                except (TypeError, ValueError):
+                    at = len(t)
+                t.insert(at, {"role": "agent", "text": url["url_utterance"]})
+            chats[conv["dialogHeader"]["sessionID"]] = t
+        elif "original" in conv:
+            chats[str(conv["convo_id"])] = [
+                {"role": {"agent": "agent", "customer": "customer"}.get(w, "system"), "text": x}
+                for w, x in conv["original"]]
     return chats
 
 
@@ -124,17 +151,19 @@ def metrics(rows, scores=None):
     ann = [r["ann"] for r in rows]
     got = scores if scores is not None else [r["score"] for r in rows]
     rank = pearson(ranks(ann), ranks(got))
+    calm = [(a, g) for r, a, g in zip(rows, ann, got) if r.get("calm")]
+    calm_rank = pearson(ranks([a for a, _ in calm]), ranks([g for _, g in calm])) if len(calm) > 2 else float("nan")
     bands = sum(band(a) == band(g) for a, g in zip(ann, got)) / len(rows)
     tp = sum(1 for r in rows if r["complaint"] is True and r["detected"])
     fp = sum(1 for r in rows if r["complaint"] is False and r["detected"])
     fn = sum(1 for r in rows if r["complaint"] is True and not r["detected"])
     p = tp / (tp + fp) if tp + fp else float("nan")
     rc = tp / (tp + fn) if tp + fn else float("nan")
-    return rank, bands, p, rc
+    return rank, bands, p, rc, calm_rank
 
 
 def fmt(m):
-    return "%.3f / %.3f / %.3f / %.3f" % m
+    return "%.3f / %.3f / %.3f / %.3f / calm %.3f" % m
 
 
 def record(lab, rep, setname):
@@ -147,6 +176,7 @@ def record(lab, rep, setname):
         "half": half(lab["id"]),
         "ann": float(lab["score"]),
         "complaint": lab.get("complaint"),
+        "calm": lab.get("calm", lab.get("complaint") is False),
         "labels": {k: lab.get(k) for k in LABEL_CHECK},
         "violations": lab.get("violations") or [],
         "score": rep["score"],
@@ -279,7 +309,10 @@ def main():
     ap.add_argument("--huashu", default=os.environ.get("HUASHU", "/work/target-fast/release/huashu"))
     ap.add_argument("--ruleset", default=os.path.join(ROOT, "rulesets/zh-CN"))
     ap.add_argument("--corpora", default=os.environ.get("HUASHU_CORPORA", os.path.join(ROOT, "../shared/corpora")))
+    ap.add_argument("--ruleset-en", default=os.path.join(ROOT, "rulesets/en"), help="for sets named *-en")
     ap.add_argument("--sets", default="chats,chats2")
+    ap.add_argument("--vs", choices=("a", "mean"), default="a",
+                    help="annotated score: annotator A (the set's file) or the mean of A and <set>-annotator-b.jsonl")
     ap.add_argument("--analyse", action="store_true")
     ap.add_argument("--all", action="store_true", help="analyse the held-out halves too")
     ap.add_argument("--simulate", action="append", default=[],
@@ -294,14 +327,33 @@ def main():
     a = ap.parse_args()
 
     tsv = read_tsv(os.path.join(a.corpora, "jddc2019_chat_0.1per.tsv"))
-    sc = read_scoring(a.ruleset)
+    ruleset_of = {s: a.ruleset_en if s.endswith("-en") else a.ruleset for s in a.sets.split(",")}
+    scorings = {rs: read_scoring(rs) for rs in set(ruleset_of.values()) | {a.ruleset}}
     rows = []
     for s in a.sets.split(","):
         labels = [json.loads(l) for l in open(os.path.join(ROOT, f"corpora/labelled/{s}.jsonl"), encoding="utf-8")]
-        reps = score_all(a.huashu, a.ruleset, labels, tsv)
+        b_path = os.path.join(ROOT, f"corpora/labelled/{s}-annotator-b.jsonl")
+        a_path = os.path.join(ROOT, f"corpora/labelled/{s}-annotator-a.jsonl")
+        if os.path.exists(b_path):
+            b = {x["id"]: x for x in map(json.loads, open(b_path, encoding="utf-8"))}
+            # chats.jsonl is already the mean of its annotators' files (-a, -b): only its calm chats come from them
+            first = ({x["id"]: x for x in map(json.loads, open(a_path, encoding="utf-8"))}
+                     if os.path.exists(a_path) else None)
+            for lab in labels:
+                ann_a = first[lab["id"]] if first else lab
+                lab["calm"] = ann_a.get("complaint") is False and b[lab["id"]].get("complaint") is False
+                if a.vs == "mean" and not first:
+                    lab["score"] = (float(lab["score"]) + float(b[lab["id"]]["score"])) / 2
+        texts = tsv
+        if s.endswith("-en"):
+            texts = {}
+            for f in ("ibm_twitter_customer_care_dev.json", "ibm_twitter_customer_care_test.json", "abcd_sample.json"):
+                texts.update(read_json_chats(os.path.join(a.corpora, f)))
+        reps = score_all(a.huashu, ruleset_of[s], labels, texts)
         rows += [record(lab, reps[lab["id"]], s) for lab in labels]
     for r in rows:
-        infer_unaddressed(r, sc)
+        r["sc"] = scorings[ruleset_of[r["set"]]]
+        infer_unaddressed(r, r["sc"])
     bad = [r["id"] for r in rows if "mismatch" in r]
     if bad:
         print(f"(simulation does not reproduce {len(bad)} scores: {bad[:5]})", file=sys.stderr)
@@ -310,9 +362,10 @@ def main():
     if a.golden:
         golden = golden_records(a.huashu, a.ruleset)
         for _, r in golden:
-            infer_unaddressed(r, sc)
+            r["sc"] = scorings[a.ruleset]
+            infer_unaddressed(r, r["sc"])
     groups = [(s, h) for s in a.sets.split(",") for h in (("even",) if a.tune_only else ("even", "odd"))]
-    print("set half | n | rank / bands / complaint P / R")
+    print(f"set half | n | rank / bands / complaint P / R / calm rank (vs {'the mean of A and B' if a.vs == 'mean' else 'A'})")
     for s, h in groups:
         g = [r for r in rows if r["set"] == s and r["half"] == h]
         print(f"{s} {h} | {len(g)} | {fmt(metrics(g))}")
@@ -322,26 +375,31 @@ def main():
 
     for spec in a.simulate:
         o = json.loads(spec)
-        sc2 = json.loads(json.dumps(sc))
-        for k in ("points", "cap"):
-            for kk, v in o.get(k, {}).items():
-                if v is None:
-                    sc2[k].pop(kk, None)
-                else:
-                    sc2[k][kk] = v
-        for k in ("major_cap", "unaddressed_cap", "fatal_cap"):
-            if k in o:
-                sc2[k] = o[k]
+        changed = {}  # each ruleset's scoring with the overrides (both rulesets take the same overrides)
+        for r in rows + [r for _, r in golden]:
+            if id(r["sc"]) not in changed:
+                sc2 = json.loads(json.dumps(r["sc"]))
+                for k in ("points", "cap"):
+                    for kk, v in o.get(k, {}).items():
+                        if v is None:
+                            sc2[k].pop(kk, None)
+                        else:
+                            sc2[k][kk] = v
+                for k in ("major_cap", "unaddressed_cap", "fatal_cap"):
+                    if k in o:
+                        sc2[k] = o[k]
+                changed[id(r["sc"])] = sc2
+        sim = lambda r: sim_score(r, changed[id(r["sc"])])  # noqa: E731
         print(f"\nsimulate {spec}")
         for s, h in groups:
             g = [r for r in rows if r["set"] == s and r["half"] == h]
-            print(f"  {s} {h} | {fmt(metrics(g, [sim_score(r, sc2) for r in g]))}")
+            print(f"  {s} {h} | {fmt(metrics(g, [sim(r) for r in g]))}")
         if a.bootstrap:
             rng = np.random.default_rng(1)
             for st in a.sets.split(","):
                 g = [r for r in rows if r["set"] == st and r["half"] == "even"]
                 old = [r["score"] for r in g]
-                new = [sim_score(r, sc2) for r in g]
+                new = [sim(r) for r in g]
                 d = []
                 for _ in range(a.bootstrap):
                     i = rng.integers(0, len(g), len(g))
@@ -352,8 +410,8 @@ def main():
                 print(f"  {st} even, {a.bootstrap} resamples: rank {d[:, 0].mean():+.3f} (better in "
                       f"{(d[:, 0] > 0).mean():.0%}), bands {d[:, 1].mean():+.3f} (no worse in {(d[:, 1] >= 0).mean():.0%})")
         if a.golden:
-            moved = [(c["name"], c["score"], int(sim_score(r, sc2))) for c, r in golden
-                     if int(sim_score(r, sc2)) != c["score"]]
+            moved = [(c["name"], c["score"], int(sim(r))) for c, r in golden
+                     if int(sim(r)) != c["score"]]
             print(f"  tests/cases/score.jsonl: {len(moved)} of {len(golden)} cases move"
                   + "".join(f"\n    {n}: {x} -> {y}" for n, x, y in moved))
 
@@ -379,7 +437,7 @@ def main():
     if a.dump:
         with open(a.dump, "w", encoding="utf-8") as f:
             for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+                f.write(json.dumps({k: v for k, v in r.items() if k != "sc"}, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
