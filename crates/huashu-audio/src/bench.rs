@@ -55,6 +55,7 @@ fn fold(text: &str) -> String {
         noise: false,
         repeats: false,
         spelling: false,
+        mentions: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

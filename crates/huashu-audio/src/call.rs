@@ -126,6 +126,7 @@ pub fn simplify(text: &str) -> String {
         noise: false,
         repeats: false,
         spelling: false,
+        mentions: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

@@ -426,3 +426,32 @@ fn score_text_report_names_the_evidence_and_tips() {
     );
     assert!(s.contains("[empathy] 客户投诉时先共情"), "{s}");
 }
+
+/// A Twitter reply opens with the customer's handle; the sentence after it is still a sentence start, and
+/// the finding's span points into the original past the handle.
+#[test]
+fn a_reply_that_opens_with_a_handle_is_scanned_from_its_first_sentence() {
+    let input = r#"{"id":"t1","role":"agent","text":"@sam_k77 Go ask the courier."}"#;
+    let out = huashu(
+        &["scan", "--ruleset", "en"],
+        format!("{input}\n").as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let findings = lines[0]["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["rule"], "EF014");
+    assert_eq!(findings[0]["matched"], "Go ask the courier");
+    assert_eq!(
+        (findings[0]["start"].as_u64(), findings[0]["end"].as_u64()),
+        (Some(9), Some(27))
+    );
+    assert_eq!(
+        findings[0]["suggestions"][0],
+        "I'll contact them for you and update you"
+    );
+}

@@ -18,6 +18,8 @@ pub struct Normalization {
     pub repeats: bool,
     /// Latin words spelled out to slip past a phrase: `p a s s w o r d`, `d.o.n.t`, `passw0rd`, `p@ss`.
     pub spelling: bool,
+    /// The @mentions that open a turn (`@MommaYou2 `) dropped: whom it is addressed to, not what is said.
+    pub mentions: bool,
 }
 
 impl Default for Normalization {
@@ -30,6 +32,7 @@ impl Default for Normalization {
             noise: true,
             repeats: true,
             spelling: true,
+            mentions: true,
         }
     }
 }

@@ -19,6 +19,7 @@ mod align;
 mod chars;
 mod fast;
 mod fold;
+mod mentions;
 mod span;
 mod spelling;
 mod t2s;
@@ -55,6 +56,9 @@ pub struct Options {
     /// (`p a s s w o r d`, `d.o.n.t` → `password`, `dont`), a digit or `@ $` between letters read as a letter
     /// (`passw0rd`, `p@ss`, `pa55word`).
     pub spelling: bool,
+    /// The @mentions that open a turn (`@MommaYou2 `, `@京东客服 `) dropped: whom it is addressed to, not
+    /// what is said (a rule anchored at a sentence start would never see the first sentence begin).
+    pub mentions: bool,
 }
 
 impl Default for Options {
@@ -67,6 +71,7 @@ impl Default for Options {
             noise: true,
             repeats: true,
             spelling: true,
+            mentions: true,
         }
     }
 }
@@ -250,7 +255,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     let bytes = input.as_bytes();
     // A spelled-out word being read (`p a s s`): where it ends and the mark between its letters, dropped.
     let mut spelled: Option<(usize, u8)> = None;
-    let mut next = 0;
+    let mut next = if opts.mentions {
+        mentions::leading(input)
+    } else {
+        0
+    };
     while next < bytes.len() {
         let mut s = next;
         if let Some((end, gap)) = spelled {

@@ -168,8 +168,9 @@ fn options_off_keep_text() {
         noise: false,
         repeats: false,
         spelling: false,
+        mentions: false,
     };
-    let s = "這 ＡＢ 百分百!! p4ss a b c";
+    let s = "@who 這 ＡＢ 百分百!! p4ss a b c";
     assert_eq!(normalize(s, &opts).as_str(), s);
 }
 
@@ -530,4 +531,28 @@ fn spelled_out_latin_words_are_read_as_words() {
             );
         }
     }
+}
+
+#[test]
+fn leading_mentions_are_not_part_of_the_turn() {
+    let input = "@sam_k77 @Shop_Help Call your bank.";
+    let n = normalize(input, &Options::default());
+    assert_eq!(n.as_str(), "call your bank.");
+    let span = n.original_span(0..n.as_str().find('.').unwrap());
+    assert_eq!(&input[span.start..span.end], "Call your bank");
+    let off = Options {
+        mentions: false,
+        ..Options::default()
+    };
+    // A mention inside the turn is left to the other folds.
+    let inside = "Hi @sam_k77, call your bank.";
+    assert_eq!(
+        normalize(inside, &Options::default()).as_str(),
+        normalize(inside, &off).as_str()
+    );
+    // Without the fold the handles stay, as words before the sentence.
+    assert_eq!(
+        normalize(input, &off).as_str(),
+        "samk77 shophelp call your bank."
+    );
 }

@@ -170,6 +170,7 @@ impl Matcher {
             noise: n.noise,
             repeats: n.repeats,
             spelling: n.spelling,
+            mentions: n.mentions,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
         let norm_repeats = |s: &str| {
