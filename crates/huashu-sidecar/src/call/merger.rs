@@ -25,6 +25,8 @@ struct Clock {
     now_ms: u64,
     /// No more transcripts will come from this party.
     done: bool,
+    /// The utterance whose partial was let through last, with its times, until a final of it comes.
+    shown: Option<(u64, u64, u64)>,
 }
 
 impl Clock {
@@ -93,9 +95,15 @@ impl Merger {
     ) -> Vec<(usize, LiveTranscript)> {
         if !t.is_final {
             self.resolved(p, t.utterance, false);
+            if let Some(c) = self.clocks.get_mut(p) {
+                c.shown = Some((t.utterance, t.start_ms, t.end_ms));
+            }
             return vec![(p, t)];
         }
         self.resolved(p, t.utterance, true);
+        if let Some(c) = self.clocks.get_mut(p) {
+            c.shown = None;
+        }
         self.held.push(Held {
             party: p,
             t,
@@ -105,7 +113,9 @@ impl Merger {
     }
 
     /// Party `p` recognised utterance `utterance` as nothing (a final), or a partial of it: every final
-    /// before it is done, as jobs of one stream run in order.
+    /// before it is done, as jobs of one stream run in order. A final that hears nothing after a partial of
+    /// it was let through (noise or hold music the partial took for words) goes out as a final with empty
+    /// text, in its turn, so that a screen showing the partial clears it; it is no turn of the conversation.
     pub fn silent(
         &mut self,
         p: usize,
@@ -114,6 +124,23 @@ impl Merger {
         now: Instant,
     ) -> Vec<(usize, LiveTranscript)> {
         self.resolved(p, utterance, is_final);
+        if let Some(c) = self.clocks.get_mut(p).filter(|_| is_final) {
+            if let Some((u, start_ms, end_ms)) = c.shown.filter(|s| s.0 == utterance) {
+                c.shown = None;
+                self.held.push(Held {
+                    party: p,
+                    t: LiveTranscript {
+                        utterance: u,
+                        is_final: true,
+                        start_ms,
+                        end_ms,
+                        text: String::new(),
+                        confidence: 0.0,
+                    },
+                    since: now,
+                });
+            }
+        }
         self.release(now)
     }
 
@@ -206,6 +233,33 @@ mod tests {
 
     fn texts(v: &[(usize, LiveTranscript)]) -> Vec<String> {
         v.iter().map(|(p, t)| format!("{p}:{}", t.text)).collect()
+    }
+
+    #[test]
+    fn a_final_that_hears_nothing_after_a_shown_partial_clears_it() {
+        let now = Instant::now();
+        let mut m = Merger::new(1, Duration::from_secs(60));
+        m.cut(0, &[], Some(300), 1000);
+        let partial = LiveTranscript {
+            is_final: false,
+            ..heard(0, 300, "la la")
+        };
+        assert_eq!(texts(&m.heard(0, partial, now)), ["0:la la"]);
+        m.cut(0, &[job(0, 300, 2000)], None, 2500);
+        let out = m.silent(0, 0, true, now);
+        assert_eq!(texts(&out), ["0:"]);
+        assert!(out[0].1.is_final);
+        assert_eq!((out[0].1.start_ms, out[0].1.end_ms), (300, 1300));
+        // An utterance whose partials were never shown goes quietly, as before.
+        m.cut(0, &[job(1, 3000, 3400)], None, 4000);
+        assert!(m.silent(0, 1, true, now).is_empty());
+        // A candidate final (a partial) that hears nothing clears nothing: the final decides.
+        let partial = LiveTranscript {
+            is_final: false,
+            ..heard(2, 5000, "hm")
+        };
+        m.heard(0, partial, now);
+        assert!(m.silent(0, 2, false, now).is_empty());
     }
 
     #[test]

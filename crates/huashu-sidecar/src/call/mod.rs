@@ -400,7 +400,7 @@ impl Parties {
 
     fn count(&mut self, out: &[(usize, LiveTranscript)]) {
         for (p, t) in out {
-            if t.is_final {
+            if t.is_final && !t.text.is_empty() {
                 if let Some(p) = self.parties.get_mut(*p) {
                     p.stats.finals += 1;
                 }

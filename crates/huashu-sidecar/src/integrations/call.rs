@@ -296,6 +296,10 @@ impl LiveCall {
             );
             self.conv.publish(std::slice::from_ref(&event));
             self.send_back(&event);
+            // A final with no text clears the utterance's partial: no turn, nothing to check.
+            if t.is_final && t.text.is_empty() {
+                continue;
+            }
             let u = Utterance {
                 role: role.to_string(),
                 text: t.text,

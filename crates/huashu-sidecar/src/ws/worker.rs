@@ -283,13 +283,18 @@ impl Worker {
             let Some(role) = s.parties.role(party).cloned() else {
                 continue;
             };
-            if t.is_final {
+            // A final with no text clears the utterance's partial: no turn, nothing to check.
+            let cleared = t.is_final && t.text.is_empty();
+            if t.is_final && !cleared {
                 s.finals += 1;
             }
             let (event, u) = audio::transcript(&conv, &role, t);
             conv.publish(std::slice::from_ref(&event));
             if !self.emit(&event).await {
                 return false;
+            }
+            if cleared {
+                continue;
             }
             let a = Arc::clone(&self.app);
             let out = self.app.check(move || conv.utterance(&a.engines, &u)).await;

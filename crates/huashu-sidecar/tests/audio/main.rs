@@ -43,6 +43,25 @@ impl LiveRecognizer for Fake {
     }
 }
 
+/// Hold music: a partial takes it for a word, the whole utterance is heard as nothing (as Silero gates it).
+struct Music;
+
+impl LiveRecognizer for Music {
+    fn recognize(&mut self, _: &[f32], partial: bool) -> Result<Vec<Segment>, AudioError> {
+        Ok(if partial {
+            vec![Segment {
+                text: "la la".into(),
+                start_ms: 0,
+                end_ms: 600,
+                confidence: 0.3,
+                no_speech: 0.1,
+            }]
+        } else {
+            Vec::new()
+        })
+    }
+}
+
 /// A recogniser that fails on every job.
 struct Failing;
 
@@ -57,6 +76,7 @@ impl RecognizerFactory for FakeFactory {
         match language {
             None | Some("en" | "zh" | "auto") => Ok(Box::new(Fake)),
             Some("fail") => Ok(Box::new(Failing)),
+            Some("music") => Ok(Box::new(Music)),
             Some(other) => Err(AudioError::Unsupported(format!("language {other}"))),
         }
     }
@@ -341,4 +361,47 @@ async fn without_a_model_audio_is_unavailable() {
     assert_eq!(msgs.last().unwrap()["type"], "ack");
     srv.shutdown();
     srv.stopped().await;
+}
+
+/// An utterance whose partial showed words and whose final hears nothing gets a final with empty text (a
+/// screen clears the partial); it is no turn: no final ack (every checked final gets one), not counted in
+/// `audio.ended`.
+#[tokio::test]
+async fn a_partial_heard_in_noise_is_cleared_by_an_empty_final() {
+    let srv = server("en", true).await;
+    let mut ws = connect(srv.addr).await;
+    start_session(&mut ws, "music").await;
+    send(
+        &mut ws,
+        json!({"type": "audio.start", "role": "customer", "encoding": "pcm_s16le_16k", "language": "music"}),
+    )
+    .await;
+    let v = recv(&mut ws).await.unwrap();
+    assert_eq!(v["type"], "audio.started", "{v}");
+    let mut x = silence(300, 16_000);
+    x.extend(tone(2000, 16_000));
+    x.extend(silence(1000, 16_000));
+    for chunk in pcm16(&x).chunks(640) {
+        binary(&mut ws, chunk.to_vec()).await;
+    }
+    send(&mut ws, json!({"type": "audio.end"})).await;
+    let msgs = until(&mut ws, "audio.ended", |_| true).await;
+    let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
+    let partial = transcripts
+        .iter()
+        .find(|t| t["final"] == false)
+        .expect("a partial transcript");
+    assert_eq!(partial["text"], "la la");
+    let fin: Vec<&&Value> = transcripts.iter().filter(|t| t["final"] == true).collect();
+    assert_eq!(fin.len(), 1, "{msgs:?}");
+    assert_eq!(fin[0]["text"], "");
+    assert_eq!(fin[0]["utterance"], partial["utterance"]);
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| m["type"] == "ack" && m["final"] == true),
+        "{msgs:?}"
+    );
+    let ended = msgs.last().unwrap();
+    assert_eq!(ended["utterances"], 0, "{ended}");
 }

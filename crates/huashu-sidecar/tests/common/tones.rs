@@ -147,10 +147,11 @@ pub fn offline_score(turns: &[(String, String, u64, u64)], id: &str) -> serde_js
     serde_json::to_value(huashu::wire::ScoreOut::new(&id, &report)).unwrap()
 }
 
-/// The final transcripts among `msgs`: (role, text, start_ms, end_ms), in the order they came.
+/// The final transcripts among `msgs`: (role, text, start_ms, end_ms), in the order they came; a final
+/// with empty text only clears its partials (docs/protocol.md) and is no turn.
 pub fn finals(msgs: &[serde_json::Value]) -> Vec<(String, String, u64, u64)> {
     msgs.iter()
-        .filter(|m| m["type"] == "transcript" && m["final"] == true)
+        .filter(|m| m["type"] == "transcript" && m["final"] == true && m["text"] != "")
         .map(|m| {
             (
                 m["role"].as_str().unwrap().to_string(),
