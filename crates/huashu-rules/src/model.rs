@@ -18,7 +18,8 @@ pub struct Normalization {
     pub repeats: bool,
     /// Latin words spelled out to slip past a phrase: `p a s s w o r d`, `d.o.n.t`, `passw0rd`, `p@ss`.
     pub spelling: bool,
-    /// The @mentions that open a turn (`@MommaYou2 `) dropped: whom it is addressed to, not what is said.
+    /// The @mentions that open a turn (`@MommaYou2 `) and the sign-off that ends it (`^JD`, `1/2`) dropped:
+    /// who a social-channel reply is to and from, not what it says.
     pub mentions: bool,
 }
 

@@ -56,8 +56,9 @@ pub struct Options {
     /// (`p a s s w o r d`, `d.o.n.t` → `password`, `dont`), a digit or `@ $` between letters read as a letter
     /// (`passw0rd`, `p@ss`, `pa55word`).
     pub spelling: bool,
-    /// The @mentions that open a turn (`@MommaYou2 `, `@京东客服 `) dropped: whom it is addressed to, not
-    /// what is said (a rule anchored at a sentence start would never see the first sentence begin).
+    /// The frame of a social-channel reply dropped: the @mentions that open it (`@MommaYou2 `, `@京东客服 `)
+    /// and the sign-off that ends it (`^JD`, `-Mike`, `1/2`) — who it is to and from, not what is said (a
+    /// rule anchored at a sentence start or a turn's end would never see the sentence begin or end).
     pub mentions: bool,
 }
 
@@ -235,6 +236,12 @@ impl Writer<'_> {
 
 /// As [`normalize`], reusing `out`'s buffers (the hot path normalises every turn into one scratch value).
 pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
+    // A reply's closing sign-off is cut off before anything reads the text: offsets stay those of `input`.
+    let input = if opts.mentions && mentions::may_be_signed(input) {
+        &input[..mentions::signed_end(input)]
+    } else {
+        input
+    };
     out.text.clear();
     out.segs.clear();
     out.digits = 0;
@@ -255,7 +262,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     let bytes = input.as_bytes();
     // A spelled-out word being read (`p a s s`): where it ends and the mark between its letters, dropped.
     let mut spelled: Option<(usize, u8)> = None;
-    let mut next = if opts.mentions {
+    let mut next = if opts.mentions && mentions::may_open_with_one(bytes) {
         mentions::leading(input)
     } else {
         0
