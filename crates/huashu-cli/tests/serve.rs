@@ -46,6 +46,25 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// `huashu serve` on `port` with `args`, no token, its stderr dropped; returns once the port accepts.
+fn serve_quietly(port: u16, args: &[&std::ffi::OsStr]) -> Daemon {
+    let child = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_huashu"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .env_remove("HUASHU_TOKENS")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "huashu serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
 /// A minimal WebSocket client over std (text frames, client masking), enough for this test.
 struct Ws(TcpStream);
 
@@ -195,21 +214,7 @@ fn sigterm_with_a_half_sent_request_exits_by_the_deadline() {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("huashu.toml");
     std::fs::write(&config, "[limits]\nshutdown_grace_ms = 1000\n").unwrap();
-    let mut child = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_huashu"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(&config)
-            .env_remove("HUASHU_TOKENS")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "huashu serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut child = serve_quietly(port, &["--config".as_ref(), config.as_os_str()]);
     let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
     half.write_all(b"GET /heal").unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -280,23 +285,15 @@ fn a_reload_frees_the_replaced_engine() {
     // No rule examples on reload: this test is about memory, not the examples (debug builds are slow at them).
     std::fs::write(&config, "[reload]\nselftest = false\ndebounce_ms = 100\n").unwrap();
     let port = free_port();
-    let _child = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_huashu"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .arg("--config")
-            .arg(&config)
-            .arg("--ruleset")
-            .arg(&rules)
-            .env_remove("HUASHU_TOKENS")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _child = serve_quietly(
+        port,
+        &[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--ruleset".as_ref(),
+            rules.as_os_str(),
+        ],
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "huashu serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
     let manifest = rules.join("ruleset.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let old = text.lines().find(|l| l.starts_with("version")).unwrap();

@@ -118,26 +118,33 @@ async fn server_with(ruleset: &str, with_speech: bool, max_streams: usize) -> Ru
 
 use huashu_sidecar::Running;
 
+/// Starts an audio stream with `start`, sends one utterance (`tone_ms` of tone between 300 ms and 1 s of
+/// silence, 16 kHz PCM in 20 ms frames), ends the stream, and returns every message up to `audio.ended`.
+async fn one_utterance(ws: &mut Ws, start: Value, tone_ms: u32) -> Vec<Value> {
+    send(ws, start).await;
+    let v = recv(ws).await.unwrap();
+    assert_eq!(v["type"], "audio.started", "{v}");
+    let mut x = silence(300, 16_000);
+    x.extend(tone(tone_ms, 16_000));
+    x.extend(silence(1000, 16_000));
+    for chunk in pcm16(&x).chunks(640) {
+        binary(ws, chunk.to_vec()).await;
+    }
+    send(ws, json!({"type": "audio.end"})).await;
+    until(ws, "audio.ended", |_| true).await
+}
+
 #[tokio::test]
 async fn fake_recogniser_partials_then_final_with_findings() {
     let srv = server("en", true).await;
     let mut ws = connect(srv.addr).await;
     start_session(&mut ws, "a1").await;
-    send(
+    let msgs = one_utterance(
         &mut ws,
         json!({"type": "audio.start", "role": "agent", "encoding": "pcm_s16le_16k", "language": "en", "ref": 7}),
+        3000,
     )
     .await;
-    let v = recv(&mut ws).await.unwrap();
-    assert_eq!(v["type"], "audio.started", "{v}");
-    let mut x = silence(300, 16_000);
-    x.extend(tone(3000, 16_000));
-    x.extend(silence(1000, 16_000));
-    for chunk in pcm16(&x).chunks(640) {
-        binary(&mut ws, chunk.to_vec()).await;
-    }
-    send(&mut ws, json!({"type": "audio.end"})).await;
-    let msgs = until(&mut ws, "audio.ended", |_| true).await;
     let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
     let partial = transcripts
         .iter()
@@ -371,21 +378,12 @@ async fn a_partial_heard_in_noise_is_cleared_by_an_empty_final() {
     let srv = server("en", true).await;
     let mut ws = connect(srv.addr).await;
     start_session(&mut ws, "music").await;
-    send(
+    let msgs = one_utterance(
         &mut ws,
         json!({"type": "audio.start", "role": "customer", "encoding": "pcm_s16le_16k", "language": "music"}),
+        2000,
     )
     .await;
-    let v = recv(&mut ws).await.unwrap();
-    assert_eq!(v["type"], "audio.started", "{v}");
-    let mut x = silence(300, 16_000);
-    x.extend(tone(2000, 16_000));
-    x.extend(silence(1000, 16_000));
-    for chunk in pcm16(&x).chunks(640) {
-        binary(&mut ws, chunk.to_vec()).await;
-    }
-    send(&mut ws, json!({"type": "audio.end"})).await;
-    let msgs = until(&mut ws, "audio.ended", |_| true).await;
     let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
     let partial = transcripts
         .iter()
