@@ -46,14 +46,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `huashu serve` on `port` with `args`, no token, its stderr dropped; returns once the port accepts.
-fn serve_quietly(port: u16, args: &[&std::ffi::OsStr]) -> Daemon {
+/// `huashu serve` on `port` with `args`, no token, its stderr to `stderr`; returns once the port accepts.
+fn serve(port: u16, args: &[&std::ffi::OsStr], stderr: Stdio) -> Daemon {
     let child = Daemon(
         Command::new(env!("CARGO_BIN_EXE_huashu"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(args)
             .env_remove("HUASHU_TOKENS")
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap(),
     );
@@ -147,19 +147,7 @@ impl Ws {
 fn serve_with_no_flags_then_sigterm_mid_stream() {
     let _one = ONE_DAEMON.lock().unwrap_or_else(|p| p.into_inner());
     let port = free_port();
-    let mut child = Daemon(
-        Command::new(env!("CARGO_BIN_EXE_huashu"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("HUASHU_TOKENS")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "huashu serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut child = serve(port, &[], Stdio::piped());
     let mut a = Ws::connect(port);
     let mut b = Ws::connect(port);
     a.send(r#"{"type":"session.start","conversation_id":"sig-a"}"#);
@@ -214,7 +202,11 @@ fn sigterm_with_a_half_sent_request_exits_by_the_deadline() {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("huashu.toml");
     std::fs::write(&config, "[limits]\nshutdown_grace_ms = 1000\n").unwrap();
-    let mut child = serve_quietly(port, &["--config".as_ref(), config.as_os_str()]);
+    let mut child = serve(
+        port,
+        &["--config".as_ref(), config.as_os_str()],
+        Stdio::null(),
+    );
     let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
     half.write_all(b"GET /heal").unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -285,7 +277,7 @@ fn a_reload_frees_the_replaced_engine() {
     // No rule examples on reload: this test is about memory, not the examples (debug builds are slow at them).
     std::fs::write(&config, "[reload]\nselftest = false\ndebounce_ms = 100\n").unwrap();
     let port = free_port();
-    let _child = serve_quietly(
+    let _child = serve(
         port,
         &[
             "--config".as_ref(),
@@ -293,6 +285,7 @@ fn a_reload_frees_the_replaced_engine() {
             "--ruleset".as_ref(),
             rules.as_os_str(),
         ],
+        Stdio::null(),
     );
     let manifest = rules.join("ruleset.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
