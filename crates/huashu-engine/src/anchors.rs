@@ -32,6 +32,9 @@ pub(crate) struct Gate {
     pub(crate) window: Option<Window>,
     /// Bytes every match holds (0 when a match can be empty, or the pattern did not parse).
     pub(crate) min_len: usize,
+    /// Every match starts at the start of the turn (`^…`, not multi-line): one anchored try there is the
+    /// whole search, and none is needed when the characters before the literal cannot reach back to it.
+    pub(crate) start_anchored: bool,
     /// Sets every match also holds one literal of, too common to join the automaton (a single 瘦, 批, 赔
     /// among the outcomes of `(保证|一定)…(美白|瘦|…)`): checked in the turn's character signature only
     /// when the regex is about to run, so 保证 alone no longer runs it.
@@ -196,6 +199,10 @@ pub(crate) fn gate(pattern: &str) -> Gate {
         prefix,
         window,
         min_len: hir.properties().minimum_len().unwrap_or(0),
+        start_anchored: hir
+            .properties()
+            .look_set_prefix()
+            .contains(regex_syntax::hir::Look::Start),
         weak,
     }
 }

@@ -168,3 +168,14 @@ fn a_set_too_common_for_the_automaton_is_kept_as_a_weak_set() {
     // Two selective sets leave nothing weak.
     assert!(gate("(保证|担保)[^,]{0,4}(不会坏|坏不了)").weak.is_empty());
 }
+
+#[test]
+fn a_pattern_that_starts_at_the_turn_start_is_start_anchored() {
+    assert!(gate("^(亲|您好)?(不知道)(呢)*$").start_anchored);
+    assert!(gate("^((亲|嗯)[,.]?)*(我们)?(?P<hit>(查不到|不知道))").start_anchored);
+    // A start that some match does without, or a line start, is no turn start.
+    assert!(!gate("(^|我)不知道").start_anchored);
+    assert!(!gate("(^亲)?不知道").start_anchored);
+    assert!(!gate("(?m)^不知道").start_anchored);
+    assert!(!gate("不知道$").start_anchored);
+}

@@ -148,6 +148,8 @@ pub(super) struct CompiledRegex {
     pub(super) window: Option<(u8, CharSet, CharSet)>,
     /// Some match is empty: an empty range is still worth a search.
     pub(super) matches_empty: bool,
+    /// Every match starts where the turn does (`Gate::start_anchored`).
+    pub(super) start_anchored: bool,
     /// The gate's weak sets (`Gate::weak`): the regex runs only if the turn's signature may hold one
     /// literal of each.
     pub(super) weak: Box<[WeakSet]>,
@@ -276,6 +278,7 @@ impl Matcher {
                     .collect();
                 regexes.push(CompiledRegex {
                     matches_empty: gate.min_len == 0,
+                    start_anchored: gate.start_anchored,
                     rule: idx,
                     role: rule.role,
                     regex,

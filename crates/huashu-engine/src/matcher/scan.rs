@@ -337,6 +337,18 @@ impl Matcher {
                     )
                 };
             }
+            if r.start_anchored {
+                // A match must start at 0 and reach the literal through `before`'s characters: when their run
+                // stops short of the start, nothing can match; otherwise one anchored try at 0 finds what a
+                // search would (and ends where a match dies, not at the window's end).
+                if at == 0 && (end > 0 || r.matches_empty) {
+                    let input = Input::new(t).range(..end).anchored(Anchored::Yes);
+                    if let Some((_, hit)) = r.search(&input).filter(|(_, hit)| !hit.is_empty()) {
+                        raw.push(Hit::exact(r.rule, hit.start, hit.end));
+                    }
+                }
+                continue;
+            }
             // A match that ends at the window's end leaves an empty range: searched only if a match can be empty.
             while at < end || (at == end && r.matches_empty) {
                 let Some((whole, hit)) = r.search(&Input::new(t).range(at..end)) else {
