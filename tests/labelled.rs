@@ -32,9 +32,10 @@ const HELDOUT_ZH: Floors = &[
 // heldout3-zh: 908 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 2; 46 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609;
 // after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674; after held-out pass 8 0.868 / 0.717 (held half unchanged);
-// after held-out pass 9 (REVIEW-zh-pass6.md) 0.872 / 0.739 (held half unchanged). Below the bars: the floor is what it holds.
+// after held-out pass 9 (REVIEW-zh-pass6.md) 0.895 / 0.739 (held half unchanged). Below the bars: the floor is what
+// it holds.
 const HELDOUT3_ZH: Floors = &[
-    ("forbidden", 0.87, 0.73),
+    ("forbidden", 0.89, 0.73),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
@@ -103,9 +104,9 @@ const HANDWRITTEN_EN: Floors = &[
 // .990/.819, privacy .970/.903, promise .966/.876; blind-en promise .744 (forbidden and privacy unchanged).
 // Held-out pass 6: whole blind-zh forbidden .991/.835. Held-out pass 7 (classes written for the meaning, REVIEW-zh.md):
 // forbidden .991/.858, promise .968/.928. Held-out pass 8: forbidden .991/.874 (held half unchanged).
-// Held-out pass 9 (REVIEW-zh-pass6.md): whole blind-zh forbidden .991/.882.
+// Held-out pass 9 (REVIEW-zh-pass6.md): whole blind-zh forbidden .991/.890 (held half .771 -> .800).
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.99, 0.88),
+    ("forbidden", 0.99, 0.89),
     ("privacy", 0.97, 0.90),
     ("promise", 0.96, 0.92),
 ];
