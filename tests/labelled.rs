@@ -12,9 +12,10 @@ use huashu::{Engine, Ruleset};
 type Floors = &'static [(&'static str, f64, f64)];
 
 // real-zh after review pass 3: forbidden P 0.956 R 0.865, privacy 1.0 / 0.939, promise 1.0 / 0.909
-// (REVIEW-zh.md; before the passes: forbidden 0.80 / 0.11, privacy and promise recall 0).
+// (REVIEW-zh.md; before the passes: forbidden 0.80 / 0.11, privacy and promise recall 0). Held-out pass 9
+// (REVIEW-zh-pass6.md, tuned on the even half): forbidden 0.978 / 0.905 (the held half unchanged).
 const REAL_ZH: Floors = &[
-    ("forbidden", 0.95, 0.86),
+    ("forbidden", 0.95, 0.90),
     ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
@@ -30,10 +31,11 @@ const HELDOUT_ZH: Floors = &[
 ];
 // heldout3-zh: 908 more turns labelled before any engine run (REVIEW-zh.md, held-out pass 2; 46 forbidden, no
 // privacy or promise): main's rules scored forbidden 0.697 / 0.500; after pass 2's class changes 0.848 / 0.609;
-// after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674; after held-out pass 8 0.868 / 0.717 (held half unchanged).
-// Below the bars: the floor is what it holds.
+// after held-out pass 6 (REVIEW-zh.md) 0.861 / 0.674; after held-out pass 8 0.868 / 0.717 (held half unchanged);
+// after held-out pass 9 (REVIEW-zh-pass6.md) 0.895 / 0.739 (held half unchanged). Below the bars: the floor is what
+// it holds.
 const HELDOUT3_ZH: Floors = &[
-    ("forbidden", 0.86, 0.71),
+    ("forbidden", 0.89, 0.73),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
@@ -102,8 +104,9 @@ const HANDWRITTEN_EN: Floors = &[
 // .990/.819, privacy .970/.903, promise .966/.876; blind-en promise .744 (forbidden and privacy unchanged).
 // Held-out pass 6: whole blind-zh forbidden .991/.835. Held-out pass 7 (classes written for the meaning, REVIEW-zh.md):
 // forbidden .991/.858, promise .968/.928. Held-out pass 8: forbidden .991/.874 (held half unchanged).
+// Held-out pass 9 (REVIEW-zh-pass6.md): whole blind-zh forbidden .991/.8898 (held half .771 -> .800).
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.99, 0.87),
+    ("forbidden", 0.99, 0.88),
     ("privacy", 0.97, 0.90),
     ("promise", 0.96, 0.92),
 ];
