@@ -75,6 +75,55 @@ fn anchored_dfa(pattern: &str) -> Option<DFA<Vec<u32>>> {
     dense::Builder::new().configure(config).build(pattern).ok()
 }
 
+/// `pattern` with its word boundaries (`\b`, `\B`) and word characters (`\w`, outside a class) made ASCII.
+///
+/// Why: a rule's Latin words are words of a turn that mixes scripts (请问you好, refund到账), so an English
+/// word ends where a Chinese character begins — the bound phrases already have (`av` not in `have`, but in
+/// `av女`). Unicode `\b` counts ideographs as word characters, and no DFA can take it: every English rule
+/// with one fell back to the meta regex (a lazy DFA behind ~450 instructions of set-up per search) and
+/// Unicode `\w` made the DFAs of the others many times larger.
+pub(super) fn ascii_words(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    // Depth of character classes (`[a[b]]` nests): inside one, `\b` is a backspace and `\w` stays a class.
+    let mut class = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('b' | 'B' | 'w')) if class == 0 => {
+                    out.push_str("(?-u:\\");
+                    out.push(e);
+                    out.push(')');
+                }
+                Some(e) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class += 1;
+                out.push(c);
+                // A `]` right after `[` or `[^` is a literal, not the class's end.
+                if chars.clone().next() == Some('^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.clone().next() == Some(']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if class > 0 => {
+                class -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Patterns compiled and still held by some matcher.
 fn table() -> &'static Mutex<HashMap<String, Weak<SharedRegex>>> {
     static TABLE: OnceLock<Mutex<HashMap<String, Weak<SharedRegex>>>> = OnceLock::new();
@@ -91,9 +140,10 @@ pub(super) fn regex(pattern: &str) -> Option<Arc<SharedRegex>> {
     }
     // Compiled outside the lock would let two threads compile one pattern twice; compiles are rare (a
     // ruleset load) and the lock is held by nothing on the turn path.
+    let source = ascii_words(pattern);
     let compiled = Arc::new(SharedRegex {
-        meta: Regex::new(pattern).ok()?,
-        source: pattern.to_string(),
+        meta: Regex::new(&source).ok()?,
+        source,
         dense: OnceLock::new(),
         anchored: OnceLock::new(),
     });
@@ -163,6 +213,30 @@ mod tests {
         }
         assert!(r.dense.get().is_none(), "anchored tries build no pair");
         assert!(r.dense().is_none(), "the pair is over the budget");
+    }
+
+    #[test]
+    fn word_boundaries_and_word_characters_are_ascii() {
+        assert_eq!(ascii_words(r"\bno\b"), r"(?-u:\b)no(?-u:\b)");
+        assert_eq!(ascii_words(r"(?:\w+ )?\Bx"), r"(?:(?-u:\w)+ )?(?-u:\B)x");
+        // Escapes that are no word class, and classes, are left as written.
+        assert_eq!(
+            ascii_words(r"\\b[\w\b]\d[]\w]\w"),
+            r"\\b[\w\b]\d[]\w](?-u:\w)"
+        );
+        assert_eq!(ascii_words(r"[^]a]\w"), r"[^]a](?-u:\w)");
+        let r = regex(r"\byou\b").expect("compiles");
+        assert!(r.dense().is_some(), "an ASCII word boundary fits a DFA");
+        for (text, found) in [
+            ("请问you好", true),
+            ("you", true),
+            ("your", false),
+            ("thank-you!", true),
+            ("éyou", true),
+            ("4you", false),
+        ] {
+            assert_eq!(r.meta.is_match(text), found, "{text}");
+        }
     }
 
     #[test]
