@@ -46,12 +46,44 @@ pub(crate) struct Gate {
 /// set starts, and ends no later than the run of `after`'s characters that follows it. Searching that
 /// window instead of the whole turn finds the same matches (`(我|小妹)?(真的|也)*(不知道)(的|呢)*` on a
 /// turn only scans 不知道 and the few characters around it that could belong to the match).
+///
+/// A pattern that opens with a clause mark or the turn's start (`(^|[,.!?…]|es数字x)[^,.!?…]{0,8}?(不知道)`)
+/// would put the marks among `before`'s characters and so widen the window to the whole turn; the mark is
+/// taken as the window's edge instead: the run of the other characters, then the one mark (or word of the
+/// lead) that ends where the run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Window {
     /// Index in `Gate::sets`.
     pub(crate) set: usize,
     pub(crate) before: CharSet,
     pub(crate) after: CharSet,
+    /// A leading `(^|…)`'s alternatives a match may start with, before the run of `before`.
+    pub(crate) lead: Lead,
+}
+
+/// The alternatives of a leading `(^|…)`: single characters (the clause marks) and longer words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Lead {
+    pub(crate) marks: CharSet,
+    pub(crate) words: Vec<String>,
+}
+
+impl Window {
+    /// Where the window around a literal that starts at byte `at` of `t` begins.
+    pub(crate) fn start(&self, t: &str, at: usize) -> usize {
+        let run = self.before.run_before(t, at);
+        let head = &t[..run];
+        let word = self
+            .lead
+            .words
+            .iter()
+            .filter(|w| head.ends_with(w.as_str()));
+        match (word.map(String::len).max(), head.chars().next_back()) {
+            (Some(n), _) => run - n,
+            (None, Some(c)) if self.lead.marks.contains(c) => run - c.len_utf8(),
+            _ => run,
+        }
+    }
 }
 
 /// Every character that can occur in a match of part of a regex, as sorted, disjoint ranges.
@@ -273,6 +305,7 @@ fn window(hir: &Hir, sets: &[Vec<Vec<u8>>]) -> Option<Window> {
     if parts.len() < 2 {
         return None;
     }
+    let lead = parts.first().and_then(|p| lead_of(p));
     for (j, part) in parts.iter().enumerate() {
         let mut ex = Extractor::new();
         ex.kind(ExtractKind::Prefix)
@@ -291,16 +324,57 @@ fn window(hir: &Hir, sets: &[Vec<Vec<u8>>]) -> Option<Window> {
         let Some(set) = sets.iter().position(|s| *s == lits || *s == minimal(&lits)) else {
             continue;
         };
-        let (mut before, mut after) = (chars_of(&parts[..j])?, chars_of(&parts[j + 1..])?);
+        // A leading `(^|mark)` is the window's edge, not characters of the run (see [`Window`]).
+        let (first, lead) = match &lead {
+            Some(l) if j > 0 => (1, l.clone()),
+            _ => (0, Lead::default()),
+        };
+        let (mut before, mut after) = (chars_of(&parts[first..j])?, chars_of(&parts[j + 1..])?);
         if sets[set] != lits {
             // The gate keeps 会 of 不会|会: the rest of a longer literal lies on either side of the one seen.
             let own = chars_of(&[*part])?;
             before = before.union(&own);
             after = after.union(&own);
         }
-        return Some(Window { set, before, after });
+        return Some(Window {
+            set,
+            before,
+            after,
+            lead,
+        });
     }
     None
+}
+
+/// When `h` is an alternation of the turn's start and classes or literals (`^|[,.!?]|es数字x`): those.
+fn lead_of(h: &Hir) -> Option<Lead> {
+    let HirKind::Alternation(alts) = h.kind() else {
+        return None;
+    };
+    let start = |a: &Hir| matches!(a.kind(), HirKind::Look(regex_syntax::hir::Look::Start));
+    if !alts.iter().any(start) {
+        return None;
+    }
+    let mut lead = Lead::default();
+    for a in alts.iter().filter(|a| !start(a)) {
+        match a.kind() {
+            HirKind::Class(Class::Unicode(cls)) => {
+                for r in cls.iter() {
+                    lead.marks.add(r.start(), r.end());
+                }
+            }
+            HirKind::Literal(lit) => {
+                let word = std::str::from_utf8(&lit.0).ok()?;
+                let mut chars = word.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => lead.marks.add(c, c),
+                    _ => lead.words.push(word.to_string()),
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(lead)
 }
 
 /// The characters matches of `parts` can hold; None when that cannot be told (byte classes, invalid UTF-8).

@@ -179,3 +179,31 @@ fn a_pattern_that_starts_at_the_turn_start_is_start_anchored() {
     assert!(!gate("(?m)^不知道").start_anchored);
     assert!(!gate("不知道$").start_anchored);
 }
+
+#[test]
+fn a_leading_clause_mark_bounds_the_window() {
+    let g = gate("(^|[,.!?]|es数字x)[^,.!?]{0,8}?(?P<hit>不知道)(呢)?");
+    let w = g.window.expect("window");
+    assert_eq!(w.lead.words, ["es数字x"]);
+    let start = |t: &'static str| &t[w.start(t, t.find("不知道").unwrap())..];
+    // The run of the other characters stops at the mark; the window takes the mark a match starts on.
+    assert_eq!(start("好的,我真的不知道呢"), ",我真的不知道呢");
+    assert_eq!(start("我不知道"), "我不知道");
+    // Characters of a word of the lead are run characters here: the run goes on through it.
+    assert_eq!(start("好的,es数字x我不知道"), ",es数字x我不知道");
+    assert_eq!(start("一,二,三,四.不知道"), ".不知道");
+    // Or the lead's word that ends where the run starts.
+    let w = gate("(^|[,.]|es数字x)(我|你)?(?P<hit>不知道)")
+        .window
+        .expect("window");
+    let t = "好的es数字x我不知道";
+    assert_eq!(
+        &t[w.start(t, t.find("不知道").unwrap())..],
+        "es数字x我不知道"
+    );
+    // Without the turn's start among them, the alternatives are characters of the run as before.
+    let w = gate("([,.]|啊)[^,.]{0,8}?(?P<hit>不知道)")
+        .window
+        .expect("window");
+    assert_eq!(w.lead, Lead::default());
+}

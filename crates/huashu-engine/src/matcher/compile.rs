@@ -13,7 +13,7 @@ use super::Matcher;
 use super::findings::Template;
 use super::shared::{self, SharedRegex};
 use super::signature::WeakSet;
-use crate::anchors::{CharSet, gate, hit_is_whole};
+use crate::anchors::{Window, gate, hit_is_whole};
 use crate::asr::TolerantPhrases;
 use crate::context::Context;
 use crate::error::EngineError;
@@ -145,7 +145,7 @@ pub(super) struct CompiledRegex {
     pub(super) prefix_bit: u8,
     /// Otherwise, the bit of a literal set around which matches lie, and the characters a match can hold
     /// before and after that literal: the regex searches only that window of the turn.
-    pub(super) window: Option<(u8, CharSet, CharSet)>,
+    pub(super) window: Option<(u8, Window)>,
     /// Some match is empty: an empty range is still worth a search.
     pub(super) matches_empty: bool,
     /// Every match starts where the turn does (`Gate::start_anchored`).
@@ -256,7 +256,7 @@ impl Matcher {
                         prefix_bit = 1u8 << bit;
                     }
                     if let Some(w) = gate.window.as_ref().filter(|w| w.set == bit) {
-                        window = Some((1u8 << bit, w.before.clone(), w.after.clone()));
+                        window = Some((1u8 << bit, w.clone()));
                     }
                     let bit = 1u8 << bit;
                     need |= bit;

@@ -327,13 +327,13 @@ impl Matcher {
                 continue;
             }
             let (mut at, mut end) = (0, t.len());
-            if let Some((_, before, after)) = &r.window {
+            if let Some((_, w)) = &r.window {
                 (at, end) = if lit_start == NO_SPAN.0 {
                     (t.len(), 0)
                 } else {
                     (
-                        before.run_before(t, lit_start as usize),
-                        after.run_after(t, lit_end as usize),
+                        w.start(t, lit_start as usize),
+                        w.after.run_after(t, lit_end as usize),
                     )
                 };
             }
