@@ -2,7 +2,7 @@
 """Draw a third real English held-out set (ids hen3-0001…) for corpora/labelled/heldout3-en.jsonl (pass 6).
 
 The pool is every English agent turn of the IBM Twitter customer-care files (dev + test: the agent's messages and
-the `agentURL.url_utterance`) and of the ABCD sample (`select-real-turns.py`'s `en_turns`), plus the agent turns of
+the `agentURL.url_utterance`) and of the ABCD sample (`select-real-turns.py`'s `en_turns`, whose per-file reader `json_turns` also reads --extra files), plus the agent turns of
 any further corpus file given with --extra (same layouts: an IBM-style JSON array of `dialogContent` threads or an
 ABCD-style array of `original` [speaker, text] pairs, found in the corpora directory), that is in NO labelled
 English set (every corpora/labelled/*-en.jsonl but the conversation sets), by ref or by text; one turn per distinct
@@ -43,26 +43,6 @@ VOCAB = re.compile(
 )
 
 
-def extra_turns(path, name):
-    """Agent turns of one more JSON corpus file, in the IBM Twitter or the ABCD layout."""
-    convs = json.load(open(path, encoding="utf-8"))
-    for i, conv in enumerate(convs):
-        hist = []
-        if "dialogContent" in conv:
-            for j, u in enumerate(conv["dialogContent"]):
-                if "agent" in u:
-                    yield {"ref": f"{name}#{i}/{j}", "text": u["message"], "context": hist[-3:]}
-                hist.append(("agent" if "agent" in u else "customer") + ": " + u["message"])
-            url = conv.get("agentURL", {}).get("url_utterance")
-            if url:
-                yield {"ref": f"{name}#{i}/agent_url", "text": url, "context": hist[-3:]}
-        elif "original" in conv:
-            for j, (role, text) in enumerate(conv["original"]):
-                if role == "agent":
-                    yield {"ref": f"{name}#{i}/{j}", "text": text, "context": hist[-3:]}
-                hist.append(role + ": " + text)
-
-
 def labelled_refs_and_texts():
     refs, texts = set(), set()
     for name in sorted(os.listdir(LABELLED)):
@@ -86,7 +66,7 @@ def main():
     a = ap.parse_args()
     turns = list(OLD.en_turns())
     for name in a.extra:
-        turns += list(extra_turns(os.path.join(OLD.CORPORA, name), name))
+        turns += list(OLD.json_turns(os.path.join(OLD.CORPORA, name), name))
     refs, seen = labelled_refs_and_texts()
     for t in turns:
         if t["ref"] in refs:

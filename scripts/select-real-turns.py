@@ -41,25 +41,29 @@ def zh_turns():
         yield {"ref": f"jddc2018_baseline_train.dec.txt:{n}", "text": line.rstrip("\n"), "context": []}
 
 
-def en_turns():
-    for name in ("ibm_twitter_customer_care_dev.json", "ibm_twitter_customer_care_test.json"):
-        convs = json.load(open(os.path.join(CORPORA, name), encoding="utf-8"))
-        for i, conv in enumerate(convs):
-            hist = []
+def json_turns(path, name):
+    """The agent turns of one JSON corpus file: IBM Twitter threads (`dialogContent`, and the `agentURL` reply)
+    or ABCD conversations (`original` [speaker, text] pairs), with up to three turns before each."""
+    for i, conv in enumerate(json.load(open(path, encoding="utf-8"))):
+        hist = []
+        if "dialogContent" in conv:
             for j, u in enumerate(conv["dialogContent"]):
                 if "agent" in u:
                     yield {"ref": f"{name}#{i}/{j}", "text": u["message"], "context": hist[-3:]}
                 hist.append(("agent" if "agent" in u else "customer") + ": " + u["message"])
-            url = conv.get("agentURL", {}).get("url_utterance")
+            url = (conv.get("agentURL") or {}).get("url_utterance")
             if url:
                 yield {"ref": f"{name}#{i}/agent_url", "text": url, "context": hist[-3:]}
-    convs = json.load(open(os.path.join(CORPORA, "abcd_sample.json"), encoding="utf-8"))
-    for i, conv in enumerate(convs):
-        hist = []
-        for j, (role, text) in enumerate(conv["original"]):
-            if role == "agent":
-                yield {"ref": f"abcd_sample.json#{i}/{j}", "text": text, "context": hist[-3:]}
-            hist.append(role + ": " + text)
+        elif "original" in conv:
+            for j, (role, text) in enumerate(conv["original"]):
+                if role == "agent":
+                    yield {"ref": f"{name}#{i}/{j}", "text": text, "context": hist[-3:]}
+                hist.append(role + ": " + text)
+
+
+def en_turns():
+    for name in ("ibm_twitter_customer_care_dev.json", "ibm_twitter_customer_care_test.json", "abcd_sample.json"):
+        yield from json_turns(os.path.join(CORPORA, name), name)
 
 
 def main():
