@@ -120,6 +120,19 @@ use huashu_sidecar::Running;
 
 /// Starts an audio stream with `start`, sends one utterance (`tone_ms` of tone between 300 ms and 1 s of
 /// silence, 16 kHz PCM in 20 ms frames), ends the stream, and returns every message up to `audio.ended`.
+/// The first partial transcript of `msgs` (there must be one) and every final one.
+fn partial_and_finals(msgs: &[Value]) -> (&Value, Vec<&Value>) {
+    let transcripts = msgs.iter().filter(|m| m["type"] == "transcript");
+    let partial = transcripts
+        .clone()
+        .find(|t| t["final"] == false)
+        .expect("a partial transcript");
+    (
+        partial,
+        transcripts.filter(|t| t["final"] == true).collect(),
+    )
+}
+
 async fn one_utterance(ws: &mut Ws, start: Value, tone_ms: u32) -> Vec<Value> {
     send(ws, start).await;
     let v = recv(ws).await.unwrap();
@@ -145,14 +158,9 @@ async fn fake_recogniser_partials_then_final_with_findings() {
         3000,
     )
     .await;
-    let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
-    let partial = transcripts
-        .iter()
-        .find(|t| t["final"] == false)
-        .expect("a partial transcript");
+    let (partial, fin) = partial_and_finals(&msgs);
     assert_eq!(partial["role"], "agent");
     assert_eq!(partial["text"], "I can guarantee");
-    let fin: Vec<&&Value> = transcripts.iter().filter(|t| t["final"] == true).collect();
     assert_eq!(fin.len(), 1, "{msgs:?}");
     assert_eq!(
         fin[0]["text"],
@@ -384,13 +392,8 @@ async fn a_partial_heard_in_noise_is_cleared_by_an_empty_final() {
         2000,
     )
     .await;
-    let transcripts: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcript").collect();
-    let partial = transcripts
-        .iter()
-        .find(|t| t["final"] == false)
-        .expect("a partial transcript");
+    let (partial, fin) = partial_and_finals(&msgs);
     assert_eq!(partial["text"], "la la");
-    let fin: Vec<&&Value> = transcripts.iter().filter(|t| t["final"] == true).collect();
     assert_eq!(fin.len(), 1, "{msgs:?}");
     assert_eq!(fin[0]["text"], "");
     assert_eq!(fin[0]["utterance"], partial["utterance"]);
