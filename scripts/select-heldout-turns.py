@@ -392,19 +392,10 @@ LIKELY_EN = re.compile(
 
 
 def english_draw(a):
-    used, texts = set(), set()
+    used = set()
     for line in open(os.path.join(LABELLED, "real-en.jsonl"), encoding="utf-8"):
         used.add(json.loads(line)["ref"])
-    turns = list(OLD.en_turns())
-    for t in turns:
-        if t["ref"] in used:
-            texts.add(t["text"])
-    seen, likely, rest = set(texts), [], []
-    for t in turns:
-        if t["ref"] in used or t["text"] in seen or not t["text"].strip():
-            continue
-        seen.add(t["text"])
-        (likely if LIKELY_EN.search(t["text"]) else rest).append(t)
+    likely, rest = OLD.split_unseen(list(OLD.en_turns()), used, LIKELY_EN)
     print(f"pool: likely {len(likely)}, rest {len(rest)}", file=sys.stderr)
     rng = random.Random(a.seed + 4000)
     picked = [dict(t, stratum="en-likely") for t in likely]

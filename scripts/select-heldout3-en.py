@@ -67,16 +67,9 @@ def main():
     turns = list(OLD.en_turns())
     for name in a.extra:
         turns += list(OLD.json_turns(os.path.join(OLD.CORPORA, name), name))
-    refs, seen = labelled_refs_and_texts()
-    for t in turns:
-        if t["ref"] in refs:
-            seen.add(t["text"])
-    vocab, rest = [], []
-    for t in turns:
-        if t["ref"] in refs or t["text"] in seen or not t["text"].strip():
-            continue
-        seen.add(t["text"])
-        (vocab if VOCAB.search(t["text"]) else rest).append(t)
+    refs, texts = labelled_refs_and_texts()
+    # A labelled text counts as used whatever its ref (the blind and hand-written sets carry text, no ref).
+    vocab, rest = OLD.split_unseen(turns + [{"ref": None, "text": x} for x in texts], refs | {None}, VOCAB)
     print(f"pool: {len(turns)} agent turns, unlabelled: vocab {len(vocab)}, rest {len(rest)}", file=sys.stderr)
     if not vocab and not rest:
         print("no unlabelled English agent turn left in these corpora: add a corpus file (--extra) first",

@@ -61,6 +61,19 @@ def json_turns(path, name):
                 hist.append(role + ": " + text)
 
 
+def split_unseen(turns, used, pattern):
+    """The turns neither used (by ref) nor repeating a used or earlier turn's text, one per text, split into those
+    `pattern` finds and the rest."""
+    seen = {t["text"] for t in turns if t["ref"] in used}
+    found, rest = [], []
+    for t in turns:
+        if t["ref"] in used or t["text"] in seen or not t["text"].strip():
+            continue
+        seen.add(t["text"])
+        (found if pattern.search(t["text"]) else rest).append(t)
+    return found, rest
+
+
 def en_turns():
     for name in ("ibm_twitter_customer_care_dev.json", "ibm_twitter_customer_care_test.json", "abcd_sample.json"):
         yield from json_turns(os.path.join(CORPORA, name), name)
