@@ -37,17 +37,20 @@ pub(crate) fn plain_ideographs(
 
 /// Byte length of the run of ASCII digits, lower-case letters and `%` at the start of `bytes` (upper-case
 /// letters too when `upper` is set): characters that no fold changes, that are never noise and never collapse.
+/// And whether the run holds a digit: most runs are words, which need no digit bookkeeping and hold no
+/// leetspeak (a leet letter in such a run is always a digit).
 #[inline]
-pub(crate) fn plain_ascii(bytes: &[u8], upper: bool) -> usize {
-    bytes
+pub(crate) fn plain_ascii(bytes: &[u8], upper: bool) -> (usize, bool) {
+    let mut digit = false;
+    let n = bytes
         .iter()
         .position(|&b| {
-            !(b.is_ascii_digit()
-                || b.is_ascii_lowercase()
-                || b == b'%'
-                || (upper && b.is_ascii_uppercase()))
+            let d = b.is_ascii_digit();
+            digit |= d;
+            !(d || b.is_ascii_lowercase() || b == b'%' || (upper && b.is_ascii_uppercase()))
         })
-        .unwrap_or(bytes.len())
+        .unwrap_or(bytes.len());
+    (n, digit)
 }
 
 /// The clause punctuation mark at the start of `bytes`, as the general path would normalise it, whether

@@ -346,18 +346,40 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                 _ => {}
             }
         }
+        // An ASCII letter: what the general path below would do with it, without decoding and folding it
+        // (a letter is never noise, a clause break or a repeat). In English text every word took the general
+        // path for its first letter, and every capital for itself: a third of an English turn's cost.
+        let b = bytes[s];
+        if b.is_ascii_alphabetic() {
+            // A space between two words stays, as one space.
+            if let Some((ws, we)) = pending_space.take() {
+                if last.is_some_and(|l| l.is_ascii_alphanumeric()) {
+                    w.push(' ', ws, we);
+                    last = Some(' ');
+                }
+            }
+            if opts.case && b.is_ascii_uppercase() {
+                let c = char::from(b.to_ascii_lowercase());
+                next = s + 1;
+                w.push(c, s, next);
+                last = Some(c);
+                continue;
+            }
+        }
         // Order numbers, amounts, codes: a run of ASCII digits and letters that stay as they are is copied
         // as one run too (a space before it takes the general path, which decides whether it stays).
         if pending_space.is_none() {
-            let mut n = plain_ascii(&bytes[s..], !opts.case);
-            if opts.spelling && n > 1 {
+            let (mut n, digits) = plain_ascii(&bytes[s..], !opts.case);
+            if digits && opts.spelling && n > 1 {
                 n = plain_before_leet(bytes, s, n);
             }
             if n > 0 {
-                let pos = w.pos(s);
-                for (k, b) in bytes[s..s + n].iter().enumerate() {
-                    if b.is_ascii_digit() {
-                        w.digit(pos + k);
+                if digits {
+                    let pos = w.pos(s);
+                    for (k, b) in bytes[s..s + n].iter().enumerate() {
+                        if b.is_ascii_digit() {
+                            w.digit(pos + k);
+                        }
                     }
                 }
                 next = s + n;
