@@ -5,6 +5,7 @@
 //! | module | job |
 //! |---|---|
 //! | `compile` | a rule set → automaton, gated regexes, contexts, finding templates |
+//! | `automaton` | the phrase automaton: every overlapping match of many patterns in one pass over a turn |
 //! | `scan` | one normalised turn → hits (automaton, regexes, tolerant matches, context, allow-list) |
 //! | `overlaps` | across rules, which hit is reported where two overlap |
 //! | `findings` | hit → [`Finding`]: original spans, message, suggestions (disclosures too) |
@@ -12,6 +13,7 @@
 //! | `signature` | a turn's characters as a bit table, for the regexes' weak literal sets |
 //! | `rewrite` | the compliant rewrite: safe suggestions applied and checked again by the matcher, or [`Withheld`] |
 
+mod automaton;
 mod compile;
 pub(crate) mod findings;
 mod mask;
@@ -26,7 +28,6 @@ pub use rewrite::Withheld;
 
 use std::sync::Arc;
 
-use daachorse::CharwiseDoubleArrayAhoCorasick;
 use huashu_rules::{Role, Ruleset};
 use huashu_text::{Normalized, Options, normalize, normalize_into};
 
@@ -45,7 +46,7 @@ pub struct Matcher {
     rules: Vec<CompiledRule>,
     /// One automaton over every rule's normalised phrases and every regex's literal anchors; reports
     /// overlapping matches so that two rules sharing text both see it.
-    phrases: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    phrases: Option<automaton::Automaton>,
     /// Pattern id of `phrases` → the rules that own that phrase and the regexes it anchors (reached through
     /// the automaton's value, [`compile::PatternValue`]).
     owners: Vec<Owner>,

@@ -216,8 +216,7 @@ impl Matcher {
             span.resize(self.regexes.len(), NO_SPAN);
         }
         if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(t) {
-                let v = m.value();
+            ac.for_each_match(t, |start, end, v| {
                 let one;
                 let anchors: &[Anchor] = if v & PatternValue::OWNER == 0 {
                     if v & PatternValue::ONE != 0 {
@@ -230,13 +229,12 @@ impl Matcher {
                 } else {
                     let owner = &self.owners[(v & !PatternValue::OWNER) as usize];
                     if owner.allow {
-                        allowed.push((m.start(), m.end()));
+                        allowed.push((start, end));
                     }
-                    let bounded =
-                        owner.bounds == 0 || at_bounds(t, m.start(), m.end(), owner.bounds);
+                    let bounded = owner.bounds == 0 || at_bounds(t, start, end, owner.bounds);
                     for &rule in &owner.rules {
                         if bounded && self.rules[rule as usize].role.applies_to(role) {
-                            raw.push(Hit::exact(rule, m.start(), m.end()));
+                            raw.push(Hit::exact(rule, start, end));
                         }
                     }
                     for (rule, offsets) in &owner.repeated {
@@ -244,9 +242,9 @@ impl Matcher {
                             && self.rules[*rule as usize].role.applies_to(role)
                             && offsets
                                 .iter()
-                                .all(|&o| repeats.binary_search(&(m.start() as u32 + o)).is_ok())
+                                .all(|&o| repeats.binary_search(&(start as u32 + o)).is_ok())
                         {
-                            raw.push(Hit::exact(*rule, m.start(), m.end()));
+                            raw.push(Hit::exact(*rule, start, end));
                         }
                     }
                     let (at, len) = (owner.anchors.0 as usize, owner.anchors.1 as usize);
@@ -260,14 +258,14 @@ impl Matcher {
                     }
                     *s |= a.bit();
                     if a.prefix() {
-                        starts.push(u64::from(r) << 32 | m.start() as u64);
+                        starts.push(u64::from(r) << 32 | start as u64);
                     } else if a.window() {
                         let sp = &mut span[r as usize];
-                        sp.0 = sp.0.min(m.start() as u32);
-                        sp.1 = sp.1.max(m.end() as u32);
+                        sp.0 = sp.0.min(start as u32);
+                        sp.1 = sp.1.max(end as u32);
                     }
                 }
-            }
+            });
         }
         // Regexes whose every literal set was seen, then those with no literal to wait for.
         let mut ready = 0;
