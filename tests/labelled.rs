@@ -13,9 +13,10 @@ type Floors = &'static [(&'static str, f64, f64)];
 
 // real-zh after review pass 3: forbidden P 0.956 R 0.865, privacy 1.0 / 0.939, promise 1.0 / 0.909
 // (REVIEW-zh.md; before the passes: forbidden 0.80 / 0.11, privacy and promise recall 0). Held-out pass 9
-// (REVIEW-zh-pass6.md, tuned on the even half): forbidden 0.978 / 0.905 (the held half unchanged).
+// (REVIEW-zh-pass6.md, tuned on the even half): forbidden 0.978 / 0.905 (the held half unchanged). Pass 7
+// (REVIEW-zh-pass7.md, wordings found on unlabelled turns): 0.979 / 0.915 (the held half unchanged).
 const REAL_ZH: Floors = &[
-    ("forbidden", 0.95, 0.90),
+    ("forbidden", 0.95, 0.91),
     ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
@@ -23,9 +24,10 @@ const REAL_ZH: Floors = &[
 // forbidden 0.529 / 0.265 on the first 892; after that pass 0.933 / 0.737 on them, and on a second draw of 400
 // labelled after it 0.500 / 0.250 (4 positives); 0.906 / 0.690 on the whole. Forbidden positives only (42):
 // privacy and promise are judged on false positives alone. Recall is below the bar: the floor is what it holds.
-// Held-out pass 8: 0.909 / 0.714 (the held half unchanged).
+// Held-out pass 8: 0.909 / 0.714 (the held half unchanged). Pass 7 of REVIEW-zh-pass7.md: 0.912 / 0.738 (the held
+// half 0.917 / 0.550 -> 0.923 / 0.600).
 const HELDOUT_ZH: Floors = &[
-    ("forbidden", 0.90, 0.71),
+    ("forbidden", 0.90, 0.73),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
@@ -125,9 +127,10 @@ const BLIND_EN: Floors = &[
 // (quoted to engineers as examples of missed classes: 13 of en's odd turns — without them forbidden R .870, promise
 // .909 — and 12 of zh's — without them privacy .897/.812, promise .966/.683). The floors are what the whole sets
 // hold now. Held-out pass 6: whole blind2-zh privacy .942/.907. Held-out pass 7: forbidden .977/.829, privacy .961/.907.
-// Held-out pass 8: forbidden .977/.836 (held half unchanged).
+// Held-out pass 8: forbidden .977/.836 (held half unchanged). REVIEW-zh-pass7.md: forbidden .977/.855 (held half
+// .965/.696 -> .966/.722).
 const BLIND2_ZH: Floors = &[
-    ("forbidden", 0.97, 0.83),
+    ("forbidden", 0.97, 0.85),
     ("privacy", 0.96, 0.90),
     ("promise", 0.98, 0.84),
 ];
@@ -144,8 +147,9 @@ const BLIND2_EN: Floors = &[
 // (tuned on the older sets only) moved none of zh and en promise to .611. Pass 7 tuned on the even-hash half; the odd
 // half, never read, holds zh forbidden .812/.481, privacy 1.0/1.0, promise 1.0/.762 and en .889/.800, .857/1.0,
 // 1.0/.727. The floors are what the whole sets hold now. Held-out pass 8: zh forbidden .951/.806 (held half unchanged).
+// REVIEW-zh-pass7.md: zh forbidden .952/.833 (held half .812/.481 -> .833/.556).
 const BLIND3_ZH: Floors = &[
-    ("forbidden", 0.95, 0.80),
+    ("forbidden", 0.95, 0.83),
     ("privacy", 1.00, 0.96),
     ("promise", 1.00, 0.85),
 ];
