@@ -153,6 +153,9 @@ pub(super) struct CompiledRegex {
     /// The gate's weak sets (`Gate::weak`): the regex runs only if the turn's signature may hold one
     /// literal of each.
     pub(super) weak: Box<[WeakSet]>,
+    /// The rule fires only after certain words in the last exchange (`only_after_turn_has`,
+    /// `only_after_exchange_has`): without them its regexes are not searched.
+    pub(super) needs_previous: bool,
 }
 
 impl Matcher {
@@ -288,6 +291,8 @@ impl Matcher {
                     prefix_bit,
                     window,
                     weak,
+                    needs_previous: !rule.matcher.only_after_turn_has.is_empty()
+                        || !rule.matcher.only_after_exchange_has.is_empty(),
                 });
             }
             rules.push(CompiledRule {

@@ -291,6 +291,15 @@ impl Matcher {
             if !r.role.applies_to(role) {
                 continue;
             }
+            // A rule that fires only after certain words in the last exchange: without them every hit of
+            // the regex would be dropped by `passes`, so it is not searched (without a previous turn, one test).
+            if r.needs_previous
+                && !self.rules[r.rule as usize]
+                    .context
+                    .allows_previous(previous)
+            {
+                continue;
+            }
             if r.digits > 1 && *digit_run.get_or_insert_with(|| longest_digit_run(t)) < r.digits {
                 continue;
             }
