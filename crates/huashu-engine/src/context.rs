@@ -57,6 +57,8 @@ struct Words {
     edges: Vec<u8>,
     /// Some word has a Latin or digit end: matches are checked at word boundaries.
     bounded: bool,
+    /// An exemption list: a word right after 不 does not count (不可以 is no 可以, 不需要 no 需要).
+    exempting: bool,
 }
 
 /// Words that must not come right after (or right before) a hit. Each is kept with the character it
@@ -165,6 +167,15 @@ impl Words {
             automaton,
             edges,
             bounded,
+            exempting: false,
+        }
+    }
+
+    /// An exemption list (`unless_…`): a reason or a next step that 不 negates is none.
+    fn exempting(words: Vec<String>) -> Words {
+        Words {
+            exempting: true,
+            ..Words::new(words)
         }
     }
 
@@ -179,22 +190,24 @@ impl Words {
         if text.is_empty() || self.words.is_empty() {
             return false;
         }
-        if !self.bounded {
+        if !self.bounded && !self.exempting {
             return match &self.automaton {
                 Some(a) => a.find_iter(text).next().is_some(),
                 None => self.words.iter().any(|w| text.contains(w.as_str())),
             };
         }
-        let at = |i: usize, start: usize, end: usize| {
-            at_word(t, region.start + start, region.start + end, self.edges[i])
+        let counts = |i: usize, start: usize, end: usize| {
+            let (start, end) = (region.start + start, region.start + end);
+            !(self.exempting && t[..start].ends_with('不'))
+                && (!self.bounded || at_word(t, start, end, self.edges[i]))
         };
         match &self.automaton {
             Some(a) => a
                 .find_overlapping_iter(text)
-                .any(|m| at(m.value() as usize, m.start(), m.end())),
+                .any(|m| counts(m.value() as usize, m.start(), m.end())),
             None => self.words.iter().enumerate().any(|(i, w)| {
                 text.match_indices(w.as_str())
-                    .any(|(s, m)| at(i, s, s + m.len()))
+                    .any(|(s, m)| counts(i, s, s + m.len()))
             }),
         }
     }
@@ -233,12 +246,12 @@ impl Context {
         Ok(Context {
             followed_by: Affixes::new(list(&m.unless_followed_by)?, false),
             preceded_by: Affixes::new(list(&m.unless_preceded_by)?, true),
-            before: Words::new(list(&m.unless_before)?),
+            before: Words::exempting(list(&m.unless_before)?),
             before_window: m.before_window,
-            after: Words::new(list(&m.unless_after)?),
+            after: Words::exempting(list(&m.unless_after)?),
             after_window: m.after_window,
-            sentence_has: Words::new(list(&m.unless_sentence_has)?),
-            turn_has: Words::new(list(&m.unless_turn_has)?),
+            sentence_has: Words::exempting(list(&m.unless_sentence_has)?),
+            turn_has: Words::exempting(list(&m.unless_turn_has)?),
             only_if_sentence_has: Words::new(list(&m.only_if_sentence_has)?),
             previous: Previous {
                 only_if: Words::new(list(&m.only_after_turn_has)?),
@@ -414,6 +427,23 @@ mod tests {
         assert!(digits.found_in_all("a7天"));
         // Ideographs have no boundaries.
         assert!(words(&["放心"]).found_in_all("您放心吧"));
+    }
+
+    #[test]
+    fn an_exemption_that_bu_negates_does_not_count() {
+        let list = || vec!["可以".to_string(), "需要".to_string(), "因为".to_string()];
+        for w in [
+            Words::exempting(list()),
+            Words::exempting(vec!["可以".to_string()]),
+        ] {
+            assert!(!w.found_in_all("这个不可以的哦"));
+            assert!(w.found_in_all("这个可以退的"));
+            // Another, unnegated occurrence still counts.
+            assert!(w.found_in_all("不可以换，但可以退"));
+        }
+        assert!(!Words::exempting(list()).found_in_all("不需要您操作"));
+        // Other lists read the word as written.
+        assert!(Words::new(list()).found_in_all("这个不可以的哦"));
     }
 
     #[test]
