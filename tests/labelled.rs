@@ -14,9 +14,10 @@ type Floors = &'static [(&'static str, f64, f64)];
 // real-zh after review pass 3: forbidden P 0.956 R 0.865, privacy 1.0 / 0.939, promise 1.0 / 0.909
 // (REVIEW-zh.md; before the passes: forbidden 0.80 / 0.11, privacy and promise recall 0). Held-out pass 9
 // (REVIEW-zh-pass6.md, tuned on the even half): forbidden 0.978 / 0.905 (the held half unchanged). Pass 7
-// (REVIEW-zh-pass7.md, wordings found on unlabelled turns): 0.979 / 0.915 (the held half unchanged).
+// (REVIEW-zh-pass7.md, wordings found on unlabelled turns): 0.979 / 0.915 (the held half unchanged). An exemption
+// word right after 不 no longer counts (session 15): 0.979 / 0.920.
 const REAL_ZH: Floors = &[
-    ("forbidden", 0.95, 0.91),
+    ("forbidden", 0.95, 0.92),
     ("privacy", 0.95, 0.93),
     ("promise", 0.95, 0.90),
 ];
