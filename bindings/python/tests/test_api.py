@@ -55,6 +55,14 @@ def test_evaluate_measures_labelled_turns(engine: huashu.Engine) -> None:
     f = report["categories"]["forbidden"]
     assert (f["tp"], f["fp"], f["fn"], f["precision"], f["recall"]) == (1, 0, 0, 1.0, 1.0)
     assert report["turns"] == 3 and report["false_positives"] == []
+    # A false negative lists the category's matches that were dropped, and by what.
+    report = engine.evaluate(
+        [{"id": 4, "text": "您的身份证号是110105194912310021", "expect": ["privacy"]}]
+    )
+    [miss] = report["false_negatives"]
+    assert [(n["rule"], n["start"], n["end"], n["reason"]) for n in miss["near_misses"]] == [
+        ("V001", 7, 25, "checksum")
+    ]
     with pytest.raises(huashu.InputError, match="line 1: needs `expect`"):
         engine.evaluate([{"text": "x"}])
 

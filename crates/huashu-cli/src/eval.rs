@@ -127,6 +127,12 @@ fn text(e: &Evaluation, show: usize) -> String {
                     found.join("; ")
                 }
             ));
+            for n in &d.near_misses {
+                s.push_str(&format!(
+                    "    near miss: {} “{}” {}..{}, dropped by {}\n",
+                    n.rule, n.matched, n.start, n.end, n.dropped_by
+                ));
+            }
         }
         if list.len() > show {
             s.push_str(&format!(

@@ -455,3 +455,52 @@ fn a_reply_that_opens_with_a_handle_is_scanned_from_its_first_sentence() {
         "I'll contact them for you and update you"
     );
 }
+
+#[test]
+fn eval_lists_under_a_false_negative_the_match_an_exemption_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = RULE.replace(
+        "phrases = [\"等着吧\"]",
+        "phrases = [\"等着吧\"]\nunless_turn_has = [\"马上\"]",
+    );
+    write_ruleset(dir.path(), "T001.toml", &rule);
+    let labels = dir.path().join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        concat!(
+            r#"{"id":"a","role":"agent","text":"你等着吧，马上好","expect":["forbidden"]}"#,
+            "\n",
+            r#"{"id":"b","role":"agent","text":"请稍候","expect":["forbidden"]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let (ruleset, file) = (dir.path().to_str().unwrap(), labels.to_str().unwrap());
+    let out = huashu(&["eval", file, "--ruleset", ruleset], b"");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains(concat!(
+            "  line 1 [a] forbidden: 你等着吧，马上好\n",
+            "    (no finding)\n",
+            "    near miss: T001 “等着吧” 1..4, dropped by unless_turn_has “马上”\n",
+            "  line 2 [b] forbidden: 请稍候\n",
+            "    (no finding)\n",
+        )),
+        "{s}"
+    );
+    let out = huashu(
+        &["eval", file, "--ruleset", ruleset, "--format", "jsonl"],
+        b"",
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    let misses = &report["false_negatives"];
+    assert_eq!(
+        misses[0]["near_misses"],
+        serde_json::json!([{"rule": "T001", "start": 1, "end": 4, "matched": "等着吧",
+            "reason": "context", "condition": "unless_turn_has", "words": "马上"}])
+    );
+    assert!(
+        misses[1].get("near_misses").is_none(),
+        "none when no rule matched"
+    );
+}

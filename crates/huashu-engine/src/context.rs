@@ -89,25 +89,23 @@ impl Affixes {
         Affixes { words }
     }
 
-    /// Whether `t[at..]` starts with one of the words.
-    fn starts(&self, t: &str, at: usize) -> bool {
+    /// The word `t[at..]` starts with, if one of them.
+    fn starting(&self, t: &str, at: usize) -> Option<Range<usize>> {
         let after = &t[at..];
-        let Some(c) = after.chars().next() else {
-            return false;
-        };
-        self.words.iter().any(|(first, w, far)| {
-            *first == c && after.starts_with(w.as_str()) && at_word(t, at, at + w.len(), *far)
+        let c = after.chars().next()?;
+        self.words.iter().find_map(|(first, w, far)| {
+            (*first == c && after.starts_with(w.as_str()) && at_word(t, at, at + w.len(), *far))
+                .then(|| at..at + w.len())
         })
     }
 
-    /// Whether `t[..at]` ends with one of the words.
-    fn ends(&self, t: &str, at: usize) -> bool {
+    /// The word `t[..at]` ends with, if one of them.
+    fn ending(&self, t: &str, at: usize) -> Option<Range<usize>> {
         let before = &t[..at];
-        let Some(c) = before.chars().next_back() else {
-            return false;
-        };
-        self.words.iter().any(|(last, w, far)| {
-            *last == c && before.ends_with(w.as_str()) && at_word(t, at - w.len(), at, *far)
+        let c = before.chars().next_back()?;
+        self.words.iter().find_map(|(last, w, far)| {
+            (*last == c && before.ends_with(w.as_str()) && at_word(t, at - w.len(), at, *far))
+                .then(|| at - w.len()..at)
         })
     }
 }
@@ -186,14 +184,23 @@ impl Words {
     /// Whether one of the words occurs in `t[region]` as a word (its Latin or digit ends at boundaries of
     /// `t`, not of the region: a window that starts inside "the" does not make "he" a word).
     fn found_in(&self, t: &str, region: Range<usize>) -> bool {
+        self.found_at(t, region).is_some()
+    }
+
+    /// Where in `t` the first word [`Words::found_in`] counts lies.
+    fn found_at(&self, t: &str, region: Range<usize>) -> Option<Range<usize>> {
         let text = &t[region.clone()];
         if text.is_empty() || self.words.is_empty() {
-            return false;
+            return None;
         }
+        let at = |start: usize, end: usize| region.start + start..region.start + end;
         if !self.bounded && !self.exempting {
             return match &self.automaton {
-                Some(a) => a.find_iter(text).next().is_some(),
-                None => self.words.iter().any(|w| text.contains(w.as_str())),
+                Some(a) => a.find_iter(text).next().map(|m| at(m.start(), m.end())),
+                None => self
+                    .words
+                    .iter()
+                    .find_map(|w| text.find(w.as_str()).map(|s| at(s, s + w.len()))),
             };
         }
         let counts = |i: usize, start: usize, end: usize| {
@@ -204,10 +211,12 @@ impl Words {
         match &self.automaton {
             Some(a) => a
                 .find_overlapping_iter(text)
-                .any(|m| counts(m.value() as usize, m.start(), m.end())),
-            None => self.words.iter().enumerate().any(|(i, w)| {
+                .find(|m| counts(m.value() as usize, m.start(), m.end()))
+                .map(|m| at(m.start(), m.end())),
+            None => self.words.iter().enumerate().find_map(|(i, w)| {
                 text.match_indices(w.as_str())
-                    .any(|(s, m)| counts(i, s, s + m.len()))
+                    .find(|(s, m)| counts(i, *s, s + m.len()))
+                    .map(|(s, m)| at(s, s + m.len()))
             }),
         }
     }
@@ -276,6 +285,12 @@ impl Context {
     /// turn; one that is only exempted by a word there fires as it would alone. The agent's own turn counts
     /// only as the question the previous turn answered, so without a previous turn there is no exchange.
     pub(crate) fn allows_previous(&self, before: Exchange<'_>) -> bool {
+        self.previous_block(before).is_none()
+    }
+
+    /// The condition on the last exchange that drops this rule's hits, if one does (what
+    /// [`Context::allows_previous`] asks), named as rule files name it.
+    pub(crate) fn previous_block(&self, before: Exchange<'_>) -> Option<&'static str> {
         let Previous {
             only_if,
             unless,
@@ -283,54 +298,92 @@ impl Context {
             exchange_unless,
         } = &self.previous;
         let Some(p) = before.previous else {
-            return only_if.is_empty() && exchange_only_if.is_empty();
+            return if !only_if.is_empty() {
+                Some("only_after_turn_has")
+            } else if !exchange_only_if.is_empty() {
+                Some("only_after_exchange_has")
+            } else {
+                None
+            };
         };
         let own = before.own.unwrap_or("");
         let in_exchange = |w: &Words| w.found_in_all(p) || w.found_in_all(own);
-        (only_if.is_empty() || only_if.found_in_all(p))
-            && !unless.found_in_all(p)
-            && (exchange_only_if.is_empty() || in_exchange(exchange_only_if))
-            && !in_exchange(exchange_unless)
+        if !(only_if.is_empty() || only_if.found_in_all(p)) {
+            Some("only_after_turn_has")
+        } else if unless.found_in_all(p) {
+            Some("unless_after_turn_has")
+        } else if !(exchange_only_if.is_empty() || in_exchange(exchange_only_if)) {
+            Some("only_after_exchange_has")
+        } else if in_exchange(exchange_unless) {
+            Some("unless_after_exchange_has")
+        } else {
+            None
+        }
     }
 
-    /// Whether the hit `t[start..end]` stands as a finding.
-    pub(crate) fn allows(&self, t: &str, start: usize, end: usize) -> bool {
+    /// The first condition that drops the hit `t[start..end]`, if one does: None when the hit stands.
+    pub(crate) fn block(&self, t: &str, start: usize, end: usize) -> Option<Block> {
         let (before, after) = (&t[..start], &t[end..]);
-        if self.followed_by.starts(t, end) || self.preceded_by.ends(t, start) {
-            return false;
+        if let Some(w) = self.followed_by.starting(t, end) {
+            return Some(Block::new("unless_followed_by", w));
+        }
+        if let Some(w) = self.preceded_by.ending(t, start) {
+            return Some(Block::new("unless_preceded_by", w));
         }
         // Regions are ranges of `t`, so that a word's boundaries are judged against the whole turn.
         let tail = |s: &str| start - s.len()..start;
         let head = |s: &str| end..end + s.len();
-        if !self.before.is_empty()
-            && self
-                .before
-                .found_in(t, tail(clause_tail(before, self.before_window)))
-        {
-            return false;
+        if !self.before.is_empty() {
+            let region = tail(clause_tail(before, self.before_window));
+            if let Some(w) = self.before.found_at(t, region) {
+                return Some(Block::new("unless_before", w));
+            }
         }
-        if !self.after.is_empty()
-            && self
-                .after
-                .found_in(t, head(clause_head(after, self.after_window)))
-        {
-            return false;
+        if !self.after.is_empty() {
+            let region = head(clause_head(after, self.after_window));
+            if let Some(w) = self.after.found_at(t, region) {
+                return Some(Block::new("unless_after", w));
+            }
         }
         if !self.sentence_has.is_empty() || !self.only_if_sentence_has.is_empty() {
             let (pre, post) = (tail(sentence_tail(before)), head(sentence_head(after)));
-            let has =
-                |words: &Words| words.found_in(t, pre.clone()) || words.found_in(t, post.clone());
-            if has(&self.sentence_has) {
-                return false;
+            let has = |words: &Words| {
+                words
+                    .found_at(t, pre.clone())
+                    .or_else(|| words.found_at(t, post.clone()))
+            };
+            if let Some(w) = has(&self.sentence_has) {
+                return Some(Block::new("unless_sentence_has", w));
             }
-            if !self.only_if_sentence_has.is_empty() && !has(&self.only_if_sentence_has) {
-                return false;
+            if !self.only_if_sentence_has.is_empty() && has(&self.only_if_sentence_has).is_none() {
+                return Some(Block {
+                    condition: "only_if_sentence_has",
+                    word: None,
+                });
             }
         }
-        if self.turn_has.found_in(t, 0..start) || self.turn_has.found_in(t, end..t.len()) {
-            return false;
+        let in_turn = self
+            .turn_has
+            .found_at(t, 0..start)
+            .or_else(|| self.turn_has.found_at(t, end..t.len()));
+        in_turn.map(|w| Block::new("unless_turn_has", w))
+    }
+}
+
+/// What drops a hit: the condition as rule files name it, and the byte range of the normalised turn that met
+/// it (None for a word the rule needs and the sentence lacks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub(crate) condition: &'static str,
+    pub(crate) word: Option<Range<usize>>,
+}
+
+impl Block {
+    fn new(condition: &'static str, word: Range<usize>) -> Block {
+        Block {
+            condition,
+            word: Some(word),
         }
-        true
     }
 }
 
@@ -438,8 +491,12 @@ mod tests {
         ] {
             assert!(!w.found_in_all("这个不可以的哦"));
             assert!(w.found_in_all("这个可以退的"));
-            // Another, unnegated occurrence still counts.
-            assert!(w.found_in_all("不可以换，但可以退"));
+            // Another, unnegated occurrence still counts, and it is the one reported.
+            let t = "不可以换，但可以退";
+            assert_eq!(
+                w.found_at(t, 0..t.len()),
+                Some(t.find("但").unwrap() + 3..t.len() - 3)
+            );
         }
         assert!(!Words::exempting(list()).found_in_all("不需要您操作"));
         // Other lists read the word as written.
@@ -449,15 +506,15 @@ mod tests {
     #[test]
     fn affixes_keep_the_far_end_a_boundary() {
         let after = Affixes::new(vec!["you".into(), "d".into(), "12".into()], false);
-        assert!(after.starts("ok you", 3));
+        assert_eq!(after.starting("ok you", 3), Some(3..6));
         // A Latin word's end runs on (a stem); digits do not.
-        assert!(after.starts("ok your", 3));
-        assert!(after.starts("guaranteed now", 9));
-        assert!(after.starts("no 12 ", 3));
-        assert!(!after.starts("no 123", 3));
+        assert_eq!(after.starting("ok your", 3), Some(3..6));
+        assert_eq!(after.starting("guaranteed now", 9), Some(9..10));
+        assert_eq!(after.starting("no 12 ", 3), Some(3..5));
+        assert_eq!(after.starting("no 123", 3), None);
         let before = Affixes::new(vec!["not".into()], true);
-        assert!(before.ends("not sure", 3));
-        assert!(!before.ends("cannot sure", 6));
+        assert_eq!(before.ending("not sure", 3), Some(0..3));
+        assert_eq!(before.ending("cannot sure", 6), None);
     }
 
     #[test]

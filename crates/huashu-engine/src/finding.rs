@@ -123,3 +123,58 @@ pub fn apply_suggestions(text: &str, findings: &[Finding]) -> String {
     out.push_str(&text[at..]);
     out
 }
+
+/// A rule's match that is no finding, and why: what `huashu eval` shows for a false negative, so that whoever
+/// tunes a rule sees which exemption (or checksum, allow-list word, overlap) kept it quiet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct NearMiss {
+    pub rule_id: Arc<str>,
+    pub category: Category,
+    /// Byte range of the matched words in the original turn.
+    pub span: Span,
+    pub char_start: usize,
+    pub char_end: usize,
+    pub matched: String,
+    pub dropped_by: DroppedBy,
+}
+
+/// Why a match is no finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DroppedBy {
+    /// The matched number fails its checksum (ID card, Luhn).
+    Checksum,
+    /// A context condition of the rule, named as rule files name it (`unless_turn_has`, …), and the words of
+    /// the turn that met it (None for a word the sentence must hold and lacks: `only_if_sentence_has`).
+    Context {
+        condition: &'static str,
+        words: Option<String>,
+    },
+    /// A condition on the last exchange (`only_after_turn_has`, `unless_after_exchange_has`, …).
+    Exchange { condition: &'static str },
+    /// The match lies inside an allow-list word of the ruleset.
+    AllowList { words: String },
+    /// Another rule's finding overlaps it and was reported instead.
+    Overlap { rule_id: Arc<str> },
+}
+
+impl std::fmt::Display for DroppedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DroppedBy::Checksum => write!(f, "checksum fails"),
+            DroppedBy::Context {
+                condition,
+                words: Some(w),
+            } => write!(f, "{condition} “{w}”"),
+            DroppedBy::Context {
+                condition,
+                words: None,
+            } => write!(f, "{condition}: none in the sentence"),
+            DroppedBy::Exchange { condition } => write!(f, "{condition} (last exchange)"),
+            DroppedBy::AllowList { words } => write!(f, "allow-list “{words}”"),
+            DroppedBy::Overlap { rule_id } => write!(f, "overlaps {rule_id}'s finding"),
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub use conversation::{CheckId, CheckResult, Evidence, Report, Structure};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use exchange::LastExchange;
-pub use finding::{Finding, Suggestion, Turn, apply_suggestions};
+pub use finding::{DroppedBy, Finding, NearMiss, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
     Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
 };

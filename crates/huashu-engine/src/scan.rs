@@ -7,7 +7,7 @@
 
 use huashu_rules::Role;
 
-use crate::{Engine, Finding, LastExchange};
+use crate::{Engine, Finding, LastExchange, NearMiss};
 
 impl Engine {
     /// Findings for one turn on its own, sorted by position; never overlapping (see [`Engine::scan_turn`]).
@@ -46,6 +46,13 @@ impl Engine {
     ) -> Vec<Finding> {
         self.preview_engine()
             .map_or_else(Vec::new, |p| p.scan_turn(role, text, exchange, turn_index))
+    }
+
+    /// The enforced rules' matches in a turn that are no finding, each with what dropped it (an exemption
+    /// word, a checksum, the last exchange, an allow-list word, another rule's finding): for whoever tunes
+    /// rules (`huashu eval` lists them under each false negative). Slower than a scan: not for live traffic.
+    pub fn near_misses(&self, role: Role, text: &str, exchange: LastExchange<'_>) -> Vec<NearMiss> {
+        self.matcher().near_misses(role, text, exchange)
     }
 
     /// The older name of [`Engine::scan`] (ARCHITECTURE.md, "Names").

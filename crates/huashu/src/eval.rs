@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Category, Engine, Finding, LastExchange, Role};
+use crate::{Category, DroppedBy, Engine, Finding, LastExchange, NearMiss, Role};
 
 pub(crate) mod refs;
 pub use refs::CorpusRefs;
@@ -185,6 +185,34 @@ pub struct Disagreement {
     pub text: String,
     /// The finding (false positive) or the findings of other categories on the turn (false negative).
     pub findings: Vec<Found>,
+    /// For a false negative: the category's rules that matched and were dropped, and by what
+    /// ([`Engine::near_misses`]). Empty when no rule of the category matched at all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub near_misses: Vec<Near>,
+}
+
+/// A rule's match that is no finding ([`crate::NearMiss`]), as the report lists it: char offsets, and why.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Near {
+    pub rule: String,
+    pub start: usize,
+    pub end: usize,
+    pub matched: String,
+    #[serde(flatten)]
+    pub dropped_by: DroppedBy,
+}
+
+impl From<NearMiss> for Near {
+    fn from(n: NearMiss) -> Near {
+        Near {
+            rule: n.rule_id.to_string(),
+            start: n.char_start,
+            end: n.char_end,
+            matched: n.matched,
+            dropped_by: n.dropped_by,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,6 +328,7 @@ pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
                         category: cat.as_str(),
                         text: t.text.clone(),
                         findings: hits.into_iter().map(Found::from).collect(),
+                        near_misses: Vec::new(),
                     });
                 }
                 (true, true) => {
@@ -310,6 +339,12 @@ pub fn evaluate(engine: &Engine, turns: &[LabelledTurn]) -> Evaluation {
                         category: cat.as_str(),
                         text: t.text.clone(),
                         findings: findings.iter().map(Found::from).collect(),
+                        near_misses: engine
+                            .near_misses(t.role, &t.text, exchange)
+                            .into_iter()
+                            .filter(|n| n.category == *cat)
+                            .map(Near::from)
+                            .collect(),
                     });
                 }
                 (false, true) => {}

@@ -42,10 +42,10 @@ pub use huashu_text as text;
 // `huashu_engine::*`) so that tooling modules of the engine crate do not become API by accident.
 pub use huashu_engine::conversation;
 pub use huashu_engine::{
-    Applicability, Category, CheckId, CheckResult, Cue, Engine, EngineError, Evidence, Finding,
-    LastExchange, Matcher, Report, Role, RoleScope, Rule, Ruleset, RulesetError, Session, Severity,
-    Span, Status, Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld, apply_mask,
-    apply_suggestions, is_valid_card_number, is_valid_id_card,
+    Applicability, Category, CheckId, CheckResult, Cue, DroppedBy, Engine, EngineError, Evidence,
+    Finding, LastExchange, Matcher, NearMiss, Report, Role, RoleScope, Rule, Ruleset, RulesetError,
+    Session, Severity, Span, Status, Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld,
+    apply_mask, apply_suggestions, is_valid_card_number, is_valid_id_card,
 };
 
 /// Ruleset tests: validate a ruleset and run every rule's examples (and the regex-literal lint), as

@@ -8,11 +8,15 @@ use std::sync::Arc;
 use huashu_rules::{Applicability, Category, Disclosure, Mask, Rule, Severity};
 use huashu_text::{Normalized, Span};
 
+use huashu_rules::Role;
+
 use super::Matcher;
 use super::mask::apply_mask;
-use super::scan::Hit;
+use super::scan::{Dropped, Hit, HitScratch};
 use crate::asr::Tolerance;
-use crate::finding::{Finding, Suggestion};
+use crate::context::Exchange;
+use crate::exchange::LastExchange;
+use crate::finding::{DroppedBy, Finding, NearMiss, Suggestion};
 
 /// What every finding of one rule (or must-say item) shares, prepared when the ruleset is compiled.
 #[derive(Debug)]
@@ -154,6 +158,74 @@ impl Matcher {
                     f.confidence = Some((c * penalty).clamp(0.0, 1.0));
                 }
                 f
+            })
+            .collect()
+    }
+}
+
+impl Matcher {
+    /// The matches of this matcher's rules in the turn that are no finding, each with what dropped it
+    /// (the first condition that does, in the order the matcher tries them), in the order they were found.
+    /// A rule that needs words in the last exchange is searched here even without them, so that its
+    /// matches show why they do not count. Not on the hot path: fresh buffers, a second normalisation.
+    pub fn near_misses(&self, role: Role, text: &str, exchange: LastExchange<'_>) -> Vec<NearMiss> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let norm = self.normalize(text);
+        let (previous, own) = self.exchange_normalised(exchange);
+        let exchange = Exchange {
+            previous: previous.as_ref().map(Normalized::as_str),
+            own: own.as_ref().map(Normalized::as_str),
+        };
+        let mut hits = HitScratch::explaining();
+        let t = norm.as_str();
+        let digits = Some(norm.digit_run());
+        self.hits_in(
+            &mut hits,
+            role,
+            t,
+            norm.repeats(),
+            exchange,
+            digits,
+            true,
+            Tolerance::Off,
+        );
+        let words = |r: std::ops::Range<usize>| {
+            let span = norm.original_span(r);
+            text[span.start..span.end].to_string()
+        };
+        hits.dropped
+            .iter()
+            .map(|(h, why)| {
+                let span = norm.original_span(h.start..h.end);
+                let found =
+                    self.rules[h.rule as usize]
+                        .template
+                        .finding(text, span, 0, &mut (0, 0));
+                let dropped_by = match why {
+                    Dropped::Checksum => DroppedBy::Checksum,
+                    Dropped::Context(b) => DroppedBy::Context {
+                        condition: b.condition,
+                        words: b.word.clone().map(words),
+                    },
+                    Dropped::Exchange(condition) => DroppedBy::Exchange { condition },
+                    Dropped::Allowed(s, e) => DroppedBy::AllowList {
+                        words: words(*s..*e),
+                    },
+                    Dropped::Overlap(rule) => DroppedBy::Overlap {
+                        rule_id: Arc::from(self.ruleset.rules[*rule as usize].id.as_str()),
+                    },
+                };
+                NearMiss {
+                    rule_id: found.rule_id,
+                    category: found.category,
+                    span,
+                    char_start: found.char_start,
+                    char_end: found.char_end,
+                    matched: found.matched,
+                    dropped_by,
+                }
             })
             .collect()
     }

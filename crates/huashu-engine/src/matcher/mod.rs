@@ -126,9 +126,7 @@ impl Matcher {
         if text.is_empty() {
             return Vec::new();
         }
-        let norm_of =
-            |t: Option<&str>| t.filter(|_| self.wants_previous).map(|p| self.normalize(p));
-        let (previous, own) = (norm_of(exchange.previous), norm_of(exchange.own_previous));
+        let (previous, own) = self.exchange_normalised(exchange);
         let normalised = Exchange {
             previous: previous.as_ref().map(Normalized::as_str),
             own: own.as_ref().map(Normalized::as_str),
@@ -159,6 +157,16 @@ impl Matcher {
                 None,
             ),
         })
+    }
+
+    /// The last exchange normalised, where some rule looks at it (None otherwise: nothing reads it).
+    fn exchange_normalised(
+        &self,
+        exchange: LastExchange<'_>,
+    ) -> (Option<Normalized>, Option<Normalized>) {
+        let norm_of =
+            |t: Option<&str>| t.filter(|_| self.wants_previous).map(|p| self.normalize(p));
+        (norm_of(exchange.previous), norm_of(exchange.own_previous))
     }
 
     /// Findings for a turn a speech recogniser produced with `confidence` (0–1): each finding carries a

@@ -18,7 +18,7 @@ use super::overlaps::resolve_overlaps;
 use super::signature::Signature;
 use crate::anchors::longest_digit_run;
 use crate::asr::Tolerance;
-use crate::context::Exchange;
+use crate::context::{Block, Exchange};
 use crate::validate;
 
 /// A window regex none of whose window literals was seen.
@@ -54,6 +54,21 @@ pub(super) struct HitScratch {
     allowed: Vec<(usize, usize)>,
     /// The turn's character signature, filled on the first regex with weak sets the turn wakes.
     signature: Signature,
+    /// Record why each dropped hit is no finding (in `dropped`): set only for [`Matcher::near_misses`].
+    explain: bool,
+    pub(super) dropped: Vec<(Hit, Dropped)>,
+}
+
+/// Why a hit is no finding (see [`crate::DroppedBy`], what callers get).
+#[derive(Debug, Clone)]
+pub(super) enum Dropped {
+    Checksum,
+    Context(Block),
+    Exchange(&'static str),
+    /// Inside the allow-list word at this byte range.
+    Allowed(usize, usize),
+    /// Another rule's hit (this rule index) overlaps it and was kept.
+    Overlap(u32),
 }
 
 /// A hit before it becomes a [`crate::Finding`]: rule index and byte range of the normalised text.
@@ -114,6 +129,16 @@ impl CompiledRegex {
         let whole = caps.get_match().map_or(whole, |m| m.range());
         let hit = caps.get_group(g).map_or(whole.clone(), |s| s.range());
         (whole, hit)
+    }
+}
+
+impl HitScratch {
+    /// Buffers that record why each dropped hit is no finding.
+    pub(super) fn explaining() -> HitScratch {
+        HitScratch {
+            explain: true,
+            ..HitScratch::default()
+        }
     }
 }
 
@@ -205,8 +230,11 @@ impl Matcher {
             span,
             allowed,
             signature,
+            explain,
+            dropped,
         } = scratch;
         raw.clear();
+        dropped.clear();
         kept.clear();
         run.clear();
         starts.clear();
@@ -294,6 +322,7 @@ impl Matcher {
             // A rule that fires only after certain words in the last exchange: without them every hit of
             // the regex would be dropped by `passes`, so it is not searched (without a previous turn, one test).
             if r.needs_previous
+                && !*explain
                 && !self.rules[r.rule as usize]
                     .context
                     .allows_previous(previous)
@@ -396,32 +425,65 @@ impl Matcher {
                     continue;
                 }
             }
-            if !self.passes(&h, t, previous) {
+            if let Some(why) = self.dropped_by(&h, t, previous) {
+                if *explain {
+                    dropped.push((h, why));
+                }
                 continue;
             }
             last = Some((h.rule, h.end));
             kept.push(h);
         }
         if !allowed.is_empty() {
-            kept.retain(|h| !allowed.iter().any(|&(s, e)| s <= h.start && h.end <= e));
+            let inside = |h: &Hit| {
+                allowed
+                    .iter()
+                    .find(|&&(s, e)| s <= h.start && h.end <= e)
+                    .copied()
+            };
+            if *explain {
+                for h in kept.iter() {
+                    if let Some((s, e)) = inside(h) {
+                        dropped.push((*h, Dropped::Allowed(s, e)));
+                    }
+                }
+            }
+            kept.retain(|h| inside(h).is_none());
         }
         if resolve {
+            let before = explain.then(|| kept.clone());
             resolve_overlaps(kept, &self.ruleset.rules);
+            for h in before.iter().flatten() {
+                let same = |k: &Hit| (k.rule, k.start, k.end) == (h.rule, h.start, h.end);
+                if !kept.iter().any(same) {
+                    let by = kept.iter().find(|k| k.start < h.end && h.start < k.end);
+                    dropped.push((*h, Dropped::Overlap(by.map_or(h.rule, |k| k.rule))));
+                }
+            }
         }
     }
 
-    /// Whether a hit stands: its checksum, its context in `t`, and the other party's `previous` turn
-    /// (normalised), which only the rules that name words for it look at.
-    fn passes(&self, h: &Hit, t: &str, previous: Exchange<'_>) -> bool {
+    /// What drops a hit, if anything: its checksum, its context in `t`, or the other party's `previous`
+    /// turn (normalised), which only the rules that name words for it look at.
+    #[inline]
+    fn dropped_by(&self, h: &Hit, t: &str, previous: Exchange<'_>) -> Option<Dropped> {
         let rule = &self.ruleset.rules[h.rule as usize];
         let ok = match rule.matcher.validate {
             Validate::None => true,
             Validate::IdCard => validate::id_card(&t[h.start..h.end]),
             Validate::Luhn => validate::luhn(&t[h.start..h.end]),
         };
+        if !ok {
+            return Some(Dropped::Checksum);
+        }
         let context = &self.rules[h.rule as usize].context;
-        ok && context.allows(t, h.start, h.end)
-            && (!context.wants_previous() || context.allows_previous(previous))
+        if let Some(b) = context.block(t, h.start, h.end) {
+            return Some(Dropped::Context(b));
+        }
+        if context.wants_previous() {
+            return context.previous_block(previous).map(Dropped::Exchange);
+        }
+        None
     }
 }
 
