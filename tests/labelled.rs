@@ -359,8 +359,8 @@ fn a_rewrite_is_compliant_or_absent() {
 /// corpora/labelled/SCORECARD-zh.md; 0.759, 0.763, 0.919, 0.905 after session 6; 0.752, 0.754, 0.917, 0.873 before it (main after the rules4 merge);
 /// 0.732, 0.754 after session 5 and 0.693, 0.734 before it; session 4 traded recall 0.937 for precision
 /// 0.797 → 0.917 by judging a calm report as no complaint until pressed; 0.643, 0.715, 0.797, 0.937 before it,
-/// 0.554, 0.676, 0.787, 0.937 before session 3, and 0.318, 0.507, 0.735, 0.794 before any), so that it can only
-/// go up.
+/// 0.554, 0.676, 0.787, 0.937 before session 3, and 0.318, 0.507, 0.735, 0.794 before any; 0.768, 0.768 after
+/// session 16's closing cap), so that it can only go up.
 #[test]
 fn real_chats_scored_as_annotators_score_them() {
     use huashu::eval_chats::{evaluate_chats, read_chat_labels};
@@ -378,8 +378,8 @@ fn real_chats_scored_as_annotators_score_them() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.76, "{e:?}");
-    assert!(e.band_agreement >= 0.76, "{e:?}");
+    assert!(e.rank_correlation >= 0.765, "{e:?}");
+    assert!(e.band_agreement >= 0.765, "{e:?}");
     assert!(e.complaint_precision.unwrap_or(0.0) >= 0.91, "{e:?}");
     assert!(e.complaint_recall.unwrap_or(0.0) >= 0.90, "{e:?}");
 }
