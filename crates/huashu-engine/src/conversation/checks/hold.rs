@@ -33,7 +33,7 @@ impl Check for Hold {
                 self.given += 1;
                 self.example.get_or_insert_with(|| turn.quote(h));
             }
-            // 正在为您查询中 → (the customer adds a detail) → 帮您查看一下: the customer is already waiting on the
+            // 请稍等，我帮您查一下 → (the customer adds a detail) → 帮您查看一下: the customer is already waiting on the
             // hold of the agent's previous turn; one hold covers the wait.
             None if held => self.given += 1,
             None => {
