@@ -246,7 +246,8 @@ fn complaint_structure_scores_in_the_expected_order() {
         "我马上为您申请上门检测",
         "我会全程跟进，今天下午五点前给您回电",
     );
-    let good = engine.score(&conversation(&[e, s, c]));
+    // A good chat also closes: one the agent never closes is capped at 79 (`closing`, like `courtesy`).
+    let good = engine.score(&conversation(&[e, s, c, "请问还有其他可以帮您的吗？"]));
     let reversed = engine.score(&conversation(&[c, s, e]));
     let solution_only = engine.score(&conversation(&[s]));
     let hostile = engine.score(&conversation(&[

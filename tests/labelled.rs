@@ -359,8 +359,8 @@ fn a_rewrite_is_compliant_or_absent() {
 /// corpora/labelled/SCORECARD-zh.md; 0.759, 0.763, 0.919, 0.905 after session 6; 0.752, 0.754, 0.917, 0.873 before it (main after the rules4 merge);
 /// 0.732, 0.754 after session 5 and 0.693, 0.734 before it; session 4 traded recall 0.937 for precision
 /// 0.797 → 0.917 by judging a calm report as no complaint until pressed; 0.643, 0.715, 0.797, 0.937 before it,
-/// 0.554, 0.676, 0.787, 0.937 before session 3, and 0.318, 0.507, 0.735, 0.794 before any), so that it can only
-/// go up.
+/// 0.554, 0.676, 0.787, 0.937 before session 3, and 0.318, 0.507, 0.735, 0.794 before any; 0.772, 0.768, 0.921,
+/// 0.921 after session 16's closing cap and cue pass), so that it can only go up.
 #[test]
 fn real_chats_scored_as_annotators_score_them() {
     use huashu::eval_chats::{evaluate_chats, read_chat_labels};
@@ -378,10 +378,10 @@ fn real_chats_scored_as_annotators_score_them() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.76, "{e:?}");
-    assert!(e.band_agreement >= 0.76, "{e:?}");
-    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.91, "{e:?}");
-    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.90, "{e:?}");
+    assert!(e.rank_correlation >= 0.77, "{e:?}");
+    assert!(e.band_agreement >= 0.765, "{e:?}");
+    assert!(e.complaint_precision.unwrap_or(0.0) >= 0.92, "{e:?}");
+    assert!(e.complaint_recall.unwrap_or(0.0) >= 0.92, "{e:?}");
 }
 
 /// The scorecard against 116 real chats it was not tuned on (`corpora/labelled/chats2.jsonl`: JDDC 2019 chats
@@ -393,6 +393,8 @@ fn real_chats_scored_as_annotators_score_them() {
 /// bands lowered to 0.65 by the scorer fix of session 12 (a question asked again after its answer is no new
 /// unanswered question: 0.472, 0.655): the one held-out chat it moves passes responsiveness and goes from 63 to
 /// 88, into the high band, where both annotators put it at 67 on average (SCORECARD-zh.md, "Scorer fixes, session 12").
+/// Session 16's cue pass (hold, greeting, solution wording; tuned on the even half, no odd chat moved): 0.494,
+/// 0.664, floors raised to 0.49 and 0.66.
 #[test]
 fn held_out_real_chats_scored_as_annotated() {
     use huashu::eval_chats::{evaluate_chats, read_chat_labels};
@@ -410,8 +412,8 @@ fn held_out_real_chats_scored_as_annotated() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.47, "{e:?}");
-    assert!(e.band_agreement >= 0.65, "{e:?}");
+    assert!(e.rank_correlation >= 0.49, "{e:?}");
+    assert!(e.band_agreement >= 0.66, "{e:?}");
     assert!(e.complaint_precision.unwrap_or(0.0) >= 0.76, "{e:?}");
     assert!(e.complaint_recall.unwrap_or(0.0) >= 0.76, "{e:?}");
 }

@@ -11,6 +11,8 @@ pub(crate) struct Hold {
     given: usize,
     missing: Option<Evidence>,
     example: Option<Evidence>,
+    /// The agent's last turn put the customer on hold: the next look-up is the same wait.
+    held: bool,
 }
 
 impl Check for Hold {
@@ -20,15 +22,20 @@ impl Check for Hold {
         if !turn.is_agent() {
             return;
         }
+        let hold = turn.cue(Cue::Hold);
+        let held = std::mem::replace(&mut self.held, hold.is_some());
         let Some(need) = turn.cue(Cue::HoldNeeded) else {
             return;
         };
         self.needed += 1;
-        match turn.cue(Cue::Hold) {
+        match hold {
             Some(h) => {
                 self.given += 1;
                 self.example.get_or_insert_with(|| turn.quote(h));
             }
+            // 请稍等，我帮您查一下 → (the customer adds a detail) → 帮您查看一下: the customer is already waiting on the
+            // hold of the agent's previous turn; one hold covers the wait.
+            None if held => self.given += 1,
             None => {
                 self.missing.get_or_insert_with(|| turn.quote(need));
             }
@@ -67,6 +74,28 @@ mod tests {
         assert_eq!(c.turn, Some(1));
         let r = score(&[("customer", "我的快递到哪了"), ("agent", "请稍等，我帮您查一下")]);
         assert!(check(&r, "hold").passed);
+    }
+
+    /// A look-up in the turn after a hold is the same wait; after an answer, a new look-up needs its own hold.
+    #[test]
+    fn one_hold_covers_the_wait() {
+        let r = score(&[
+            ("customer", "我的快递到哪了"),
+            ("agent", "请稍等，我帮您查一下"),
+            ("customer", "是昨天下的单"),
+            ("agent", "好的，帮您查看一下"),
+        ]);
+        assert!(check(&r, "hold").passed);
+        let r = score(&[
+            ("customer", "我的快递到哪了"),
+            ("agent", "请稍等，我帮您查一下"),
+            ("agent", "快递已经到站点了"),
+            ("customer", "那发票呢"),
+            ("agent", "我帮您查一下"),
+        ]);
+        let c = check(&r, "hold");
+        assert!(!c.passed);
+        assert_eq!(c.turn, Some(4));
     }
 
     /// Reports of a ruleset in another language carry no Chinese wording of their own.
