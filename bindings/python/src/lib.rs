@@ -117,6 +117,29 @@ impl PyEngine {
         findings_list(py, &findings)
     }
 
+    /// The rules' matches in the turn that are no finding, each with what dropped it (`huashu eval`'s near
+    /// misses): a list of dicts `{"rule_id", "category", "span", "char_start", "char_end", "matched",
+    /// "dropped_by": {"reason", …}}`, for finding out why a rule did not fire.
+    #[pyo3(signature = (text, role = "agent", previous = None, own_previous = None))]
+    fn near_misses<'py>(
+        &self,
+        py: Python<'py>,
+        text: &str,
+        role: &str,
+        previous: Option<&str>,
+        own_previous: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role = parse_role(role)?;
+        let exchange = LastExchange {
+            previous,
+            own_previous,
+        };
+        let misses = self.inner.near_misses(role, text, exchange);
+        let json = serde_json::to_string(&misses)
+            .map_err(|e| InputError::new_err(format!("near misses: {e}")))?;
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
     /// The compliant rewrite: every finding's safe suggestion applied, or None when the result would
     /// still be flagged (no rewrite is offered rather than a non-compliant one).
     #[pyo3(signature = (text, role = "agent"))]

@@ -63,6 +63,15 @@ def test_evaluate_measures_labelled_turns(engine: huashu.Engine) -> None:
     assert [(n["rule"], n["start"], n["end"], n["reason"]) for n in miss["near_misses"]] == [
         ("V001", 7, 25, "checksum")
     ]
+    # The same from a turn on its own: what dropped each match, with spans into the turn as written.
+    [near] = engine.near_misses("您的身份证号是110105194912310021")
+    assert (near["rule_id"], near["char_start"], near["char_end"], near["dropped_by"]) == (
+        "V001",
+        7,
+        25,
+        {"reason": "checksum"},
+    )
+    assert engine.near_misses("") == []
     with pytest.raises(huashu.InputError, match="line 1: needs `expect`"):
         engine.evaluate([{"text": "x"}])
 

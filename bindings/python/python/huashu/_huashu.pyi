@@ -200,6 +200,13 @@ class Engine:
         own_previous: Optional[str] = None,
     ) -> List[Finding]: ...
     def rewrite(self, text: str, role: _RoleName = "agent") -> Optional[str]: ...
+    def near_misses(
+        self,
+        text: str,
+        role: _RoleName = "agent",
+        previous: Optional[str] = None,
+        own_previous: Optional[str] = None,
+    ) -> List[Dict[str, Any]]: ...
     def evaluate(
         self,
         labels: Union[str, "os.PathLike[str]", Sequence[Mapping[str, Any]]],
