@@ -132,9 +132,10 @@ const BLIND_EN: Floors = &[
 // hold now. Held-out pass 6: whole blind2-zh privacy .942/.907. Held-out pass 7: forbidden .977/.829, privacy .961/.907.
 // Held-out pass 8: forbidden .977/.836 (held half unchanged). REVIEW-zh-pass7.md: forbidden .977/.855 (held half
 // .965/.696 -> .966/.722). Promise/privacy pass 2: promise .987/.865 (held half .974/.745 -> .976/.784).
+// Promise/privacy pass 3 (REVIEW-zh-promise-privacy-pass3.md): privacy .980/.926 (held half .935/.853 -> .968/.882).
 const BLIND2_ZH: Floors = &[
     ("forbidden", 0.97, 0.85),
-    ("privacy", 0.96, 0.90),
+    ("privacy", 0.98, 0.92),
     ("promise", 0.98, 0.86),
 ];
 const BLIND2_EN: Floors = &[
@@ -151,11 +152,12 @@ const BLIND2_EN: Floors = &[
 // half, never read, holds zh forbidden .812/.481, privacy 1.0/1.0, promise 1.0/.762 and en .889/.800, .857/1.0,
 // 1.0/.727. The floors are what the whole sets hold now. Held-out pass 8: zh forbidden .951/.806 (held half unchanged).
 // REVIEW-zh-pass7.md: zh forbidden .952/.833 (held half .812/.481 -> .833/.556). Promise/privacy pass 2: zh privacy
-// 1.0/1.0 (V034 took the tuning half's last miss; held half unchanged at 1.0/1.0).
+// 1.0/1.0 (V034 took the tuning half's last miss; held half unchanged at 1.0/1.0). Promise/privacy pass 3: zh
+// promise 1.0/.905 (held half 1.0/.762 -> 1.0/.810; tuning half .952 -> 1.0).
 const BLIND3_ZH: Floors = &[
     ("forbidden", 0.95, 0.83),
     ("privacy", 1.00, 1.00),
-    ("promise", 1.00, 0.85),
+    ("promise", 1.00, 0.90),
 ];
 const BLIND3_EN: Floors = &[
     ("forbidden", 0.96, 0.86), // held-out pass 8: whole blind3-en forbidden .962/.862
