@@ -128,6 +128,12 @@ fn near_misses_say_what_dropped_each_match() {
         "only_after_turn_has = [\"安全吗\"]",
     );
     let longer = rule("T004", "critical", "\"我不知道啊\"");
+    let member = rule_with(
+        "T005",
+        "major",
+        "",
+        "regex = ['提供[^,]{0,6}卡号']\nunless_hit_has = [\"会员卡号\"]",
+    );
     let rs = tiny_ruleset(
         &["不知道的事"],
         &[
@@ -135,6 +141,7 @@ fn near_misses_say_what_dropped_each_match() {
             (&card.0, &card.1),
             (&asked.0, &asked.1),
             (&longer.0, &longer.1),
+            (&member.0, &member.1),
         ],
     );
     let engine = Engine::new(rs).expect("compiles");
@@ -193,6 +200,12 @@ fn near_misses_say_what_dropped_each_match() {
         why("我不知道啊", None),
         vec![row("T001", 1, 4, "overlaps T004's finding")]
     );
+    // Words inside the match itself: the card the gap took in is named there.
+    assert_eq!(
+        why("请提供您的会员卡号", None),
+        vec![row("T005", 1, 9, "unless_hit_has “会员卡号”")]
+    );
+    assert_eq!(engine.check(Role::Agent, "请提供您的银行卡号").len(), 1);
     // The turn's findings are what a scan gives: near misses change nothing.
     assert_eq!(engine.check(Role::Agent, "我不知道啊").len(), 1);
     // Where the text is normalised (traditional, full width), the words are quoted as written.

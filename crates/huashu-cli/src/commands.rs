@@ -116,6 +116,7 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
     );
     list("unless the sentence has", &m.unless_sentence_has, &mut s);
     list("unless the turn has", &m.unless_turn_has, &mut s);
+    list("unless the match itself has", &m.unless_hit_has, &mut s);
     list("only if the sentence has", &m.only_if_sentence_has, &mut s);
     list(
         "only after a previous turn (other party) with",

@@ -19,6 +19,7 @@ pub(crate) struct Context {
     after_window: usize,
     sentence_has: Words,
     turn_has: Words,
+    hit_has: Words,
     only_if_sentence_has: Words,
     /// Conditions on the other party's previous turn (see [`Previous`]).
     previous: Previous,
@@ -261,6 +262,7 @@ impl Context {
             after_window: m.after_window,
             sentence_has: Words::exempting(list(&m.unless_sentence_has)?),
             turn_has: Words::exempting(list(&m.unless_turn_has)?),
+            hit_has: Words::exempting(list(&m.unless_hit_has)?),
             only_if_sentence_has: Words::new(list(&m.only_if_sentence_has)?),
             previous: Previous {
                 only_if: Words::new(list(&m.only_after_turn_has)?),
@@ -361,6 +363,9 @@ impl Context {
                     word: None,
                 });
             }
+        }
+        if let Some(w) = self.hit_has.found_at(t, start..end) {
+            return Some(Block::new("unless_hit_has", w));
         }
         let in_turn = self
             .turn_has

@@ -219,6 +219,10 @@ pub struct Match {
     /// Dropped when one of these occurs elsewhere in the turn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unless_turn_has: Vec<String>,
+    /// Dropped when the matched words themselves hold one of these (the gap of a regex took in what makes
+    /// it something else: 提供一下您的会员卡号 is no bank card).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless_hit_has: Vec<String>,
     /// Kept only when one of these occurs elsewhere in the same sentence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only_if_sentence_has: Vec<String>,
