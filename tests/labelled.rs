@@ -26,9 +26,9 @@ const REAL_ZH: Floors = &[
 // labelled after it 0.500 / 0.250 (4 positives); 0.906 / 0.690 on the whole. Forbidden positives only (42):
 // privacy and promise are judged on false positives alone. Recall is below the bar: the floor is what it holds.
 // Held-out pass 8: 0.909 / 0.714 (the held half unchanged). Pass 7 of REVIEW-zh-pass7.md: 0.912 / 0.738 (the held
-// half 0.917 / 0.550 -> 0.923 / 0.600).
+// half 0.917 / 0.550 -> 0.923 / 0.600). Pass 8 (REVIEW-zh-pass8.md): 0.914 / 0.762 (the held half unchanged).
 const HELDOUT_ZH: Floors = &[
-    ("forbidden", 0.90, 0.73),
+    ("forbidden", 0.90, 0.76),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
