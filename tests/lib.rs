@@ -50,3 +50,38 @@ pub fn to_turns(turns: &[TurnIn]) -> Vec<huashu::Turn> {
         })
         .collect()
 }
+
+/// A ruleset of `rules` (`(file label, rule TOML)`) with the bundled zh-CN manifest's options, its allow-list
+/// replaced by `allow` and no scoring: for tests of engine behaviour that no bundled rule should move.
+///
+/// # Panics
+/// When a rule does not parse.
+pub fn tiny_ruleset(allow: &[&str], rules: &[(&str, &str)]) -> huashu::rules::Ruleset {
+    use huashu::rules::Ruleset;
+    let mut manifest = Ruleset::builtin("zh-CN").expect("zh-CN").manifest;
+    manifest.allow = allow.iter().map(|s| s.to_string()).collect();
+    manifest.scoring = Default::default();
+    Ruleset {
+        manifest,
+        rules: rules
+            .iter()
+            .map(|(label, text)| Ruleset::parse_rule(label, text).expect("rule parses"))
+            .collect(),
+    }
+}
+
+/// A forbidden rule `id` of `phrases` (TOML array items, e.g. `"\"不知道\""`) suggesting `R<id>`: its file label
+/// and TOML.
+pub fn rule(id: &str, severity: &str, phrases: &str) -> (String, String) {
+    rule_with(id, severity, phrases, "")
+}
+
+/// [`rule`] with extra `[match]` lines (context conditions, a regex, a checksum).
+pub fn rule_with(id: &str, severity: &str, phrases: &str, extra: &str) -> (String, String) {
+    (
+        format!("rules/forbidden/{id}.toml"),
+        format!(
+            "id = \"{id}\"\nname = \"t\"\ncategory = \"forbidden\"\nseverity = \"{severity}\"\nmessage = \"m {{matched}}\"\n[match]\n{extra}\nphrases = [{phrases}]\n[[suggest]]\nreplace = \"R{id}\"\n"
+        ),
+    )
+}
