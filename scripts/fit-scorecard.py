@@ -19,7 +19,8 @@ odd = held out):
 - `--analyse` (tune halves only unless `--all`): per check, how often it fails and the mean annotated score of
   the chats where it passes / fails, the agreement of the check's judgement
   with the annotators' own label (greeting, need_confirmation, closing, answered ~ responsiveness, complaint,
-  and chats2's empathy / solution / commitment / in_order), and a non-negative least-squares fit of points per
+  and chats2's empathy / solution / commitment / in_order) and its balanced accuracy (plain agreement rises
+  with a check that passes nearly every chat, as most are labelled answered, greeted…), and a non-negative least-squares fit of points per
   check (the score a chat loses for failing each check, findings and caps left in);
 - `--simulate JSON`: recomputes every chat's score from its check shares with other points / caps as report.rs
   does (100 * earned / possible - deductions, then the major, unaddressed, check and fatal caps), so weights and
@@ -269,11 +270,22 @@ def fit_lost(X, y, sweeps=3000):
     return c, w
 
 
+def balanced(judged):
+    """Balanced accuracy of (label, passed) pairs: the mean of the pass rate where the label holds and the fail
+    rate where it does not. Most chats are labelled answered, greeted, closed…, so plain agreement rises with a
+    check that passes everything; this does not ("-" when one side has no chat)."""
+    yes = [p for lab, p in judged if lab]
+    no = [p for lab, p in judged if not lab]
+    if not yes or not no:
+        return "-"
+    return "%.3f" % ((sum(yes) / len(yes) + sum(not p for p in no) / len(no)) / 2)
+
+
 def analyse(rows, title):
     print(f"\n## {title} ({len(rows)} chats)")
     ann = np.array([r["ann"] for r in rows])
     names = sorted({k for r in rows for k in r["checks"]})
-    print("check | applicable | failed | mean ann passed | mean ann failed | diff | agree with label (n)")
+    print("check | applicable | failed | mean ann passed | mean ann failed | diff | agree with label (n) | balanced")
     for k in names:
         app = [r for r in rows if k in r["checks"]]
         fl = [r for r in app if not r["checks"][k]["passed"]]
@@ -285,7 +297,8 @@ def analyse(rows, title):
             if chk == k:
                 judged = [(r["labels"][lab], r["checks"][k]["passed"]) for r in app if r["labels"].get(lab) is not None]
                 if judged:
-                    agree = "%.3f (%d)" % (sum(a == b for a, b in judged) / len(judged), len(judged))
+                    agree = "%.3f (%d) | %s" % (
+                        sum(a == b for a, b in judged) / len(judged), len(judged), balanced(judged))
         print(f"{k} | {len(app)} | {len(fl)} | {mp:.1f} | {mf:.1f} | {mp - mf:+.1f} | {agree}")
     # complaint detection agreement
     j = [(r["complaint"], r["detected"]) for r in rows if r["complaint"] is not None]
