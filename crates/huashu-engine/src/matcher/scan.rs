@@ -320,7 +320,8 @@ impl Matcher {
                 continue;
             }
             // A rule that fires only after certain words in the last exchange: without them every hit of
-            // the regex would be dropped by `dropped_by`, so it is not searched (near misses search it anyway) (without a previous turn, one test).
+            // the regex would be dropped by `dropped_by`, so it is not searched (without a previous turn, one
+            // test). Near misses search it anyway, to say why its hits do not count.
             if r.needs_previous
                 && !*explain
                 && !self.rules[r.rule as usize]
