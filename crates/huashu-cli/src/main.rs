@@ -31,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// One JSON object per line (`json` is accepted too: `eval` prints one JSON report, issue 14 names it so).
+    #[value(alias = "json")]
     Jsonl,
     Text,
 }

@@ -503,4 +503,9 @@ fn eval_lists_under_a_false_negative_the_match_an_exemption_dropped() {
         misses[1].get("near_misses").is_none(),
         "none when no rule matched"
     );
+    let json = huashu(
+        &["eval", file, "--ruleset", ruleset, "--format", "json"],
+        b"",
+    );
+    assert_eq!(json.stdout, out.stdout, "json is jsonl's other name");
 }
