@@ -62,6 +62,16 @@ const HELDOUT5_ZH: Floors = &[
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.0),
 ];
+// real4-zh: 1,001 fresh JDDC agent turns, every one in no other set, labelled blind before any engine run
+// (corpora/labelled/REAL4.md; 8 forbidden after one even-half correction, no privacy or promise). Main's rules
+// (f350eca) on the labels as written: forbidden 0.750 / 0.429, no privacy or promise finding. After the real4 pass
+// (tuned on the even half only): 1.000 / 0.625 (the held half unchanged, 1.000 / 0.400). Privacy and promise are
+// judged on false positives alone: any finding of theirs on this set is one.
+const REAL4_ZH: Floors = &[
+    ("forbidden", 1.00, 0.62),
+    ("privacy", 1.00, 1.00),
+    ("promise", 1.00, 1.00),
+];
 // real-en has forbidden positives only (5); privacy and promise are judged on false positives alone.
 const REAL_EN: Floors = &[
     ("forbidden", 0.90, 0.80),
@@ -224,6 +234,11 @@ fn heldout4_zh_turns() {
 #[test]
 fn heldout5_zh_turns() {
     holds("heldout5-zh.jsonl", "zh-CN", true, HELDOUT5_ZH);
+}
+
+#[test]
+fn real4_zh_turns() {
+    holds("real4-zh.jsonl", "zh-CN", true, REAL4_ZH);
 }
 
 #[test]
