@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use huashu_rules::{RoleScope, Ruleset};
+use huashu_rules::{RoleScope, Rule, Ruleset};
 use huashu_text::{Options, normalize};
 
 use super::Matcher;
@@ -25,6 +25,14 @@ pub(super) struct CompiledRule {
     pub(super) role: RoleScope,
     /// What a hit of the rule becomes: id, message parts, suggestions (see [`Template`]).
     pub(super) template: Template,
+    /// The rule fires only after certain words in the last exchange (see [`needs_previous`]).
+    pub(super) needs_previous: bool,
+}
+
+/// Whether `rule` fires only after certain words in the last exchange: without a previous turn holding
+/// them, every hit of it is dropped, so the scan neither searches its regexes nor keeps its phrase hits.
+fn needs_previous(rule: &Rule) -> bool {
+    !rule.matcher.only_after_turn_has.is_empty() || !rule.matcher.only_after_exchange_has.is_empty()
 }
 
 #[derive(Debug, Default)]
@@ -291,14 +299,14 @@ impl Matcher {
                     prefix_bit,
                     window,
                     weak,
-                    needs_previous: !rule.matcher.only_after_turn_has.is_empty()
-                        || !rule.matcher.only_after_exchange_has.is_empty(),
+                    needs_previous: needs_previous(rule),
                 });
             }
             rules.push(CompiledRule {
                 context: Context::compile(rule, &norm)?,
                 role: rule.role,
                 template: Template::rule(rule),
+                needs_previous: needs_previous(rule),
             });
         }
         for word in &ruleset.manifest.allow {

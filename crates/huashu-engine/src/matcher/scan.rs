@@ -261,7 +261,16 @@ impl Matcher {
                     }
                     let bounded = owner.bounds == 0 || at_bounds(t, start, end, owner.bounds);
                     for &rule in &owner.rules {
-                        if bounded && self.rules[rule as usize].role.applies_to(role) {
+                        let r = &self.rules[rule as usize];
+                        // As for regexes below: a hit the last exchange would drop is not kept (P030's 可以 and
+                        // 是的, which stand only after a question about safety, are in most turns). Near misses
+                        // keep it, to say why.
+                        if bounded
+                            && r.role.applies_to(role)
+                            && (!r.needs_previous
+                                || *explain
+                                || r.context.allows_previous(previous))
+                        {
                             raw.push(Hit::exact(rule, start, end));
                         }
                     }
