@@ -170,18 +170,18 @@ const BLIND3_EN: Floors = &[
 // courses, car dealers, securities, loans, insurance, hotlines, games, SaaS; call transcripts, long replies, Taiwan
 // and Hong Kong writing; Twitter and US/UK/India/Philippines contact centres), base rate ~29 %. Main's rules before
 // anyone tuned on it (f350eca): zh forbidden .942/.766, privacy 1.0/.892, promise .964/.675; en 1.0/.679, 1.0/.812,
-// 1.0/.545. Tuned on the even-hash half only (F060, F061, P060, EF060, EP060 and three exemptions); the odd half,
+// 1.0/.545. Tuned on the even-hash half only (F060, F061, P060, EF060, EP060, EP043 and three exemptions); the odd half,
 // never read, went zh forbidden .957/.759 -> 1.0/.759, privacy 1.0/.789 (unchanged), promise 1.0/.591 -> 1.0/.727;
 // en forbidden 1.0/.688, privacy 1.0/.700 (both unchanged), promise 1.0/.571 -> 1.0/.643. Floors: the whole sets now.
 const BLIND4_ZH: Floors = &[
-    ("forbidden", 1.00, 0.85),
+    ("forbidden", 1.00, 0.87),
     ("privacy", 1.00, 0.89),
     ("promise", 1.00, 0.85),
 ];
 const BLIND4_EN: Floors = &[
     ("forbidden", 1.00, 0.82),
     ("privacy", 1.00, 0.81),
-    ("promise", 1.00, 0.68),
+    ("promise", 1.00, 0.72),
 ];
 
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
