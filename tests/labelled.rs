@@ -175,6 +175,25 @@ const BLIND3_EN: Floors = &[
     ("promise", 1.00, 0.83),
 ];
 
+// blind4-zh / blind4-en: a fourth blind set (corpora/labelled/BLIND4.md), hand-written from POLICY.md alone in domains
+// and registers the earlier sets covered less (airline, hotel, food delivery, ride hailing, utilities, clinics,
+// courses, car dealers, securities, loans, insurance, hotlines, games, SaaS; call transcripts, long replies, Taiwan
+// and Hong Kong writing; Twitter and US/UK/India/Philippines contact centres), base rate ~29 %. Main's rules before
+// anyone tuned on it (f350eca): zh forbidden .942/.766, privacy 1.0/.892, promise .964/.675; en 1.0/.679, 1.0/.812,
+// 1.0/.545. Tuned on the even-hash half only (F060, F061, P060, EF060, EP060, EP043 and three exemptions); the odd half,
+// never read, went zh forbidden .957/.759 -> 1.0/.759, privacy 1.0/.789 (unchanged), promise 1.0/.591 -> 1.0/.727;
+// en forbidden 1.0/.688, privacy 1.0/.700 (both unchanged), promise 1.0/.571 -> 1.0/.643. Floors: the whole sets now.
+const BLIND4_ZH: Floors = &[
+    ("forbidden", 1.00, 0.87),
+    ("privacy", 1.00, 0.89),
+    ("promise", 1.00, 0.85),
+];
+const BLIND4_EN: Floors = &[
+    ("forbidden", 1.00, 0.82),
+    ("privacy", 1.00, 0.81),
+    ("promise", 1.00, 0.72),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -296,6 +315,16 @@ fn blind3_en_turns() {
     holds("blind3-en.jsonl", "en", false, BLIND3_EN);
 }
 
+#[test]
+fn blind4_zh_turns() {
+    holds("blind4-zh.jsonl", "zh-CN", false, BLIND4_ZH);
+}
+
+#[test]
+fn blind4_en_turns() {
+    holds("blind4-en.jsonl", "en", false, BLIND4_EN);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -332,6 +361,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind2-en.jsonl", "en", false),
         ("blind3-zh.jsonl", "zh-CN", false),
         ("blind3-en.jsonl", "en", false),
+        ("blind4-zh.jsonl", "zh-CN", false),
+        ("blind4-en.jsonl", "en", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));
