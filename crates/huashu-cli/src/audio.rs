@@ -501,7 +501,7 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
             report.live = Some(live);
         }
         if !json_out {
-            print_file(&report);
+            print_file(&report)?;
         }
         reports.push(report);
     }
@@ -534,9 +534,9 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
         "total": totals,
     });
     if json_out {
-        println!("{v}");
+        crate::outln!("{v}")?;
     } else {
-        println!(
+        crate::outln!(
             "total: {:.1} s of audio, RTF {:.3} (decode {:.4}, resample {:.4}, VAD {:.4}, mel {:.4}, encoder {:.3}, decoder {:.3}); threads {}, load {:?} → {:?}",
             totals.audio_s,
             totals.rtf.total,
@@ -549,13 +549,13 @@ pub fn bench(args: &BenchAudioArgs, json_out: bool) -> Result<ExitCode> {
             opts_used.threads,
             load_before,
             load_average()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_file(r: &huashu::audio::bench::FileReport) {
-    println!(
+fn print_file(r: &huashu::audio::bench::FileReport) -> std::io::Result<()> {
+    crate::outln!(
         "{}: {:.1} s, {} utterances, RTF {:.3} (encoder {:.3}, decoder {:.3}); {} passes, {} encoder windows, {} tokens",
         r.file,
         r.audio_s,
@@ -566,16 +566,19 @@ fn print_file(r: &huashu::audio::bench::FileReport) {
         r.work.passes,
         r.work.windows,
         r.work.tokens
-    );
-    println!("  heard: {}", r.text);
+    )?;
+    crate::outln!("  heard: {}", r.text)?;
     if let Some(e) = &r.error_rate {
-        println!(
+        crate::outln!(
             "  {:?} error rate {:.3} ({} of {})",
-            e.unit, e.rate, e.errors, e.length
-        );
+            e.unit,
+            e.rate,
+            e.errors,
+            e.length
+        )?;
     }
     if let Some(l) = &r.live {
-        println!(
+        crate::outln!(
             "  live: first partial p50 {:.0} ms, first result p50 {:.0} ms, final p50 {:.0} ms (max {:.0}); partials {} cut, {} run",
             l.first_partial_ms.p50,
             l.first_result_ms.p50,
@@ -583,6 +586,7 @@ fn print_file(r: &huashu::audio::bench::FileReport) {
             l.final_ms.max,
             l.partials_cut,
             l.partials_run
-        );
+        )?;
     }
+    Ok(())
 }

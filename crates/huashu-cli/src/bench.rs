@@ -70,27 +70,35 @@ pub fn run(args: &BenchArgs) -> Result<std::process::ExitCode> {
     }
     let report = measure(args)?;
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?)?;
     } else {
         let e = &report.engine;
         let b = &report.baseline_aho_corasick;
-        println!(
+        crate::outln!(
             "ruleset {}: {} turns, {} bytes",
-            report.ruleset, report.turns, report.bytes
-        );
-        println!(
+            report.ruleset,
+            report.turns,
+            report.bytes
+        )?;
+        crate::outln!(
             "engine (normalise + match + context + suggestions): {:.1} MB/s, {:.0} turns/s, p50 {:.2} µs, p99 {:.2} µs per turn",
-            e.mb_per_s, e.turns_per_s, e.p50_us, e.p99_us
-        );
-        println!(
+            e.mb_per_s,
+            e.turns_per_s,
+            e.p50_us,
+            e.p99_us
+        )?;
+        crate::outln!(
             "  build {:.1} ms, peak RSS {:.1} MB",
-            e.build_ms, e.peak_rss_mb
-        );
-        println!(
+            e.build_ms,
+            e.peak_rss_mb
+        )?;
+        crate::outln!(
             "raw aho-corasick (leftmost-longest, same phrases, no normalisation): {:.1} MB/s, p50 {:.2} µs, p99 {:.2} µs",
-            b.mb_per_s, b.p50_us, b.p99_us
-        );
-        println!("ratio engine/baseline: {:.2}", report.ratio);
+            b.mb_per_s,
+            b.p50_us,
+            b.p99_us
+        )?;
+        crate::outln!("ratio engine/baseline: {:.2}", report.ratio)?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

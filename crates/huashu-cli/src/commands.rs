@@ -48,22 +48,23 @@ pub fn test_ruleset(ruleset: &str) -> Result<ExitCode> {
     };
     let outcome = ruleset_tests::run(&engine);
     for p in &outcome.problems {
-        println!("{p}");
+        crate::outln!("{p}")?;
     }
     let tag = engine.ruleset().version_tag();
     if outcome.passed() {
-        println!(
+        crate::outln!(
             "{tag}: {} rules, {} examples: all passed",
-            outcome.rules, outcome.examples
-        );
+            outcome.rules,
+            outcome.examples
+        )?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!(
+        crate::outln!(
             "{tag}: {} rules, {} examples: {} problem(s)",
             outcome.rules,
             outcome.examples,
             outcome.problems.len()
-        );
+        )?;
         Ok(ExitCode::FAILURE)
     }
 }
@@ -159,7 +160,7 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
             s.push_str(&format!("  ✓ {o}\n"));
         }
     }
-    print!("{s}");
+    crate::out!("{s}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -169,6 +170,6 @@ pub fn schema(what: &str) -> Result<ExitCode> {
     } else {
         huashu::rules::rule_schema()
     };
-    println!("{}", serde_json::to_string_pretty(&value)?);
+    crate::outln!("{}", serde_json::to_string_pretty(&value)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -57,8 +57,8 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         .with_context(|| format!("{}", args.labels.display()))?;
     let e = evaluate(&engine, &turns);
     match args.format {
-        Format::Jsonl => println!("{}", serde_json::to_string(&e)?),
-        Format::Text => print!("{}", text(&e, args.show)),
+        Format::Jsonl => crate::outln!("{}", serde_json::to_string(&e)?)?,
+        Format::Text => crate::out!("{}", text(&e, args.show))?,
     }
     let below = e.below(args.min_precision, args.min_recall);
     for b in &below {
@@ -155,7 +155,7 @@ fn conversations(
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.labels.display()))?;
     let e = evaluate_chats(engine, &chats, args.show);
     match args.format {
-        Format::Jsonl => println!("{}", serde_json::to_string(&e)?),
+        Format::Jsonl => crate::outln!("{}", serde_json::to_string(&e)?)?,
         Format::Text => {
             let mut s = format!(
                 "{}: {} annotated conversations\n  rank correlation {:.3}\n  band agreement   {:.3}\n  complaint        P {}  R {}\n",
@@ -183,7 +183,7 @@ fn conversations(
                     w.findings.join("; ")
                 ));
             }
-            print!("{s}");
+            crate::out!("{s}")?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -509,3 +509,43 @@ fn eval_lists_under_a_false_negative_the_match_an_exemption_dropped() {
     );
     assert_eq!(json.stdout, out.stdout, "json is jsonl's other name");
 }
+
+/// A reader that closes the pipe before the output comes (`huashu … | head -0`) ends the run quietly: exit 0,
+/// nothing on stderr, no panic — for every command that prints its result in one go.
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        "{\"id\":\"a\",\"role\":\"agent\",\"text\":\"这个我不知道\",\"expect\":[\"forbidden\"]}\n",
+    )
+    .unwrap();
+    let labels = labels.to_str().unwrap();
+    for args in [
+        &["eval", labels, "--format", "jsonl"][..],
+        &["eval", labels][..],
+        &["schema", "rule"][..],
+        &["scan"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn huashu");
+        // Close the reading end first, then give `scan` its input.
+        drop(child.stdout.take());
+        let mut input = child.stdin.take().expect("stdin");
+        let _ = input.write_all("这个我不知道\n".repeat(2000).as_bytes());
+        drop(input);
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && err.is_empty(),
+            "{args:?}: {:?}, stderr {err}",
+            out.status
+        );
+    }
+}
