@@ -375,6 +375,16 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Whether `unless_turn_has` drops every hit that lies within `start..end` of `t`: one of its words lies
+    /// outside that range, so outside any hit in it (a word found in a region is found in any region holding
+    /// it). Lets the scan skip reading a hit off a match whose context drops it anyway.
+    pub(crate) fn turn_has_outside(&self, t: &str, start: usize, end: usize) -> bool {
+        self.turn_has.found_at(t, 0..start).is_some()
+            || self.turn_has.found_at(t, end..t.len()).is_some()
+    }
+}
+
 /// What drops a hit: the condition as rule files name it, and the byte range of the normalised turn that met
 /// it (None for a word the rule needs and the sentence lacks).
 #[derive(Debug, Clone, PartialEq, Eq)]

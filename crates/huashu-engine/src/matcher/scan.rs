@@ -85,32 +85,38 @@ pub(super) struct Hit {
 
 impl CompiledRegex {
     /// The first match in `input`: the whole match and the part to report (the `hit` group, else the whole).
+    /// A pattern too large for a dense DFA (F030's, F033's) is as dear to read the hit off (the capture
+    /// search: ~6,000 instructions), and most of its matches are dropped by their context: `keep` sees such a
+    /// whole match first, and when it says no the hit is not read off (an empty range).
     #[inline]
     fn search(
         &self,
         input: &Input<'_>,
+        keep: impl Fn(&std::ops::Range<usize>) -> bool,
     ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
-        let whole = self.find(input)?;
+        let (whole, large) = self.find(input)?;
         match self.hit_group {
             None => Some((whole.clone(), whole)),
+            Some(_) if large && !keep(&whole) => Some((whole.clone(), whole.start..whole.start)),
             Some(g) => Some(self.hit(input, whole, g)),
         }
     }
 
-    /// The whole of the first match in `input`.
+    /// The whole of the first match in `input`, and whether the meta regex found it (the pattern has no
+    /// dense DFA: a large one).
     #[inline]
-    fn find(&self, input: &Input<'_>) -> Option<std::ops::Range<usize>> {
+    fn find(&self, input: &Input<'_>) -> Option<(std::ops::Range<usize>, bool)> {
         if input.get_anchored().is_anchored() {
             // Tried where a prefix literal starts: the anchored forward DFA alone finds the end (no reverse
             // pass for the start), and it is smaller than the pair, so it exists for more patterns.
             if let Some(found) = self.regex.anchored().and_then(|d| anchored_find(d, input)) {
-                return found;
+                return found.map(|r| (r, false));
             }
         } else if let Some(found) = self.regex.dense().and_then(|d| dfa_find(d, input)) {
-            return found;
+            return found.map(|r| (r, false));
         }
         // No dense DFA, or it gave up (it cannot): the meta regex decides.
-        self.regex.meta.search(input).map(|m| m.range())
+        self.regex.meta.search(input).map(|m| (m.range(), true))
     }
 
     /// The `hit` group (group `g`) of the match `whole`, read off anchored where the match starts; and the
@@ -351,6 +357,16 @@ impl Matcher {
                     continue;
                 }
             }
+            // A word of `unless_turn_has` outside the whole match is outside the hit in it too: the hit would be
+            // dropped, so it is not read off (near misses read it, to say why).
+            let keep = |whole: &std::ops::Range<usize>| {
+                *explain
+                    || !self.rules[r.rule as usize].context.turn_has_outside(
+                        t,
+                        whole.start,
+                        whole.end,
+                    )
+            };
             if r.prefix_bit != 0 {
                 // Every match starts at a prefix literal: try each, in order, as find_iter would (a match
                 // hides the starts inside it).
@@ -363,7 +379,7 @@ impl Matcher {
                         continue;
                     }
                     let input = Input::new(t).range(p..).anchored(Anchored::Yes);
-                    if let Some((whole, hit)) = r.search(&input) {
+                    if let Some((whole, hit)) = r.search(&input, keep) {
                         free = whole.end;
                         if !hit.is_empty() {
                             raw.push(Hit::exact(r.rule, hit.start, hit.end));
@@ -389,7 +405,9 @@ impl Matcher {
                 // search would (and ends where a match dies, not at the window's end).
                 if at == 0 && (end > 0 || r.matches_empty) {
                     let input = Input::new(t).range(..end).anchored(Anchored::Yes);
-                    if let Some((_, hit)) = r.search(&input).filter(|(_, hit)| !hit.is_empty()) {
+                    if let Some((_, hit)) =
+                        r.search(&input, keep).filter(|(_, hit)| !hit.is_empty())
+                    {
                         raw.push(Hit::exact(r.rule, hit.start, hit.end));
                     }
                 }
@@ -397,7 +415,7 @@ impl Matcher {
             }
             // A match that ends at the window's end leaves an empty range: searched only if a match can be empty.
             while at < end || (at == end && r.matches_empty) {
-                let Some((whole, hit)) = r.search(&Input::new(t).range(at..end)) else {
+                let Some((whole, hit)) = r.search(&Input::new(t).range(at..end), keep) else {
                     break;
                 };
                 if !hit.is_empty() {
