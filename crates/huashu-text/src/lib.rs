@@ -288,7 +288,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
         let (n, end_char, repeat) = if bytes[s] >= 0x80 {
             let prev = last.map_or(u32::MAX, |c| c as u32);
-            plain_ideographs(&bytes[s..], plain, prev, opts.repeats)
+            if opts.repeats {
+                plain_ideographs::<true>(&bytes[s..], plain, prev)
+            } else {
+                plain_ideographs::<false>(&bytes[s..], plain, prev)
+            }
         } else {
             (0, 0, false)
         };
