@@ -254,8 +254,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.digits = 0;
     out.repeats.clear();
     out.text.reserve(input.len());
-    let table = opts.traditional.then(t2s::table);
-    let plain = t2s::table().plain(opts.traditional);
+    let t2s = t2s::table();
+    let table = opts.traditional.then_some(t2s);
+    let plain = t2s.plain(opts.traditional);
     let mut w = Writer {
         out,
         input,
