@@ -172,6 +172,10 @@ impl Matcher {
                     true,
                     Tolerance::Off,
                 );
+                // Most turns are clean: no findings to collect.
+                if hits.kept.is_empty() {
+                    return Vec::new();
+                }
                 self.findings(&hits.kept, text, norm, turn_index, None)
             }
             // Re-entered on this thread (a caller checking from inside a check): fresh buffers.
