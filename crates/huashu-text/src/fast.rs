@@ -5,34 +5,42 @@ use crate::t2s;
 
 /// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves
 /// (`plain`, a bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when
-/// repeats are kept). Returns the last one too. Kept small so that the loop lives in registers.
+/// there is none). Returns the last one too, and whether the run stopped at a plain ideograph that repeats
+/// it (谢谢: the general path would only fold it into the one before). Kept small so that the loop lives in
+/// registers; `REPEATS` (the repeat fold) is a constant, so that without it the loop has no test for it.
 #[inline]
-pub(crate) fn plain_ideographs(
+pub(crate) fn plain_ideographs<const REPEATS: bool>(
     bytes: &[u8],
     plain: &[u64; t2s::PLAIN_WORDS],
     mut prev: u32,
-    repeats: bool,
-) -> (usize, u32) {
-    // Without the repeat fold, `prev` is made unequal to any code point.
-    let no_repeat = if repeats { 0 } else { 0x8000_0000 };
-    prev |= no_repeat;
-    let mut i = 0;
-    // Three bytes at a time: each chunk is checked once, and the 10-bit word index needs no bounds check.
-    for chunk in bytes.chunks_exact(3) {
-        let (b0, b1, b2) = (chunk[0], chunk[1], chunk[2]);
-        if !(0xE3..=0xE9).contains(&b0) {
+) -> (usize, u32, bool) {
+    let mut rest = bytes;
+    // Three bytes at a time; the 10-bit word index needs no bounds check.
+    while let [b0, b1, b2, tail @ ..] = rest {
+        if !(0xE3..=0xE9).contains(b0) {
             break;
         }
         let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
         let bit = u32::from(b2 & 0x3F);
-        let u = ((word as u32) << 6) | bit;
-        if (plain[word] >> bit) & 1 == 0 || u == prev {
+        if (plain[word] >> bit) & 1 == 0 {
             break;
         }
-        prev = u | no_repeat;
-        i += 3;
+        if REPEATS {
+            let u = ((word as u32) << 6) | bit;
+            if u == prev {
+                return (bytes.len() - rest.len(), prev, true);
+            }
+            prev = u;
+        }
+        rest = tail;
     }
-    (i, prev & !no_repeat)
+    let n = bytes.len() - rest.len();
+    if !REPEATS && n > 0 {
+        // The last one, read off its bytes (the loop did not keep it).
+        let [b0, b1, b2] = [bytes[n - 3], bytes[n - 2], bytes[n - 1]];
+        prev = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+    }
+    (n, prev, false)
 }
 
 /// Byte length of the run of ASCII digits, lower-case letters and `%` at the start of `bytes` (upper-case

@@ -46,16 +46,21 @@ pub(crate) fn fold(c: char, opts: &Options) -> char {
 /// Whether the punctuation mark at `s..e` (folded: `c`) separates single CJK characters (不.知.道, 不，知，道,
 /// 不。知。道): a mark of the same kind also stands on the other side of one of its neighbours. Inserted
 /// noise, not the end of a clause: 好的，谢谢 and 好的.谢谢 keep theirs.
-#[inline]
+#[inline(always)]
 pub(crate) fn separates_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
     may_separate(input.as_bytes(), s, e) && separated_single_chars(input, s, e, c)
 }
 
 /// A cheap test on bytes that rules out most marks after a word (好的，谢谢) before [`separated_single_chars`]
 /// decodes any character: when both neighbours are three-byte characters, a mark must start right after the
-/// next one or end right before the previous one. Anything else is left to the full test.
+/// next one or end right before the previous one. Anything else is left to the full test, but for a mark at
+/// either end of the text, which has no neighbour there and so separates nothing.
 #[inline(always)]
 pub(crate) fn may_separate(bytes: &[u8], s: usize, e: usize) -> bool {
+    // A mark that opens or ends the turn has no neighbour on one side (a turn's final ？ came here every time).
+    if s == 0 || e >= bytes.len() {
+        return false;
+    }
     let three = |i: usize| bytes.get(i).is_some_and(|b| (0xE3..=0xE9).contains(b));
     if s < 3 || !three(s - 3) || !three(e) {
         return true;
@@ -70,6 +75,7 @@ pub(crate) fn may_separate(bytes: &[u8], s: usize, e: usize) -> bool {
 }
 
 /// [`separates_single_chars`] without the byte pre-test (the per-character alignment oracle uses it).
+#[inline(never)]
 pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -> bool {
     if c == '\n' {
         return false;
@@ -96,6 +102,7 @@ pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -
 /// of at least [`NUMERAL_RUN`] numerals and digits — `before` ASCII digits just written, then the numerals
 /// and digits (of any style, spaces and noise between them skipped) that follow. A lone numeral stays a
 /// word: 一下, 一个, 十分, 三三九乘.
+#[inline(always)]
 pub(crate) fn numeral_in_run(
     input: &str,
     e: usize,
@@ -103,7 +110,20 @@ pub(crate) fn numeral_in_run(
     before: usize,
     table: Option<&t2s::T2s>,
 ) -> Option<char> {
+    // Every ideograph off the plain path comes here (traditional ones too): the numeral test is kept inline.
     let d = numeral_digit(c)?;
+    numeral_run(input, e, d, before, table)
+}
+
+/// [`numeral_in_run`] for a numeral that stands for `d`.
+#[inline(never)]
+fn numeral_run(
+    input: &str,
+    e: usize,
+    d: char,
+    before: usize,
+    table: Option<&t2s::T2s>,
+) -> Option<char> {
     let mut n = before + 1;
     if n < NUMERAL_RUN {
         // Most numerals are words (一下, 一个): an ideograph copied as it is (`plain`: no numeral among

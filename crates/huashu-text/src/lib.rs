@@ -157,6 +157,13 @@ impl Writer<'_> {
         self.out.text.push(c);
     }
 
+    /// Writes the space kept between two words for the whitespace at original `s..e`. Out of line: inlined,
+    /// its one test (is the whitespace one byte long) was computed on every round of the normaliser's loop.
+    #[inline(never)]
+    fn push_space(&mut self, s: usize, e: usize) {
+        self.push(' ', s, e);
+    }
+
     /// Writes a multi-character form for original `s..e`, as one unit.
     fn push_form(&mut self, to: &str, s: usize, e: usize) {
         self.flush(s);
@@ -247,8 +254,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.digits = 0;
     out.repeats.clear();
     out.text.reserve(input.len());
-    let table = opts.traditional.then(t2s::table);
-    let plain = t2s::table().plain(opts.traditional);
+    let t2s = t2s::table();
+    let table = opts.traditional.then_some(t2s);
+    let plain = t2s.plain(opts.traditional);
     let mut w = Writer {
         out,
         input,
@@ -279,14 +287,29 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             }
         }
         // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
-        let prev = last.map_or(u32::MAX, |c| c as u32);
-        let (n, end_char) = plain_ideographs(&bytes[s..], plain, prev, opts.repeats);
+        let (n, end_char, repeat) = if bytes[s] >= 0x80 {
+            let prev = last.map_or(u32::MAX, |c| c as u32);
+            if opts.repeats {
+                plain_ideographs::<true>(&bytes[s..], plain, prev)
+            } else {
+                plain_ideographs::<false>(&bytes[s..], plain, prev)
+            }
+        } else {
+            (0, 0, false)
+        };
         if n > 0 {
             next = s + n;
             w.copy(s, next);
             last = char::from_u32(end_char);
             pending_space = None;
             s = next;
+        }
+        if repeat {
+            // A plain ideograph repeating the last one (谢谢): what the general path would do with it.
+            next = s + 3;
+            pending_space = None;
+            w.extend_last(s, next);
+            continue;
         }
         // Clause punctuation (，？！：；…, and its ASCII forms) comes between nearly every run of ideographs
         // (so it is tried right after one, in the same round); it is never noise and folds to itself or
@@ -354,7 +377,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             // A space between two words stays, as one space.
             if let Some((ws, we)) = pending_space.take() {
                 if last.is_some_and(|l| l.is_ascii_alphanumeric()) {
-                    w.push(' ', ws, we);
+                    w.push_space(ws, we);
                     last = Some(' ');
                 }
             }
@@ -490,7 +513,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             if last.is_some_and(|l| word(l) && !(l.is_ascii_digit() && c.is_ascii_digit()))
                 && word(c)
             {
-                w.push(' ', ws, we);
+                w.push_space(ws, we);
                 last = Some(' ');
             }
         }

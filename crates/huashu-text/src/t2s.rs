@@ -184,8 +184,23 @@ pub(crate) static AMBIGUOUS: &[(char, char, &[(&str, char)])] = &[
 
 /// The simplified form of the ambiguous character `raw` at `s..e` of `input`, by the word around it; `None`
 /// if `raw` is not ambiguous. Neighbours are compared after the character fold (反覆 and 反覆 alike).
+#[inline(always)]
 pub(crate) fn resolve(input: &str, s: usize, e: usize, raw: char) -> Option<char> {
+    // Every traditional character comes here: the test for the six is kept inline.
     let &(_, default, words) = AMBIGUOUS.iter().find(|a| a.0 == raw)?;
+    Some(resolve_in(input, s, e, raw, default, words))
+}
+
+/// [`resolve`] for an ambiguous `raw`: the form its word asks for, or `default`.
+#[inline(never)]
+fn resolve_in(
+    input: &str,
+    s: usize,
+    e: usize,
+    raw: char,
+    default: char,
+    words: &[(&str, char)],
+) -> char {
     let t = table();
     for &(word, to) in words {
         let at = word.chars().position(|c| c == raw).unwrap_or(0);
@@ -205,10 +220,10 @@ pub(crate) fn resolve(input: &str, s: usize, e: usize, raw: char) -> Option<char
             .zip(input[e..].chars().map(Some).chain(std::iter::repeat(None)))
             .all(|(w, c)| c.is_some_and(|c| t.get(c) == w || c == w));
         if back_ok && ahead_ok {
-            return Some(to);
+            return to;
         }
     }
-    Some(default)
+    default
 }
 
 fn single_char(s: &str) -> Option<char> {

@@ -126,11 +126,38 @@ impl Matcher {
         if text.is_empty() {
             return Vec::new();
         }
+        // Nearly every turn has no exchange a rule looks at: its path moves no (empty) normalised turns around.
+        if self.wants_previous && (exchange.previous.is_some() || exchange.own_previous.is_some()) {
+            return self.scan_turn_after(role, text, exchange, turn_index);
+        }
+        self.scan_turn_normalised(role, text, Exchange::default(), turn_index)
+    }
+
+    /// [`Matcher::scan_turn`] for a turn whose last exchange some rule looks at: that exchange normalised.
+    #[inline(never)]
+    fn scan_turn_after(
+        &self,
+        role: Role,
+        text: &str,
+        exchange: LastExchange<'_>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
         let (previous, own) = self.exchange_normalised(exchange);
         let normalised = Exchange {
             previous: previous.as_ref().map(Normalized::as_str),
             own: own.as_ref().map(Normalized::as_str),
         };
+        self.scan_turn_normalised(role, text, normalised, turn_index)
+    }
+
+    /// [`Matcher::scan_turn`] with the last exchange already normalised.
+    fn scan_turn_normalised(
+        &self,
+        role: Role,
+        text: &str,
+        normalised: Exchange<'_>,
+        turn_index: usize,
+    ) -> Vec<Finding> {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let Scratch { norm, hits } = &mut *scratch;
@@ -145,6 +172,10 @@ impl Matcher {
                     true,
                     Tolerance::Off,
                 );
+                // Most turns are clean: no findings to collect.
+                if hits.kept.is_empty() {
+                    return Vec::new();
+                }
                 self.findings(&hits.kept, text, norm, turn_index, None)
             }
             // Re-entered on this thread (a caller checking from inside a check): fresh buffers.
