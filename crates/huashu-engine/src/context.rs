@@ -58,7 +58,8 @@ struct Words {
     edges: Vec<u8>,
     /// Some word has a Latin or digit end: matches are checked at word boundaries.
     bounded: bool,
-    /// An exemption list: a word right after 不 does not count (不可以 is no 可以, 不需要 no 需要).
+    /// An exemption list: a word right after a negation does not count (不可以 is no 可以, 不需要 no 需要;
+    /// 没法帮您问 is no next step of the agent's).
     exempting: bool,
 }
 
@@ -206,7 +207,7 @@ impl Words {
         }
         let counts = |i: usize, start: usize, end: usize| {
             let (start, end) = (region.start + start, region.start + end);
-            !(self.exempting && t[..start].ends_with('不'))
+            !(self.exempting && negated(&t[..start]))
                 && (!self.bounded || at_word(t, start, end, self.edges[i]))
         };
         match &self.automaton {
@@ -465,6 +466,13 @@ fn sentence_head(after: &str) -> &str {
     }
 }
 
+/// Whether `head` (the text before an exemption word) ends with a negation that takes the word's meaning
+/// away: 不 (不可以, 不需要), or an inability (没法/无法/不能/没办法 + 帮您问).
+fn negated(head: &str) -> bool {
+    const NEGATIONS: [&str; 5] = ["不", "没法", "无法", "不能", "没办法"];
+    NEGATIONS.iter().any(|n| head.ends_with(n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +522,17 @@ mod tests {
             );
         }
         assert!(!Words::exempting(list()).found_in_all("不需要您操作"));
+        // An inability negates the step after it too: 没法帮您问 is no step of the agent's.
+        let step = Words::exempting(vec!["帮您".to_string()]);
+        for t in [
+            "我也没法帮您问",
+            "这边无法帮您查",
+            "不能帮您改",
+            "没办法帮您联系",
+        ] {
+            assert!(!step.found_in_all(t), "{t}");
+        }
+        assert!(step.found_in_all("没法改地址，我帮您申请拦截"));
         // Other lists read the word as written.
         assert!(Words::new(list()).found_in_all("这个不可以的哦"));
     }
