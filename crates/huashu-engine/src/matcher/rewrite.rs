@@ -1,5 +1,5 @@
 //! The compliant rewrite: every finding's safe suggestion applied, checked again, and offered only when
-//! nothing is flagged any more. An agent who presses "use it" must never send a sentence that still breaks
+//! every finding had one and nothing is flagged any more. An agent who presses "use it" must never send a sentence that still breaks
 //! a rule, so a rewrite that does is withheld with the reason.
 
 use std::sync::Arc;
@@ -43,6 +43,16 @@ pub(crate) fn settle(
     let mut current = text.to_string();
     let mut left: Vec<Finding> = findings.to_vec();
     for _ in 0..MAX_ROUNDS {
+        // A finding with no safe replacement keeps its words in any rewrite; one that then passes the check
+        // does so only because another replacement changed its context (这个我帮您核实一下，没法帮您查: the
+        // agent's new step exempts the refusal left beside it). Such a rewrite is not offered.
+        if left.iter().any(|f| f.safe_suggestion().is_none()) {
+            let fixed: Vec<Finding> = left
+                .into_iter()
+                .filter(|f| f.safe_suggestion().is_none())
+                .collect();
+            return Err(withheld(&fixed));
+        }
         let next = apply_suggestions(&current, &left);
         if next == current {
             break;
