@@ -207,7 +207,7 @@ async fn whole_conversation_ws_rest_sse_agree() {
     assert_eq!(w["rewrite"], Value::Null);
     assert_eq!(
         w["rewrite_withheld"],
-        "no compliant rewrite: F006 on “你自己去问快递” has no safe replacement"
+        "no compliant rewrite: F030 on “你自己去问快递公司” has no safe replacement"
     );
     assert_eq!(v["findings"].as_array().unwrap().len(), 2);
     let keys: Vec<&String> = v["findings"][0].as_object().unwrap().keys().collect();
