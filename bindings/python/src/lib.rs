@@ -45,6 +45,14 @@ fn ruleset_error(e: impl std::fmt::Display) -> PyErr {
     RulesetError::new_err(e.to_string())
 }
 
+/// The last exchange a turn is scanned after: the other party's previous turn and this party's own one.
+fn exchange<'a>(previous: Option<&'a str>, own_previous: Option<&'a str>) -> LastExchange<'a> {
+    LastExchange {
+        previous,
+        own_previous,
+    }
+}
+
 pub(crate) fn parse_role(s: &str) -> PyResult<Role> {
     Role::parse(s).ok_or_else(|| {
         InputError::new_err(format!(
@@ -109,11 +117,9 @@ impl PyEngine {
         own_previous: Option<&str>,
     ) -> PyResult<Bound<'py, PyList>> {
         let role = parse_role(role)?;
-        let exchange = LastExchange {
-            previous,
-            own_previous,
-        };
-        let findings = self.inner.scan_turn(role, text, exchange, 0);
+        let findings = self
+            .inner
+            .scan_turn(role, text, exchange(previous, own_previous), 0);
         findings_list(py, &findings)
     }
 
@@ -130,11 +136,9 @@ impl PyEngine {
         own_previous: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let role = parse_role(role)?;
-        let exchange = LastExchange {
-            previous,
-            own_previous,
-        };
-        let misses = self.inner.near_misses(role, text, exchange);
+        let misses = self
+            .inner
+            .near_misses(role, text, exchange(previous, own_previous));
         let json = serde_json::to_string(&misses)
             .map_err(|e| InputError::new_err(format!("near misses: {e}")))?;
         py.import("json")?.call_method1("loads", (json,))

@@ -5,14 +5,19 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn huashu(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
+/// `huashu ARGS` started with all three streams piped.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_huashu"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn huashu");
+        .expect("spawn huashu")
+}
+
+fn huashu(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = spawn(args);
     let mut input = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {
@@ -528,13 +533,7 @@ fn a_closed_pipe_ends_the_run_quietly() {
         &["schema", "rule"][..],
         &["scan"][..],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_huashu"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn huashu");
+        let mut child = spawn(args);
         // Close the reading end first, then give `scan` its input.
         drop(child.stdout.take());
         let mut input = child.stdin.take().expect("stdin");
