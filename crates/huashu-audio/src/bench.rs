@@ -56,6 +56,7 @@ fn fold(text: &str) -> String {
         repeats: false,
         spelling: false,
         mentions: false,
+        pronouns: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

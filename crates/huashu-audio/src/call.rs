@@ -127,6 +127,7 @@ pub fn simplify(text: &str) -> String {
         repeats: false,
         spelling: false,
         mentions: false,
+        pronouns: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

@@ -207,7 +207,7 @@ impl Words {
         }
         let counts = |i: usize, start: usize, end: usize| {
             let (start, end) = (region.start + start, region.start + end);
-            !(self.exempting && negated(&t[..start]))
+            !(self.exempting && (negated(&t[..start]) || spoken_to(&t[..start], &self.words[i])))
                 && (!self.bounded || at_word(t, start, end, self.edges[i]))
         };
         match &self.automaton {
@@ -473,6 +473,30 @@ fn negated(head: &str) -> bool {
     NEGATIONS.iter().any(|n| head.ends_with(n))
 }
 
+/// Whether a restating exemption word (您说, 您提到) has the customer as the object of what comes before it
+/// (跟您说了, 和您提到过): then the agent is the one speaking, and nothing is restated.
+fn spoken_to(head: &str, word: &str) -> bool {
+    const TO: [char; 7] = ['跟', '和', '给', '对', '向', '同', '与'];
+    // Only words that restate: 给您 before an exemption like 您 or 您这边 is the agent's own step (给您登记).
+    const RESTATING: [&str; 13] = [
+        "您说",
+        "您讲",
+        "您提到",
+        "您刚才说",
+        "您刚刚说",
+        "您之前说",
+        "您是说",
+        "您的意思",
+        "您反馈的",
+        "您反映的",
+        "您指的",
+        "您是指",
+        "您描述",
+    ];
+    RESTATING.iter().any(|r| word.starts_with(r))
+        && head.chars().next_back().is_some_and(|c| TO.contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,6 +557,13 @@ mod tests {
             assert!(!step.found_in_all(t), "{t}");
         }
         assert!(step.found_in_all("没法改地址，我帮您申请拦截"));
+        // The customer's words restated (您说…) are not the agent's words to the customer (跟您说了…).
+        let restated = Words::exempting(vec!["您说".to_string()]);
+        assert!(restated.found_in_all("您说的验证码是哪个"));
+        assert!(!restated.found_in_all("早跟您说了，验证码念给我"));
+        assert!(!restated.found_in_all("我和您说过"));
+        // Other words that open with the customer are still the agent's step after 给 (给您登记).
+        assert!(Words::exempting(vec!["您".to_string()]).found_in_all("我先给您登记"));
         // Other lists read the word as written.
         assert!(Words::new(list()).found_in_all("这个不可以的哦"));
     }

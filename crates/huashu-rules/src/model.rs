@@ -21,6 +21,8 @@ pub struct Normalization {
     /// The @mentions that open a turn (`@MommaYou2 `) and the sign-off that ends it (`^JD`, `1/2`) dropped:
     /// who a social-channel reply is to and from, not what it says.
     pub mentions: bool,
+    /// 你 and 妳 read as 您 (the same second person, told apart only by politeness): rule text is written with 您.
+    pub pronouns: bool,
 }
 
 impl Default for Normalization {
@@ -34,6 +36,7 @@ impl Default for Normalization {
             repeats: true,
             spelling: true,
             mentions: true,
+            pronouns: true,
         }
     }
 }

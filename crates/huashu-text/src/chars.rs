@@ -234,3 +234,10 @@ pub fn is_sentence_break(c: char) -> bool {
         '.' | '!' | '?' | ';' | '。' | '！' | '？' | '；' | '…' | '\n' | '\r'
     )
 }
+
+/// 您 for the second person's informal forms (你, and 妳 as Taiwan writes it to a woman), `c` otherwise: see
+/// [`crate::Options::pronouns`].
+#[inline(always)]
+pub(crate) fn pronoun(c: char) -> char {
+    if matches!(c, '你' | '妳') { '您' } else { c }
+}

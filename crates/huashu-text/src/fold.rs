@@ -169,6 +169,23 @@ pub(crate) fn form_at(s: &str) -> Option<(usize, &'static str)> {
     ];
     FORMS
         .iter()
-        .find(|(form, _)| s.starts_with(form))
-        .map(|(form, to)| (form.len(), *to))
+        .find_map(|(form, to)| spaced_prefix(s, form).map(|len| (len, *to)))
+}
+
+/// Byte length of `form` at the start of `s`, with spaces allowed between its characters (百 分 之 百: a
+/// transcript's or a careless typist's spacing, which the noise fold drops everywhere else); None when it is
+/// not there.
+fn spaced_prefix(s: &str, form: &str) -> Option<usize> {
+    let mut at = 0;
+    for (i, c) in form.chars().enumerate() {
+        if i > 0 {
+            let rest = &s[at..];
+            at += rest.len() - rest.trim_start_matches([' ', '\u{3000}', '\t']).len();
+        }
+        if !s[at..].starts_with(c) {
+            return None;
+        }
+        at += c.len_utf8();
+    }
+    Some(at)
 }

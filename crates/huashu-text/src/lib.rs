@@ -60,6 +60,10 @@ pub struct Options {
     /// and the sign-off that ends it (`^JD`, `-Mike`, `1/2`) — who it is to and from, not what is said (a
     /// rule anchored at a sentence start or a turn's end would never see the sentence begin or end).
     pub mentions: bool,
+    /// 你 and 妳 read as 您: the same second person, told apart only by politeness, and a rule judges what is
+    /// said to the customer, not which of the two the agent typed (你自己去问 and 您自己去问 push the work back
+    /// alike; 回复你 and 回复您 promise the same step). Rule text is written with 您.
+    pub pronouns: bool,
 }
 
 impl Default for Options {
@@ -73,6 +77,7 @@ impl Default for Options {
             repeats: true,
             spelling: true,
             mentions: true,
+            pronouns: true,
         }
     }
 }
@@ -441,6 +446,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                     {
                         c = r;
                     }
+                }
+                if opts.pronouns {
+                    c = chars::pronoun(c);
                 }
                 if opts.repeats && last == Some(c) {
                     w.extend_last(s, next);

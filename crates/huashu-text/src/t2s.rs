@@ -16,7 +16,8 @@ pub(crate) struct T2s {
     sparse: Vec<(char, char)>,
     /// Bit per BMP code point (word `u >> 6`, bit `u & 63`): a CJK ideograph that normalises to itself
     /// (with and without the traditional fold), and is not 百 or 甚, which may start a form, nor a Chinese
-    /// numeral or an ambiguous traditional character (see `AMBIGUOUS`). The normaliser copies runs
+    /// numeral, an informal 你 or 妳 (`Options::pronouns`) or an ambiguous traditional character (see
+    /// `AMBIGUOUS`). The normaliser copies runs
     /// of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check. Not 、。,
     /// which may separate single characters (不。知。道): the clause punctuation path takes them.
     plain: [Box<[u64; PLAIN_WORDS]>; 2],
@@ -63,7 +64,7 @@ pub(crate) fn table() -> &'static T2s {
             // Chinese numerals may be read as digits (a card number said aloud); ambiguous characters
             // look at their word: neither can be copied blindly.
             let c = char::from_u32(u).unwrap_or('\u{FFFD}');
-            if crate::chars::numeral_digit(c).is_some() {
+            if crate::chars::numeral_digit(c).is_some() || crate::chars::pronoun(c) != c {
                 continue;
             }
             if AMBIGUOUS.iter().any(|a| a.0 == c) {

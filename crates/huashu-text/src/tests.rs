@@ -31,7 +31,7 @@ fn removes_inserted_noise() {
     assert_eq!(n("不\u{200B}知道"), "不知道");
     assert_eq!(n("6222 0212-3456"), "622202123456");
     assert_eq!(n("I   can  guarantee"), "i can guarantee");
-    assert_eq!(n("不知道\n\n你问别人"), "不知道\n你问别人");
+    assert_eq!(n("不知道\n\n你问别人"), "不知道\n您问别人");
 }
 
 #[test]
@@ -169,6 +169,33 @@ fn span_to_chars() {
 }
 
 #[test]
+fn a_number_form_spaced_out_is_still_the_number() {
+    assert_eq!(n("房贷百 分 之 百核得下来"), "房贷100%核得下来");
+    assert_eq!(n("百　分　百 满意"), "100%满意");
+    assert_eq!(n("本 金 百 分 之 一 百 保 障"), "本金100%保障");
+    // Not across a line: two lines are two utterances.
+    assert_eq!(n("百\n分之百"), "百\n分之百");
+}
+
+#[test]
+fn the_informal_second_person_reads_as_the_polite_one() {
+    // 你 and 妳 (Taiwan, to a woman) are 您 in every path: plain runs, traditional text, a repeat.
+    assert_eq!(n("你自己去问快递吧"), "您自己去问快递吧");
+    assert_eq!(n("妳自己去問快遞"), "您自己去问快递");
+    assert_eq!(n("帮你 查 一下，回复妳"), "帮您查一下,回复您");
+    // 你们 is the plural of the same word; the alignment stays one character for one.
+    let t = "你们的订单";
+    let nz = normalize(t, &Options::default());
+    assert_eq!(nz.as_str(), "您们的订单");
+    assert_eq!(nz.original_span(0..3), Span::new(0, 3));
+    let off = Options {
+        pronouns: false,
+        ..Options::default()
+    }; // off: left as written
+    assert_eq!(normalize("你好", &off).as_str(), "你好");
+}
+
+#[test]
 fn options_off_keep_text() {
     let opts = Options {
         width: false,
@@ -179,8 +206,9 @@ fn options_off_keep_text() {
         repeats: false,
         spelling: false,
         mentions: false,
+        pronouns: false,
     };
-    let s = "@who 這 ＡＢ 百分百!! p4ss a b c";
+    let s = "@who 這 ＡＢ 百分百!! p4ss 你 a b c";
     assert_eq!(normalize(s, &opts).as_str(), s);
 }
 
@@ -294,6 +322,9 @@ mod per_char {
                     if let Some(r) = t2s::resolve(input, s, e, raw) {
                         c = r;
                     }
+                }
+                if opts.pronouns {
+                    c = crate::chars::pronoun(c);
                 }
                 if opts.repeats && last == Some(c) {
                     flush(out, input, &mut run, s);

@@ -184,6 +184,7 @@ impl Matcher {
             repeats: n.repeats,
             spelling: n.spelling,
             mentions: n.mentions,
+            pronouns: n.pronouns,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
         let norm_repeats = |s: &str| {
