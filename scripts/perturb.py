@@ -117,6 +117,49 @@ REWRITES = [
 ]
 
 
+def en_contract(t):
+    pairs = [("do not", "don't"), ("cannot", "can't"), ("will not", "won't"), ("is not", "isn't"),
+             ("I am", "I'm"), ("we are", "we're"), ("you are", "you're")]
+    s = t
+    for a, b in pairs:
+        s = re.sub(r"\b%s\b" % re.escape(a), b, s)
+    return s if s != t else None
+
+
+def en_expand(t):
+    pairs = [("don't", "do not"), ("can't", "cannot"), ("won't", "will not"), ("isn't", "is not"),
+             ("I'm", "I am"), ("we're", "we are"), ("you're", "you are")]
+    s = t
+    for a, b in pairs:
+        s = s.replace(a, b).replace(a.replace("'", "’"), b)
+    return s if s != t else None
+
+
+def en_we(t):
+    s = re.sub(r"\bI\b(?!')", "we", t, count=1)
+    return s if s != t else None
+
+
+def en_sorry(t):
+    return None if t.lower().startswith(("sorry", "i'm sorry", "apologies")) else "Sorry, " + t[:1].lower() + t[1:]
+
+
+def en_voice(t):
+    # A call transcript: lower case, no punctuation but apostrophes.
+    s = re.sub(r"[^\w\s'’@#%]", " ", t.lower())
+    s = re.sub(r"\s+", " ", s).strip()
+    return s if s != t else None
+
+
+EN_REWRITES = [
+    ("contractions", en_contract),
+    ("expanded contractions", en_expand),
+    ("I → we", en_we),
+    ("Sorry, prefix", en_sorry),
+    ("transcript: lower case, no punctuation", en_voice),
+]
+
+
 def traditional_rewrite():
     """Simplified → traditional from the engine's own table, inverted (one traditional form per character)."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -166,6 +209,7 @@ def main():
     ap.add_argument("--ruleset", default="rulesets/zh-CN")
     ap.add_argument("--corpora", default=os.environ.get("HUASHU_CORPORA", "../shared/corpora"))
     ap.add_argument("--show", type=int, default=20, help="holes to print per rewrite")
+    ap.add_argument("--english", action="store_true", help="English rewrites (use with --ruleset rulesets/en)")
     args = ap.parse_args()
 
     cache, turns = {}, []
@@ -183,7 +227,7 @@ def main():
     base = scan(args.bin, args.ruleset, [(i, t) for i, t, _ in turns])
     right = [(i, t, e) for i, t, e in turns if {c for c, _ in base.get(i, set())} == e]
     print(f"{len(turns)} even-half turns, {len(right)} the engine gets right; per rewrite:")
-    rewrites = REWRITES + [r for r in [traditional_rewrite()] if r]
+    rewrites = EN_REWRITES if args.english else REWRITES + [r for r in [traditional_rewrite()] if r]
     total_lost = total_new = 0
     for name, fn in rewrites:
         variants = [(i, fn(t), t, e) for i, t, e in right]
