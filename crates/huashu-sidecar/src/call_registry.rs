@@ -45,6 +45,10 @@ pub struct CallSpec {
     pub id: String,
     pub roles: Vec<Arc<str>>,
     pub encoding: Encoding,
+    /// One connection per party (AudioSocket's legs): a clean hangup of the last connection ends the call
+    /// only once every party has been heard from; until then a leg still to come has `reconnect_ms` to join,
+    /// so a customer leg answered after a short agent leg hung up is not a call of its own.
+    pub legs: bool,
 }
 
 /// A handle on a live call.

@@ -126,6 +126,7 @@ fn spec_of(open: &Value) -> Result<(CallSpec, Value), ProtoError> {
                 id,
                 roles,
                 encoding,
+                legs: false,
             },
             m,
         ));

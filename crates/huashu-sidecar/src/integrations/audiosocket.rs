@@ -195,6 +195,7 @@ async fn serve(app: Arc<App>, mut tcp: TcpStream) {
         id: reg.conversation_id,
         roles: vec!["agent".into(), "customer".into()],
         encoding: Encoding::Pcm8k,
+        legs: true,
     };
     let Ok(mut call) = super::join(&app, spec).await else {
         return fail(&mut tcp, "refused").await;

@@ -125,6 +125,7 @@ pub(super) fn spawn(
         backs: vec![first],
         grace: None,
         started: Instant::now(),
+        parties_heard: vec![false; handle.spec.roles.len()],
     };
     tokio::spawn(call.run(rx, heard_rx, handle.tx.clone()));
     Ok(())
@@ -143,6 +144,8 @@ struct LiveCall {
     /// No connection is attached: the call ends at this instant unless one reconnects.
     grace: Option<Instant>,
     started: Instant,
+    /// Per party: audio or its end has come (see [`CallSpec::legs`]).
+    parties_heard: Vec<bool>,
 }
 
 impl LiveCall {
@@ -168,6 +171,10 @@ impl LiveCall {
                     }
                     Some(Cmd::Audio { party, bytes }) => {
                         super::frames(self.spec.adapter, 1);
+                        match party {
+                            Some(p) => self.heard_from(p),
+                            None => self.parties_heard.fill(true),
+                        }
                         let r = match party {
                             Some(p) => {
                                 // One connection per party: a leg that starts late (answered after the
@@ -188,11 +195,17 @@ impl LiveCall {
                         let late = self.parties.expire();
                         self.deliver(late).await;
                     }
-                    Some(Cmd::PartyEnd(p)) => self.parties.end_party(p).await,
+                    Some(Cmd::PartyEnd(p)) => {
+                        self.heard_from(p);
+                        self.parties.end_party(p).await;
+                    }
                     Some(Cmd::Detach { conn, clean }) => {
                         self.backs.retain(|b| b.0 != conn);
                         if self.backs.is_empty() {
-                            if clean {
+                            // A leg still to come (AudioSocket: the customer answered after a short agent
+                            // leg) gets the same grace as a dropped connection.
+                            let all_heard = !self.spec.legs || self.parties_heard.iter().all(|h| *h);
+                            if clean && all_heard {
                                 break;
                             }
                             self.grace = Some(Instant::now() + reconnect);
@@ -217,6 +230,12 @@ impl LiveCall {
         self.app.integrations.forget(&self.spec.id, &me);
         rx.close();
         self.finish(&mut heard).await;
+    }
+
+    fn heard_from(&mut self, party: usize) {
+        if let Some(h) = self.parties_heard.get_mut(party) {
+            *h = true;
+        }
     }
 
     async fn heard(&mut self, party: usize, r: Report) {

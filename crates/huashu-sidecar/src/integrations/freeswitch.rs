@@ -109,6 +109,7 @@ fn spec_of(text: &str) -> Result<CallSpec, ProtoError> {
         id,
         roles,
         encoding,
+        legs: false,
     })
 }
 

@@ -136,6 +136,7 @@ fn spec_of(start: &Value, inbound: &str) -> Result<(CallSpec, Tracks), ProtoErro
             id,
             roles,
             encoding: Encoding::Mulaw8k,
+            legs: false,
         },
         tracks,
     ))

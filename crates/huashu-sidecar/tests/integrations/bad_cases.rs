@@ -172,6 +172,34 @@ async fn audiosocket_two_legs_make_one_call_and_unknown_uuids_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audiosocket_leg_that_connects_after_the_other_hung_up_joins_the_same_call() {
+    // A short agent leg hangs up before the customer's leg is even connected (the two race on a busy
+    // machine): the call waits `reconnect_ms` for the leg it has not heard from, instead of ending and
+    // refusing the customer's audio as a second call.
+    let srv = server(true).await;
+    let sock = *srv.app.integrations.audiosocket_addr.get().unwrap();
+    let id = "ast-call-seq";
+    let (ua, uc) = ([0xa2u8; 16], [0xc2u8; 16]);
+    let hex = |b: [u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(register(srv.addr, &hex(ua), id, "agent").await.0, 201);
+    assert_eq!(register(srv.addr, &hex(uc), id, "customer").await.0, 201);
+    let events = listen(srv.addr, id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let script = [2, 0, 1, 3];
+    let (agent, customer) = tones::call(&script, 8_000);
+    let a = leg(sock, ua, agent, true).await;
+    let c = leg(sock, uc, customer, true).await;
+    assert!(a.is_empty() && c.is_empty(), "{a:?} {c:?}");
+    let events = events.await.unwrap();
+    let finals = sse_finals(&events);
+    let roles: std::collections::BTreeSet<&str> = finals.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(roles, ["agent", "customer"].into(), "{finals:?}");
+    assert_routed(&stats(srv.addr, id).await, 2, 2);
+    srv.shutdown();
+    srv.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audiosocket_leg_answered_late_stays_on_the_calls_clock() {
     let srv = server(true).await;
     let sock = *srv.app.integrations.audiosocket_addr.get().unwrap();
