@@ -67,7 +67,7 @@ enum Command {
         previous: Option<String>,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
-        /// Input files or directories (JSON lines or CSV); standard input when none.
+        /// Input files or directories (JSON lines or CSV); standard input when none, or where `-` is given.
         files: Vec<String>,
         #[command(flatten)]
         batch: batch::BatchArgs,
@@ -78,7 +78,7 @@ enum Command {
         ruleset: String,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
-        /// Input files or directories (JSON lines or CSV); standard input when none.
+        /// Input files or directories (JSON lines or CSV); standard input when none, or where `-` is given.
         files: Vec<String>,
         #[command(flatten)]
         batch: batch::BatchArgs,

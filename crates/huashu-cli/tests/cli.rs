@@ -548,3 +548,28 @@ fn a_closed_pipe_ends_the_run_quietly() {
         );
     }
 }
+
+#[test]
+fn a_dash_reads_standard_input_between_files() {
+    let dir = std::env::temp_dir().join(format!("huashu-dash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("after.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\":\"f\",\"role\":\"agent\",\"text\":\"稳赚不赔\"}\n",
+    )
+    .expect("write");
+    let stdin = "{\"id\":\"s\",\"role\":\"agent\",\"text\":\"这个我不知道\"}\n";
+    let out = huashu(&["scan", "-", file.to_str().unwrap()], stdin.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["s", "f"]);
+    assert_eq!(lines[0]["findings"][0]["rule"], "F001");
+    assert_eq!(lines[1]["findings"][0]["category"], "promise");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -73,13 +73,25 @@ pub(super) fn sources(files: &[String], failed: &mut usize) -> Vec<Source> {
             label: None,
         }];
     }
-    expand(files, failed)
-        .into_iter()
-        .map(|p| Source {
+    // `-` is standard input, as for most command-line tools (`… | huashu scan - more.jsonl`).
+    let mut out = Vec::new();
+    for (is_stdin, group) in files
+        .chunk_by(|a, b| (a == "-") == (b == "-"))
+        .map(|g| (g[0] == "-", g))
+    {
+        if is_stdin {
+            out.extend(group.iter().map(|_| Source {
+                path: None,
+                label: None,
+            }));
+            continue;
+        }
+        out.extend(expand(group, failed).into_iter().map(|p| Source {
             label: Some(Arc::from(p.to_string_lossy().as_ref())),
             path: Some(p),
-        })
-        .collect()
+        }));
+    }
+    out
 }
 
 pub(super) fn open(src: &Source) -> io::Result<Box<dyn BufRead>> {
