@@ -200,10 +200,10 @@ const BLIND4_EN: Floors = &[
 // and Taiwan writing, mixed Chinese and English, long scripted replies; en Twitter, UK/AU/US/Indian chat, bots,
 // email, voice transcripts. Main's rules before anyone tuned on it (58c7515, after three zh label corrections): zh
 // forbidden .971/.673, privacy .960/.800, promise .974/.826; en .889/.585, 1.0/.688, 1.0/.667. Tuned on the
-// even-hash half only (F062-F064, P061, lines in F030/F034/F041/V005/V031, EF042/43/44/46, EF012, EP040/43/41,
-// EV007); the odd half, never read for tuning, went zh forbidden 1.0/.678 -> 1.0/.695, privacy 1.0/.812 and
-// promise 1.0/.864 unchanged; en forbidden .889/.667, promise 1.0/.733 unchanged, privacy 1.0/.556 -> 1.0/.667.
-// Floors: the whole sets now.
+// even-hash half and on fresh wordings written apart from any set (F062-F064, P061, EF061, lines in
+// F030/F034/F039/F041/V005/V031, EF012/42/43/44/46, EP040/41/43, EV005/EV007); the odd half, never read for tuning,
+// went zh forbidden 1.0/.678 -> 1.0/.695, privacy 1.0/.812 and promise 1.0/.864 unchanged; en forbidden
+// .889/.667 and promise 1.0/.733 unchanged, privacy 1.0/.556 -> 1.0/.667. Floors: the whole sets now.
 const BLIND5_ZH: Floors = &[
     ("forbidden", 1.00, 0.80),
     ("privacy", 1.00, 0.90),
