@@ -194,6 +194,27 @@ const BLIND4_EN: Floors = &[
     ("promise", 1.00, 0.72),
 ];
 
+// blind5-zh / blind5-en: a fifth blind set (corpora/labelled/BLIND5.md), hand-written from POLICY.md alone: 44 % of
+// zh in JD.com / Taobao chat style, the rest telecom, bank cards, couriers, property, real estate, beauty, gyms,
+// baby and supplements, repairs, rentals, pets, visas, crypto and wealth, second-hand; call transcripts, Hong Kong
+// and Taiwan writing, mixed Chinese and English, long scripted replies; en Twitter, UK/AU/US/Indian chat, bots,
+// email, voice transcripts. Main's rules before anyone tuned on it (58c7515, after three zh label corrections): zh
+// forbidden .971/.673, privacy .960/.800, promise .974/.826; en .889/.585, 1.0/.688, 1.0/.667. Tuned on the
+// even-hash half and on fresh wordings written apart from any set (F062-F064, P061, EF061, lines in
+// F030/F034/F039/F041/V005/V031, EF012/42/43/44/46, EP040/41/43, EV005/EV007); the odd half, never read for tuning,
+// went zh forbidden 1.0/.678 -> 1.0/.695, privacy 1.0/.812 and promise 1.0/.864 unchanged; en forbidden
+// .889/.667 and promise 1.0/.733 unchanged, privacy 1.0/.556 -> 1.0/.667. Floors: the whole sets now.
+const BLIND5_ZH: Floors = &[
+    ("forbidden", 1.00, 0.80),
+    ("privacy", 1.00, 0.90),
+    ("promise", 0.97, 0.93),
+];
+const BLIND5_EN: Floors = &[
+    ("forbidden", 0.94, 0.78),
+    ("privacy", 1.00, 0.81),
+    ("promise", 1.00, 0.80),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -325,6 +346,16 @@ fn blind4_en_turns() {
     holds("blind4-en.jsonl", "en", false, BLIND4_EN);
 }
 
+#[test]
+fn blind5_zh_turns() {
+    holds("blind5-zh.jsonl", "zh-CN", false, BLIND5_ZH);
+}
+
+#[test]
+fn blind5_en_turns() {
+    holds("blind5-en.jsonl", "en", false, BLIND5_EN);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -363,6 +394,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind3-en.jsonl", "en", false),
         ("blind4-zh.jsonl", "zh-CN", false),
         ("blind4-en.jsonl", "en", false),
+        ("blind5-zh.jsonl", "zh-CN", false),
+        ("blind5-en.jsonl", "en", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));
