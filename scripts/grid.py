@@ -456,8 +456,8 @@ def build(cap, rng):
     for lead, a, o, t in itertools.product(PV_LEAD, PV_ACT, PV_OBJECT, PV_TAIL):
         if a in ("read out", "read me") and t == " in this chat.":
             continue
-        if a == "type" and t == " over the phone.":
-            continue
+        if a == "type" and t not in (" here.", " in this chat."):
+            continue  # "type the code" without a place may mean into the app
         q = lead.startswith(("Could", "Can"))
         tail = t
         if q and t in (".", " please."):
