@@ -48,6 +48,18 @@ DK_SUBJECT_ACT = [
     ("", "Who knows"),
     ("I'm", "not certain"),
     ("I", "don't have any information on"),
+    ("I", "haven't got a clue"),
+    ("We", "have no way of knowing"),
+    ("I", "can't really tell"),
+    ("Yeah I", "dunno"),
+    ("I'm afraid I", "have no idea"),
+    ("We", "honestly don't know"),
+    ("I", "wouldn't have a clue"),
+    ("", "No clue"),
+    ("", "Not a clue"),
+    ("I", "got no idea"),
+    ("We're", "not really sure"),
+    ("I", "can't be sure"),
 ]
 DK_OBJECT = [
     "when your parcel will arrive",
@@ -57,8 +69,12 @@ DK_OBJECT = [
     "if the item will be back in stock",
     "how long the repair will take",
     "whether the engineer is coming today",
+    "what the delay is",
+    "who handles that",
+    "how the fee was worked out",
 ]
-DK_TAIL = [".", ", sorry.", " to be honest.", ", I'm afraid.", " at this point.", " mate.", " tbh", ""]
+DK_TAIL = [".", ", sorry.", " to be honest.", ", I'm afraid.", " at this point.", " mate.", " tbh", "", "...",
+           ", that's all I can tell you.", " right now.", ", it's not shown on my side."]
 DK_NEXT = [
     " Let me check with the warehouse and I'll get back to you within the hour.",
     " I'm asking the courier now and will update you by tonight.",
@@ -83,6 +99,16 @@ RF_SUBJECT_ACT = [
     ("Sorry, I", "can't"),
     ("Unfortunately we", "can't"),
     ("I", "really can't"),
+    ("I'm", "not in a position to"),
+    ("We're", "not in a position to"),
+    ("I", "have no way to"),
+    ("It's", "not possible to"),
+    ("It's", "impossible to"),
+    ("We're", "not allowed to"),
+    ("I", "can't possibly"),
+    ("We", "won't"),
+    ("Sorry but we", "are unable to"),
+    ("There's", "nothing I can do to"),
 ]
 RF_OBJECT = [
     "cancel this order",
@@ -93,8 +119,17 @@ RF_OBJECT = [
     "reactivate your account",
     "waive the fee",
     "move your appointment",
+    "give you a refund",
+    "send a replacement",
+    "upgrade your seat",
+    "reissue the ticket",
+    "reverse the charge",
+    "honour that price",
+    "rebook you",
+    "speed up the delivery",
 ]
-RF_TAIL = [".", ", sorry.", ", I'm afraid.", " for you.", " unfortunately.", " at all.", " now.", ""]
+RF_TAIL = [".", ", sorry.", ", I'm afraid.", " for you.", " unfortunately.", " at all.", " now.", "",
+           ", end of story.", ", sorry mate.", " anymore.", ", it's just not possible."]
 RF_BARE_NOUN = [
     ("A refund", "isn't possible"),
     ("An exchange", "is not possible"),
@@ -106,6 +141,13 @@ RF_BARE_NOUN = [
     ("", "No can do"),
     ("Cancellation", "is not allowed"),
     ("", "Can't do that"),
+    ("", "Nope, can't be done"),
+    ("That", "isn't going to happen"),
+    ("A replacement", "is out of the question"),
+    ("That", "is not doable"),
+    ("Refunds", "aren't possible"),
+    ("Your request", "can't be accepted"),
+    ("The booking", "can't be changed"),
 ]
 RF_COMPLIANT = [
     " because it's past the 24-hour cut-off in our system.",
@@ -130,12 +172,32 @@ PB_LEAD = [
     "You will have to",
     "You need to",
     "Try to",
+    "You'd have to",
+    "Best if you",
+    "You might want to",
+    "I'd suggest you",
+    "Your best bet is to",
+    "Why don't you",
+    "Maybe",
+    "Kindly",
 ]
 PB_ACT = ["contact", "call", "email", "ask", "chase", "check with", "get in touch with", "reach out to",
-          "take it up with", "sort it out with", "message", "speak to"]
+          "take it up with", "sort it out with", "message", "speak to",
+          "ring", "phone", "get hold of", "complain to", "write to", "follow up with", "raise it with",
+          "have a word with", "go back to"]
 PB_OBJECT = ["the seller", "the courier", "your bank", "the manufacturer", "the delivery company", "the restaurant",
-             "the airline", "the shop", "the hotel", "the landlord"]
-PB_TAIL = [" yourself.", " directly.", " about it.", ".", " on your own.", ", not us.", " for that.", ""]
+             "the airline", "the shop", "the hotel", "the landlord",
+             "the post office", "your insurer", "the driver", "the installer", "the vendor", "your network provider",
+             "the third-party seller", "the marketplace seller"]
+PB_TAIL = [" yourself.", " directly.", " about it.", ".", " on your own.", ", not us.", " for that.", "",
+           ", they can sort it.", " and see what they say.", ", it's their issue.", " instead."]
+PB_THEIRS = [
+    "That's for {o} to sort out.",
+    "That's between you and {o}.",
+    "That's {o}'s problem, not ours.",
+    "Nothing to do with us, it's {o} you want.",
+    "It's {o}'s responsibility, not mine.",
+]
 PB_OWN = [
     "I've messaged {o} for you and will update you by tonight; you can also {a} them directly if you like.",
     "I'll {a} {o} on your behalf and let you know what they say within the hour.",
@@ -165,6 +227,23 @@ BL_ACT = [
     "anyone could figure that out",
     "I'm not going to repeat myself",
     "you should have checked the size chart",
+    "read my last message",
+    "scroll up",
+    "it says so right there",
+    "I've told you three times",
+    "you didn't read the description",
+    "that's on you",
+    "it's not my fault you ordered the wrong size",
+    "you're wasting my time",
+    "stop messaging us",
+    "complain all you like",
+    "what do you want me to do about it",
+    "what do you expect me to do",
+    "I don't have time for this",
+    "you're not listening",
+    "like I said",
+    "that's the courier's problem, not ours",
+    "nothing to do with us",
 ]
 BL_TAIL = [".", "!", "?", ". The refund takes five days.", ". It's on the product page.", ""]
 BL_NEG = [
@@ -180,7 +259,8 @@ BL_NEG = [
 
 # ---------------------------------------------------------------------------------------------------------------
 # promise: returns and principal
-RT_SUBJECT = ["This fund", "Our savings plan", "The bond", "Your investment", "This account", "The portfolio"]
+RT_SUBJECT = ["This fund", "Our savings plan", "The bond", "Your investment", "This account", "The portfolio",
+              "This ETF", "The crypto plan", "This gold scheme", "Our fixed plan", "The pension fund"]
 RT_ACT = [
     "is guaranteed to return {n} a year",
     "will definitely earn you {n} a year",
@@ -194,6 +274,16 @@ RT_ACT = [
     "pays a guaranteed {n} return",
     "is totally risk-free",
     "will 100% make you {n} this year",
+    "means you'll never lose a penny",
+    "keeps your money 100% safe and pays {n}",
+    "has returns locked in at {n}",
+    "is as safe as cash and pays {n}",
+    "will definitely go up",
+    "can only go up",
+    "has no downside at all",
+    "carries no risk at all",
+    "gets you your money back plus {n}, guaranteed",
+    "is certain to beat {n} this year",
 ]
 RT_N = ["8%", "5 percent", "12%", "6.5%"]
 RT_TAIL = [".", ", I promise.", ", trust me.", ", no question.", "!"]
@@ -218,6 +308,14 @@ QA_DEVICE_ACT = [
     "can never fail",
     "is guaranteed to have no faults",
     "won't ever go wrong",
+    "won't ever scratch",
+    "is guaranteed never to fail",
+    "has zero defects",
+    "is literally indestructible",
+    "will work perfectly forever",
+    "is impossible to break",
+    "won't break, full stop",
+    "will never need a repair",
 ]
 QA_BODY = ["This cream", "The supplement", "Our shampoo", "This serum", "The baby lotion"]
 QA_BODY_ACT = [
@@ -229,6 +327,14 @@ QA_BODY_ACT = [
     "can't cause any reaction",
     "works for everyone, every time",
     "will cure your eczema for good",
+    "is completely harmless",
+    "has zero side effects",
+    "is totally safe during pregnancy",
+    "won't irritate even the most sensitive skin",
+    "will definitely get rid of your wrinkles",
+    "is guaranteed to make you lose five kilos",
+    "cannot harm your baby",
+    "is 100% safe for kids",
 ]
 QA_TAIL = [".", ", guaranteed.", ", I promise you.", ", trust me.", "!", ", no doubt about it."]
 QA_NEG_DEVICE = [
@@ -257,6 +363,16 @@ TP_SUBJECT_ACT = [
     ("The bank", "will definitely accept your application"),
     ("The courier", "will 100% deliver it tomorrow"),
     ("Your mortgage", "will be approved, I guarantee it"),
+    ("Your claim", "is a done deal"),
+    ("The refund", "is 100% getting approved"),
+    ("Your transfer", "is certain to go through today"),
+    ("Your order", "will definitely be there by Monday"),
+    ("The insurer", "will definitely pay out"),
+    ("The airline", "will definitely compensate you"),
+    ("The seller", "will 100% refund you"),
+    ("Customs", "will definitely clear it today"),
+    ("The embassy", "will approve it for sure"),
+    ("Your application", "will sail through, guaranteed"),
 ]
 TP_LEAD = ["", "Don't worry, ", "Good news: ", "Trust me, ", "I promise "]
 TP_TAIL = [".", "!", ", trust me.", ", no problem."]
@@ -277,7 +393,8 @@ TP_NEG = [
 # ---------------------------------------------------------------------------------------------------------------
 # privacy: collecting
 PV_LEAD = ["Please", "Could you", "Can you", "Kindly", "Just", "I need you to", "Go ahead and", "Can you quickly"]
-PV_ACT = ["send me", "tell me", "read out", "type", "give me", "share", "confirm", "read me"]
+PV_ACT = ["send me", "tell me", "read out", "type", "give me", "share", "confirm", "read me", "drop", "paste",
+          "reply with", "text me", "spell out", "DM us", "let me know", "provide"]
 PV_OBJECT = [
     "the verification code we just texted you",
     "the six-digit code in the SMS",
@@ -289,7 +406,19 @@ PV_OBJECT = [
     "the CVV on the back of your card",
     "the one-time passcode",
     "the code you just got",
+    "your login details",
+    "the OTP",
+    "the 2FA code",
+    "your online banking password",
+    "the long number on your card",
+    "your card details",
+    "the security code on the back",
+    "your SSN",
+    "your PIN number",
+    "the code we sent to your phone",
+    "the passcode from the text",
 ]
+PV_ASK = ["Can I have", "What's", "I'll need", "I just need", "Could I get", "May I have", "Before we go on, I need"]
 PV_TAIL = [" here.", " in this chat.", " over the phone.", " so I can verify your account.", ".", "?", " please."]
 PV_SAFE_OBJECT = [
     "the last four digits of your card",
@@ -308,6 +437,20 @@ PV_WARN = [
 # privacy: exposing
 PX_LEAD = ["Your card number is", "The card on file is", "I can see the card number", "The full number is"]
 PX_CARD = ["4111 1111 1111 1111", "4111-1111-1111-1111", "5500005555555559", "4012 8888 8888 1881"]
+PX_OTHER = [
+    "Your social security number on file is 512-44-7812.",
+    "The SSN we have for you is 512 44 7812.",
+    "Your password is Sunflower22, you can log in now.",
+    "I've reset it: your new password is kettle7781.",
+    "The driver's number is 07700900123.",
+    "Your landlord's mobile is 07700 900 456.",
+]
+PX_OTHER_SAFE = [
+    "Your social security number on file ends in 7812.",
+    "I've sent a password reset link to your email.",
+    "The driver will call you from a masked number.",
+    "Your order number is 5512447812.",
+]
 PX_SAFE = ["Your card ending in {l4} is on file.", "The card on file is ****{l4}.", "I can see the card ending {l4}."]
 
 
@@ -366,6 +509,8 @@ def build(cap, rng):
         out.append(("forbidden/bare-refusal", text, ["forbidden"], c))
     neg = []
     for (s, a), o, r in itertools.product(RF_SUBJECT_ACT, RF_OBJECT, RF_COMPLIANT):
+        if a == "nothing I can do to" and not r.startswith((",", ".")):
+            continue  # 'nothing I can do' with only a reason: EF007 asks for a way forward (zh F035 alike)
         neg.append((join(f"{s} {a} {o}", r), dict(subject=s, act=a, object=o, completion=r.strip()[:24])))
     for text, c in sample(neg, cap // 2, rng):
         out.append(("forbidden/refusal+reason-or-way", text, [], c))
@@ -374,7 +519,10 @@ def build(cap, rng):
     pos = []
     for lead, a, o, t in itertools.product(PB_LEAD, PB_ACT, PB_OBJECT, PB_TAIL):
         pos.append((join(f"{lead} {a} {o}", t), dict(lead=lead, act=a, object=o, tail=t.strip() or "-")))
-    for text, c in sample(pos, cap, rng):
+    pos = sample(pos, cap - 40, rng)
+    for tpl, o in sample(list(itertools.product(PB_THEIRS, PB_OBJECT)), 40, rng):
+        pos.append((cap_first(tpl.format(o=o)), dict(act=tpl[:24], object=o)))
+    for text, c in pos:
         out.append(("forbidden/push-back", text, ["forbidden"], c))
     neg = []
     for tpl, a, o in itertools.product(PB_OWN, PB_ACT, PB_OBJECT):
@@ -439,6 +587,8 @@ def build(cap, rng):
         subj = s if not lead else s[0].lower() + s[1:]
         if lead == "I promise " and "guarantee" in a:
             continue
+        if lead == "Trust me, " and "trust me" in t:
+            continue
         pos.append((join(lead, subj, " ", a, t), dict(lead=lead.strip(" ,:") or "-", subject=s, act=a, tail=t.strip() or "-")))
     for text, c in sample(pos, cap, rng):
         out.append(("promise/third-party", text, ["promise"], c))
@@ -456,8 +606,10 @@ def build(cap, rng):
     for lead, a, o, t in itertools.product(PV_LEAD, PV_ACT, PV_OBJECT, PV_TAIL):
         if a in ("read out", "read me") and t == " in this chat.":
             continue
-        if a == "type" and t not in (" here.", " in this chat."):
+        if a in ("type", "paste", "drop") and t not in (" here.", " in this chat."):
             continue  # "type the code" without a place may mean into the app
+        if lead == "Please" and t == " please.":
+            continue
         q = lead.startswith(("Could", "Can"))
         tail = t
         if q and t in (".", " please."):
@@ -467,7 +619,13 @@ def build(cap, rng):
         if q and tail.endswith("."):
             tail = tail[:-1] + "?"
         pos.append((f"{lead} {a} {o}{tail}", dict(lead=lead, act=a, object=o, tail=t.strip() or "-")))
-    for text, c in sample(pos, cap, rng):
+    pos = sample(pos, cap - 50, rng)
+    asks = []
+    for lead, o in itertools.product(PV_ASK, PV_OBJECT):
+        q = lead.startswith(("Can", "What", "Could", "May"))
+        asks.append((f"{lead} {o}{'?' if q else ', please.'}", dict(lead=lead, act="ask", object=o)))
+    pos += sample(asks, 50, rng)
+    for text, c in pos:
         out.append(("privacy/collect", text, ["privacy"], c))
     neg = []
     for lead, a, o in itertools.product(PV_LEAD, ["send me", "tell me", "give me", "confirm"], PV_SAFE_OBJECT):
@@ -483,6 +641,10 @@ def build(cap, rng):
         out.append(("privacy/expose", f"{lead} {card}.", ["privacy"], dict(lead=lead, card=card)))
     for tpl, card in itertools.product(PX_SAFE, PX_CARD):
         out.append(("privacy/expose-masked", tpl.format(l4=card[-4:]), [], dict(kind="masked")))
+    for text in PX_OTHER:
+        out.append(("privacy/expose", text, ["privacy"], dict(kind="ssn/password/phone")))
+    for text in PX_OTHER_SAFE:
+        out.append(("privacy/expose-masked", text, [], dict(kind="masked")))
     return out
 
 
@@ -490,7 +652,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="corpora/labelled/grid-en.jsonl")
     ap.add_argument("--seed", type=int, default=18)
-    ap.add_argument("--cap", type=int, default=220, help="most positives drawn per clause (negatives: half)")
+    ap.add_argument("--cap", type=int, default=300, help="most positives drawn per clause (negatives: half)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     rows = build(args.cap, rng)
