@@ -259,8 +259,9 @@ BL_NEG = [
 
 # ---------------------------------------------------------------------------------------------------------------
 # promise: returns and principal
-RT_SUBJECT = ["This fund", "Our savings plan", "The bond", "Your investment", "This account", "The portfolio",
-              "This ETF", "The crypto plan", "This gold scheme", "Our fixed plan", "The pension fund"]
+# not "This account" or "Our fixed plan": a deposit may state its guaranteed rate (POLICY: the platform's own terms)
+RT_SUBJECT = ["This fund", "Our savings plan", "The bond", "Your investment", "The portfolio",
+              "This ETF", "The crypto plan", "This gold scheme", "The pension fund"]
 RT_ACT = [
     "is guaranteed to return {n} a year",
     "will definitely earn you {n} a year",
