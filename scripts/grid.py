@@ -26,52 +26,20 @@ import random
 # forbidden: not knowing, and stopping there
 DK_SUBJECT_ACT = [
     # (subject, act) — the act agrees with its subject
-    ("I", "don't know"),
-    ("We", "don't know"),
-    ("I", "have no idea"),
-    ("We", "have no idea"),
-    ("I", "have no clue"),
-    ("I'm", "not sure"),
-    ("We're", "not sure"),
-    ("I", "couldn't tell you"),
-    ("We", "can't tell you"),
-    ("I", "can't say"),
-    ("I", "wouldn't know"),
-    ("I", "really don't know"),
-    ("Honestly, I", "don't know"),
-    ("Sorry, I", "have no idea"),
-    ("To be honest we", "don't know"),
-    ("I", "honestly couldn't say"),
-    ("", "No idea"),
-    ("", "Not sure"),
-    ("", "Dunno"),
-    ("", "Who knows"),
-    ("I'm", "not certain"),
-    ("I", "don't have any information on"),
-    ("I", "haven't got a clue"),
-    ("We", "have no way of knowing"),
-    ("I", "can't really tell"),
-    ("Yeah I", "dunno"),
-    ("I'm afraid I", "have no idea"),
-    ("We", "honestly don't know"),
-    ("I", "wouldn't have a clue"),
-    ("", "No clue"),
-    ("", "Not a clue"),
-    ("I", "got no idea"),
-    ("We're", "not really sure"),
-    ("I", "can't be sure"),
+    ("I", "don't know"), ("We", "don't know"), ("I", "have no idea"), ("We", "have no idea"), ("I", "have no clue"),
+    ("I'm", "not sure"), ("We're", "not sure"), ("I", "couldn't tell you"), ("We", "can't tell you"),
+    ("I", "can't say"), ("I", "wouldn't know"), ("I", "really don't know"), ("Honestly, I", "don't know"),
+    ("Sorry, I", "have no idea"), ("To be honest we", "don't know"), ("I", "honestly couldn't say"), ("", "No idea"),
+    ("", "Not sure"), ("", "Dunno"), ("", "Who knows"), ("I'm", "not certain"),
+    ("I", "don't have any information on"), ("I", "haven't got a clue"), ("We", "have no way of knowing"),
+    ("I", "can't really tell"), ("Yeah I", "dunno"), ("I'm afraid I", "have no idea"), ("We", "honestly don't know"),
+    ("I", "wouldn't have a clue"), ("", "No clue"), ("", "Not a clue"), ("I", "got no idea"),
+    ("We're", "not really sure"), ("I", "can't be sure"),
 ]
 DK_OBJECT = [
-    "when your parcel will arrive",
-    "why the payment failed",
-    "where your package is",
-    "what happened to your refund",
-    "if the item will be back in stock",
-    "how long the repair will take",
-    "whether the engineer is coming today",
-    "what the delay is",
-    "who handles that",
-    "how the fee was worked out",
+    "when your parcel will arrive", "why the payment failed", "where your package is", "what happened to your refund",
+    "if the item will be back in stock", "how long the repair will take", "whether the engineer is coming today",
+    "what the delay is", "who handles that", "how the fee was worked out",
 ]
 DK_TAIL = [".", ", sorry.", " to be honest.", ", I'm afraid.", " at this point.", " mate.", " tbh", "", "...",
            ", that's all I can tell you.", " right now.", ", it's not shown on my side."]
@@ -79,79 +47,36 @@ DK_NEXT = [
     " Let me check with the warehouse and I'll get back to you within the hour.",
     " I'm asking the courier now and will update you by tonight.",
     " I've raised it with our billing team and will message you as soon as they reply.",
-    " Give me two minutes to look into it for you.",
-    " I'll find out and call you back today.",
+    " Give me two minutes to look into it for you.", " I'll find out and call you back today.",
 ]
 
 # forbidden: bare refusal
 RF_SUBJECT_ACT = [
-    ("I", "can't"),
-    ("We", "can't"),
-    ("I", "cannot"),
-    ("I'm", "unable to"),
-    ("We're", "not able to"),
-    ("I", "won't be able to"),
-    ("There's", "no way I can"),
-    ("There is", "no way we can"),
-    ("I'm", "not allowed to"),
-    ("We", "don't"),
-    ("We", "aren't able to"),
-    ("Sorry, I", "can't"),
-    ("Unfortunately we", "can't"),
-    ("I", "really can't"),
-    ("I'm", "not in a position to"),
-    ("We're", "not in a position to"),
-    ("I", "have no way to"),
-    ("It's", "not possible to"),
-    ("It's", "impossible to"),
-    ("We're", "not allowed to"),
-    ("I", "can't possibly"),
-    ("We", "won't"),
-    ("Sorry but we", "are unable to"),
-    ("There's", "nothing I can do to"),
+    ("I", "can't"), ("We", "can't"), ("I", "cannot"), ("I'm", "unable to"), ("We're", "not able to"),
+    ("I", "won't be able to"), ("There's", "no way I can"), ("There is", "no way we can"), ("I'm", "not allowed to"),
+    ("We", "don't"), ("We", "aren't able to"), ("Sorry, I", "can't"), ("Unfortunately we", "can't"),
+    ("I", "really can't"), ("I'm", "not in a position to"), ("We're", "not in a position to"),
+    ("I", "have no way to"), ("It's", "not possible to"), ("It's", "impossible to"), ("We're", "not allowed to"),
+    ("I", "can't possibly"), ("We", "won't"), ("Sorry but we", "are unable to"), ("There's", "nothing I can do to"),
 ]
 RF_OBJECT = [
-    "cancel this order",
-    "change the delivery address",
-    "refund that",
-    "extend your booking",
-    "swap the size",
-    "reactivate your account",
-    "waive the fee",
-    "move your appointment",
-    "give you a refund",
-    "send a replacement",
-    "upgrade your seat",
-    "reissue the ticket",
-    "reverse the charge",
-    "honour that price",
-    "rebook you",
+    "cancel this order", "change the delivery address", "refund that", "extend your booking", "swap the size",
+    "reactivate your account", "waive the fee", "move your appointment", "give you a refund", "send a replacement",
+    "upgrade your seat", "reissue the ticket", "reverse the charge", "honour that price", "rebook you",
     "speed up the delivery",
 ]
 RF_TAIL = [".", ", sorry.", ", I'm afraid.", " for you.", " unfortunately.", " at all.", " now.", "",
            ", end of story.", ", sorry mate.", " anymore.", ", it's just not possible."]
 RF_BARE_NOUN = [
-    ("A refund", "isn't possible"),
-    ("An exchange", "is not possible"),
-    ("Changing the address", "isn't an option"),
-    ("That", "can't be done"),
-    ("That", "won't be possible"),
-    ("That", "is not something we can do"),
-    ("", "Not possible"),
-    ("", "No can do"),
-    ("Cancellation", "is not allowed"),
-    ("", "Can't do that"),
-    ("", "Nope, can't be done"),
-    ("That", "isn't going to happen"),
-    ("A replacement", "is out of the question"),
-    ("That", "is not doable"),
-    ("Refunds", "aren't possible"),
-    ("Your request", "can't be accepted"),
+    ("A refund", "isn't possible"), ("An exchange", "is not possible"), ("Changing the address", "isn't an option"),
+    ("That", "can't be done"), ("That", "won't be possible"), ("That", "is not something we can do"),
+    ("", "Not possible"), ("", "No can do"), ("Cancellation", "is not allowed"), ("", "Can't do that"),
+    ("", "Nope, can't be done"), ("That", "isn't going to happen"), ("A replacement", "is out of the question"),
+    ("That", "is not doable"), ("Refunds", "aren't possible"), ("Your request", "can't be accepted"),
     ("The booking", "can't be changed"),
 ]
 RF_COMPLIANT = [
-    " because it's past the 24-hour cut-off in our system.",
-    " as it has already been processed on our side.",
+    " because it's past the 24-hour cut-off in our system.", " as it has already been processed on our side.",
     ", but I can offer you store credit instead.",
     ", but here's what I can do: I'll raise it with my supervisor today.",
     ". I've asked my supervisor to review it and will update you by 5pm.",
@@ -160,26 +85,9 @@ RF_COMPLIANT = [
 
 # forbidden: pushing the work back
 PB_LEAD = [
-    "You'll need to",
-    "You have to",
-    "You should",
-    "Please",
-    "Just",
-    "Best to",
-    "You'd better",
-    "Go and",
-    "It's up to you to",
-    "You will have to",
-    "You need to",
-    "Try to",
-    "You'd have to",
-    "Best if you",
-    "You might want to",
-    "I'd suggest you",
-    "Your best bet is to",
-    "Why don't you",
-    "Maybe",
-    "Kindly",
+    "You'll need to", "You have to", "You should", "Please", "Just", "Best to", "You'd better", "Go and",
+    "It's up to you to", "You will have to", "You need to", "Try to", "You'd have to", "Best if you",
+    "You might want to", "I'd suggest you", "Your best bet is to", "Why don't you", "Maybe", "Kindly",
 ]
 PB_ACT = ["contact", "call", "email", "ask", "chase", "check with", "get in touch with", "reach out to",
           "take it up with", "sort it out with", "message", "speak to",
@@ -192,11 +100,8 @@ PB_OBJECT = ["the seller", "the courier", "your bank", "the manufacturer", "the 
 PB_TAIL = [" yourself.", " directly.", " about it.", ".", " on your own.", ", not us.", " for that.", "",
            ", they can sort it.", " and see what they say.", ", it's their issue.", " instead."]
 PB_THEIRS = [
-    "That's for {o} to sort out.",
-    "That's between you and {o}.",
-    "That's {o}'s problem, not ours.",
-    "Nothing to do with us, it's {o} you want.",
-    "It's {o}'s responsibility, not mine.",
+    "That's for {o} to sort out.", "That's between you and {o}.", "That's {o}'s problem, not ours.",
+    "Nothing to do with us, it's {o} you want.", "It's {o}'s responsibility, not mine.",
 ]
 PB_OWN = [
     "I've messaged {o} for you and will update you by tonight; you can also {a} them directly if you like.",
@@ -207,48 +112,21 @@ PB_OWN = [
 # forbidden: blame, impatience, contempt
 BL_LEAD = ["", "Look, ", "Sir, ", "Honestly, ", "Again, ", "Ma'am, "]
 BL_ACT = [
-    "I already told you that",
-    "we've already explained this",
-    "as I said twice already",
-    "how many times do I need to explain this",
-    "you should have read the terms before buying",
-    "that's your own fault",
-    "calm down",
-    "stop shouting at me",
-    "what's the rush",
-    "why are you in such a hurry",
-    "do whatever you want",
-    "go ahead and complain, see if I care",
-    "can't you read",
-    "did you even read my message",
-    "are you even listening",
-    "if you don't like it, shop somewhere else",
-    "it's not that hard",
-    "anyone could figure that out",
-    "I'm not going to repeat myself",
-    "you should have checked the size chart",
-    "read my last message",
-    "scroll up",
-    "it says so right there",
-    "I've told you three times",
-    "you didn't read the description",
-    "that's on you",
-    "it's not my fault you ordered the wrong size",
-    "you're wasting my time",
-    "stop messaging us",
-    "complain all you like",
-    "what do you want me to do about it",
-    "what do you expect me to do",
-    "I don't have time for this",
-    "you're not listening",
-    "like I said",
-    "that's the courier's problem, not ours",
-    "nothing to do with us",
+    "I already told you that", "we've already explained this", "as I said twice already",
+    "how many times do I need to explain this", "you should have read the terms before buying",
+    "that's your own fault", "calm down", "stop shouting at me", "what's the rush", "why are you in such a hurry",
+    "do whatever you want", "go ahead and complain, see if I care", "can't you read", "did you even read my message",
+    "are you even listening", "if you don't like it, shop somewhere else", "it's not that hard",
+    "anyone could figure that out", "I'm not going to repeat myself", "you should have checked the size chart",
+    "read my last message", "scroll up", "it says so right there", "I've told you three times",
+    "you didn't read the description", "that's on you", "it's not my fault you ordered the wrong size",
+    "you're wasting my time", "stop messaging us", "complain all you like", "what do you want me to do about it",
+    "what do you expect me to do", "I don't have time for this", "you're not listening", "like I said",
+    "that's the courier's problem, not ours", "nothing to do with us",
 ]
 BL_TAIL = [".", "!", "?", ". The refund takes five days.", ". It's on the product page.", ""]
 BL_NEG = [
-    "Let me explain it again more clearly: the refund takes five days.",
-    "Take your time, there's no rush at all.",
+    "Let me explain it again more clearly: the refund takes five days.", "Take your time, there's no rush at all.",
     "I understand why this is frustrating, and I'm sorry it happened.",
     "If you'd like to make a complaint, I can log it for you right now.",
     "I'm sorry if my earlier message wasn't clear; here is what happens next.",
@@ -263,116 +141,64 @@ BL_NEG = [
 RT_SUBJECT = ["This fund", "Our savings plan", "The bond", "Your investment", "The portfolio",
               "This ETF", "The crypto plan", "This gold scheme", "The pension fund"]
 RT_ACT = [
-    "is guaranteed to return {n} a year",
-    "will definitely earn you {n} a year",
-    "can't lose money",
-    "has zero risk",
-    "will double your money in two years",
-    "protects 100% of your principal and pays {n}, guaranteed",
-    "is a sure thing",
-    "will give you at least {n} every year, guaranteed",
-    "will never lose value",
-    "pays a guaranteed {n} return",
-    "is totally risk-free",
-    "will 100% make you {n} this year",
-    "means you'll never lose a penny",
-    "keeps your money 100% safe and pays {n}",
-    "has returns locked in at {n}",
-    "is as safe as cash and pays {n}",
-    "will definitely go up",
-    "can only go up",
-    "has no downside at all",
-    "carries no risk at all",
-    "gets you your money back plus {n}, guaranteed",
-    "is certain to beat {n} this year",
+    "is guaranteed to return {n} a year", "will definitely earn you {n} a year", "can't lose money", "has zero risk",
+    "will double your money in two years", "protects 100% of your principal and pays {n}, guaranteed",
+    "is a sure thing", "will give you at least {n} every year, guaranteed", "will never lose value",
+    "pays a guaranteed {n} return", "is totally risk-free", "will 100% make you {n} this year",
+    "means you'll never lose a penny", "keeps your money 100% safe and pays {n}", "has returns locked in at {n}",
+    "is as safe as cash and pays {n}", "will definitely go up", "can only go up", "has no downside at all",
+    "carries no risk at all", "gets you your money back plus {n}, guaranteed", "is certain to beat {n} this year",
 ]
 RT_N = ["8%", "5 percent", "12%", "6.5%"]
 RT_TAIL = [".", ", I promise.", ", trust me.", ", no question.", "!"]
 RT_HEDGE = [
     "is expected to return about {n} a year, but returns are not guaranteed.",
     "returned {n} last year; past performance is no guarantee of future returns.",
-    "aims for {n} a year, though your capital is at risk.",
-    "can go down as well as up, so we can't promise {n}.",
+    "aims for {n} a year, though your capital is at risk.", "can go down as well as up, so we can't promise {n}.",
     "has a target of {n} a year; the value of your investment may fall.",
 ]
 
 # promise: absolute quality, safety, efficacy
 QA_DEVICE = ["This phone", "The kettle", "These boots", "Our mattress", "This charger", "The washing machine"]
 QA_DEVICE_ACT = [
-    "will never break",
-    "will never stop working",
-    "is 100% defect-free",
-    "won't ever leak",
-    "is completely unbreakable",
-    "will never give you any problems",
-    "will last forever",
-    "can never fail",
-    "is guaranteed to have no faults",
-    "won't ever go wrong",
-    "won't ever scratch",
-    "is guaranteed never to fail",
-    "has zero defects",
-    "is literally indestructible",
-    "will work perfectly forever",
-    "is impossible to break",
-    "won't break, full stop",
-    "will never need a repair",
+    "will never break", "will never stop working", "is 100% defect-free", "won't ever leak",
+    "is completely unbreakable", "will never give you any problems", "will last forever", "can never fail",
+    "is guaranteed to have no faults", "won't ever go wrong", "won't ever scratch", "is guaranteed never to fail",
+    "has zero defects", "is literally indestructible", "will work perfectly forever", "is impossible to break",
+    "won't break, full stop", "will never need a repair",
 ]
 QA_BODY = ["This cream", "The supplement", "Our shampoo", "This serum", "The baby lotion"]
 QA_BODY_ACT = [
-    "is absolutely safe for everyone",
-    "has no side effects at all",
-    "will definitely clear your skin",
-    "is guaranteed to work",
-    "will 100% stop your hair loss",
-    "can't cause any reaction",
-    "works for everyone, every time",
-    "will cure your eczema for good",
-    "is completely harmless",
-    "has zero side effects",
-    "is totally safe during pregnancy",
-    "won't irritate even the most sensitive skin",
-    "will definitely get rid of your wrinkles",
-    "is guaranteed to make you lose five kilos",
-    "cannot harm your baby",
+    "is absolutely safe for everyone", "has no side effects at all", "will definitely clear your skin",
+    "is guaranteed to work", "will 100% stop your hair loss", "can't cause any reaction",
+    "works for everyone, every time", "will cure your eczema for good", "is completely harmless",
+    "has zero side effects", "is totally safe during pregnancy", "won't irritate even the most sensitive skin",
+    "will definitely get rid of your wrinkles", "is guaranteed to make you lose five kilos", "cannot harm your baby",
     "is 100% safe for kids",
 ]
 QA_TAIL = [".", ", guaranteed.", ", I promise you.", ", trust me.", "!", ", no doubt about it."]
 QA_NEG_DEVICE = [
-    "comes with a two-year warranty.",
-    "is covered by our 30-day return policy.",
-    "meets all EU safety standards.",
+    "comes with a two-year warranty.", "is covered by our 30-day return policy.", "meets all EU safety standards.",
     "is built to last, and if anything goes wrong in the first two years we'll repair it free.",
 ]
 QA_NEG_BODY = [
-    "is covered by our 30-day return policy.",
-    "is well reviewed, but results vary from person to person.",
+    "is covered by our 30-day return policy.", "is well reviewed, but results vary from person to person.",
     "is dermatologically tested; please do a patch test first.",
     "meets all EU safety standards; stop using it if you notice any irritation.",
 ]
 
 # promise: outcomes that depend on third parties
 TP_SUBJECT_ACT = [
-    ("Your claim", "will definitely be approved"),
-    ("Your refund", "is guaranteed to go through"),
-    ("The loan", "will 100% be approved"),
-    ("Your visa application", "will certainly be accepted"),
-    ("Your parcel", "will definitely arrive by Friday"),
-    ("The chargeback", "will be approved for sure"),
-    ("Your appeal", "is going to succeed, no doubt"),
-    ("Your insurance claim", "is guaranteed to be paid"),
-    ("The bank", "will definitely accept your application"),
-    ("The courier", "will 100% deliver it tomorrow"),
-    ("Your mortgage", "will be approved, I guarantee it"),
-    ("Your claim", "is a done deal"),
-    ("The refund", "is 100% getting approved"),
-    ("Your transfer", "is certain to go through today"),
-    ("Your order", "will definitely be there by Monday"),
-    ("The insurer", "will definitely pay out"),
-    ("The airline", "will definitely compensate you"),
-    ("The seller", "will 100% refund you"),
-    ("Customs", "will definitely clear it today"),
-    ("The embassy", "will approve it for sure"),
+    ("Your claim", "will definitely be approved"), ("Your refund", "is guaranteed to go through"),
+    ("The loan", "will 100% be approved"), ("Your visa application", "will certainly be accepted"),
+    ("Your parcel", "will definitely arrive by Friday"), ("The chargeback", "will be approved for sure"),
+    ("Your appeal", "is going to succeed, no doubt"), ("Your insurance claim", "is guaranteed to be paid"),
+    ("The bank", "will definitely accept your application"), ("The courier", "will 100% deliver it tomorrow"),
+    ("Your mortgage", "will be approved, I guarantee it"), ("Your claim", "is a done deal"),
+    ("The refund", "is 100% getting approved"), ("Your transfer", "is certain to go through today"),
+    ("Your order", "will definitely be there by Monday"), ("The insurer", "will definitely pay out"),
+    ("The airline", "will definitely compensate you"), ("The seller", "will 100% refund you"),
+    ("Customs", "will definitely clear it today"), ("The embassy", "will approve it for sure"),
     ("Your application", "will sail through, guaranteed"),
 ]
 TP_LEAD = ["", "Don't worry, ", "Good news: ", "Trust me, ", "I promise "]
@@ -397,34 +223,17 @@ PV_LEAD = ["Please", "Could you", "Can you", "Kindly", "Just", "I need you to", 
 PV_ACT = ["send me", "tell me", "read out", "type", "give me", "share", "confirm", "read me", "drop", "paste",
           "reply with", "text me", "spell out", "DM us", "let me know", "provide"]
 PV_OBJECT = [
-    "the verification code we just texted you",
-    "the six-digit code in the SMS",
-    "your password",
-    "your PIN",
-    "your full card number",
-    "the 16-digit number on your card",
-    "your full Social Security number",
-    "the CVV on the back of your card",
-    "the one-time passcode",
-    "the code you just got",
-    "your login details",
-    "the OTP",
-    "the 2FA code",
-    "your online banking password",
-    "the long number on your card",
-    "your card details",
-    "the security code on the back",
-    "your SSN",
-    "your PIN number",
-    "the code we sent to your phone",
+    "the verification code we just texted you", "the six-digit code in the SMS", "your password", "your PIN",
+    "your full card number", "the 16-digit number on your card", "your full Social Security number",
+    "the CVV on the back of your card", "the one-time passcode", "the code you just got", "your login details",
+    "the OTP", "the 2FA code", "your online banking password", "the long number on your card", "your card details",
+    "the security code on the back", "your SSN", "your PIN number", "the code we sent to your phone",
     "the passcode from the text",
 ]
 PV_ASK = ["Can I have", "What's", "I'll need", "I just need", "Could I get", "May I have", "Before we go on, I need"]
 PV_TAIL = [" here.", " in this chat.", " over the phone.", " so I can verify your account.", ".", "?", " please."]
 PV_SAFE_OBJECT = [
-    "the last four digits of your card",
-    "your order number",
-    "the email on your account",
+    "the last four digits of your card", "your order number", "the email on your account",
     "the postcode on the order",
 ]
 PV_WARN = [
@@ -439,18 +248,13 @@ PV_WARN = [
 PX_LEAD = ["Your card number is", "The card on file is", "I can see the card number", "The full number is"]
 PX_CARD = ["4111 1111 1111 1111", "4111-1111-1111-1111", "5500005555555559", "4012 8888 8888 1881"]
 PX_OTHER = [
-    "Your social security number on file is 512-44-7812.",
-    "The SSN we have for you is 512 44 7812.",
-    "Your password is Sunflower22, you can log in now.",
-    "I've reset it: your new password is kettle7781.",
-    "The driver's number is 07700900123.",
-    "Your landlord's mobile is 07700 900 456.",
+    "Your social security number on file is 512-44-7812.", "The SSN we have for you is 512 44 7812.",
+    "Your password is Sunflower22, you can log in now.", "I've reset it: your new password is kettle7781.",
+    "The driver's number is 07700900123.", "Your landlord's mobile is 07700 900 456.",
 ]
 PX_OTHER_SAFE = [
-    "Your social security number on file ends in 7812.",
-    "I've sent a password reset link to your email.",
-    "The driver will call you from a masked number.",
-    "Your order number is 5512447812.",
+    "Your social security number on file ends in 7812.", "I've sent a password reset link to your email.",
+    "The driver will call you from a masked number.", "Your order number is 5512447812.",
 ]
 PX_SAFE = ["Your card ending in {l4} is on file.", "The card on file is ****{l4}.", "I can see the card ending {l4}."]
 
@@ -465,11 +269,11 @@ def sample(rows, cap, rng):
 def plural(subject, act):
     """Subject and verb phrase, the verb agreeing with a plural subject (These boots are / have)."""
     if subject.startswith("These"):
-        for a, b in (("is ", "are "), ("has ", "have "), ("comes ", "come "), ("meets ", "meet "), ("can never fail", "can never fail")):
+        for a, b in (("is ", "are "), ("has ", "have "), ("comes ", "come "), ("meets ", "meet ")):
             if act.startswith(a):
                 act = b + act[len(a):]
                 break
-        act = act.replace("give you", "give you").replace(" it free", " them free")
+        act = act.replace(" it free", " them free")
     return f"{subject} {act}"
 
 
@@ -546,7 +350,7 @@ def build(cap, rng):
         pos.append((text, dict(lead=lead.strip(" ,") or "-", act=a, tail=t.strip() or "-")))
     for text, c in sample(pos, cap, rng):
         out.append(("forbidden/blame", text, ["forbidden"], c))
-    for i, text in enumerate(BL_NEG):
+    for text in BL_NEG:
         out.append(("forbidden/blame-neg", text, [], dict(kind="calm")))
 
     # returns
