@@ -214,6 +214,16 @@ const BLIND5_EN: Floors = &[
     ("privacy", 1.00, 0.81),
     ("promise", 1.00, 0.80),
 ];
+// grid-en: the component grid (scripts/grid.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
+// every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
+// with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
+// promise .996/.858; after widening rules by component (EF002/12/13/14/15/41/42/49, EP001/04/05/06/07/08,
+// EV005/08/40): 1.0/.980, 1.0/.975, 1.0/.992, no blind half moved. Floors: what it holds.
+const GRID_EN: Floors = &[
+    ("forbidden", 1.00, 0.97),
+    ("privacy", 1.00, 0.97),
+    ("promise", 1.00, 0.99),
+];
 
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
@@ -356,6 +366,11 @@ fn blind5_en_turns() {
     holds("blind5-en.jsonl", "en", false, BLIND5_EN);
 }
 
+#[test]
+fn grid_en_turns() {
+    holds("grid-en.jsonl", "en", false, GRID_EN);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -396,6 +411,7 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind4-en.jsonl", "en", false),
         ("blind5-zh.jsonl", "zh-CN", false),
         ("blind5-en.jsonl", "en", false),
+        ("grid-en.jsonl", "en", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));
