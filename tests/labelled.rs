@@ -214,7 +214,7 @@ const BLIND5_EN: Floors = &[
     ("privacy", 1.00, 0.81),
     ("promise", 1.00, 0.80),
 ];
-// grid-en: the component grid (scripts/grid.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
+// grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
 // promise .996/.858; after widening rules by component (EF002/12/13/14/15/41/42/49, EP001/04/05/06/07/08,

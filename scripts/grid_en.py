@@ -13,7 +13,7 @@ sample when the product is large) is written as one labelled agent turn:
 
     {"id": "ge-<clause>-<n>", "role": "agent", "text": …, "expect": [...], "reason": "<clause>: <components>"}
 
-    python3 scripts/grid.py [--out corpora/labelled/grid-en.jsonl] [--seed 18] [--cap 220]
+    python3 scripts/grid_en.py [--out corpora/labelled/grid-en.jsonl] [--seed 18] [--cap 220]
 
 The split by the parity of sha256(id) applies as to every set (scripts/fit-scorecard.py).
 """
