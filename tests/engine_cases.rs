@@ -520,7 +520,7 @@ category = "forbidden"
 severity = "minor"
 message = "m"
 [match]
-regex = ['(謝謝|好的)再见', '(?i)[Gg]oodbye', '[？！]']
+regex = ['(謝謝|好的)再见', '(?i)[Gg]oodbye', '[？！]', '(100% |fully )safe', 'good (news|day)']
 [[suggest]]
 replace = "您好"
 "#;
@@ -537,6 +537,9 @@ replace = "您好"
             "regex literal \"謝謝\" is \"谢\" after normalisation, so it never matches as written"
                 .to_string(),
             "regex class [！？] is changed by normalisation, so it never matches".to_string(),
+            // A space after `%` is always dropped (100% safe is 100%safe); one after a word is kept.
+            "regex literal \"100% \" has a space after '%', which normalisation always drops, so it never matches as written"
+                .to_string(),
         ]
     );
 }

@@ -20,12 +20,35 @@ pub(crate) fn regex(engine: &Matcher, pattern: &str) -> Vec<String> {
     out
 }
 
+/// The character before the first space of `s` that comes after something other than an ASCII letter, digit
+/// or space (the normaliser drops such a space: `100% safe` is `100%safe`).
+fn dropped_space(s: &str) -> Option<char> {
+    let mut prev = None;
+    for c in s.chars() {
+        if c == ' ' {
+            if let Some(p) = prev.filter(|p: &char| !p.is_ascii_alphanumeric() && *p != ' ') {
+                return Some(p);
+            }
+        }
+        prev = Some(c);
+    }
+    None
+}
+
 fn walk(engine: &Matcher, h: &Hir, out: &mut Vec<String>) {
     match h.kind() {
         HirKind::Literal(lit) => {
             let Ok(s) = std::str::from_utf8(&lit.0) else {
                 return;
             };
+            // The normaliser keeps a space only after an ASCII letter or digit ("the card"): one after `%`,
+            // a mark or an ideograph ("100% safe") is always dropped, whatever follows it.
+            if let Some(after) = dropped_space(s) {
+                out.push(format!(
+                    "regex literal {s:?} has a space after {after:?}, which normalisation always drops, so it never matches as written"
+                ));
+                return;
+            }
             // A space at the edge of a literal is kept between two words of the turn ("the card"); only
             // what lies between the edges is judged alone.
             let s = s.trim();
