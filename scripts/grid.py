@@ -18,6 +18,7 @@ component values (`key=value` pairs), which `--measure` reads back to give recal
 Positives are violations by POLICY.md; negatives are the same parts with what makes them compliant.
 """
 import argparse
+import hashlib
 import itertools
 import json
 import random
@@ -137,6 +138,17 @@ def push(c):
     if "自己" in who and "自己" in verb:
         return None
     if c["tail"] == "去" and not verb.startswith(("问", "找", "联系", "咨询")):
+        return None
+    if c["lead"] == "物流的问题" and c["target"] in ("说明书", "商品详情页", "厂家", "银行"):
+        return None
+    # the order's own records (订单详情, 物流信息) are also the right answer to "where do I see it": only 自己 makes
+    # pointing there pushing the work back
+    if c["target"] in ("订单详情", "物流信息") and "自己" not in who + verb:
+        return None
+    # where to read it, said plainly (您看一下订单详情哈), can be a helpful pointer: pushing back is the pointer
+    # said as the whole answer, with 自己 / 直接 / 还是 / 就, or closed with 就行了 / 就可以了
+    if c["target"] in PUSH_INFO and not (any(w in who + verb for w in ("自己", "直接", "还是", "就"))
+                                         or c["tail"] in ("就行了", "就可以了")):
         return None
     return f"{c['lead']}{who}{verb}{c['target']}{c['tail']}"
 
@@ -391,6 +403,9 @@ def write(out, path):
 def measure(args):
     """Scan every grid turn; recall per clause and component value, false positives on the negatives."""
     rows = [json.loads(l) for l in open(args.out, encoding="utf-8")]
+    if args.half != "all":
+        want_even = args.half == "even"
+        rows = [r for r in rows if (hashlib.sha256(r["id"].encode()).digest()[0] % 2 == 0) == want_even]
     inp = "".join(json.dumps({"role": "agent", "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows)
     res = subprocess.run([args.measure, "scan", "-j", "1", "--ruleset", args.ruleset], input=inp.encode(),
                          capture_output=True, check=True).stdout.decode().splitlines()
@@ -442,6 +457,8 @@ def main():
     ap.add_argument("--measure", metavar="BIN", help="scan the grid with this huashu binary instead of writing it")
     ap.add_argument("--ruleset", default="rulesets/zh-CN")
     ap.add_argument("--show", type=int, default=20)
+    ap.add_argument("--half", choices=("all", "even", "odd"), default="all",
+                    help="the turns whose sha256(id) first byte is even / odd (as fit-scorecard.py splits)")
     args = ap.parse_args()
     if args.measure:
         measure(args)
