@@ -50,10 +50,13 @@ def grid(name, label, axes, render, cap, rng, out):
 
 
 # ---------------------------------------------------------------- forbidden: not knowing, and stopping there
-KNOW_SUBJ = ["我", "我这边", "我们这边", "小妹", "小妹这边", "客服这边", "咱们这边"]
+KNOW_SUBJ = ["我", "我这边", "我们这边", "小妹", "小妹这边", "客服这边", "咱们这边", "我们这里", "人家", "我们客服",
+             "店铺这边"]
 KNOW_ADV = ["", "也", "真的", "确实"]
-KNOW_ACT = ["不知道", "不清楚", "不太清楚", "不了解", "不太了解", "不晓得", "说不好", "说不准", "搞不清楚", "不确定"]
-KNOW_OBJ = ["", "具体什么时候到", "这个问题", "商品的具体参数", "物流那边的情况", "为什么会这样", "是什么原因"]
+KNOW_ACT = ["不知道", "不清楚", "不太清楚", "不了解", "不太了解", "不晓得", "说不好", "说不准", "搞不清楚", "不确定",
+            "不懂", "不太懂", "说不清", "说不清楚", "不是很清楚", "没听说过", "没底"]
+KNOW_OBJ = ["", "具体什么时候到", "这个问题", "商品的具体参数", "物流那边的情况", "为什么会这样", "是什么原因",
+            "什么时候能发货", "多久能到", "怎么回事", "哪里出了问题", "能不能退", "这个活动的规则"]
 KNOW_TOPIC = ["这个", "这个问题", "具体时间", "发货时间", "库存的情况"]
 KNOW_NEXT = [
     "，我帮您查一下",
@@ -70,19 +73,25 @@ def know(c, next_step=""):
         s = f"{c['obj']}{c['subj']}{c['adv']}{c['act']}"
     else:
         s = f"{c['subj']}{c['adv']}{c['act']}{c['obj']}"
-    if c["act"] in ("说不好", "说不准", "不确定") and c["obj"] in ("商品的具体参数", "物流那边的情况"):
+    if c["act"] in ("说不好", "说不准", "不确定", "说不清", "说不清楚") and c["obj"] in (
+            "商品的具体参数", "物流那边的情况", "这个活动的规则"):
         return None  # 说不好商品参数 is no Chinese
+    if c["act"] in ("没听说过", "没底") and c["obj"] not in ("", "这个", "这个问题", "具体时间", "发货时间", "库存的情况"):
+        return None  # 没听说过 / 没底 take no clause after them
+    if c["act"] == "没听说过" and c["obj"] in ("具体时间", "发货时间", "库存的情况"):
+        return None
     if "亲" in c["lead"] and "亲" in c["tail"]:
         return None
     return c["lead"] + s + (c["tail"] + next_step if next_step else c["tail"])
 
 
 # ---------------------------------------------------------------- forbidden: bare refusal
-REFUSE_SUBJ = ["我", "我这边", "我们这边", "小妹这边", "客服这边", "这边"]
+REFUSE_SUBJ = ["我", "我这边", "我们这边", "小妹这边", "客服这边", "这边", "我们这里", "人家", "咱们"]
 REFUSE_ADV = ["", "真的", "确实", "也", "实在"]
 REFUSE_TOPIC = ["这个", "这个问题", "您说的这个", "这种情况", "这个订单", "这个要求"]
 REFUSE_ACT = ["没办法", "没法处理", "办不了", "处理不了", "做不到", "弄不了", "操作不了", "帮不了您", "无能为力",
-              "搞不定", "没有办法"]
+              "搞不定", "没有办法", "管不了", "做不了主", "没这个权限", "帮不上忙", "不给办", "也没辙", "没法弄",
+              "无法处理", "办不到"]
 # an object with its own negated verbs
 # an object with its own negated verbs, and the reasons and alternatives that fit it
 REFUSE_VERB = [
@@ -125,8 +134,10 @@ def refuse(c, completion=""):
 
 # ---------------------------------------------------------------- forbidden: pushing the work back
 PUSH_WHO = ["您", "您自己", "您直接", "亲您自己", "您还是", "您就"]
-PUSH_PEOPLE = ["快递", "商家", "售后", "厂家", "快递员", "物流公司", "银行", "店铺客服"]
-PUSH_ASK = ["去问", "去找", "联系", "打电话问", "问一下", "咨询一下", "找"]
+PUSH_PEOPLE = ["快递", "商家", "售后", "厂家", "快递员", "物流公司", "银行", "店铺客服", "卖家", "网点", "营业厅",
+               "客服电话"]
+PUSH_ASK = ["去问", "去找", "联系", "打电话问", "问一下", "咨询一下", "找", "去问问", "自己联系", "打电话给",
+            "跟…说"]
 PUSH_INFO = ["页面", "订单详情", "物流信息", "商品详情页", "说明书"]
 PUSH_LOOK = ["看", "去看", "查一下", "看一下", "自己看"]
 PUSH_LEAD = ["", "这个", "物流的问题", "亲，", "这个问题", "这种情况"]
@@ -135,6 +146,14 @@ PUSH_TAIL = ["", "吧", "哈", "哦", "就行了", "就可以了", "吧亲", "�
 
 def push(c):
     who, verb = c["who"], c["verb"]
+    if verb == "跟…说":
+        return None if c["tail"] == "去" else f"{c['lead']}{who}跟{c['target']}说{c['tail']}"
+    if c["target"] in ("网点", "营业厅") and verb not in ("去问", "去找", "去问问"):
+        return None
+    if c["target"] == "客服电话" and verb not in ("打电话问", "联系", "自己联系"):
+        return None
+    if c["target"] == "客服电话" and verb == "打电话问":
+        verb = "打"
     if "自己" in who and "自己" in verb:
         return None
     if c["tail"] == "去" and not verb.startswith(("问", "找", "联系", "咨询")):
@@ -169,11 +188,13 @@ PUSH_OWN_INFO = [
 
 # ---------------------------------------------------------------- forbidden: blame, impatience, contempt
 BLAME_TOLD = ["早就跟您说过了", "都说了好几遍了", "刚才不是说了吗", "跟您说了多少次了", "已经说得很清楚了",
-              "上面都写着呢"]
-BLAME_DUMB = ["听不懂吗", "这都不明白吗", "看不懂吗", "听不明白吗", "怎么还不懂"]
-BLAME_RUSH = ["急什么", "催什么催", "着什么急", "等着就行了", "别催了"]
+              "上面都写着呢", "说过多少遍了", "讲了好几次了"]
+BLAME_DUMB = ["听不懂吗", "这都不明白吗", "看不懂吗", "听不明白吗", "怎么还不懂", "这么简单的问题还要问",
+              "理解不了吗", "字都不认识吗"]
+BLAME_RUSH = ["急什么", "催什么催", "着什么急", "等着就行了", "别催了", "催也没用", "急也没用", "再催也没用"]
 BLAME_SCORN = ["爱怎样怎样", "爱买不买", "有本事去投诉", "随便您投诉", "是您自己没看清楚", "这是您自己的问题",
-               "买不起就别买", "说了您也不懂"]
+               "买不起就别买", "说了您也不懂", "关我什么事", "又不是我的错", "怪您自己", "谁让您不看清楚",
+               "您爱投诉就投诉", "那是您自己选的"]
 BLAME_WHO = ["", "我", "我这边", "小妹", "您", "亲，您"]
 BLAME_TAIL = ["", "啊", "吧", "嘛", "！", "？", "呀", "好吧", "行吧"]
 BLAME_POLITE = [
@@ -195,7 +216,8 @@ def blame(c):
         return None
     if kind == "scorn" and who not in ("", "您", "亲，您") or (kind == "scorn" and who and act.startswith("是您")):
         return None
-    if who in ("您", "亲，您") and act.startswith(("说了您", "这是您", "买不起")):
+    if who in ("您", "亲，您") and act.startswith(("说了您", "这是您", "买不起", "关我", "又不是", "怪您", "谁让",
+                                                  "您爱", "那是您")):
         return None
     if act.endswith(("吗", "呢")) and c["tail"] in ("啊", "吧", "嘛", "呀", "好吧", "行吧"):
         return None
@@ -208,7 +230,8 @@ def blame(c):
 RET_ITEM = ["这款理财", "这个产品", "这只基金", "我们家的理财", "这个计划", "这款保险"]
 RET_GUAR = ["保证", "肯定", "绝对", "一定", "百分百", "包"]
 RET_OUT = ["保本", "不会亏", "稳赚不赔", "零风险", "收益翻倍", "年化8%以上", "每个月都有收益", "本金不会少",
-           "只赚不赔", "稳赚"]
+           "只赚不赔", "稳赚", "没有风险", "不可能亏", "只涨不跌", "有保底收益", "收益有保障", "本金有保障",
+           "能赚钱", "亏不了"]
 RET_LEAD = ["", "您放心，", "我跟您说，", "亲，", "实话跟您讲，"]
 RET_TAIL = ["", "的", "哦", "呢", "的亲", "，您放心", "，放心买", "的哈"]
 RET_HEDGE = [
@@ -223,7 +246,9 @@ RET_HEDGE = [
 
 def ret(c):
     g, o = c["guar"], c["out"]
-    if g == "包" and o not in ("不会亏", "稳赚不赔", "只赚不赔", "稳赚", "保本"):
+    if g == "包" and o not in ("不会亏", "稳赚不赔", "只赚不赔", "稳赚", "保本", "能赚钱"):
+        return None
+    if g == "保证" and o in ("有保底收益", "收益有保障", "本金有保障"):
         return None
     if "您放心" in c["lead"] and "放心" in c["tail"]:
         return None
@@ -238,9 +263,11 @@ QUAL_ITEM = {
     "body": ["这个面霜", "我们的保健品", "这款精华", "这个减肥茶", "这款洗发水"],
 }
 QUAL_CLAIM = {
-    "device": ["不会坏", "不会出故障", "用十年都没问题", "不会出任何问题", "不会爆炸"],
-    "body": ["没有副作用", "能治好", "不会过敏", "有效", "能瘦下来"],
-    "any": ["没有任何质量问题", "没有任何瑕疵", "安全无害"],
+    "device": ["不会坏", "不会出故障", "用十年都没问题", "不会出任何问题", "不会爆炸", "用不坏", "零故障",
+               "不会漏水"],
+    "body": ["没有副作用", "能治好", "不会过敏", "有效", "能瘦下来", "孕妇也能放心用", "一周见效", "吃了就好",
+             "对身体没有任何伤害"],
+    "any": ["没有任何质量问题", "没有任何瑕疵", "安全无害", "不会让您失望"],
 }
 QUAL_GUAR = ["绝对", "保证", "肯定", "百分百", "永远", "一定"]
 QUAL_TAIL = ["", "的", "哦", "的亲", "，您放心", "，放心用", "的哈", "呢"]
@@ -264,6 +291,12 @@ def qual(c):
         return None
     if g == "一定" and c["claim"].startswith("没有"):
         return None
+    if c["claim"] == "吃了就好" and c["item"] not in ("我们的保健品", "这个减肥茶"):
+        return None
+    if g == "永远" and c["claim"] in ("用不坏",):
+        return None
+    if g in ("保证", "一定", "永远") and c["claim"] in ("零故障", "孕妇也能放心用"):
+        return None
     return f"{c['item']}{g}{c['claim']}{c['tail']}"
 
 
@@ -276,6 +309,9 @@ THIRD = [
     ("退款", ["今天到账", "马上到账", "明天能到账"]),
     ("审核", ["能通过", "没问题"]),
     ("保险公司那边", ["会同意", "会赔"]),
+    ("商家", ["会同意退货", "会给您补发", "会同意退款"]),
+    ("额度", ["能提上去", "能批下来"]),
+    ("快递员", ["会送货上门", "今天会联系您"]),
 ]
 THIRD_GUAR = ["肯定", "保证", "百分百", "一定", "绝对", "包"]
 THIRD_LEAD = ["", "您放心，", "亲，", "我跟您保证，", "没事的，"]
@@ -293,12 +329,13 @@ THIRD_HEDGE = {
     "arrival": ["{t}预计三到五天，具体以实际为准", "{t}时间没法打包票，我帮您催一下并随时告诉您"],
 }
 THIRD_KIND = {"理赔": "approval", "贷款": "approval", "签证": "approval", "审核": "approval",
-              "保险公司那边": None, "包裹": "arrival", "退款": "arrival"}
+              "保险公司那边": None, "包裹": "arrival", "退款": "arrival", "商家": None, "额度": "approval",
+              "快递员": None}
 
 
 def third(c):
     g = c["guar"]
-    if g == "包" and (c["out"] in ("没问题",) or c["out"].startswith("会") or c["thing"] == "包裹"):
+    if g == "包" and (c["out"] in ("没问题",) or c["out"].startswith(("会", "今天会")) or c["thing"] == "包裹"):
         return None
     if "您放心" in c["lead"] and "放心" in c["tail"]:
         return None
@@ -313,12 +350,12 @@ def build(seed):
     # not knowing
     axes = [("lead", LEADS), ("subj", KNOW_SUBJ), ("adv", KNOW_ADV), ("act", KNOW_ACT), ("obj", KNOW_OBJ),
             ("tail", TAILS)]
-    grid("forbidden/not-knowing", ["forbidden"], axes, know, 150, rng, out)
+    grid("forbidden/not-knowing", ["forbidden"], axes, know, 240, rng, out)
     axes_t = [("lead", [""]), ("order", ["topic"]), ("obj", KNOW_TOPIC), ("subj", KNOW_SUBJ), ("adv", KNOW_ADV),
               ("act", KNOW_ACT), ("tail", TAILS)]
-    grid("forbidden/not-knowing", ["forbidden"], axes_t, know, 80, rng, out)
+    grid("forbidden/not-knowing", ["forbidden"], axes_t, know, 100, rng, out)
     grid("forbidden/not-knowing+next", [], axes + [("next", KNOW_NEXT)],
-         lambda c: know(c, c["next"]), 120, rng, out)
+         lambda c: know(c, c["next"]), 160, rng, out)
     grid("forbidden/not-knowing+next", [], axes_t + [("next", KNOW_NEXT)],
          lambda c: know(c, c["next"]), 40, rng, out)
     opener = [("lead", ["", "亲，", "您好，"]), ("hedge", ["不知道", "不晓得"]),
@@ -329,7 +366,7 @@ def build(seed):
     # bare refusal
     axes = [("lead", LEADS), ("topic", REFUSE_TOPIC), ("subj", REFUSE_SUBJ), ("adv", REFUSE_ADV),
             ("act", REFUSE_ACT), ("tail", TAILS)]
-    grid("forbidden/refusal", ["forbidden"], axes, refuse, 150, rng, out)
+    grid("forbidden/refusal", ["forbidden"], axes, refuse, 220, rng, out)
     for topic, verbs, whys, alts in REFUSE_VERB:
         ax = [("lead", LEADS), ("topic", [topic]), ("subj", REFUSE_SUBJ), ("adv", REFUSE_ADV), ("act", verbs),
               ("tail", TAILS)]
@@ -344,7 +381,7 @@ def build(seed):
          lambda c: refuse(c, c["alt"]), 60, rng, out)
     # pushing the work back
     axes = [("lead", PUSH_LEAD), ("who", PUSH_WHO), ("verb", PUSH_ASK), ("target", PUSH_PEOPLE), ("tail", PUSH_TAIL)]
-    grid("forbidden/push", ["forbidden"], axes, push, 150, rng, out)
+    grid("forbidden/push", ["forbidden"], axes, push, 230, rng, out)
     axes_i = [("lead", PUSH_LEAD), ("who", PUSH_WHO), ("verb", PUSH_LOOK), ("target", PUSH_INFO), ("tail", PUSH_TAIL)]
     grid("forbidden/push", ["forbidden"], axes_i, push, 70, rng, out)
     grid("forbidden/push+own-step", [], [("lead", ["", "亲，", "好的，"]), ("own", PUSH_OWN), ("target", PUSH_PEOPLE),
@@ -356,13 +393,13 @@ def build(seed):
     # blame
     for kind, acts in (("told", BLAME_TOLD), ("dumb", BLAME_DUMB), ("rush", BLAME_RUSH), ("scorn", BLAME_SCORN)):
         grid("forbidden/blame", ["forbidden"], [("kind", [kind]), ("who", BLAME_WHO), ("act", acts),
-                                                ("tail", BLAME_TAIL)], blame, 45, rng, out)
+                                                ("tail", BLAME_TAIL)], blame, 65, rng, out)
     grid("forbidden/blame-polite", [], [("lead", ["", "亲，", "您好，"]), ("act", BLAME_POLITE),
                                         ("tail", ["", "哦", "哈", "呢"])],
          lambda c: c["lead"] + c["act"] + c["tail"], 60, rng, out)
     # promise: returns
     axes = [("lead", RET_LEAD), ("item", RET_ITEM), ("guar", RET_GUAR), ("out", RET_OUT), ("tail", RET_TAIL)]
-    grid("promise/returns", ["promise"], axes, ret, 170, rng, out)
+    grid("promise/returns", ["promise"], axes, ret, 250, rng, out)
     grid("promise/returns-hedged", [], [("lead", ["", "亲，", "您好，"]), ("hedge", RET_HEDGE), ("item", RET_ITEM),
                                         ("tail", ["", "哦", "呢"])],
          lambda c: c["lead"] + c["hedge"].format(i=c["item"]) + c["tail"], 100, rng, out)
@@ -373,13 +410,13 @@ def build(seed):
     for kind in ("device", "body"):
         axes = [("kind", [kind]), ("item", QUAL_ITEM[kind]), ("guar", QUAL_GUAR),
                 ("claim", QUAL_CLAIM[kind] + QUAL_CLAIM["any"]), ("tail", QUAL_TAIL)]
-        grid("promise/quality", ["promise"], axes, qual, 85, rng, out)
+        grid("promise/quality", ["promise"], axes, qual, 125, rng, out)
         grid("promise/quality-policy", [], [("item", QUAL_ITEM[kind]), ("ok", QUAL_OK["any"] + QUAL_OK[kind]), ("tail", ["", "哦", "的", "呢"])],
              lambda c: c["ok"].format(i=c["item"]) + c["tail"], 55, rng, out)
     # promise: third parties
     for thing, outs in THIRD:
         axes = [("lead", THIRD_LEAD), ("thing", [thing]), ("guar", THIRD_GUAR), ("out", outs), ("tail", THIRD_TAIL)]
-        grid("promise/third-party", ["promise"], axes, third, 26, rng, out)
+        grid("promise/third-party", ["promise"], axes, third, 24, rng, out)
         hedges = THIRD_HEDGE.get(THIRD_KIND[thing]) or []
         grid("promise/own-action", [], [("lead", ["", "亲，", "您放心，"]), ("own", THIRD_OWN + hedges), ("t", [thing]),
                                         ("tail", ["", "哦", "的"])],
