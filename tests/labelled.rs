@@ -220,7 +220,8 @@ const BLIND5_EN: Floors = &[
 // tails — each with the completions that make it compliant. Main's rules (250f38e): forbidden .990/.789, promise
 // 1.0/.862. Widened by component on the even-hash half (F003, F008, F012, F026/F005 exemption, F027, F029, F030,
 // F034, P004, P009, P014, P015, P040); the odd half, measured only: forbidden .996/.806 -> .997/.949, promise
-// 1.0/.871 -> 1.0/.997. No privacy turns: the privacy floor judges false positives alone.
+// 1.0/.871 -> 1.0/.991; the whole set now .998/.962 and 1.0/.992. No privacy turns: the privacy floor judges false
+// positives alone.
 const GRID_ZH: Floors = &[
     ("forbidden", 0.99, 0.96),
     ("privacy", 1.00, 0.0),
