@@ -219,8 +219,8 @@ const BLIND5_EN: Floors = &[
 // parts of POLICY.md's forbidden (four clauses) and promise (three) meanings — who speaks, the act, its object,
 // tails — each with the completions that make it compliant. Main's rules (250f38e): forbidden .990/.789, promise
 // 1.0/.862. Widened by component on the even-hash half (F003, F008, F012, F026/F005 exemption, F027, F029, F030,
-// F034, P004, P009, P014, P015, P040); the odd half, measured only: forbidden .996/.806 -> .997/.949, promise
-// 1.0/.871 -> 1.0/.991; the whole set now .998/.962 and 1.0/.992. No privacy turns: the privacy floor judges false
+// F034, P001, P004, P009, P014, P015, P040); the odd half, measured only: forbidden .996/.806 -> .997/.949, promise
+// 1.0/.871 -> 1.0/.989; the whole set now .998/.962 and 1.0/.991. No privacy turns: the privacy floor judges false
 // positives alone.
 const GRID_ZH: Floors = &[
     ("forbidden", 0.99, 0.96),
