@@ -225,6 +225,19 @@ const GRID_EN: Floors = &[
     ("promise", 1.00, 0.99),
 ];
 
+// grid-zh: the component grid (scripts/grid_zh.py, docs/eval.md "The component grid"): 2,932 turns written from the
+// parts of POLICY.md's forbidden (four clauses) and promise (three) meanings — who speaks, the act, its object,
+// tails — each with the completions that make it compliant. Main's rules (250f38e): forbidden .990/.789, promise
+// 1.0/.862. Widened by component on the even-hash half (F003, F008, F012, F026/F005 exemption, F027, F029, F030,
+// F034, P001, P004, P009, P014, P015, P040); the odd half, measured only: forbidden .996/.806 -> .997/.949, promise
+// 1.0/.871 -> 1.0/.989; the whole set now .998/.962 and 1.0/.991. No privacy turns: the privacy floor judges false
+// positives alone.
+const GRID_ZH: Floors = &[
+    ("forbidden", 0.99, 0.96),
+    ("privacy", 1.00, 0.0),
+    ("promise", 1.00, 0.99),
+];
+
 fn load(name: &str, real: bool) -> Option<Vec<LabelledTurn>> {
     let dir = if real {
         // Skips outside CI when the corpora are absent; fails under CI.
@@ -371,6 +384,11 @@ fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
 
+#[test]
+fn grid_zh_turns() {
+    holds("grid-zh.jsonl", "zh-CN", false, GRID_ZH);
+}
+
 /// Every text of a ruleset's examples, the project corpus and the labelled sets: its rewrite, when one is
 /// offered, draws no finding at all.
 #[test]
@@ -412,6 +430,7 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind5-zh.jsonl", "zh-CN", false),
         ("blind5-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
+        ("grid-zh.jsonl", "zh-CN", false),
     ] {
         for t in load(file, real).unwrap_or_default() {
             texts.push((rs.into(), t.role, t.text));
