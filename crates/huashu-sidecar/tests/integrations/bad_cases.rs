@@ -171,6 +171,22 @@ async fn audiosocket_two_legs_make_one_call_and_unknown_uuids_are_refused() {
     srv.stopped().await;
 }
 
+/// The agent's and the customer's AudioSocket UUIDs registered for call `id`, and a listener on its events
+/// (given a moment to subscribe before any audio).
+async fn two_legs_registered(
+    addr: SocketAddr,
+    id: &str,
+    agent: [u8; 16],
+    customer: [u8; 16],
+) -> tokio::task::JoinHandle<Vec<(String, Value)>> {
+    let hex = |b: [u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    assert_eq!(register(addr, &hex(agent), id, "agent").await.0, 201);
+    assert_eq!(register(addr, &hex(customer), id, "customer").await.0, 201);
+    let events = listen(addr, id);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    events
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audiosocket_leg_that_connects_after_the_other_hung_up_joins_the_same_call() {
     // A short agent leg hangs up before the customer's leg is even connected (the two race on a busy
@@ -180,11 +196,7 @@ async fn audiosocket_leg_that_connects_after_the_other_hung_up_joins_the_same_ca
     let sock = *srv.app.integrations.audiosocket_addr.get().unwrap();
     let id = "ast-call-seq";
     let (ua, uc) = ([0xa2u8; 16], [0xc2u8; 16]);
-    let hex = |b: [u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    assert_eq!(register(srv.addr, &hex(ua), id, "agent").await.0, 201);
-    assert_eq!(register(srv.addr, &hex(uc), id, "customer").await.0, 201);
-    let events = listen(srv.addr, id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events = two_legs_registered(srv.addr, id, ua, uc).await;
     let script = [2, 0, 1, 3];
     let (agent, customer) = tones::call(&script, 8_000);
     let a = leg(sock, ua, agent, true).await;
@@ -205,11 +217,7 @@ async fn audiosocket_leg_answered_late_stays_on_the_calls_clock() {
     let sock = *srv.app.integrations.audiosocket_addr.get().unwrap();
     let id = "ast-late";
     let (ua, uc) = ([0xa1u8; 16], [0xc1u8; 16]);
-    let hex = |b: [u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    assert_eq!(register(srv.addr, &hex(ua), id, "agent").await.0, 201);
-    assert_eq!(register(srv.addr, &hex(uc), id, "customer").await.0, 201);
-    let events = listen(srv.addr, id);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events = two_legs_registered(srv.addr, id, ua, uc).await;
     // The customer's leg comes first and complains in real time (3.1 s).
     let mut customer = tokio::net::TcpStream::connect(sock).await.unwrap();
     customer.write_all(&frame(0x01, &uc)).await.unwrap();
