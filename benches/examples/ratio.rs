@@ -51,6 +51,14 @@ fn main() {
     for _ in 0..loops {
         engine_pass(&engine, &turns);
     }
+    // RAW_LOOPS=n the same for the baseline.
+    let raw_loops: usize = std::env::var("RAW_LOOPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for _ in 0..raw_loops {
+        raw_pass(&raw, &turns);
+    }
     println!(
         "{} {}",
         engine_pass(&engine, &turns),
