@@ -95,7 +95,37 @@ pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -
         return false;
     }
     let same = |c: Option<char>| c.is_some_and(|c| kind(c) == mark);
-    same(back.next()) || same(ahead.next())
+    let (b2, a2) = (back.next(), ahead.next());
+    // A one-character word that stands as a clause of its own (好的，亲，这个订单…, 好的，嗯，我查一下) sits
+    // between two marks too, next to a longer clause: only a run of single characters (不，知，道) is noise.
+    // A character with a mark or the text's edge beyond it stands alone.
+    let alone = |far: Option<char>| far.is_none() || same(far);
+    let word_beside_clause = |single: Option<char>, far: Option<char>, other_far: Option<char>| {
+        single.is_some_and(standalone) && alone(far) && !alone(other_far)
+    };
+    (same(b2) || same(a2)) && !word_beside_clause(a1, a2, b2) && !word_beside_clause(b1, b2, a2)
+}
+
+/// One-character words a chat agent writes as a clause of their own: an address (亲) or an interjection.
+fn standalone(c: char) -> bool {
+    matches!(
+        c,
+        '亲' | '親'
+            | '嗯'
+            | '恩'
+            | '哦'
+            | '噢'
+            | '喔'
+            | '哈'
+            | '啊'
+            | '呀'
+            | '唉'
+            | '哎'
+            | '诶'
+            | '欸'
+            | '额'
+            | '呃'
+    )
 }
 
 /// The digit for Chinese numeral `c` (folded; its original ends at input byte `e`) when it is part of a run

@@ -95,6 +95,13 @@ fn punctuation_between_single_characters_is_noise() {
     assert_eq!(n("好的。谢谢"), "好的。谢");
     assert_eq!(n("您好，我是客服"), "您好,我是客服");
     assert_eq!(n("1,2,3"), "1,2,3");
+    // A one-character word standing as a clause between two longer ones keeps both its marks.
+    assert_eq!(n("好的，亲，这个订单没法改"), "好的,亲,这个订单没法改");
+    assert_eq!(n("好的，嗯，我查一下"), "好的,嗯,我查一下");
+    assert_eq!(n("親，這個"), "亲,这个");
+    // … but not when it is one of a run of single characters.
+    assert_eq!(n("亲，不，知，道"), "亲不知道");
+    assert_eq!(n("不，嗯，知，道"), "不嗯知道");
 }
 
 #[test]
