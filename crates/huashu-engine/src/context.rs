@@ -146,6 +146,8 @@ fn at_word(t: &str, start: usize, end: usize, b: u8) -> bool {
 
 impl Words {
     fn new(mut words: Vec<String>) -> Words {
+        let spoken: Vec<String> = words.iter().flat_map(|w| with_place(w)).collect();
+        words.extend(spoken);
         words.sort();
         words.dedup();
         // Every list gets an automaton, even of one word: a substring search builds its two-way searcher on
@@ -226,6 +228,29 @@ impl Words {
     fn found_in_all(&self, t: &str) -> bool {
         self.found_in(t, 0..t.len())
     }
+}
+
+/// A word the agent says of itself (我看看, 我们会) also said with the place agents name themselves by: 我这边看看,
+/// 我这里看看, 我们这边会. Chat agents write both, and every list means the one as much as the other.
+fn with_place(word: &str) -> Vec<String> {
+    let (me, rest) = match word.strip_prefix("我们") {
+        Some(rest) => ("我们", rest),
+        None => match word.strip_prefix('我') {
+            Some(rest) => ("我", rest),
+            None => return Vec::new(),
+        },
+    };
+    if rest.is_empty()
+        || rest.starts_with("这边")
+        || rest.starts_with("这里")
+        || rest.starts_with('们')
+    {
+        return Vec::new();
+    }
+    ["这边", "这里"]
+        .iter()
+        .map(|place| format!("{me}{place}{rest}"))
+        .collect()
 }
 
 impl std::fmt::Debug for Words {
@@ -526,6 +551,16 @@ mod tests {
         assert!(digits.found_in_all("a7天"));
         // Ideographs have no boundaries.
         assert!(words(&["放心"]).found_in_all("您放心吧"));
+    }
+
+    #[test]
+    fn a_word_the_agent_says_of_itself_holds_with_the_place_it_names_itself_by() {
+        let w = words(&["我看看", "我们会"]);
+        assert!(w.found_in_all("我这边看看能不能弄"));
+        assert!(w.found_in_all("我这里看看"));
+        assert!(w.found_in_all("我们这边会尽快处理"));
+        assert!(!w.found_in_all("这边看看"));
+        assert!(!words(&["我"]).found_in_all("这边"));
     }
 
     #[test]
