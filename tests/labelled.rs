@@ -215,15 +215,15 @@ const BLIND5_EN: Floors = &[
     ("promise", 1.00, 0.80),
 ];
 // blind6-zh / blind6-en (corpora/labelled/BLIND6.md): hand-written blind; main's rules first held zh .54/.74/.83, en
-// .50/.75/.71 recall (forbidden/promise/privacy); tuned on the even half (F065-F070, P062/63, V035, EF062/63, EP061,
-// EV041), the odd half unchanged. Floors: the whole sets now.
+// .50/.75/.71 recall (forbidden/promise/privacy); tuned on the even half (F065-F070, P062/63, V035, EF062/63, EF015,
+// EP061, EV041), the odd half unchanged. Floors: the whole sets now.
 const BLIND6_ZH: Floors = &[
     ("forbidden", 1.00, 0.75),
     ("privacy", 1.00, 0.90),
     ("promise", 1.00, 0.85),
 ];
 const BLIND6_EN: Floors = &[
-    ("forbidden", 0.89, 0.67),
+    ("forbidden", 0.93, 0.67),
     ("privacy", 1.00, 0.78),
     ("promise", 1.00, 0.87),
 ];
