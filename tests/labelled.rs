@@ -214,6 +214,19 @@ const BLIND5_EN: Floors = &[
     ("privacy", 1.00, 0.81),
     ("promise", 1.00, 0.80),
 ];
+// blind6-zh / blind6-en (corpora/labelled/BLIND6.md): hand-written blind; main's rules first held zh .54/.74/.83, en
+// .50/.75/.71 recall (forbidden/promise/privacy); tuned on the even half (F065-F070, P062/63, V035, EF062/63, EF015,
+// EP061, EV041), the odd half unchanged. Floors: the whole sets now.
+const BLIND6_ZH: Floors = &[
+    ("forbidden", 1.00, 0.75),
+    ("privacy", 1.00, 0.90),
+    ("promise", 1.00, 0.85),
+];
+const BLIND6_EN: Floors = &[
+    ("forbidden", 0.93, 0.67),
+    ("privacy", 1.00, 0.78),
+    ("promise", 1.00, 0.87),
+];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
@@ -380,6 +393,12 @@ fn blind5_en_turns() {
 }
 
 #[test]
+fn blind6_turns() {
+    holds("blind6-zh.jsonl", "zh-CN", false, BLIND6_ZH);
+    holds("blind6-en.jsonl", "en", false, BLIND6_EN);
+}
+
+#[test]
 fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
@@ -429,6 +448,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind4-en.jsonl", "en", false),
         ("blind5-zh.jsonl", "zh-CN", false),
         ("blind5-en.jsonl", "en", false),
+        ("blind6-zh.jsonl", "zh-CN", false),
+        ("blind6-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {
