@@ -208,7 +208,10 @@ impl Words {
         }
         let counts = |i: usize, start: usize, end: usize| {
             let (start, end) = (region.start + start, region.start + end);
-            !(self.exempting && (negated(&t[..start]) || spoken_to(&t[..start], &self.words[i])))
+            !(self.exempting
+                && (negated(&t[..start])
+                    || unable_after(&t[end..])
+                    || spoken_to(&t[..start], &self.words[i])))
                 && (!self.bounded || at_word(t, start, end, self.edges[i]))
         };
         match &self.automaton {
@@ -497,6 +500,16 @@ fn negated(head: &str) -> bool {
     NEGATIONS.iter().any(|n| head.ends_with(n))
 }
 
+/// Whether `tail` (the text after an exemption word) says the step cannot be done: 不 + a potential
+/// complement (我看不出来, 我查不到, 我问不了) is an inability, not the agent's next step.
+fn unable_after(tail: &str) -> bool {
+    let mut chars = tail.chars();
+    chars.next() == Some('不')
+        && chars
+            .next()
+            .is_some_and(|c| "出到了见懂清明着准动".contains(c))
+}
+
 /// Whether a restating exemption word (您说, 您提到) has the customer as the object of what comes before it
 /// (跟您说了, 和您提到过): then the agent is the one speaking, and nothing is restated.
 fn spoken_to(head: &str, word: &str) -> bool {
@@ -551,6 +564,16 @@ mod tests {
         assert!(digits.found_in_all("a7天"));
         // Ideographs have no boundaries.
         assert!(words(&["放心"]).found_in_all("您放心吧"));
+    }
+
+    #[test]
+    fn an_exemption_followed_by_an_inability_does_not_count() {
+        let mut w = words(&["我看", "我查"]);
+        w.exempting = true;
+        assert!(!w.found_in_all("这个我看不出来"));
+        assert!(!w.found_in_all("我这边查不到"));
+        assert!(w.found_in_all("我查一下"));
+        assert!(w.found_in_all("我看不如这样"));
     }
 
     #[test]
