@@ -47,6 +47,10 @@ fn a_space_between_two_sentences_is_a_clause_break() {
     assert_eq!(ns("您稍候 😊马上回来"), "您稍候,马上回来");
     // Nothing before the first sentence or after the last one.
     assert_eq!(ns("  您好 请讲  "), "您好,请讲");
+    // A sentence that starts with the char the last one ended with is not collapsed into it.
+    assert_eq!(ns("您好好 好的呢"), "您好,好的呢");
+    assert_eq!(origs("您好好 好的呢", ",好"), " 好");
+    assert_eq!(n("您好好 好的呢"), "您好的呢");
     // A mark already there is not doubled.
     assert_eq!(ns("您好， 请讲"), "您好,请讲");
     assert_eq!(ns("您好 ，请讲"), "您好,请讲");
