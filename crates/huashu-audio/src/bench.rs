@@ -57,6 +57,7 @@ fn fold(text: &str) -> String {
         spelling: false,
         mentions: false,
         pronouns: false,
+        sentence_spaces: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

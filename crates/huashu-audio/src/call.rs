@@ -128,6 +128,7 @@ pub fn simplify(text: &str) -> String {
         spelling: false,
         mentions: false,
         pronouns: false,
+        sentence_spaces: false,
     };
     huashu_text::normalize(text, &opts).as_str().to_owned()
 }

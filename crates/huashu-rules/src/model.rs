@@ -23,6 +23,9 @@ pub struct Normalization {
     pub mentions: bool,
     /// 你 and 妳 read as 您 (the same second person, told apart only by politeness): rule text is written with 您.
     pub pronouns: bool,
+    /// Whitespace between two stretches of ideographs (行的 这边帮您核实) read as a clause break (a `,`);
+    /// between single characters (不 知 道) it stays noise. Off by default.
+    pub sentence_spaces: bool,
 }
 
 impl Default for Normalization {
@@ -37,6 +40,7 @@ impl Default for Normalization {
             spelling: true,
             mentions: true,
             pronouns: true,
+            sentence_spaces: false,
         }
     }
 }

@@ -128,6 +128,41 @@ fn standalone(c: char) -> bool {
     )
 }
 
+/// Whether the whitespace that starts at input byte `ws` (the first of a run; the next character to emit
+/// starts at `s`) stands between two sentences (行的 这边帮您核实): at least two ideographs on each side of it,
+/// symbols such as `~` or an emoji next to the space skipped, but not a bracket opening a placeholder tag (`[数字x]`,
+/// which stands for a number or a name, never starts a sentence). Whitespace between single characters (不 知 道)
+/// is inserted noise, as punctuation there is ([`separates_single_chars`]); so is a space inside a number
+/// read out in numerals (卡号 六二二二 零二一二: `numbers` on, the stretch after it starts a digit run).
+#[inline(never)]
+pub(crate) fn space_ends_clause(
+    input: &str,
+    ws: usize,
+    s: usize,
+    numbers: bool,
+    table: Option<&t2s::T2s>,
+) -> bool {
+    let cjk = |c: Option<char>| c.is_some_and(is_cjk);
+    // A tag that stands for a number or a name (状态 [数字x]天了) goes on the sentence, as the number would.
+    if input[ws..s].contains(['[', '［']) {
+        return false;
+    }
+    let mut ahead = input[s..].chars();
+    let (a1, a2) = (ahead.next(), ahead.next());
+    if !(cjk(a1) && cjk(a2)) {
+        return false;
+    }
+    let mut back = input[..ws].chars().rev().skip_while(|&c| is_noise(c));
+    if !(cjk(back.next()) && cjk(back.next())) {
+        return false;
+    }
+    let Some(a1) = a1 else { return false };
+    let first = table.map_or(a1, |t| t.get(a1));
+    !(numbers
+        && numeral_digit(first).is_some()
+        && numeral_in_run(input, s + a1.len_utf8(), first, 0, table).is_some())
+}
+
 /// The digit for Chinese numeral `c` (folded; its original ends at input byte `e`) when it is part of a run
 /// of at least [`NUMERAL_RUN`] numerals and digits — `before` ASCII digits just written, then the numerals
 /// and digits (of any style, spaces and noise between them skipped) that follow. A lone numeral stays a

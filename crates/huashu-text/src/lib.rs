@@ -8,11 +8,15 @@
 //!
 //! ```
 //! use huashu_text::{normalize, Options};
-//! let n = normalize("這-不是 我的問題", &Options::default());
+//! let n = normalize("這-不 是我的問題", &Options::default());
 //! assert_eq!(n.as_str(), "这不是我的问题");
 //! // "问题" in the normalised text is "問題" in the original.
 //! let span = n.original_span(n.as_str().find("问题").unwrap()..n.as_str().len());
-//! assert_eq!(&"這-不是 我的問題"[span.start..span.end], "問題");
+//! assert_eq!(&"這-不 是我的問題"[span.start..span.end], "問題");
+//! // With `sentence_spaces`, a space between two stretches of words ends a clause, as a comma would.
+//! let opts = Options { sentence_spaces: true, ..Options::default() };
+//! assert_eq!(normalize("收到 這邊核實一下", &opts).as_str(), "收到,这边核实一下");
+//! assert_eq!(normalize("收到 這邊核實一下", &Options::default()).as_str(), "收到这边核实一下");
 //! ```
 
 mod align;
@@ -34,7 +38,7 @@ pub use span::Span;
 use align::Seg;
 use chars::is_ascii_drop;
 use fast::{clause_punct, decode, plain_ascii, plain_ideographs};
-use fold::{fold, form_at, numeral_in_run, separates_single_chars};
+use fold::{fold, form_at, numeral_in_run, separates_single_chars, space_ends_clause};
 use spelling::{is_letter_gap, leet_at, plain_before_leet, spelled_out_at};
 
 /// Which folds [`normalize`] applies. All on by default; a ruleset may switch some off.
@@ -64,6 +68,10 @@ pub struct Options {
     /// said to the customer, not which of the two the agent typed (你自己去问 and 您自己去问 push the work back
     /// alike; 回复你 and 回复您 promise the same step). Rule text is written with 您.
     pub pronouns: bool,
+    /// Whitespace between two stretches of two or more ideographs (行的 这边帮您核实) read as the clause break it
+    /// stands for: a `,` whose span is the whitespace. Whitespace between single characters (不 知 道) is still
+    /// noise. Off by default: a ruleset written for spaces dropped (its exemptions reaching across them) opts in.
+    pub sentence_spaces: bool,
 }
 
 impl Default for Options {
@@ -78,6 +86,7 @@ impl Default for Options {
             spelling: true,
             mentions: true,
             pronouns: true,
+            sentence_spaces: false,
         }
     }
 }
@@ -289,6 +298,16 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                 next = s + 1;
                 w.flush(s);
                 continue;
+            }
+        }
+        // A space between two sentences of ideographs (行的 这边帮您核实) is a clause break, tested only where
+        // an ideograph (or another char of three or more bytes) follows a space, and only with the switch on.
+        if opts.sentence_spaces && bytes[s] >= 0xE3 {
+            if let Some(space) = pending_space {
+                if sentence_space(&mut w, space, last, s, opts, table) {
+                    last = Some(',');
+                    pending_space = None;
+                }
             }
         }
         // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
@@ -537,6 +556,27 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         last = Some(c);
     }
     w.flush(input.len());
+}
+
+/// With `sentence_spaces`: whether the whitespace `space` (original byte range of its first char), seen after
+/// `last` and before the char at input byte `s`, stands between two sentences ([`space_ends_clause`]); if so it
+/// is written as a `,`. Rare (only after whitespace, only before a char of three or more bytes, only with the
+/// switch on), so kept out of the loop.
+#[inline(never)]
+fn sentence_space(
+    w: &mut Writer<'_>,
+    (ws, we): (usize, usize),
+    last: Option<char>,
+    s: usize,
+    opts: &Options,
+    table: Option<&t2s::T2s>,
+) -> bool {
+    if last.is_some_and(is_cjk) && space_ends_clause(w.input, ws, s, opts.numbers, table) {
+        w.push(',', ws, we);
+        true
+    } else {
+        false
+    }
 }
 
 #[cfg(test)]

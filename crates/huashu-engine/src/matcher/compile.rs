@@ -185,6 +185,7 @@ impl Matcher {
             spelling: n.spelling,
             mentions: n.mentions,
             pronouns: n.pronouns,
+            sentence_spaces: n.sentence_spaces,
         };
         let norm = |s: &str| normalize(s, &opts).as_str().to_string();
         let norm_repeats = |s: &str| {
