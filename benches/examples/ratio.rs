@@ -43,20 +43,18 @@ fn main() {
         std::hint::black_box(engine.check(Role::Agent, t));
     }
     raw_pass(&raw, &turns[..100]);
-    // LOOPS=n repeats the engine pass (for a sampling profiler, which needs seconds of it).
-    let loops: usize = std::env::var("LOOPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    for _ in 0..loops {
+    // LOOPS=n repeats the engine pass (for a sampling profiler, which needs seconds of it); RAW_LOOPS=n the
+    // baseline's.
+    let count = |name: &str| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    for _ in 0..count("LOOPS") {
         engine_pass(&engine, &turns);
     }
-    // RAW_LOOPS=n the same for the baseline.
-    let raw_loops: usize = std::env::var("RAW_LOOPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    for _ in 0..raw_loops {
+    for _ in 0..count("RAW_LOOPS") {
         raw_pass(&raw, &turns);
     }
     println!(
