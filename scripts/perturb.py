@@ -99,8 +99,9 @@ def spaced(t):
 
 
 def hedge(t):
-    # 确实 before a negation the agent says of itself.
-    s = re.sub(r"(没办法|没法|不能|不知道|不清楚|无法)", r"确实\1", t, count=1)
+    # 确实 before a negation the agent says of itself; not inside a verb's potential complement or an A-not-A
+    # question (说不清楚, 能不能): 说确实不清楚 and 能确实不能 are no Chinese.
+    s = re.sub(r"(?<![能说搞弄看听想查分记讲])(没办法|没法|不能|不知道|不清楚|无法)", r"确实\1", t, count=1)
     return s if s != t and "确实确实" not in s else None
 
 
