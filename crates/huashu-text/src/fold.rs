@@ -108,24 +108,7 @@ pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -
 
 /// One-character words a chat agent writes as a clause of their own: an address (亲) or an interjection.
 fn standalone(c: char) -> bool {
-    matches!(
-        c,
-        '亲' | '親'
-            | '嗯'
-            | '恩'
-            | '哦'
-            | '噢'
-            | '喔'
-            | '哈'
-            | '啊'
-            | '呀'
-            | '唉'
-            | '哎'
-            | '诶'
-            | '欸'
-            | '额'
-            | '呃'
-    )
+    "亲親嗯恩哦噢喔哈啊呀唉哎诶欸额呃".contains(c)
 }
 
 /// Whether the whitespace that starts at input byte `ws` (the first of a run; the next character to emit
