@@ -12,8 +12,16 @@ use crate::t2s;
 pub(crate) fn plain_ideographs<const REPEATS: bool>(
     bytes: &[u8],
     plain: &[u64; t2s::PLAIN_WORDS],
-    mut prev: u32,
+    prev: u32,
 ) -> (usize, u32, bool) {
+    // The repeat test compares last bytes first: the one before's (`prev`'s, then the previous
+    // character's in the run) is kept, and only when it matches are the whole characters compared.
+    // (Building each character's code point for the test cost more than the rest of the loop.)
+    let mut last_byte = if (0x800..0x10000).contains(&prev) {
+        0x80 | (prev & 0x3F) as u8
+    } else {
+        0
+    };
     let mut rest = bytes;
     // Three bytes at a time; the 10-bit word index needs no bounds check.
     while let [b0, b1, b2, tail @ ..] = rest {
@@ -21,26 +29,41 @@ pub(crate) fn plain_ideographs<const REPEATS: bool>(
             break;
         }
         let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
-        let bit = u32::from(b2 & 0x3F);
-        if (plain[word] >> bit) & 1 == 0 {
+        if (plain[word] >> (b2 & 0x3F)) & 1 == 0 {
             break;
         }
-        if REPEATS {
-            let u = ((word as u32) << 6) | bit;
-            if u == prev {
-                return (bytes.len() - rest.len(), prev, true);
+        if REPEATS && *b2 == last_byte {
+            let n = bytes.len() - rest.len();
+            let u = code_point(*b0, *b1, *b2);
+            let before = if n == 0 {
+                prev
+            } else {
+                code_point(bytes[n - 3], bytes[n - 2], bytes[n - 1])
+            };
+            if u == before {
+                return (n, u, true);
             }
-            prev = u;
         }
+        last_byte = *b2;
         rest = tail;
     }
     let n = bytes.len() - rest.len();
-    if !REPEATS && n > 0 {
+    if n > 0 {
         // The last one, read off its bytes (the loop did not keep it).
-        let [b0, b1, b2] = [bytes[n - 3], bytes[n - 2], bytes[n - 1]];
-        prev = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+        (
+            n,
+            code_point(bytes[n - 3], bytes[n - 2], bytes[n - 1]),
+            false,
+        )
+    } else {
+        (0, prev, false)
     }
-    (n, prev, false)
+}
+
+/// The code point of a three-byte UTF-8 character.
+#[inline(always)]
+fn code_point(b0: u8, b1: u8, b2: u8) -> u32 {
+    (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
 }
 
 /// Byte length of the run of ASCII digits, lower-case letters and `%` at the start of `bytes` (upper-case
