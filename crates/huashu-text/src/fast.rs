@@ -4,14 +4,14 @@
 use crate::t2s;
 
 /// Byte length of the run of ideographs at the start of `bytes` that normalise to themselves
-/// (`plain`, a bitset over the BMP) and do not repeat the one before (`prev` before the run; `u32::MAX` when
+/// (`lead`, the plain bitset by lead bytes) and do not repeat the one before (`prev` before the run; `u32::MAX` when
 /// there is none). Returns the last one too, and whether the run stopped at a plain ideograph that repeats
 /// it (谢谢: the general path would only fold it into the one before). Kept small so that the loop lives in
 /// registers; `REPEATS` (the repeat fold) is a constant, so that without it the loop has no test for it.
 #[inline]
 pub(crate) fn plain_ideographs<const REPEATS: bool>(
     bytes: &[u8],
-    plain: &[u64; t2s::PLAIN_WORDS],
+    lead: &[u64; t2s::LEAD_WORDS],
     prev: u32,
 ) -> (usize, u32, bool) {
     // The repeat test compares last bytes first: the one before's (`prev`'s, then the previous
@@ -23,13 +23,14 @@ pub(crate) fn plain_ideographs<const REPEATS: bool>(
         0
     };
     let mut rest = bytes;
-    // Three bytes at a time; the 10-bit word index needs no bounds check.
+    // Three bytes at a time; the first two, read as one number, index `lead` (any other lead byte falls
+    // outside it).
     while let [b0, b1, b2, tail @ ..] = rest {
-        if !(0xE3..=0xE9).contains(b0) {
+        let row = usize::from(u16::from_be_bytes([*b0, *b1]).wrapping_sub(0xE300));
+        let Some(word) = lead.get(row) else {
             break;
-        }
-        let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
-        if (plain[word] >> (b2 & 0x3F)) & 1 == 0 {
+        };
+        if (word >> (b2 & 0x3F)) & 1 == 0 {
             break;
         }
         if REPEATS && *b2 == last_byte {

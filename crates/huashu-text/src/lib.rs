@@ -120,7 +120,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.text.reserve(input.len());
     let t2s = t2s::table();
     let table = opts.traditional.then_some(t2s);
-    let plain = t2s.plain(opts.traditional);
+    let lead = t2s.lead(opts.traditional);
     let mut w = Writer {
         out,
         input,
@@ -172,9 +172,9 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                     Some(&b) if b >= 0x80 => {
                         let prev = last.map_or(u32::MAX, |c| c as u32);
                         if opts.repeats {
-                            plain_ideographs::<true>(&bytes[s..], plain, prev)
+                            plain_ideographs::<true>(&bytes[s..], lead, prev)
                         } else {
-                            plain_ideographs::<false>(&bytes[s..], plain, prev)
+                            plain_ideographs::<false>(&bytes[s..], lead, prev)
                         }
                     }
                     _ => (0, 0, false),
