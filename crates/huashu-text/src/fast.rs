@@ -49,15 +49,10 @@ pub(crate) fn plain_ideographs<const REPEATS: bool>(
         rest = tail;
     }
     let n = bytes.len() - rest.len();
-    if n > 0 {
-        // The last one, read off its bytes (the loop did not keep it).
-        (
-            n,
-            code_point(bytes[n - 3], bytes[n - 2], bytes[n - 1]),
-            false,
-        )
-    } else {
-        (0, prev, false)
+    // The last one, read off its bytes (the loop did not keep it).
+    match bytes[..n] {
+        [.., b0, b1, b2] => (n, code_point(b0, b1, b2), false),
+        _ => (0, prev, false),
     }
 }
 
