@@ -16,12 +16,9 @@ pub(crate) fn plain_ideographs<const REPEATS: bool>(
 ) -> (usize, u32, bool) {
     // The repeat test compares last bytes first: the one before's (`prev`'s, then the previous
     // character's in the run) is kept, and only when it matches are the whole characters compared.
-    // (Building each character's code point for the test cost more than the rest of the loop.)
-    let mut last_byte = if (0x800..0x10000).contains(&prev) {
-        0x80 | (prev & 0x3F) as u8
-    } else {
-        0
-    };
+    // (Building each character's code point for the test cost more than the rest of the loop.) `prev`'s
+    // last byte is taken as if it were three bytes long: when it is not, a match only costs the full test.
+    let mut last_byte = 0x80 | (prev & 0x3F) as u8;
     let mut rest = bytes;
     // Three bytes at a time; the first two, read as one number, index `lead` (any other lead byte falls
     // outside it).
