@@ -232,8 +232,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             match bytes[s] {
                 b' ' => {
                     next = s + 1;
-                    w.flush(s);
-                    pending_space.get_or_insert((s, next));
+                    space(&mut w, s, &mut last, &mut pending_space);
                     continue;
                 }
                 b if is_ascii_drop(b) => {
@@ -435,6 +434,32 @@ fn clause_mark(
         w.push(c, s, e);
     }
     Some(c)
+}
+
+/// An ASCII space at input byte `s`, seen after `last`. One space between two words (a letter after it)
+/// stays as itself: copied with the words' run instead of ending it and being written on its own when the
+/// letter comes (what the ASCII-letter path of the loop would do, with the same segment); any other is held
+/// as pending. Out of line: inlined, it cost the Chinese turns' loop registers (+0.9 % on real turns).
+#[inline(never)]
+fn space(
+    w: &mut Writer<'_>,
+    s: usize,
+    last: &mut Option<char>,
+    pending_space: &mut Option<(usize, usize)>,
+) {
+    let between_words = pending_space.is_none()
+        && last.is_some_and(|l| l.is_ascii_alphanumeric())
+        && w.input
+            .as_bytes()
+            .get(s + 1)
+            .is_some_and(u8::is_ascii_alphabetic);
+    if between_words {
+        w.copy(s, s + 1);
+        *last = Some(' ');
+    } else {
+        w.flush(s);
+        pending_space.get_or_insert((s, s + 1));
+    }
 }
 
 /// With `sentence_spaces`: whether the whitespace `space` (original byte range of its first char), seen after
