@@ -27,6 +27,7 @@ mod mentions;
 mod span;
 mod spelling;
 mod t2s;
+mod writer;
 
 pub use chars::{
     is_cjk, is_clause_break, is_noise, is_sentence_break, numeral_digit, styled_ascii,
@@ -35,11 +36,11 @@ pub use chars::{
 pub use align::Normalized;
 pub use span::Span;
 
-use align::Seg;
 use chars::is_ascii_drop;
 use fast::{clause_punct, decode, plain_ascii, plain_ideographs};
 use fold::{fold, form_at, numeral_in_run, separates_single_chars, space_ends_clause};
 use spelling::{is_letter_gap, leet_at, plain_before_leet, spelled_out_at};
+use writer::Writer;
 
 /// Which folds [`normalize`] applies. All on by default; a ruleset may switch some off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,157 +105,6 @@ pub fn normalize(input: &str, opts: &Options) -> Normalized {
     out
 }
 
-/// Writes the normalised text and its segments. Characters emitted unchanged are not copied one by one but
-/// as a run, when something else has to be written.
-struct Writer<'a> {
-    out: &'a mut Normalized,
-    input: &'a str,
-    /// Start (in `input`) of the run of unchanged characters not yet copied; it reaches the current char and
-    /// lies at the end of the last segment, whose `end` is set when the run is copied.
-    run: Option<usize>,
-    /// Current run of ASCII digits in the output, and the output position just past it.
-    digits: usize,
-    digits_end: usize,
-}
-
-impl Writer<'_> {
-    /// Byte offset in the output of the character that starts at input byte `s`.
-    #[inline(always)]
-    fn pos(&self, s: usize) -> usize {
-        self.out.text.len() + self.run.map_or(0, |r| s - r)
-    }
-
-    /// Opens a segment for a char written at output `pos` from original `s..e`, or extends the last one.
-    #[inline(always)]
-    fn align(&mut self, pos: usize, s: usize, e: usize, same_len: bool) {
-        let segs = &mut self.out.segs;
-        if let Some(g) = segs.last_mut() {
-            if same_len && !g.atomic && g.orig as usize + (pos - g.norm as usize) == s {
-                g.end = e as u32;
-                return;
-            }
-        }
-        segs.push(Seg {
-            norm: pos as u32,
-            orig: s as u32,
-            end: e as u32,
-            atomic: !same_len,
-        });
-    }
-
-    /// Emits `c` for the original `raw` at `s..e`.
-    #[inline(always)]
-    fn emit(&mut self, c: char, raw: char, s: usize, e: usize) {
-        if c == raw {
-            self.copy(s, e);
-        } else {
-            self.push(c, s, e);
-        }
-    }
-
-    /// Emits the original char at `s..e` unchanged: it joins the run being copied, or starts one.
-    #[inline(always)]
-    fn copy(&mut self, s: usize, e: usize) {
-        if self.run.is_none() {
-            let pos = self.out.text.len();
-            self.align(pos, s, e, true);
-            self.run = Some(s);
-        }
-    }
-
-    /// Writes `c` (not a copy of the original) for original `s..e`.
-    #[inline(always)]
-    fn push(&mut self, c: char, s: usize, e: usize) {
-        self.flush(s);
-        let pos = self.out.text.len();
-        self.align(pos, s, e, c.len_utf8() == e - s);
-        self.out.text.push(c);
-    }
-
-    /// Writes the space kept between two words for the whitespace at original `s..e`. Out of line: inlined,
-    /// its one test (is the whitespace one byte long) was computed on every round of the normaliser's loop.
-    #[inline(never)]
-    fn push_space(&mut self, s: usize, e: usize) {
-        self.push(' ', s, e);
-    }
-
-    /// Writes a multi-character form for original `s..e`, as one unit.
-    fn push_form(&mut self, to: &str, s: usize, e: usize) {
-        self.flush(s);
-        self.out.segs.push(Seg {
-            norm: self.out.text.len() as u32,
-            orig: s as u32,
-            end: e as u32,
-            atomic: true,
-        });
-        for c in to.chars() {
-            if c.is_ascii_digit() {
-                self.digit(self.out.text.len());
-            }
-            self.out.text.push(c);
-        }
-    }
-
-    /// The last emitted char also stands for the repeat at original `s..e`.
-    #[inline(always)]
-    fn extend_last(&mut self, s: usize, e: usize) {
-        self.flush(s);
-        let text = &self.out.text;
-        let last_char = text.len() - text.chars().next_back().map_or(0, char::len_utf8);
-        if self.out.repeats.last() != Some(&(last_char as u32)) {
-            self.out.repeats.push(last_char as u32);
-        }
-        let Some(g) = self.out.segs.last_mut() else {
-            return;
-        };
-        if g.atomic && (g.norm as usize) < last_char {
-            // The repeat belongs to the form's last character only (甚麼麼: 么 spans both 麼, 什 does not).
-            let orig = g.orig;
-            self.out.segs.push(Seg {
-                norm: last_char as u32,
-                orig,
-                end: e as u32,
-                atomic: true,
-            });
-        } else {
-            g.end = e as u32;
-        }
-    }
-
-    /// Copies the pending run of unchanged characters, which ends at `end`.
-    #[inline(always)]
-    fn flush(&mut self, end: usize) {
-        if let Some(start) = self.run.take() {
-            self.out.text.push_str(&self.input[start..end]);
-            if let Some(g) = self.out.segs.last_mut() {
-                g.end = end as u32;
-            }
-        }
-    }
-
-    /// Length of the run of ASCII digits that ends at output position `pos`.
-    #[inline]
-    fn digits_before(&self, pos: usize) -> usize {
-        if self.digits_end == pos && pos > 0 {
-            self.digits
-        } else {
-            0
-        }
-    }
-
-    /// Counts an ASCII digit written at output position `pos`.
-    #[inline(always)]
-    fn digit(&mut self, pos: usize) {
-        self.digits = if pos == self.digits_end && pos > 0 {
-            self.digits + 1
-        } else {
-            1
-        };
-        self.digits_end = pos + 1;
-        self.out.digits = self.out.digits.max(self.digits);
-    }
-}
-
 /// As [`normalize`], reusing `out`'s buffers (the hot path normalises every turn into one scratch value).
 pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     // A reply's closing sign-off is cut off before anything reads the text: offsets stay those of `input`.
@@ -270,7 +120,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     out.text.reserve(input.len());
     let t2s = t2s::table();
     let table = opts.traditional.then_some(t2s);
-    let plain = t2s.plain(opts.traditional);
+    let lead = t2s.lead(opts.traditional);
     let mut w = Writer {
         out,
         input,
@@ -289,7 +139,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
     } else {
         0
     };
-    while next < bytes.len() {
+    'round: while next < bytes.len() {
         let mut s = next;
         if let Some((end, gap)) = spelled {
             if s >= end {
@@ -310,54 +160,55 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                 }
             }
         }
-        // Fastest path: a stretch of ideographs that stay as they are is copied as one run.
-        let (n, end_char, repeat) = if bytes[s] >= 0x80 {
-            let prev = last.map_or(u32::MAX, |c| c as u32);
-            if opts.repeats {
-                plain_ideographs::<true>(&bytes[s..], plain, prev)
-            } else {
-                plain_ideographs::<false>(&bytes[s..], plain, prev)
+        // The common Chinese path, kept in one inner loop: runs of ideographs that stay as they are (copied
+        // as one run), the repeats that stop them (谢谢) and the clause marks between them (，？！：；… and their
+        // ASCII forms). Nothing the round's tests above read changes in it (a spelled-out word is ASCII only
+        // and ended before any of these; no space is pending after them), so a turn's marks do not each pay
+        // a new round. Anything else leaves for the general path below, at the char where the loop stopped.
+        // A round that starts on ASCII (English text) tries only a clause mark, as before.
+        if bytes[s] >= 0x80 {
+            loop {
+                let (n, end_char, repeat) = match bytes.get(s) {
+                    Some(&b) if b >= 0x80 => {
+                        let prev = last.map_or(u32::MAX, |c| c as u32);
+                        if opts.repeats {
+                            plain_ideographs::<true>(&bytes[s..], lead, prev)
+                        } else {
+                            plain_ideographs::<false>(&bytes[s..], lead, prev)
+                        }
+                    }
+                    _ => (0, 0, false),
+                };
+                if n > 0 {
+                    next = s + n;
+                    w.copy(s, next);
+                    last = char::from_u32(end_char);
+                    pending_space = None;
+                    s = next;
+                }
+                if repeat {
+                    // A plain ideograph repeating the last one: what the general path would do with it.
+                    next = s + 3;
+                    pending_space = None;
+                    w.extend_last(s, next);
+                    s = next;
+                    continue;
+                }
+                if s == bytes.len() {
+                    break 'round;
+                }
+                let Some((c, same, len)) = clause_punct(&bytes[s..], opts.width) else {
+                    break;
+                };
+                next = s + len;
+                pending_space = None;
+                last = clause_mark(&mut w, opts, last, (c, same), s, next);
+                s = next;
             }
-        } else {
-            (0, 0, false)
-        };
-        if n > 0 {
-            next = s + n;
-            w.copy(s, next);
-            last = char::from_u32(end_char);
-            pending_space = None;
-            s = next;
-        }
-        if repeat {
-            // A plain ideograph repeating the last one (谢谢): what the general path would do with it.
-            next = s + 3;
-            pending_space = None;
-            w.extend_last(s, next);
-            continue;
-        }
-        // Clause punctuation (，？！：；…, and its ASCII forms) comes between nearly every run of ideographs
-        // (so it is tried right after one, in the same round); it is never noise and folds to itself or
-        // (full width) to ASCII, so it needs none of the general path's tests.
-        if let Some((c, same, len)) = clause_punct(&bytes[s..], opts.width) {
+        } else if let Some((c, same, len)) = clause_punct(&bytes[s..], opts.width) {
             next = s + len;
             pending_space = None;
-            if opts.noise && last.is_some_and(is_cjk) && separates_single_chars(input, s, next, c) {
-                w.flush(s);
-                continue;
-            }
-            if opts.repeats && last == Some(c) {
-                w.extend_last(s, next);
-                continue;
-            }
-            last = Some(c);
-            if same {
-                w.copy(s, next);
-            } else {
-                w.push(c, s, next);
-            }
-            continue;
-        }
-        if n > 0 {
+            last = clause_mark(&mut w, opts, last, (c, same), s, next);
             continue;
         }
         if opts.spelling {
@@ -381,8 +232,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             match bytes[s] {
                 b' ' => {
                     next = s + 1;
-                    w.flush(s);
-                    pending_space.get_or_insert((s, next));
+                    space(&mut w, s, &mut last, &mut pending_space);
                     continue;
                 }
                 b if is_ascii_drop(b) => {
@@ -556,6 +406,60 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         last = Some(c);
     }
     w.flush(input.len());
+}
+
+/// Writes the clause mark at original `s..e`, folded to `c` (`same`: unchanged), seen after `last`; returns
+/// the new `last`. Clause punctuation is never noise and folds to itself or (full width) to ASCII, so it needs
+/// none of the general path's tests: only whether it separates single characters (不，知，道) or repeats.
+#[inline(always)]
+fn clause_mark(
+    w: &mut Writer<'_>,
+    opts: &Options,
+    last: Option<char>,
+    (c, same): (char, bool),
+    s: usize,
+    e: usize,
+) -> Option<char> {
+    if opts.noise && last.is_some_and(is_cjk) && separates_single_chars(w.input, s, e, c) {
+        w.flush(s);
+        return last;
+    }
+    if opts.repeats && last == Some(c) {
+        w.extend_last(s, e);
+        return last;
+    }
+    if same {
+        w.copy(s, e);
+    } else {
+        w.push(c, s, e);
+    }
+    Some(c)
+}
+
+/// An ASCII space at input byte `s`, seen after `last`. One space between two words (a letter after it)
+/// stays as itself: copied with the words' run instead of ending it and being written on its own when the
+/// letter comes (what the ASCII-letter path of the loop would do, with the same segment); any other is held
+/// as pending. Out of line: inlined, it cost the Chinese turns' loop registers (+0.9 % on real turns).
+#[inline(never)]
+fn space(
+    w: &mut Writer<'_>,
+    s: usize,
+    last: &mut Option<char>,
+    pending_space: &mut Option<(usize, usize)>,
+) {
+    let between_words = pending_space.is_none()
+        && last.is_some_and(|l| l.is_ascii_alphanumeric())
+        && w.input
+            .as_bytes()
+            .get(s + 1)
+            .is_some_and(u8::is_ascii_alphabetic);
+    if between_words {
+        w.copy(s, s + 1);
+        *last = Some(' ');
+    } else {
+        w.flush(s);
+        pending_space.get_or_insert((s, s + 1));
+    }
 }
 
 /// With `sentence_spaces`: whether the whitespace `space` (original byte range of its first char), seen after

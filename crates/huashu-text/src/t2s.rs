@@ -21,10 +21,16 @@ pub(crate) struct T2s {
     /// of these. A fixed 1024-word table, so that indexing it with a 10-bit value needs no check. Not 、。,
     /// which may separate single characters (不。知。道): the clause punctuation path takes them.
     plain: [Box<[u64; PLAIN_WORDS]>; 2],
+    /// `plain` again, by lead bytes: word `(b0 << 8 | b1) - 0xE300` for a character of three bytes
+    /// `b0 b1 b2` with `b0` in 0xE3..=0xE9, bit `b2 & 63`. Its index is the character's first two bytes read
+    /// as one number, so the run loop neither masks nor shifts them (one test rules out any other lead).
+    lead: [Box<[u64; LEAD_WORDS]>; 2],
 }
 
 const DENSE_START: u32 = 0x3400;
 pub(crate) const PLAIN_WORDS: usize = 0x10000 / 64;
+/// Words of `lead`: 256 for each lead byte 0xE3..=0xE9.
+pub(crate) const LEAD_WORDS: usize = 7 * 256;
 const DENSE_END: u32 = 0xA000;
 
 pub(crate) fn table() -> &'static T2s {
@@ -77,10 +83,19 @@ pub(crate) fn table() -> &'static T2s {
                 plain[1][word] |= 1 << bit;
             }
         }
+        let mut lead = [Box::new([0u64; LEAD_WORDS]), Box::new([0u64; LEAD_WORDS])];
+        for (l, p) in lead.iter_mut().zip(&plain) {
+            for b0 in 0xE3..=0xE9usize {
+                for b1 in 0x80..=0xBFusize {
+                    l[((b0 - 0xE3) << 8) | b1] = p[((b0 & 0x0F) << 6) | (b1 & 0x3F)];
+                }
+            }
+        }
         T2s {
             dense,
             sparse,
             plain,
+            lead,
         }
     })
 }
@@ -247,6 +262,11 @@ impl T2s {
     /// The bitset of plain ideographs (see `plain`) when traditional characters are folded or not.
     pub(crate) fn plain(&self, traditional: bool) -> &[u64; PLAIN_WORDS] {
         &self.plain[usize::from(traditional)]
+    }
+
+    /// The same bitset by lead bytes (see `lead`).
+    pub(crate) fn lead(&self, traditional: bool) -> &[u64; LEAD_WORDS] {
+        &self.lead[usize::from(traditional)]
     }
 
     /// The simplified form of the ideograph `u` (U+3400..U+9FFF, the dense block).

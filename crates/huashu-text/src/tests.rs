@@ -244,11 +244,13 @@ fn reference(s: &str, opts: &Options) -> per_char::Normalized {
 proptest! {
     #[test]
     fn segments_agree_with_the_per_character_alignment(
-        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}|[ 不知道谢拜二六零〇幺两乾隆淨反覆著急😊○①Ⓕ𝟔⒈¹❶，。.,!0-9a-z-]{0,40}|([a-dIP][ ._@$0-57-]){0,20}|([A-Za-z0-9]{1,6}[ ,.'!]{1,2}){0,10}|[ 　好的我帮您查一二六零~😊\t，]{0,40}"
+        s in "\\PC{0,40}|[ 不知道這問題百分之一甚麼*！!.．a-zA-Z0-9　，,。、…？：；?-]{0,40}|[ 不知道谢拜二六零〇幺两乾隆淨反覆著急😊○①Ⓕ𝟔⒈¹❶，。.,!0-9a-z-]{0,40}|([a-dIP][ ._@$0-57-]){0,20}|([A-Za-z0-9]{1,6}[ ,.'!]{1,2}){0,10}|[ 　好的我帮您查一二六零~😊\t，]{0,40}|[好的谢您你妳這这拜，,。.！!？?、…~ a-c]{0,40}|([好的谢您。，.,!]|[a-d][ .]){0,20}|([A-Za-z0-9]{1,4}( |  | -|- |\t|。 )){0,10}"
     ) {
         // The reference has no mentions or sign-offs (` *A` at the end is a sign-off): unit tests cover them.
         let plain = Options { mentions: false, ..Options::default() };
-        for opts in [Options { sentence_spaces: true, ..plain }, plain] {
+        // The fast paths are specialised on `repeats` and `width` (clause marks): those off too.
+        let off = [Options { repeats: false, ..plain }, Options { width: false, ..plain }];
+        for opts in [Options { sentence_spaces: true, ..plain }, plain, off[0], off[1]] {
             let nz = normalize(&s, &opts);
             let r = reference(&s, &opts);
             prop_assert_eq!(nz.as_str(), r.as_str());
