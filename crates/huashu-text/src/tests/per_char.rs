@@ -102,13 +102,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             pending_space = None;
             if opts.numbers {
                 flush(out, input, &mut run, s);
-                let before = out
-                    .text
-                    .bytes()
-                    .rev()
-                    .take_while(u8::is_ascii_digit)
-                    .count();
-                if let Some(d) = numeral_in_run(input, e, c, before, table) {
+                if let Some(d) = numeral_in_run(input, e, c, digits_before(out), table) {
                     push(out, d, s, e);
                     last = Some(d);
                     continue;
@@ -164,13 +158,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         }
         if opts.numbers && c == '〇' {
             flush(out, input, &mut run, s);
-            let before = out
-                .text
-                .bytes()
-                .rev()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            if let Some(d) = numeral_in_run(input, e, c, before, table) {
+            if let Some(d) = numeral_in_run(input, e, c, digits_before(out), table) {
                 pending_space = None;
                 push(out, d, s, e);
                 last = Some(d);
@@ -246,4 +234,13 @@ fn push(out: &mut Normalized, c: char, start: usize, end: usize) {
     out.map
         .push((out.text.len() as u32, start as u32, end as u32));
     out.text.push(c);
+}
+
+/// The run of ASCII digits the text written so far ends with (a numeral may continue it).
+fn digits_before(out: &Normalized) -> usize {
+    out.text
+        .bytes()
+        .rev()
+        .take_while(u8::is_ascii_digit)
+        .count()
 }
