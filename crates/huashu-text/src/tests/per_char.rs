@@ -117,10 +117,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
                 c = crate::chars::pronoun(c);
             }
             if opts.repeats && last == Some(c) {
-                flush(out, input, &mut run, s);
-                if let Some(m) = out.map.last_mut() {
-                    m.2 = e as u32;
-                }
+                extend_last(out, input, &mut run, s, e);
                 continue;
             }
             emit(out, input, &mut run, c, raw, s, e);
@@ -188,10 +185,7 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             }
         }
         if opts.repeats && last == Some(c) && (is_cjk(c) || is_clause_break(c)) {
-            flush(out, input, &mut run, s);
-            if let Some(m) = out.map.last_mut() {
-                m.2 = e as u32;
-            }
+            extend_last(out, input, &mut run, s, e);
             continue;
         }
         emit(out, input, &mut run, c, raw, s, e);
@@ -243,4 +237,12 @@ fn digits_before(out: &Normalized) -> usize {
         .rev()
         .take_while(u8::is_ascii_digit)
         .count()
+}
+
+/// A repeat of the last written char at original `s..e`: that char's span reaches over it.
+fn extend_last(out: &mut Normalized, input: &str, run: &mut Option<usize>, s: usize, e: usize) {
+    flush(out, input, run, s);
+    if let Some(m) = out.map.last_mut() {
+        m.2 = e as u32;
+    }
 }
