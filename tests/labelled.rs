@@ -227,6 +227,18 @@ const BLIND6_EN: Floors = &[
     ("privacy", 1.00, 0.78),
     ("promise", 1.00, 0.87),
 ];
+// blind7-zh / blind7-en (corpora/labelled/BLIND7.md): hand-written blind, not tuned on; main's rules (90350f1, after
+// two zh label corrections) first held zh .62/.72/.93, en .83/.82/.73 recall (forbidden/promise/privacy).
+const BLIND7_ZH: Floors = &[
+    ("forbidden", 0.97, 0.61),
+    ("privacy", 1.00, 0.93),
+    ("promise", 0.94, 0.71),
+];
+const BLIND7_EN: Floors = &[
+    ("forbidden", 0.96, 0.82),
+    ("privacy", 1.00, 0.73),
+    ("promise", 1.00, 0.82),
+];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
@@ -343,52 +355,32 @@ fn handwritten_en_turns() {
 }
 
 #[test]
-fn blind_zh_turns() {
+fn blind_turns() {
     holds("blind-zh.jsonl", "zh-CN", false, BLIND_ZH);
-}
-
-#[test]
-fn blind_en_turns() {
     holds("blind-en.jsonl", "en", false, BLIND_EN);
 }
 
 #[test]
-fn blind2_zh_turns() {
+fn blind2_turns() {
     holds("blind2-zh.jsonl", "zh-CN", false, BLIND2_ZH);
-}
-
-#[test]
-fn blind2_en_turns() {
     holds("blind2-en.jsonl", "en", false, BLIND2_EN);
 }
 
 #[test]
-fn blind3_zh_turns() {
+fn blind3_turns() {
     holds("blind3-zh.jsonl", "zh-CN", false, BLIND3_ZH);
-}
-
-#[test]
-fn blind3_en_turns() {
     holds("blind3-en.jsonl", "en", false, BLIND3_EN);
 }
 
 #[test]
-fn blind4_zh_turns() {
+fn blind4_turns() {
     holds("blind4-zh.jsonl", "zh-CN", false, BLIND4_ZH);
-}
-
-#[test]
-fn blind4_en_turns() {
     holds("blind4-en.jsonl", "en", false, BLIND4_EN);
 }
 
 #[test]
-fn blind5_zh_turns() {
+fn blind5_turns() {
     holds("blind5-zh.jsonl", "zh-CN", false, BLIND5_ZH);
-}
-
-#[test]
-fn blind5_en_turns() {
     holds("blind5-en.jsonl", "en", false, BLIND5_EN);
 }
 
@@ -396,6 +388,12 @@ fn blind5_en_turns() {
 fn blind6_turns() {
     holds("blind6-zh.jsonl", "zh-CN", false, BLIND6_ZH);
     holds("blind6-en.jsonl", "en", false, BLIND6_EN);
+}
+
+#[test]
+fn blind7_turns() {
+    holds("blind7-zh.jsonl", "zh-CN", false, BLIND7_ZH);
+    holds("blind7-en.jsonl", "en", false, BLIND7_EN);
 }
 
 #[test]
@@ -450,6 +448,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind5-en.jsonl", "en", false),
         ("blind6-zh.jsonl", "zh-CN", false),
         ("blind6-en.jsonl", "en", false),
+        ("blind7-zh.jsonl", "zh-CN", false),
+        ("blind7-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {
