@@ -531,7 +531,8 @@ fn real_chats_scored_as_annotators_score_them() {
 /// unanswered question: 0.472, 0.655): the one held-out chat it moves passes responsiveness and goes from 63 to
 /// 88, into the high band, where both annotators put it at 67 on average (SCORECARD-zh.md, "Scorer fixes, session 12").
 /// Session 16's cue pass (hold, greeting, solution wording; tuned on the even half, no odd chat moved): 0.494,
-/// 0.664, floors raised to 0.49 and 0.66.
+/// 0.664, floors raised to 0.49 and 0.66. Session 20's `clarity` check (the customer did not follow a reply;
+/// chosen on the even half): 0.510, 0.664, rank floor raised to 0.50.
 #[test]
 fn held_out_real_chats_scored_as_annotated() {
     use huashu::eval_chats::{evaluate_chats, read_chat_labels};
@@ -549,7 +550,7 @@ fn held_out_real_chats_scored_as_annotated() {
         "rank {:.3} bands {:.3} complaint P {:?} R {:?}",
         e.rank_correlation, e.band_agreement, e.complaint_precision, e.complaint_recall
     );
-    assert!(e.rank_correlation >= 0.49, "{e:?}");
+    assert!(e.rank_correlation >= 0.50, "{e:?}");
     assert!(e.band_agreement >= 0.66, "{e:?}");
     assert!(e.complaint_precision.unwrap_or(0.0) >= 0.76, "{e:?}");
     assert!(e.complaint_recall.unwrap_or(0.0) >= 0.76, "{e:?}");

@@ -57,11 +57,13 @@ pub enum Cue {
     YesNo,
     /// The agent stalls without news (催一下, 请您耐心等待, 已经帮您催促).
     Stall,
+    /// The customer did not follow the agent's reply (什么意思, 没看懂, a message that opens with “?”).
+    Puzzled,
 }
 
 impl Cue {
     /// Every cue, in the order the engine lists them.
-    pub const ALL: [Cue; 26] = [
+    pub const ALL: [Cue; 27] = [
         Cue::Complaint,
         Cue::Report,
         Cue::Insist,
@@ -88,6 +90,7 @@ impl Cue {
         Cue::Steps,
         Cue::YesNo,
         Cue::Stall,
+        Cue::Puzzled,
     ];
 
     /// The name used in `[scoring.cues.<name>]`, drills and [`crate::Ruleset`] errors.
@@ -119,6 +122,7 @@ impl Cue {
             Cue::YesNo => "yes_no",
             Cue::Stall => "stall",
             Cue::AskAction => "ask_action",
+            Cue::Puzzled => "puzzled",
         }
     }
 

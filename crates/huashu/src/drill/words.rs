@@ -110,6 +110,7 @@ fn label_pair(cue: Cue) -> Option<(&'static str, &'static str)> {
         | Cue::Steps
         | Cue::YesNo
         | Cue::Stall
+        | Cue::Puzzled
         | Cue::Report
         | Cue::Insist => return None,
     })

@@ -108,6 +108,7 @@ checks! {
     Closing = "closing" => closing::Closing,
     EarlyClosing = "early_closing" => early_closing::EarlyClosing,
     Placeholder = "placeholder" => placeholder::Placeholder,
+    Clarity = "clarity" => clarity::Clarity,
     Courtesy = "courtesy" => courtesy::Courtesy,
     Hold = "hold" => hold::Hold,
     EscalationTime = "escalation_time" => escalation_time::EscalationTime,
