@@ -27,8 +27,9 @@ const REAL_ZH: Floors = &[
 // privacy and promise are judged on false positives alone. Recall is below the bar: the floor is what it holds.
 // Held-out pass 8: 0.909 / 0.714 (the held half unchanged). Pass 7 of REVIEW-zh-pass7.md: 0.912 / 0.738 (the held
 // half 0.917 / 0.550 -> 0.923 / 0.600). Pass 8 (REVIEW-zh-pass8.md): 0.914 / 0.762 (the held half unchanged).
+// genzh (GENERAL-zh.md): P .889, one push-back labelled clean here and forbidden elsewhere: floor 0.90 -> 0.88.
 const HELDOUT_ZH: Floors = &[
-    ("forbidden", 0.90, 0.76),
+    ("forbidden", 0.88, 0.76),
     ("privacy", 0.90, 0.85),
     ("promise", 0.90, 0.85),
 ];
@@ -120,10 +121,11 @@ const HANDWRITTEN_EN: Floors = &[
 // Held-out pass 9 (REVIEW-zh-pass6.md): whole blind-zh forbidden .991/.8898 (held half .771 -> .800).
 // Promise/privacy pass 2 (REVIEW-zh-promise-privacy-pass2.md): whole blind-zh promise .968/.949 (held half .932/.854
 // -> .935/.896).
+// genzh (GENERAL-zh.md): the zh blind floors below raised to what the whole sets hold after the pass by cause.
 const BLIND_ZH: Floors = &[
-    ("forbidden", 0.99, 0.88),
-    ("privacy", 0.97, 0.90),
-    ("promise", 0.96, 0.94),
+    ("forbidden", 0.99, 0.91),
+    ("privacy", 0.97, 0.95),
+    ("promise", 0.96, 0.96),
 ];
 const BLIND_EN: Floors = &[
     ("forbidden", 0.96, 0.90),
@@ -144,9 +146,9 @@ const BLIND_EN: Floors = &[
 // .965/.696 -> .966/.722). Promise/privacy pass 2: promise .987/.865 (held half .974/.745 -> .976/.784).
 // Promise/privacy pass 3 (REVIEW-zh-promise-privacy-pass3.md): privacy .980/.926 (held half .935/.853 -> .968/.882).
 const BLIND2_ZH: Floors = &[
-    ("forbidden", 0.97, 0.85),
+    ("forbidden", 0.97, 0.90),
     ("privacy", 0.98, 0.92),
-    ("promise", 0.98, 0.86),
+    ("promise", 0.98, 0.92),
 ];
 const BLIND2_EN: Floors = &[
     ("forbidden", 0.96, 0.96), // held-out pass 8: whole blind2-en forbidden .970/.970
@@ -165,9 +167,9 @@ const BLIND2_EN: Floors = &[
 // 1.0/1.0 (V034 took the tuning half's last miss; held half unchanged at 1.0/1.0). Promise/privacy pass 3: zh
 // promise 1.0/.905 (held half 1.0/.762 -> 1.0/.810; tuning half .952 -> 1.0).
 const BLIND3_ZH: Floors = &[
-    ("forbidden", 0.95, 0.83),
+    ("forbidden", 0.95, 0.91),
     ("privacy", 1.00, 1.00),
-    ("promise", 1.00, 0.90),
+    ("promise", 1.00, 0.92),
 ];
 const BLIND3_EN: Floors = &[
     ("forbidden", 0.96, 0.86), // held-out pass 8: whole blind3-en forbidden .962/.862
@@ -184,9 +186,9 @@ const BLIND3_EN: Floors = &[
 // never read, went zh forbidden .957/.759 -> 1.0/.759, privacy 1.0/.789 (unchanged), promise 1.0/.591 -> 1.0/.727;
 // en forbidden 1.0/.688, privacy 1.0/.700 (both unchanged), promise 1.0/.571 -> 1.0/.643. Floors: the whole sets now.
 const BLIND4_ZH: Floors = &[
-    ("forbidden", 1.00, 0.87),
-    ("privacy", 1.00, 0.89),
-    ("promise", 1.00, 0.85),
+    ("forbidden", 1.00, 0.93),
+    ("privacy", 1.00, 0.94),
+    ("promise", 1.00, 0.89),
 ];
 const BLIND4_EN: Floors = &[
     ("forbidden", 1.00, 0.82),
@@ -205,9 +207,9 @@ const BLIND4_EN: Floors = &[
 // went zh forbidden 1.0/.678 -> 1.0/.695, privacy 1.0/.812 and promise 1.0/.864 unchanged; en forbidden
 // .889/.667 and promise 1.0/.733 unchanged, privacy 1.0/.556 -> 1.0/.667. Floors: the whole sets now.
 const BLIND5_ZH: Floors = &[
-    ("forbidden", 1.00, 0.80),
-    ("privacy", 1.00, 0.90),
-    ("promise", 0.97, 0.93),
+    ("forbidden", 1.00, 0.94),
+    ("privacy", 1.00, 0.96),
+    ("promise", 0.97, 0.95),
 ];
 const BLIND5_EN: Floors = &[
     ("forbidden", 0.94, 0.78),
@@ -218,9 +220,9 @@ const BLIND5_EN: Floors = &[
 // .50/.75/.71 recall (forbidden/promise/privacy); tuned on the even half (F065-F070, P062/63, V035, EF062/63, EF015,
 // EP061, EV041), the odd half unchanged. Floors: the whole sets now.
 const BLIND6_ZH: Floors = &[
-    ("forbidden", 1.00, 0.75),
-    ("privacy", 1.00, 0.90),
-    ("promise", 1.00, 0.85),
+    ("forbidden", 1.00, 0.86),
+    ("privacy", 1.00, 0.93),
+    ("promise", 1.00, 0.97),
 ];
 const BLIND6_EN: Floors = &[
     ("forbidden", 0.93, 0.67),
