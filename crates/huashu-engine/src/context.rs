@@ -210,7 +210,7 @@ impl Words {
             let (start, end) = (region.start + start, region.start + end);
             !(self.exempting
                 && (negated(&t[..start])
-                    || unable_after(&t[end..])
+                    || unable_after(&t[end..], &self.words[i])
                     || spoken_to(&t[..start], &self.words[i])))
                 && (!self.bounded || at_word(t, start, end, self.edges[i]))
         };
@@ -501,9 +501,52 @@ fn negated(head: &str) -> bool {
 }
 
 /// Whether `tail` (the text after an exemption word) says the step cannot be done: 不 + a potential
-/// complement (我看不出来, 我查不到, 我问不了) is an inability, not the agent's next step.
-fn unable_after(tail: &str) -> bool {
-    let mut chars = tail.chars();
+/// complement (我看不出来, 我查不到, 我问不了) is an inability, not the agent's next step. After the agent named
+/// alone (我, 我们, 这边, 小妹), its predicate is read past where it is (这边/这里), an adverb (也, 实在…) and a
+/// verb of up to two characters: 我这边弄不了 and 我们也处理不了 say what the agent cannot do, not what it will.
+fn unable_after(tail: &str, word: &str) -> bool {
+    if potential(tail) {
+        return true;
+    }
+    if !AGENT.contains(&word) {
+        return false;
+    }
+    // 我 is found in 我们 too.
+    let tail = tail.strip_prefix('们').unwrap_or(tail);
+    let tail = ["这边", "这里"]
+        .iter()
+        .find_map(|p| tail.strip_prefix(p))
+        .unwrap_or(tail);
+    let tail = ["也", "都", "实在", "确实", "真的", "暂时", "目前"]
+        .iter()
+        .find_map(|p| tail.strip_prefix(p))
+        .unwrap_or(tail);
+    let mut rest = tail;
+    for _ in 0..3 {
+        if potential(rest)
+            || ["没法", "无法", "不能", "没办法"]
+                .iter()
+                .any(|n| rest.starts_with(n))
+        {
+            return true;
+        }
+        let mut chars = rest.chars();
+        match chars.next() {
+            Some(c) if c != '不' && ('\u{4e00}'..='\u{9fff}').contains(&c) => {
+                rest = chars.as_str()
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The agent named alone, as exemption words name it (the subject of a step it takes).
+const AGENT: [&str; 7] = ["我", "我们", "这边", "我这边", "我们这边", "小妹", "本人"];
+
+/// 不 + a potential complement at the start of `s` (不出, 不到, 不了…).
+fn potential(s: &str) -> bool {
+    let mut chars = s.chars();
     chars.next() == Some('不')
         && chars
             .next()

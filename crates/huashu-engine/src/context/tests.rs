@@ -36,6 +36,18 @@ fn an_exemption_followed_by_an_inability_does_not_count() {
     assert!(!w.found_in_all("我这边查不到"));
     assert!(w.found_in_all("我查一下"));
     assert!(w.found_in_all("我看不如这样"));
+    // The agent named alone: its predicate is read past 这边, an adverb and a short verb.
+    let mut w = words(&["我", "这边"]);
+    w.exempting = true;
+    assert!(!w.found_in_all("我这边弄不了"));
+    assert!(!w.found_in_all("我们也处理不了"));
+    assert!(!w.found_in_all("这边实在没法改"));
+    assert!(w.found_in_all("我这边帮您改"));
+    assert!(w.found_in_all("我帮您问问，不了解的地方再说"));
+    // Other exemption words keep only the narrow test: a reason may state what cannot be done.
+    let mut w = words(&["因为"]);
+    w.exempting = true;
+    assert!(w.found_in_all("因为系统不能修改地址"));
 }
 
 #[test]
