@@ -170,9 +170,9 @@ const BLIND3_ZH: Floors = &[
     ("promise", 1.00, 0.90),
 ];
 const BLIND3_EN: Floors = &[
-    ("forbidden", 0.96, 0.96), // genen: whole blind3-en forbidden .966/.966, promise 1.000/.944
+    ("forbidden", 0.96, 0.96), // genen: whole blind3-en forbidden .966/.966, promise 1.000/1.000
     ("privacy", 0.92, 1.00),
-    ("promise", 1.00, 0.94),
+    ("promise", 1.00, 1.00),
 ];
 
 // blind4-zh / blind4-en: a fourth blind set (corpora/labelled/BLIND4.md), hand-written from POLICY.md alone in domains
@@ -189,9 +189,9 @@ const BLIND4_ZH: Floors = &[
     ("promise", 1.00, 0.85),
 ];
 const BLIND4_EN: Floors = &[
-    ("forbidden", 1.00, 0.89), // genen: whole blind4-en 1.000/.893, privacy 1.000/1.000, promise 1.000/.818
+    ("forbidden", 1.00, 0.89), // genen: whole blind4-en 1.000/.893, privacy 1.000/1.000, promise 1.000/.864
     ("privacy", 1.00, 1.00),
-    ("promise", 1.00, 0.81),
+    ("promise", 1.00, 0.86),
 ];
 
 // blind5-zh / blind5-en: a fifth blind set (corpora/labelled/BLIND5.md), hand-written from POLICY.md alone: 44 % of
