@@ -128,10 +128,10 @@ const BLIND_ZH: Floors = &[
     ("promise", 0.96, 0.96),
 ];
 const BLIND_EN: Floors = &[
-    ("forbidden", 0.96, 0.90),
+    ("forbidden", 0.96, 0.95), // genen (GENERAL-en.md): whole blind-en forbidden .968/.952, promise 1.000/.907
     ("privacy", 1.00, 0.93), // held-out pass 7: whole blind-en privacy 1.000/.939, promise 1.000/.837
     // English pass 6 (REVIEW-en-pass6.md): whole blind-en promise 1.000/.884 (held half .750 -> .792)
-    ("promise", 1.00, 0.88),
+    ("promise", 1.00, 0.90),
 ];
 
 // blind2-zh / blind2-en: a second blind set, written from POLICY.md alone after the first had been tuned on
@@ -172,9 +172,9 @@ const BLIND3_ZH: Floors = &[
     ("promise", 1.00, 0.92),
 ];
 const BLIND3_EN: Floors = &[
-    ("forbidden", 0.96, 0.86), // held-out pass 8: whole blind3-en forbidden .962/.862
+    ("forbidden", 0.96, 0.96), // genen: whole blind3-en forbidden .966/.966, promise 1.000/1.000
     ("privacy", 0.92, 1.00),
-    ("promise", 1.00, 0.83),
+    ("promise", 1.00, 1.00),
 ];
 
 // blind4-zh / blind4-en: a fourth blind set (corpora/labelled/BLIND4.md), hand-written from POLICY.md alone in domains
@@ -191,9 +191,9 @@ const BLIND4_ZH: Floors = &[
     ("promise", 1.00, 0.89),
 ];
 const BLIND4_EN: Floors = &[
-    ("forbidden", 1.00, 0.82),
-    ("privacy", 1.00, 0.81),
-    ("promise", 1.00, 0.72),
+    ("forbidden", 1.00, 0.89), // genen: whole blind4-en 1.000/.893, privacy 1.000/1.000, promise 1.000/.864
+    ("privacy", 1.00, 1.00),
+    ("promise", 1.00, 0.86),
 ];
 
 // blind5-zh / blind5-en: a fifth blind set (corpora/labelled/BLIND5.md), hand-written from POLICY.md alone: 44 % of
@@ -212,9 +212,9 @@ const BLIND5_ZH: Floors = &[
     ("promise", 0.97, 0.95),
 ];
 const BLIND5_EN: Floors = &[
-    ("forbidden", 0.94, 0.78),
-    ("privacy", 1.00, 0.81),
-    ("promise", 1.00, 0.80),
+    ("forbidden", 0.95, 0.95), // genen: whole blind5-en .951/.951, privacy 1.000/.938, promise 1.000/1.000
+    ("privacy", 1.00, 0.93),
+    ("promise", 1.00, 1.00),
 ];
 // blind6-zh / blind6-en (corpora/labelled/BLIND6.md): hand-written blind; main's rules first held zh .54/.74/.83, en
 // .50/.75/.71 recall (forbidden/promise/privacy); tuned on the even half (F065-F070, P062/63, V035, EF062/63, EF015,
@@ -225,9 +225,9 @@ const BLIND6_ZH: Floors = &[
     ("promise", 1.00, 0.97),
 ];
 const BLIND6_EN: Floors = &[
-    ("forbidden", 0.93, 0.67),
-    ("privacy", 1.00, 0.78),
-    ("promise", 1.00, 0.87),
+    ("forbidden", 0.94, 0.85), // genen: whole blind6-en .944/.850, privacy 1.000/1.000, promise 1.000/1.000
+    ("privacy", 1.00, 1.00),
+    ("promise", 1.00, 1.00),
 ];
 // blind7-zh / blind7-en (corpora/labelled/BLIND7.md): hand-written blind, not tuned on; main's rules (90350f1, after
 // two zh label corrections) first held zh .62/.72/.93, en .83/.82/.73 recall (forbidden/promise/privacy).
@@ -248,8 +248,8 @@ const BLIND7_EN: Floors = &[
 // EV005/08/40): 1.0/.980, 1.0/.975, 1.0/.992, no blind half moved. Floors: what it holds.
 const GRID_EN: Floors = &[
     ("forbidden", 1.00, 0.97),
-    ("privacy", 1.00, 0.97),
-    ("promise", 1.00, 0.99),
+    ("privacy", 1.00, 0.98), // genen: privacy 1.000/.984, promise 1.000/1.000
+    ("promise", 1.00, 1.00),
 ];
 
 // grid-zh: the component grid (scripts/grid_zh.py, docs/eval.md "The component grid"): 2,932 turns written from the
