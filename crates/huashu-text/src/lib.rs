@@ -151,11 +151,12 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             }
         }
         // A space between two sentences of ideographs (行的 这边帮您核实) is a clause break, tested only where
-        // an ideograph (or another char of three or more bytes) follows a space, and only with the switch on.
-        if opts.sentence_spaces && bytes[s] >= 0xE3 {
+        // an ideograph (or another char of three or more bytes) follows a space, and only with the switch on;
+        // a space before 请问 always ends a sentence (below).
+        if bytes[s] >= 0xE3 {
             if let Some(space) = pending_space {
-                if sentence_space(&mut w, space, last, s, opts, table) {
-                    last = Some(',');
+                if let Some(mark) = sentence_space(&mut w, space, last, s, opts, table) {
+                    last = Some(mark);
                     pending_space = None;
                 }
             }
@@ -462,10 +463,13 @@ fn space(
     }
 }
 
-/// With `sentence_spaces`: whether the whitespace `space` (original byte range of its first char), seen after
-/// `last` and before the char at input byte `s`, stands between two sentences ([`space_ends_clause`]); if so it
-/// is written as a `,`. Rare (only after whitespace, only before a char of three or more bytes, only with the
-/// switch on), so kept out of the loop.
+/// Whether the whitespace `space` (original byte range of its first char), seen after `last` and before the
+/// char at input byte `s`, stands between two sentences; if so it is written as the mark returned. A space
+/// before 请问 always does, as a full stop: 请问 opens a question of its own, and the courtesy question that
+/// closes a turn (请问还有别的问题吗) is not the sentence of what came before it (我们不知道哦 … had taken its 吗
+/// as its own). With `sentence_spaces`, a space between two sentences of ideographs ([`space_ends_clause`])
+/// is a clause break, a `,`. Rare (only after whitespace, only before a char of three or more bytes), so kept
+/// out of the loop.
 #[inline(never)]
 fn sentence_space(
     w: &mut Writer<'_>,
@@ -474,13 +478,20 @@ fn sentence_space(
     s: usize,
     opts: &Options,
     table: Option<&t2s::T2s>,
-) -> bool {
-    if last.is_some_and(is_cjk) && space_ends_clause(w.input, ws, s, opts.numbers, table) {
-        w.push(',', ws, we);
-        true
+) -> Option<char> {
+    let after_words = last.is_some_and(|c| !is_clause_break(c));
+    let mark = if after_words && ["请问", "請問"].iter().any(|q| w.input[s..].starts_with(q)) {
+        '.'
+    } else if opts.sentence_spaces
+        && last.is_some_and(is_cjk)
+        && space_ends_clause(w.input, ws, s, opts.numbers, table)
+    {
+        ','
     } else {
-        false
-    }
+        return None;
+    };
+    w.push(mark, ws, we);
+    Some(mark)
 }
 
 #[cfg(test)]

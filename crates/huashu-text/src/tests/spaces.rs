@@ -83,3 +83,23 @@ fn a_space_between_single_characters_is_still_noise() {
     assert_eq!(ns("ok 好的 thank you"), "ok好的thank you");
     assert_eq!(ns("型号 iphone 没货了"), "型号iphone没货了");
 }
+
+#[test]
+fn a_space_before_qingwen_ends_a_sentence_whatever_the_switch() {
+    // 请问 opens a question of its own: the courtesy question that closes a turn is not the sentence before it.
+    for s in [n, ns] {
+        assert_eq!(
+            s("我们不知道哦 请问还有别的问题吗"),
+            "我们不知道哦.请问还有别的问题吗"
+        );
+        assert_eq!(
+            s("這個不清楚 請問還有其他問題嗎"),
+            "这个不清楚.请问还有其他问题吗"
+        );
+        // After a mark already there, or at the start of the turn, nothing is added.
+        assert_eq!(s("好的， 请问是哪个订单"), "好的,请问是哪个订单");
+        assert_eq!(s(" 请问是哪个订单"), "请问是哪个订单");
+    }
+    // The mark stands for the first whitespace char, as a clause break does.
+    assert_eq!(origs("我们不知道哦  请问还有别的问题吗", "."), " ");
+}
