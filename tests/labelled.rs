@@ -231,10 +231,11 @@ const BLIND6_EN: Floors = &[
 ];
 // blind7-zh / blind7-en (corpora/labelled/BLIND7.md): hand-written blind, not tuned on; main's rules (90350f1, after
 // two zh label corrections) first held zh .62/.72/.93, en .83/.82/.73 recall (forbidden/promise/privacy).
+// b7zh (GENERAL-zh.md, tuned on the even half): whole .982/.761, 1.0/.966, .976/.891 (odd half unchanged).
 const BLIND7_ZH: Floors = &[
-    ("forbidden", 0.97, 0.61),
-    ("privacy", 1.00, 0.93),
-    ("promise", 0.94, 0.71),
+    ("forbidden", 0.98, 0.76),
+    ("privacy", 1.00, 0.96),
+    ("promise", 0.97, 0.89),
 ];
 const BLIND7_EN: Floors = &[
     ("forbidden", 0.96, 0.82),
