@@ -237,10 +237,11 @@ const BLIND7_ZH: Floors = &[
     ("privacy", 1.00, 0.96),
     ("promise", 0.97, 0.89),
 ];
+// b7en (tuned on the even half only): whole blind7-en forbidden 1.000/.914, privacy 1.000/.800, promise 1.000/.941.
 const BLIND7_EN: Floors = &[
-    ("forbidden", 0.96, 0.82),
+    ("forbidden", 1.00, 0.91),
     ("privacy", 1.00, 0.73),
-    ("promise", 1.00, 0.82),
+    ("promise", 1.00, 0.94),
 ];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
