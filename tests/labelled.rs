@@ -229,15 +229,13 @@ const BLIND6_EN: Floors = &[
     ("privacy", 1.00, 1.00),
     ("promise", 1.00, 1.00),
 ];
-// blind7-zh / blind7-en (corpora/labelled/BLIND7.md): hand-written blind, not tuned on; main's rules (90350f1, after
-// two zh label corrections) first held zh .62/.72/.93, en .83/.82/.73 recall (forbidden/promise/privacy).
-// b7zh (GENERAL-zh.md, tuned on the even half): whole .982/.761, 1.0/.966, .976/.891 (odd half unchanged).
+// blind7 (BLIND7.md): written blind; main's rules (90350f1) first held zh .62/.72/.93, en .83/.82/.73 recall
+// (forbidden/promise/privacy). b7zh/b7en tuned on the even halves (GENERAL-*.md); the odd halves did not move.
 const BLIND7_ZH: Floors = &[
     ("forbidden", 0.98, 0.76),
     ("privacy", 1.00, 0.96),
     ("promise", 0.97, 0.89),
 ];
-// b7en (tuned on the even half only): whole blind7-en forbidden 1.000/.914, privacy 1.000/.800, promise 1.000/.941.
 const BLIND7_EN: Floors = &[
     ("forbidden", 1.00, 0.91),
     ("privacy", 1.00, 0.73),
