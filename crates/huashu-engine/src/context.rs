@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use daachorse::{DoubleArrayAhoCorasick, DoubleArrayAhoCorasickBuilder};
 use huashu_rules::Rule;
-use huashu_text::{is_clause_break, is_sentence_break};
+use huashu_text::{is_cjk, is_clause_break, is_sentence_break};
 
 use crate::error::EngineError;
 
@@ -496,9 +496,11 @@ fn sentence_head(after: &str) -> &str {
 /// Whether `head` (the text before an exemption word) ends with a negation that takes the word's meaning
 /// away: 不 (不可以, 不需要), or an inability (没法/无法/不能/没办法 + 帮您问).
 fn negated(head: &str) -> bool {
-    const NEGATIONS: [&str; 5] = ["不", "没法", "无法", "不能", "没办法"];
-    NEGATIONS.iter().any(|n| head.ends_with(n))
+    head.ends_with('不') || UNABLE.iter().any(|n| head.ends_with(n))
 }
+
+/// The words of an inability (没法/无法/不能/没办法 + a verb).
+const UNABLE: [&str; 4] = ["没法", "无法", "不能", "没办法"];
 
 /// Whether `tail` (the text after an exemption word) says the step cannot be done: 不 + a potential
 /// complement (我看不出来, 我查不到, 我问不了) is an inability, not the agent's next step. After the agent named
@@ -523,18 +525,12 @@ fn unable_after(tail: &str, word: &str) -> bool {
         .unwrap_or(tail);
     let mut rest = tail;
     for _ in 0..3 {
-        if potential(rest)
-            || ["没法", "无法", "不能", "没办法"]
-                .iter()
-                .any(|n| rest.starts_with(n))
-        {
+        if potential(rest) || UNABLE.iter().any(|n| rest.starts_with(n)) {
             return true;
         }
         let mut chars = rest.chars();
         match chars.next() {
-            Some(c) if c != '不' && ('\u{4e00}'..='\u{9fff}').contains(&c) => {
-                rest = chars.as_str()
-            }
+            Some(c) if c != '不' && is_cjk(c) => rest = chars.as_str(),
             _ => return false,
         }
     }
