@@ -158,7 +158,11 @@ fn assemble(
     resolve: &dyn Fn(&str) -> Result<Files, RulesetError>,
     depth: usize,
 ) -> Result<Ruleset, RulesetError> {
-    assemble_stated(files, resolve, depth).map(|(ruleset, _)| ruleset)
+    let label = files.manifest.0.clone();
+    let (mut ruleset, _) = assemble_stated(files, resolve, depth)?;
+    // Once, over the whole chain: a base's rules see the words a pack adds to its classes.
+    crate::classes::expand(&mut ruleset, &label)?;
+    Ok(ruleset)
 }
 
 /// A ruleset and its `[scoring]` as stated in TOML along its `extends` chain (the keys some file sets, merged),
@@ -189,11 +193,14 @@ fn assemble_stated(
     }
     // Inherited rules first, so that a pack's own rule with the same id replaces the base one.
     let mut by_id: BTreeMap<String, Rule> = BTreeMap::new();
+    crate::classes::check(&manifest.classes, manifest_label, manifest_text)?;
     let mut allow = Vec::new();
+    let mut classes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stated = toml::Table::new();
     for base in &manifest.extends {
         let (base_set, base_stated) = assemble_stated(resolve(base)?, resolve, depth + 1)?;
         allow.extend(base_set.manifest.allow.iter().cloned());
+        grow(&mut classes, base_set.manifest.classes);
         merge_scoring(&mut stated, base_stated);
         for rule in base_set.rules {
             by_id.insert(rule.id.clone(), rule);
@@ -225,6 +232,8 @@ fn assemble_stated(
     allow.append(&mut manifest.allow);
     allow.dedup();
     manifest.allow = allow;
+    grow(&mut classes, std::mem::take(&mut manifest.classes));
+    manifest.classes = classes;
     if !manifest.extends.is_empty() {
         merge_scoring(&mut stated, own_scoring);
         manifest.scoring = toml::Value::Table(stated.clone())
@@ -245,6 +254,18 @@ fn assemble_stated(
         },
         stated,
     ))
+}
+
+/// `more`'s classes added to `classes`: a class both name gets the words it lacks, in order.
+fn grow(classes: &mut BTreeMap<String, Vec<String>>, more: BTreeMap<String, Vec<String>>) {
+    for (name, words) in more {
+        let have = classes.entry(name).or_default();
+        for w in words {
+            if !have.contains(&w) {
+                have.push(w);
+            }
+        }
+    }
 }
 
 fn parse_rule(label: &str, text: &str) -> Result<Rule, RulesetError> {

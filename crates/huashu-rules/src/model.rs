@@ -66,6 +66,10 @@ pub struct Manifest {
     pub disable: Vec<String>,
     #[serde(default)]
     pub normalize: Normalization,
+    /// Word classes by name (`party = ["商家", "卖家", …]`): a rule's regex, phrase or context list names one as
+    /// `{party}`, and gets every word of it. A pack's classes add words to its base's.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub classes: std::collections::BTreeMap<String, Vec<String>>,
     /// Conversation-level scorecard: cues, checks and their points, timing limits, disclosures.
     #[serde(default)]
     pub scoring: Scoring,

@@ -1,0 +1,266 @@
+//! Word classes: a ruleset names a class of words once (`[classes] party = ["商家", "卖家", …]`) and its rules
+//! use it by name, `{party}`, in regexes, phrases and context lists. Half of the misses on held-out turns
+//! were a class lacking a member in one rule that another rule had (corpora/labelled/GENERAL-zh.md): a
+//! member added to the class reaches every rule that names it, and a pack adds members to its base's classes.
+//!
+//! Expansion happens once, when the ruleset is assembled: the engine, the lint and `explain` see plain
+//! regexes and lists.
+
+use std::collections::BTreeMap;
+
+use crate::Ruleset;
+use crate::error::RulesetError;
+use crate::rule::Match;
+
+/// Most entries one list entry may expand to (several classes in one entry multiply).
+const MAX_EXPANSION: usize = 4096;
+
+/// A class reference in `s` at byte `at` (`{name}`, not escaped, `name` a letter or `_` then letters,
+/// digits or `_`): its name and the byte just past it. `{2}` and `{0,5}` are regex repetitions, never names.
+fn reference_at(s: &str, at: usize) -> Option<(&str, usize)> {
+    let rest = s[at..].strip_prefix('{')?;
+    let escaped = s[..at].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1;
+    let len = rest.find('}')?;
+    let name = &rest[..len];
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let valid = !escaped
+        && (first.is_ascii_lowercase() || first == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    valid.then_some((name, at + 1 + len + 1))
+}
+
+/// The class names `s` refers to, in order.
+fn references(s: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut at = 0;
+    while let Some(i) = s[at..].find('{') {
+        match reference_at(s, at + i) {
+            Some((name, next)) => {
+                names.push(name);
+                at = next;
+            }
+            None => at += i + 1,
+        }
+    }
+    names
+}
+
+/// A regex with every `{name}` replaced by a non-capturing alternation of the class's words, escaped, longest
+/// first (an alternation prefers its first branch that matches: 商家客服 before 商家).
+fn expand_regex(pattern: &str, classes: &BTreeMap<String, Vec<String>>) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut at = 0;
+    while let Some(i) = pattern[at..].find('{') {
+        let start = at + i;
+        out.push_str(&pattern[at..start]);
+        match reference_at(pattern, start) {
+            Some((name, next)) => {
+                let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
+                let mut sorted: Vec<&String> = words.iter().collect();
+                sorted.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+                out.push_str("(?:");
+                for (k, w) in sorted.iter().enumerate() {
+                    if k > 0 {
+                        out.push('|');
+                    }
+                    escape_into(w, &mut out);
+                }
+                out.push(')');
+                at = next;
+            }
+            None => {
+                out.push('{');
+                at = start + 1;
+            }
+        }
+    }
+    out.push_str(&pattern[at..]);
+    Ok(out)
+}
+
+/// `word` as a regex that matches it literally.
+fn escape_into(word: &str, out: &mut String) {
+    for c in word.chars() {
+        // A space written `[ ]` holds in a pattern with the `x` flag too.
+        if c == ' ' {
+            out.push_str("[ ]");
+            continue;
+        }
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// A list entry with every `{name}` replaced by each of the class's words: one entry per combination.
+fn expand_entry(
+    entry: &str,
+    classes: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<String>, String> {
+    let mut done = vec![String::new()];
+    let mut at = 0;
+    while let Some(i) = entry[at..].find('{') {
+        let start = at + i;
+        let Some((name, next)) = reference_at(entry, start) else {
+            done.iter_mut().for_each(|d| d.push_str(&entry[at..=start]));
+            at = start + 1;
+            continue;
+        };
+        let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
+        if done.len() * words.len() > MAX_EXPANSION {
+            return Err(format!(
+                "`{entry}` expands to more than {MAX_EXPANSION} entries"
+            ));
+        }
+        let lead = &entry[at..start];
+        done = done
+            .iter()
+            .flat_map(|d| words.iter().map(move |w| format!("{d}{lead}{w}")))
+            .collect();
+        at = next;
+    }
+    done.iter_mut().for_each(|d| d.push_str(&entry[at..]));
+    Ok(done)
+}
+
+fn unknown(name: &str, classes: &BTreeMap<String, Vec<String>>) -> String {
+    let known: Vec<&str> = classes.keys().map(String::as_str).collect();
+    if known.is_empty() {
+        format!("unknown word class `{name}`: the ruleset defines no `[classes]`")
+    } else {
+        format!(
+            "unknown word class `{name}` (the ruleset's classes: {})",
+            known.join(", ")
+        )
+    }
+}
+
+/// Checks the classes themselves: names a reference can use, no empty class or member, no class inside a
+/// class. `label`/`text` are the manifest's, for the error's line.
+pub(crate) fn check(
+    classes: &BTreeMap<String, Vec<String>>,
+    label: &str,
+    text: &str,
+) -> Result<(), RulesetError> {
+    for (name, words) in classes {
+        let problem = if reference_at(&format!("{{{name}}}"), 0).is_none() {
+            Some(format!(
+                "class name `{name}`: use lower-case ASCII letters, digits and `_`, starting with a letter"
+            ))
+        } else if words.is_empty() {
+            Some(format!("class `{name}` has no words"))
+        } else if words.iter().any(|w| w.trim().is_empty()) {
+            Some(format!("class `{name}` has an empty word"))
+        } else {
+            words.iter().find(|w| !references(w).is_empty()).map(|w| {
+                format!(
+                    "class `{name}`: `{w}` refers to a class (classes hold words, not other classes)"
+                )
+            })
+        };
+        if let Some(message) = problem {
+            return Err(RulesetError::Invalid {
+                file: label.to_string(),
+                line: line_of_class(text, name),
+                field: format!("classes.{name}"),
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn line_of_class(text: &str, name: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(name) && t[name.len()..].trim_start().starts_with('=')
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// Every class reference of every rule and cue list of `ruleset` expanded (see the module documentation).
+///
+/// # Errors
+/// A reference to a class the ruleset does not define, or a list entry that expands too far, named with the
+/// rule file, the line and the field.
+pub(crate) fn expand(ruleset: &mut Ruleset, manifest_label: &str) -> Result<(), RulesetError> {
+    let classes = ruleset.manifest.classes.clone();
+    for rule in &mut ruleset.rules {
+        let (file, text) = (rule.source.file.clone(), rule.source.text.clone());
+        expand_match(&mut rule.matcher, &classes).map_err(|(field, entry, message)| {
+            RulesetError::Invalid {
+                file,
+                line: line_of_entry(&text, &entry),
+                field: format!("match.{field}"),
+                message,
+            }
+        })?;
+    }
+    for (cue, m) in &mut ruleset.manifest.scoring.cues {
+        expand_match(m, &classes).map_err(|(field, _, message)| RulesetError::Invalid {
+            file: manifest_label.to_string(),
+            line: 1,
+            field: format!("scoring.cues.{cue}.{field}"),
+            message,
+        })?;
+    }
+    Ok(())
+}
+
+/// The line of `text` (a rule file) holding `entry`, or 1.
+fn line_of_entry(text: &str, entry: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(entry))
+        .map_or(1, |i| i + 1)
+}
+
+/// `m` expanded; on error the field, the entry as written and the message.
+fn expand_match(
+    m: &mut Match,
+    classes: &BTreeMap<String, Vec<String>>,
+) -> Result<(), (&'static str, String, String)> {
+    for r in &mut m.regex {
+        if references(r).is_empty() {
+            continue;
+        }
+        *r = expand_regex(r, classes).map_err(|e| ("regex", r.clone(), e))?;
+    }
+    let fields: [(&'static str, &mut Vec<String>); 13] = [
+        ("phrases", &mut m.phrases),
+        ("unless_followed_by", &mut m.unless_followed_by),
+        ("unless_preceded_by", &mut m.unless_preceded_by),
+        ("unless_before", &mut m.unless_before),
+        ("unless_after", &mut m.unless_after),
+        ("unless_sentence_has", &mut m.unless_sentence_has),
+        ("unless_turn_has", &mut m.unless_turn_has),
+        ("unless_hit_has", &mut m.unless_hit_has),
+        ("only_if_sentence_has", &mut m.only_if_sentence_has),
+        ("only_after_turn_has", &mut m.only_after_turn_has),
+        ("unless_after_turn_has", &mut m.unless_after_turn_has),
+        ("only_after_exchange_has", &mut m.only_after_exchange_has),
+        (
+            "unless_after_exchange_has",
+            &mut m.unless_after_exchange_has,
+        ),
+    ];
+    for (field, list) in fields {
+        if list.iter().all(|e| references(e).is_empty()) {
+            continue;
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for e in list.iter() {
+            out.extend(expand_entry(e, classes).map_err(|msg| (field, e.clone(), msg))?);
+        }
+        // A class member may repeat a word the list names itself.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|w| seen.insert(w.clone()));
+        *list = out;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
