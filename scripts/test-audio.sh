@@ -61,11 +61,12 @@ step "cargo test: build (audio feature, once)"
 cargo test "${AUDIO[@]}" --quiet --no-run --lib --test decode --test audio --test integrations_audio
 # The runs below print cargo's own lines (the harness stays terse): "Finished … in N s" is what cargo spent before
 # running (0 s when the build above holds everything), "Running …" names the binary, and the harness's "finished
-# in N s" its tests, so a step that takes longer than those shows where (session 9's CI: the telephony step took
-# 101 s for a 26.5 s test run, not reproduced since; benches/RESULTS.md, "Speech, session 6").
+# in N s" its tests, so a step that takes longer than those shows where. The telephony tests once had a step of
+# their own, run after the synthesised calls: in both of session 21's fresh-clone CI runs its cargo call rebuilt
+# bindgen, whisper-rs-sys and all above them (63-90 s) before a 40 s run, though nothing had changed, and never
+# when the script ran again on a built tree (session 9's 101 s step for a 26.5 s run was likely the same). One cargo call for both test files checks the
+# build once, before either runs.
 step "cargo test (audio feature: decoding, VAD, pipeline)"
 cargo test "${AUDIO[@]}" --lib --test decode -- --quiet
-step "synthesised calls (CLI) and live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency)"
-HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --test audio -- --quiet --test-threads 1 --nocapture
-step "telephony adapters with speech (a synthesised call through FreeSWITCH, Twilio, AudioSocket and AudioHook = huashu score --audio)"
-cargo test "${AUDIO[@]}" --test integrations_audio -- --quiet --test-threads 1 --nocapture
+step "synthesised calls (CLI), live audio in the sidecar (speech streamed in real time over /v1/stream; first-partial latency) and the telephony adapters with speech (a synthesised call through FreeSWITCH, Twilio, AudioSocket and AudioHook = huashu score --audio)"
+HUASHU_WHISPER_THREADS=1 cargo test "${AUDIO[@]}" --test audio --test integrations_audio -- --quiet --test-threads 1 --nocapture

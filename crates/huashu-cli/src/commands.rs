@@ -101,8 +101,28 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
             s.push_str(&format!("  {name}: {}\n", v.join(" | ")));
         }
     };
+    // A regex is shown as written: each class's alternation folded back into its `{name}`.
+    let classes = &engine.ruleset().manifest.classes;
+    let written: Vec<String> = m
+        .regex
+        .iter()
+        .map(|r| {
+            classes.iter().fold(r.clone(), |r, (name, words)| {
+                r.replace(
+                    &huashu::rules::classes::alternation(words),
+                    &format!("{{{name}}}"),
+                )
+            })
+        })
+        .collect();
+    let used: Vec<String> = classes
+        .iter()
+        .filter(|(name, _)| written.iter().any(|r| r.contains(&format!("{{{name}}}"))))
+        .map(|(name, words)| format!("{{{name}}} = {}", words.join("|")))
+        .collect();
     list("phrases", &m.phrases, &mut s);
-    list("regex", &m.regex, &mut s);
+    list("regex", &written, &mut s);
+    list("classes", &used, &mut s);
     list("unless followed by", &m.unless_followed_by, &mut s);
     list("unless preceded by", &m.unless_preceded_by, &mut s);
     list(

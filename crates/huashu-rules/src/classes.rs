@@ -1,10 +1,10 @@
-//! Word classes: a ruleset names a class of words once (`[classes] party = ["商家", "卖家", …]`) and its rules
-//! use it by name, `{party}`, in regexes, phrases and context lists. Half of the misses on held-out turns
-//! were a class lacking a member in one rule that another rule had (corpora/labelled/GENERAL-zh.md): a
-//! member added to the class reaches every rule that names it, and a pack adds members to its base's classes.
+//! Word classes: a ruleset names a class of words once (`[classes] agent = ["我", "小妹", "我们这边", …]`) and its
+//! rules use it by name, `{agent}`, in regexes, phrases and context lists. Half of the misses on held-out turns
+//! were a class lacking a member in one rule that another rule had (corpora/labelled/GENERAL-zh.md): a member
+//! added to the class reaches every rule that names it, and a pack adds members to its base's classes.
 //!
-//! Expansion happens once, when the ruleset is assembled: the engine, the lint and `explain` see plain
-//! regexes and lists.
+//! Expansion happens once, when the ruleset is assembled: the engine and the lint see plain regexes and lists
+//! (`huashu explain` folds a class's [`alternation`] back into its name for people).
 
 use std::collections::BTreeMap;
 
@@ -46,8 +46,7 @@ fn references(s: &str) -> Vec<&str> {
     names
 }
 
-/// A regex with every `{name}` replaced by a non-capturing alternation of the class's words, escaped, longest
-/// first (an alternation prefers its first branch that matches: 商家客服 before 商家).
+/// A regex with every `{name}` replaced by the class's [`alternation`].
 fn expand_regex(pattern: &str, classes: &BTreeMap<String, Vec<String>>) -> Result<String, String> {
     let mut out = String::with_capacity(pattern.len());
     let mut at = 0;
@@ -57,16 +56,7 @@ fn expand_regex(pattern: &str, classes: &BTreeMap<String, Vec<String>>) -> Resul
         match reference_at(pattern, start) {
             Some((name, next)) => {
                 let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
-                let mut sorted: Vec<&String> = words.iter().collect();
-                sorted.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-                out.push_str("(?:");
-                for (k, w) in sorted.iter().enumerate() {
-                    if k > 0 {
-                        out.push('|');
-                    }
-                    escape_into(w, &mut out);
-                }
-                out.push(')');
+                out.push_str(&alternation(words));
                 at = next;
             }
             None => {
@@ -77,6 +67,23 @@ fn expand_regex(pattern: &str, classes: &BTreeMap<String, Vec<String>>) -> Resul
     }
     out.push_str(&pattern[at..]);
     Ok(out)
+}
+
+/// What `{name}` becomes in a regex: a non-capturing alternation of the class's `words`, escaped, longest first
+/// (an alternation prefers its first branch that matches: 商家客服 before 商家). `huashu explain` folds it back
+/// into the name.
+pub fn alternation(words: &[String]) -> String {
+    let mut sorted: Vec<&String> = words.iter().collect();
+    sorted.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    let mut out = String::from("(?:");
+    for (k, w) in sorted.iter().enumerate() {
+        if k > 0 {
+            out.push('|');
+        }
+        escape_into(w, &mut out);
+    }
+    out.push(')');
+    out
 }
 
 /// `word` as a regex that matches it literally.

@@ -3,7 +3,7 @@
 //! A ruleset is a directory with a `ruleset.toml` and one TOML file per rule (see `docs/rules.md`).
 //! Loading never panics; every error names the file, the line and the field.
 
-mod classes;
+pub mod classes;
 mod cue;
 mod drill;
 mod embedded;
