@@ -122,6 +122,16 @@ fn check_rule(engine: &Matcher, rule: &Rule, out: &mut Outcome) {
             problem(re, lint);
         }
     }
+    let classes = &engine.ruleset().manifest.classes;
+    for (class, n, word) in huashu_rules::classes::spelled_out(&rule.source.text, classes) {
+        problem(
+            word,
+            format!(
+                "spells out {n} of the {} words of class `{class}`: name `{{{class}}}` instead (a copy drifts from the class)",
+                classes[class].len()
+            ),
+        );
+    }
     let mut seen = HashSet::new();
     for p in &rule.matcher.phrases {
         let n = engine.normalize(p).as_str().to_string();

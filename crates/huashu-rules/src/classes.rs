@@ -86,6 +86,77 @@ pub fn alternation(words: &[String]) -> String {
     out
 }
 
+/// Classes a rule file spells out instead of naming: for each class of three or more words, the most of its
+/// words one regex alternation (`(a|b|c)`, innermost) or one line of list entries (`"a", "b"`) of the file
+/// `source` holds, when that is at least half the class (and at least three): the class name, how many, and
+/// one of them as written. A copy drifts from the class, which is what classes are for (`huashu test-ruleset`).
+pub fn spelled_out<'a>(
+    source: &str,
+    classes: &'a BTreeMap<String, Vec<String>>,
+) -> Vec<(&'a str, usize, &'a str)> {
+    let units: Vec<Vec<&str>> = alternations(source)
+        .into_iter()
+        .chain(
+            source
+                .lines()
+                .map(|l| l.split('"').skip(1).step_by(2).collect()),
+        )
+        .collect();
+    let mut out = Vec::new();
+    for (name, words) in classes {
+        if words.len() < 3 {
+            continue;
+        }
+        let best = units
+            .iter()
+            .map(|unit| {
+                let held: Vec<&String> = words
+                    .iter()
+                    .filter(|w| unit.contains(&w.as_str()))
+                    .collect();
+                (held.len(), held.first().map_or("", |w| w.as_str()))
+            })
+            .max_by_key(|&(n, _)| n);
+        if let Some((n, word)) = best.filter(|&(n, _)| n >= 3 && 2 * n >= words.len()) {
+            out.push((name.as_str(), n, word));
+        }
+    }
+    out
+}
+
+/// The alternatives of every innermost group of `source` that has some (`(?:a|b)` → `a`, `b`).
+fn alternations(source: &str) -> Vec<Vec<&str>> {
+    let bytes = source.as_bytes();
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped = i > 0 && bytes[i - 1] == b'\\';
+        match b {
+            b'(' if !escaped => {
+                if let Some(last) = open.last_mut() {
+                    last.1 = false;
+                }
+                open.push((i + 1, true));
+            }
+            b')' if !escaped => {
+                if let Some((start, innermost)) = open.pop() {
+                    let body = &source[start..i];
+                    if innermost && body.contains('|') {
+                        let body = body.strip_prefix("?:").unwrap_or(body);
+                        let body = match body.strip_prefix("?P<") {
+                            Some(rest) => rest.split_once('>').map_or(rest, |(_, b)| b),
+                            None => body,
+                        };
+                        out.push(body.split('|').collect());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `word` as a regex that matches it literally.
 fn escape_into(word: &str, out: &mut String) {
     for c in word.chars() {

@@ -119,3 +119,21 @@ fn a_class_with_a_bad_name_or_no_words_is_refused_where_it_is_written() {
         "{err}"
     );
 }
+
+#[test]
+fn a_copy_of_half_a_class_in_one_alternation_or_list_line_is_reported() {
+    let c = classes(&[("particle", &["呢", "哦", "哈", "亲", "呀", "啦"])]);
+    // One alternation holding four of the six words: name the class instead.
+    assert_eq!(
+        super::spelled_out("regex = ['不知道(呢|哦|哈|啦|的)*']", &c),
+        [("particle", 4, "呢")]
+    );
+    // A list line holding three of them is a copy too; the words spread over several small groups are not.
+    assert_eq!(
+        super::spelled_out("unless_after = [\"呀\", \"亲\", \"哈\"]", &c),
+        [("particle", 3, "哈")]
+    );
+    assert!(super::spelled_out("regex = ['(呢|吗)不(哦|么)(哈|吧)']", &c).is_empty());
+    // Named, it is no copy.
+    assert!(super::spelled_out("regex = ['不知道({particle}|的)*']", &c).is_empty());
+}
