@@ -69,6 +69,27 @@ pub fn test_ruleset(ruleset: &str) -> Result<ExitCode> {
     }
 }
 
+/// `words` with each run that is a whole class, in the class's order, written as its `{name}`.
+fn fold_classes(
+    words: &[String],
+    classes: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    'next: while i < words.len() {
+        for (name, class) in classes {
+            if words[i..].starts_with(class) {
+                out.push(format!("{{{name}}}"));
+                i += class.len();
+                continue 'next;
+            }
+        }
+        out.push(words[i].clone());
+        i += 1;
+    }
+    out
+}
+
 pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
     let engine = load_engine(ruleset, &[])?;
     let Some(rule) = engine.rule(id) else {
@@ -96,13 +117,17 @@ pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
     }
     s.push_str(&format!("  file:    {}\n", rule.source.file));
     let m = &rule.matcher;
+    // A regex is shown as written: each class's alternation folded back into its `{name}`; so is a list
+    // holding a class's words one after another, as the class expands into a list.
+    let classes = &engine.ruleset().manifest.classes;
     let list = |name: &str, v: &[String], s: &mut String| {
         if !v.is_empty() {
-            s.push_str(&format!("  {name}: {}\n", v.join(" | ")));
+            s.push_str(&format!(
+                "  {name}: {}\n",
+                fold_classes(v, classes).join(" | ")
+            ));
         }
     };
-    // A regex is shown as written: each class's alternation folded back into its `{name}`.
-    let classes = &engine.ruleset().manifest.classes;
     let written: Vec<String> = m
         .regex
         .iter()

@@ -73,3 +73,15 @@ fn test_ruleset_asks_for_a_class_where_a_rule_copies_one() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn explain_writes_a_list_holding_a_whole_class_by_its_name() {
+    let out = huashu(&["explain", "F001"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains(
+            "\n  unless the sentence has: {restated} | {confirming} | {reported} | 吗 | 帮您查 |"
+        ),
+        "{s}"
+    );
+}
