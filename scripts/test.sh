@@ -11,6 +11,11 @@ export CARGO_TERM_COLOR=never
 source scripts/step.sh
 tier() { step; echo; echo "######## $*"; }
 
+# The slow tier's downloads (system packages, Python wheels, Whisper models) run beside the fast tier's compiles.
+PREFETCH_LOG="$(mktemp)"
+bash scripts/prefetch.sh >"$PREFETCH_LOG" 2>&1 &
+PREFETCH=$!
+
 tier "fast tier"
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -39,6 +44,9 @@ done
 # them cost about five minutes of CI for nothing more.
 
 tier "slow tier"
+step "wait for the downloads started with the fast tier (scripts/prefetch.sh)"
+wait "$PREFETCH" || true
+cat "$PREFETCH_LOG"
 step "console and practice tab in headless Chromium"
 bash scripts/console-prereqs.sh
 HUASHU_REQUIRE_CHROMIUM=1 cargo test --locked --quiet --workspace --test console --test practice
