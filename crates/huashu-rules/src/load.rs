@@ -68,7 +68,8 @@ impl Ruleset {
         embedded::names().collect()
     }
 
-    /// Parses one rule file's text (used by editors and tests).
+    /// Parses one rule file's text (used by editors and tests). Word classes (`{agent}`) stay as written: they
+    /// belong to a ruleset and are expanded when one is loaded.
     ///
     /// # Errors
     /// Invalid TOML or an invalid field, with the line.
