@@ -15,57 +15,78 @@ use crate::rule::Match;
 /// Most entries one list entry may expand to (several classes in one entry multiply).
 const MAX_EXPANSION: usize = 4096;
 
-/// A class reference in `s` at byte `at` (`{name}`, not escaped, `name` a letter or `_` then letters,
-/// digits or `_`): its name and the byte just past it. `{2}` and `{0,5}` are regex repetitions, never names.
-fn reference_at(s: &str, at: usize) -> Option<(&str, usize)> {
-    let rest = s[at..].strip_prefix('{')?;
-    let escaped = s[..at].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1;
-    let len = rest.find('}')?;
-    let name = &rest[..len];
-    let mut chars = name.chars();
-    let first = chars.next()?;
-    let valid = !escaped
-        && (first.is_ascii_lowercase() || first == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    valid.then_some((name, at + 1 + len + 1))
+/// Whether the byte at `at` of `s` is escaped (an odd run of backslashes before it).
+fn escaped(s: &str, at: usize) -> bool {
+    s.as_bytes()[..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
+        % 2
+        == 1
+}
+
+/// A piece of a regex or list entry: text as written, or a class reference.
+enum Segment<'s> {
+    Text(&'s str),
+    Class(&'s str),
+}
+
+/// `s` cut into text and class references (`{name}`, not escaped, `name` a lower-case letter or `_` then
+/// lower-case letters, digits or `_`). `{2}` and `{0,5}` are regex repetitions, never names: they stay text.
+fn segments(s: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let (mut text, mut at) = (0, 0);
+    while let Some(i) = s[at..].find('{') {
+        let start = at + i;
+        at = start + 1;
+        let Some(len) = s[at..].find('}') else { break };
+        let name = &s[at..at + len];
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !escaped(s, start);
+        if valid {
+            if text < start {
+                out.push(Segment::Text(&s[text..start]));
+            }
+            out.push(Segment::Class(name));
+            at += len + 1;
+            text = at;
+        }
+    }
+    if text < s.len() {
+        out.push(Segment::Text(&s[text..]));
+    }
+    out
 }
 
 /// The class names `s` refers to, in order.
 fn references(s: &str) -> Vec<&str> {
-    let mut names = Vec::new();
-    let mut at = 0;
-    while let Some(i) = s[at..].find('{') {
-        match reference_at(s, at + i) {
-            Some((name, next)) => {
-                names.push(name);
-                at = next;
-            }
-            None => at += i + 1,
-        }
-    }
-    names
+    segments(s)
+        .into_iter()
+        .filter_map(|g| match g {
+            Segment::Class(name) => Some(name),
+            Segment::Text(_) => None,
+        })
+        .collect()
 }
 
 /// A regex with every `{name}` replaced by the class's [`alternation`].
 fn expand_regex(pattern: &str, classes: &BTreeMap<String, Vec<String>>) -> Result<String, String> {
     let mut out = String::with_capacity(pattern.len());
-    let mut at = 0;
-    while let Some(i) = pattern[at..].find('{') {
-        let start = at + i;
-        out.push_str(&pattern[at..start]);
-        match reference_at(pattern, start) {
-            Some((name, next)) => {
-                let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
-                out.push_str(&alternation(words));
-                at = next;
-            }
-            None => {
-                out.push('{');
-                at = start + 1;
+    for g in segments(pattern) {
+        match g {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Class(name) => {
+                out.push_str(&alternation(
+                    classes.get(name).ok_or_else(|| unknown(name, classes))?,
+                ));
             }
         }
     }
-    out.push_str(&pattern[at..]);
     Ok(out)
 }
 
@@ -130,15 +151,14 @@ fn alternations(source: &str) -> Vec<Vec<&str>> {
     let mut open: Vec<(usize, bool)> = Vec::new();
     let mut out = Vec::new();
     for (i, &b) in bytes.iter().enumerate() {
-        let escaped = i > 0 && bytes[i - 1] == b'\\';
         match b {
-            b'(' if !escaped => {
+            b'(' if !escaped(source, i) => {
                 if let Some(last) = open.last_mut() {
                     last.1 = false;
                 }
                 open.push((i + 1, true));
             }
-            b')' if !escaped => {
+            b')' if !escaped(source, i) => {
                 if let Some((start, innermost)) = open.pop() {
                     let body = &source[start..i];
                     if innermost && body.contains('|') {
@@ -178,28 +198,23 @@ fn expand_entry(
     classes: &BTreeMap<String, Vec<String>>,
 ) -> Result<Vec<String>, String> {
     let mut done = vec![String::new()];
-    let mut at = 0;
-    while let Some(i) = entry[at..].find('{') {
-        let start = at + i;
-        let Some((name, next)) = reference_at(entry, start) else {
-            done.iter_mut().for_each(|d| d.push_str(&entry[at..=start]));
-            at = start + 1;
-            continue;
-        };
-        let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
-        if done.len() * words.len() > MAX_EXPANSION {
-            return Err(format!(
-                "`{entry}` expands to more than {MAX_EXPANSION} entries"
-            ));
+    for g in segments(entry) {
+        match g {
+            Segment::Text(t) => done.iter_mut().for_each(|d| d.push_str(t)),
+            Segment::Class(name) => {
+                let words = classes.get(name).ok_or_else(|| unknown(name, classes))?;
+                if done.len() * words.len() > MAX_EXPANSION {
+                    return Err(format!(
+                        "`{entry}` expands to more than {MAX_EXPANSION} entries"
+                    ));
+                }
+                done = done
+                    .iter()
+                    .flat_map(|d| words.iter().map(move |w| format!("{d}{w}")))
+                    .collect();
+            }
         }
-        let lead = &entry[at..start];
-        done = done
-            .iter()
-            .flat_map(|d| words.iter().map(move |w| format!("{d}{lead}{w}")))
-            .collect();
-        at = next;
     }
-    done.iter_mut().for_each(|d| d.push_str(&entry[at..]));
     Ok(done)
 }
 
@@ -223,7 +238,7 @@ pub(crate) fn check(
     text: &str,
 ) -> Result<(), RulesetError> {
     for (name, words) in classes {
-        let problem = if reference_at(&format!("{{{name}}}"), 0).is_none() {
+        let problem = if references(&format!("{{{name}}}")) != [name.as_str()] {
             Some(format!(
                 "class name `{name}`: use lower-case ASCII letters, digits and `_`, starting with a letter"
             ))
