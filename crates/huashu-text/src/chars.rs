@@ -220,6 +220,12 @@ pub fn numeral_digit(c: char) -> Option<char> {
     })
 }
 
+/// A dash between words or clauses (en dash, em dash, horizontal bar): see `dash` in lib.rs.
+#[inline]
+pub(crate) fn is_dash(c: char) -> bool {
+    matches!(c, '–' | '—' | '―')
+}
+
 /// Ends a clause: context windows (`unless_before`, `unless_after`) never look past one.
 #[inline]
 pub fn is_clause_break(c: char) -> bool {

@@ -82,7 +82,8 @@ pub(crate) fn separated_single_chars(input: &str, s: usize, e: usize, c: char) -
     }
     let kind = |c: char| match c {
         '.' | '．' | '。' => '.',
-        ',' | '，' | '、' => ',',
+        // a dash between words is read as a comma (lib.rs, `dash`)
+        ',' | '，' | '、' | '–' | '—' | '―' => ',',
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         _ => c,
     };

@@ -356,6 +356,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             continue;
         }
         let c = fold(raw, opts);
+        let c = if opts.noise && chars::is_dash(c) {
+            dash(input, last, e)
+        } else {
+            c
+        };
         if opts.noise
             && is_clause_break(c)
             && last.is_some_and(is_cjk)
@@ -407,6 +412,20 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
         last = Some(c);
     }
     w.flush(input.len());
+}
+
+/// What a dash (—, –) at original `..e`, seen after `last`, stands for: between two digits it groups a number
+/// (6222–0212–…, 1–3 days) and stays noise; elsewhere it ends a clause as a comma does (no question — sellers
+/// always accept it; 好的——我帮您查), so that what follows is not read as the same clause. Between single
+/// characters (不—知—道) the comma is then noise, as every clause mark there is.
+#[inline]
+fn dash(input: &str, last: Option<char>, e: usize) -> char {
+    let digit_after = input[e..].starts_with(|d: char| d.is_ascii_digit());
+    if last.is_some_and(|l| l.is_ascii_digit()) && digit_after {
+        '—'
+    } else {
+        ','
+    }
 }
 
 /// Writes the clause mark at original `s..e`, folded to `c` (`same`: unchanged), seen after `last`; returns

@@ -267,7 +267,7 @@ proptest! {
     }
 
     #[test]
-    fn alignment_is_monotone_and_on_boundaries(s in "\\PC{0,40}|[ 不知道這問題百分之一*！!a-zA-Z0-9　-]{0,40}") {
+    fn alignment_is_monotone_and_on_boundaries(s in "\\PC{0,40}|[ 不知道這問題百分之一*！!a-zA-Z0-9　—-]{0,40}") {
         let nz = normalize(&s, &Options::default());
         let t = nz.as_str();
         let mut prev = Span::default();
@@ -384,4 +384,22 @@ fn leading_mentions_are_not_part_of_the_turn() {
         normalize(input, &off).as_str(),
         "samk77 shophelp call your bank."
     );
+}
+
+#[test]
+fn a_dash_between_words_ends_a_clause_and_groups_digits() {
+    // Between words or sentences a dash is a clause break, as a comma is.
+    assert_eq!(
+        n("no question — sellers accept it"),
+        "no question,sellers accept it"
+    );
+    assert_eq!(n("好的——我帮您查"), "好的,我帮您查");
+    // Between digits it groups a number, and stays noise: the card number is one digit run.
+    assert_eq!(n("6222–0212–3456"), "622202123456");
+    assert_eq!(
+        normalize("6222–0212–3456", &Options::default()).digit_run(),
+        12
+    );
+    // Between single characters it is noise, as every clause mark there is.
+    assert_eq!(n("不—知—道"), "不知道");
 }

@@ -145,6 +145,11 @@ pub fn normalize_into(out: &mut Normalized, input: &str, opts: &Options) {
             }
         }
         let c = fold(raw, opts);
+        let c = if opts.noise && crate::chars::is_dash(c) {
+            crate::dash(input, last, e)
+        } else {
+            c
+        };
         if opts.noise
             && is_clause_break(c)
             && last.is_some_and(is_cjk)
