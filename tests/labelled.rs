@@ -145,6 +145,12 @@ fn blind7_turns() {
 }
 
 #[test]
+fn blind8_turns() {
+    holds("blind8-zh.jsonl", "zh-CN", false, BLIND8_ZH);
+    holds("blind8-en.jsonl", "en", false, BLIND8_EN);
+}
+
+#[test]
 fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
@@ -198,6 +204,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind6-en.jsonl", "en", false),
         ("blind7-zh.jsonl", "zh-CN", false),
         ("blind7-en.jsonl", "en", false),
+        ("blind8-zh.jsonl", "zh-CN", false),
+        ("blind8-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

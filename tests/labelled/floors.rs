@@ -235,6 +235,20 @@ pub(crate) const BLIND7_EN: Floors = &[
     ("privacy", 1.00, 0.73),
     ("promise", 1.00, 0.94),
 ];
+// blind8 (BLIND8.md, BLIND8-en.md): written blind by two helpers told to avoid the policy's stock phrases; main's rules
+// (f590414) first held zh .39/.29/.81, en .61/.50/.33 recall (forbidden/promise/privacy). Tuned on the even halves,
+// then on the odd halves (blind9 is the next untouched set); the odd halves before they were tuned on: zh .36/.31/.86,
+// en .50/.70/.56 after the even passes. Floors: what it holds.
+pub(crate) const BLIND8_ZH: Floors = &[
+    ("forbidden", 0.98, 0.80),
+    ("privacy", 1.00, 0.85),
+    ("promise", 0.91, 0.86),
+];
+pub(crate) const BLIND8_EN: Floors = &[
+    ("forbidden", 0.93, 0.96),
+    ("privacy", 1.00, 0.76),
+    ("promise", 1.00, 0.85),
+];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
