@@ -151,6 +151,12 @@ fn blind8_turns() {
 }
 
 #[test]
+fn blind9_turns() {
+    holds("blind9-zh.jsonl", "zh-CN", false, BLIND9_ZH);
+    holds("blind9-en.jsonl", "en", false, BLIND9_EN);
+}
+
+#[test]
 fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
@@ -206,6 +212,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind7-en.jsonl", "en", false),
         ("blind8-zh.jsonl", "zh-CN", false),
         ("blind8-en.jsonl", "en", false),
+        ("blind9-zh.jsonl", "zh-CN", false),
+        ("blind9-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

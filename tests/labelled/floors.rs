@@ -249,6 +249,20 @@ pub(crate) const BLIND8_EN: Floors = &[
     ("privacy", 1.00, 0.76),
     ("promise", 1.00, 0.85),
 ];
+// blind9 (BLIND9.md, BLIND9-en.md): written blind after blind8's passes; main's rules (a1df332) first held zh
+// .54/.74/.96, en .55/.40/.65 recall; the session's rules at its start (f590414) zh .50/.68/.96, en the same as a1df332.
+// Tuned on the even halves only: the odd halves are the untouched yardstick (zh .53/.65/1.0, en .57/.30/.58).
+// Floors: what it holds.
+pub(crate) const BLIND9_ZH: Floors = &[
+    ("forbidden", 0.91, 0.61),
+    ("privacy", 1.00, 1.00),
+    ("promise", 0.96, 0.81),
+];
+pub(crate) const BLIND9_EN: Floors = &[
+    ("forbidden", 0.83, 0.68),
+    ("privacy", 1.00, 0.64),
+    ("promise", 1.00, 0.55),
+];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
