@@ -157,6 +157,12 @@ fn blind9_turns() {
 }
 
 #[test]
+fn blind10_turns() {
+    holds("blind10-zh.jsonl", "zh-CN", false, BLIND10_ZH);
+    holds("blind10-en.jsonl", "en", false, BLIND10_EN);
+}
+
+#[test]
 fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
@@ -214,6 +220,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind8-en.jsonl", "en", false),
         ("blind9-zh.jsonl", "zh-CN", false),
         ("blind9-en.jsonl", "en", false),
+        ("blind10-zh.jsonl", "zh-CN", false),
+        ("blind10-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

@@ -260,8 +260,21 @@ pub(crate) const BLIND9_ZH: Floors = &[
 ];
 pub(crate) const BLIND9_EN: Floors = &[
     ("forbidden", 0.83, 0.68),
-    ("privacy", 1.00, 0.64),
-    ("promise", 1.00, 0.55),
+    ("privacy", 1.00, 0.70),
+    ("promise", 1.00, 0.65),
+];
+// blind10 (BLIND10.md, BLIND10-en.md): half positive, written blind after blind9; first contact zh .56/.57/.85, en
+// .44/.27/.48 recall (forbidden/promise/privacy). Tuned on the whole set (blind9's odd halves stay the yardstick: the
+// en pass moved blind9-en odd privacy .58 -> .67, promise .30 -> .50; the zh pass left blind9-zh odd where it was).
+pub(crate) const BLIND10_ZH: Floors = &[
+    ("forbidden", 1.00, 0.92),
+    ("privacy", 1.00, 0.95),
+    ("promise", 0.93, 0.96),
+];
+pub(crate) const BLIND10_EN: Floors = &[
+    ("forbidden", 0.86, 0.79),
+    ("privacy", 1.00, 0.96),
+    ("promise", 1.00, 0.90),
 ];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
