@@ -17,7 +17,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "corpora" / "labelled"
 DIM = 1 << 20
-HAND = ["handwritten", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "grid"]
+HAND = ["handwritten", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "grid"]
 REAL = ["real", "heldout", "heldout3", "heldout4", "heldout5", "real4"]
 
 

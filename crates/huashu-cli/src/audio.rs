@@ -265,7 +265,7 @@ pub fn transcribe(args: &TranscribeArgs) -> Result<ExitCode> {
 
 /// `huashu score --audio`: transcribe each recording, then score it as one conversation.
 pub fn score(ruleset: &str, format: Format, inputs: &[String], asr: &AsrArgs) -> Result<ExitCode> {
-    let engine = Arc::new(crate::commands::load_engine(ruleset, &[])?);
+    let engine = Arc::new(crate::commands::load_engine(ruleset, &[], true)?);
     let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
     if inputs.is_empty() {
         anyhow::bail!("score --audio needs recordings (files or directories)");

@@ -140,7 +140,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport> {
     let turns = load_turns(args)?;
     let bytes: usize = turns.iter().map(|(_, t)| t.len()).sum();
     let started = Instant::now();
-    let engine = crate::commands::load_engine(&args.ruleset, &[])?;
+    let engine = crate::commands::load_engine(&args.ruleset, &[], false)?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let phrases: Vec<String> = engine.normalized_phrases();
     let baseline = AhoCorasick::builder()

@@ -1,17 +1,27 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use huashu::{Engine, Ruleset, ruleset_tests};
+use huashu::{Engine, LearnedModel, Ruleset, ruleset_tests};
 
 use crate::Format;
 use crate::batch::BatchArgs;
 
 /// The ruleset `ruleset` (a bundled name or a directory) with the rules `disable` switched off, compiled.
-pub fn load_engine(ruleset: &str, disable: &[String]) -> Result<Engine> {
+/// The engine of `--ruleset`, with `--disable`d rules off; `learned` adds the ruleset's learned models
+/// (batch scoring; live assist and the benchmark run the rules alone).
+pub fn load_engine(ruleset: &str, disable: &[String], learned: bool) -> Result<Engine> {
     let mut rs =
         Ruleset::load(ruleset).with_context(|| format!("cannot load ruleset {ruleset:?}"))?;
     rs.disable(disable).context("--disable")?;
-    Engine::new(rs).with_context(|| format!("cannot compile ruleset {ruleset:?}"))
+    let engine = Engine::new(rs).with_context(|| format!("cannot compile ruleset {ruleset:?}"))?;
+    if !learned {
+        return Ok(engine);
+    }
+    let models = LearnedModel::load_all(ruleset)
+        .with_context(|| format!("cannot load the learned models of {ruleset:?}"))?;
+    engine
+        .with_learned(&models)
+        .with_context(|| format!("cannot compile the learned models of {ruleset:?}"))
 }
 
 /// `huashu score`: see [`crate::batch`].
@@ -21,7 +31,7 @@ pub fn score(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    let engine = load_engine(ruleset, &batch.disable)?;
+    let engine = load_engine(ruleset, &batch.disable, !batch.rules_only)?;
     crate::batch::score(engine, format, files, batch)
 }
 
@@ -33,13 +43,13 @@ pub fn scan(
     files: &[String],
     batch: &BatchArgs,
 ) -> Result<ExitCode> {
-    let engine = load_engine(ruleset, &batch.disable)?;
+    let engine = load_engine(ruleset, &batch.disable, !batch.rules_only)?;
     crate::batch::scan(engine, previous, format, files, batch)
 }
 
 /// `huashu test-ruleset` (old name `huashu check`): validate, run every rule's examples, lint.
 pub fn test_ruleset(ruleset: &str) -> Result<ExitCode> {
-    let engine = match load_engine(ruleset, &[]) {
+    let engine = match load_engine(ruleset, &[], false) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("huashu check: {e:#}");
@@ -91,7 +101,7 @@ fn fold_classes(
 }
 
 pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
-    let engine = load_engine(ruleset, &[])?;
+    let engine = load_engine(ruleset, &[], false)?;
     let Some(rule) = engine.rule(id) else {
         eprintln!(
             "huashu explain: no rule {id:?} in {}",

@@ -29,6 +29,9 @@ pub struct EvalArgs {
     /// Rule ids to switch off (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub disable: Vec<String>,
+    /// The rules alone: leave the ruleset's learned models (`learned/*.tsv`) out.
+    #[arg(long)]
+    pub rules_only: bool,
     /// The labels are annotated conversations (`{"id","score","complaint"?,…,"turns" | "source"}`): report
     /// rank correlation, band agreement, complaint detection and per-check agreement instead.
     #[arg(long)]
@@ -39,17 +42,14 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
-    let engine = std::sync::Arc::new(crate::commands::load_engine(&args.ruleset, &args.disable)?);
+    let engine = std::sync::Arc::new(crate::commands::load_engine(
+        &args.ruleset,
+        &args.disable,
+        !args.rules_only,
+    )?);
     let input = std::fs::read_to_string(&args.labels)
         .with_context(|| format!("cannot read {}", args.labels.display()))?;
-    let dir = args
-        .corpora
-        .clone()
-        .or_else(|| std::env::var_os("HUASHU_CORPORA").map(PathBuf::from))
-        .or_else(|| {
-            let d = PathBuf::from("../shared/corpora");
-            d.is_dir().then_some(d)
-        });
+    let dir = corpora_dir(args.corpora.as_deref());
     if args.conversations {
         return conversations(args, &engine, &input, dir.as_deref());
     }
@@ -69,6 +69,17 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Where `ref` fields point: `explicit`, else $HUASHU_CORPORA, else ../shared/corpora when it exists.
+pub fn corpora_dir(explicit: Option<&std::path::Path>) -> Option<PathBuf> {
+    explicit
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HUASHU_CORPORA").map(PathBuf::from))
+        .or_else(|| {
+            let d = PathBuf::from("../shared/corpora");
+            d.is_dir().then_some(d)
+        })
 }
 
 fn ratio(r: Option<f64>) -> String {

@@ -9,6 +9,7 @@ mod commands;
 mod drill;
 mod eval;
 mod input;
+mod learn;
 mod render;
 mod report;
 mod score;
@@ -106,6 +107,8 @@ enum Command {
     /// Measure a ruleset on labelled turns: precision, recall and F1 per category and rule, every
     /// disagreement with its span; exit 1 below --min-precision/--min-recall.
     Eval(eval::EvalArgs),
+    /// Train a ruleset directory's learned models (`learned/*.tsv`) on labelled turns.
+    Learn(learn::LearnArgs),
     /// Show what a rule looks for, why, and its examples.
     Explain {
         rule: String,
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
         Command::Schema { what } => commands::schema(&what),
         Command::Drill(args) => drill::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Learn(args) => learn::run(&args),
         Command::Serve(args) => serve::serve(args),
         Command::Loadtest(args) => serve::loadtest(args),
         Command::Soak(args) => serve::soak(args),

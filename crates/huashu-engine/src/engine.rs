@@ -3,13 +3,16 @@
 //! [`Matcher`] (when the ruleset has any), and the [`Scorecard`] (cue lists, compiled as a matcher of their
 //! own, and the scoring). The turn matcher lives in `matcher/`; this file only routes.
 
-use huashu_rules::{Role, Rule, Ruleset};
+use std::sync::Arc;
+
+use huashu_rules::{LearnedModel, Role, Rule, Ruleset};
 use huashu_text::{Normalized, Options};
 
 use crate::asr::Tolerance;
 use crate::conversation::Scorecard;
 use crate::error::EngineError;
 use crate::finding::Finding;
+use crate::learned::Backstop;
 use crate::matcher::{Matcher, Withheld};
 
 /// A ruleset compiled for matching and scoring. Immutable, `Send + Sync`, cheap to share behind an
@@ -22,6 +25,8 @@ pub struct Engine {
     previews: Option<Matcher>,
     /// The conversation scorecard: cues, checks, points, must-say items.
     scorecard: Scorecard,
+    /// The learned models batch scoring runs after the rules ([`Engine::with_learned`]); none by default.
+    backstop: Option<Arc<Backstop>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -62,7 +67,26 @@ impl Engine {
             matcher,
             previews,
             scorecard,
+            backstop: None,
         })
+    }
+
+    /// This engine with `models` run after the rules on every agent turn it scans (none: the rules alone).
+    ///
+    /// # Errors
+    /// Two models with one id, or an n-gram written twice in a model.
+    pub fn with_learned(mut self, models: &[LearnedModel]) -> Result<Engine, EngineError> {
+        self.backstop = if models.is_empty() {
+            None
+        } else {
+            Some(Arc::new(Backstop::new(models)?))
+        };
+        Ok(self)
+    }
+
+    /// The learned models this engine runs after the rules, if any.
+    pub fn learned(&self) -> Option<&Backstop> {
+        self.backstop.as_deref()
     }
 
     /// The bundled default ruleset `zh-CN`, compiled.
@@ -117,7 +141,9 @@ impl Engine {
             rs.rules.sort_by(|a, b| a.id.cmp(&b.id));
         }
         rs.disable(ids)?;
-        Engine::new(rs)
+        let mut engine = Engine::new(rs)?;
+        engine.backstop.clone_from(&self.backstop);
+        Ok(engine)
     }
 
     /// A rule of this engine by id, enforced or preview.

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod exchange;
 mod finding;
+pub mod learned;
 mod lint;
 mod matcher;
 mod scan;
@@ -23,7 +24,8 @@ pub use error::EngineError;
 pub use exchange::LastExchange;
 pub use finding::{DroppedBy, Finding, NearMiss, Suggestion, Turn, apply_suggestions};
 pub use huashu_rules::{
-    Applicability, Category, Cue, Role, RoleScope, Rule, Ruleset, RulesetError, Severity, Status,
+    Applicability, Category, Cue, LearnedModel, Role, RoleScope, Rule, Ruleset, RulesetError,
+    Severity, Status,
 };
 pub use huashu_text::Span;
 pub use matcher::{Matcher, Withheld, apply_mask};

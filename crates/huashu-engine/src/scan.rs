@@ -27,7 +27,11 @@ impl Engine {
         exchange: LastExchange<'_>,
         turn_index: usize,
     ) -> Vec<Finding> {
-        self.matcher().scan_turn(role, text, exchange, turn_index)
+        let mut findings = self.matcher().scan_turn(role, text, exchange, turn_index);
+        if let Some(backstop) = self.learned().filter(|_| role == Role::Agent) {
+            backstop.add_findings(text, &self.normalize(text), turn_index, &mut findings);
+        }
+        findings
     }
 
     /// The preview rules' findings for one turn on its own (empty when the ruleset has none): reported

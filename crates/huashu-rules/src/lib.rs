@@ -8,6 +8,7 @@ mod cue;
 mod drill;
 mod embedded;
 mod error;
+mod learned;
 mod load;
 mod model;
 mod rule;
@@ -18,6 +19,7 @@ pub use drill::{
     Branch, Drill, DrillExample, REQUIREMENT_CUES, Step, drill_schema, known_requirement,
 };
 pub use error::RulesetError;
+pub use learned::LearnedModel;
 pub use model::{
     CheckSpec, Deductions, Dialogue, Disclosure, Manifest, Normalization, Scoring, Timing,
 };

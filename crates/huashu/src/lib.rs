@@ -43,15 +43,21 @@ pub use huashu_text as text;
 pub use huashu_engine::conversation;
 pub use huashu_engine::{
     Applicability, Category, CheckId, CheckResult, Cue, DroppedBy, Engine, EngineError, Evidence,
-    Finding, LastExchange, Matcher, NearMiss, Report, Role, RoleScope, Rule, Ruleset, RulesetError,
-    Session, Severity, Span, Status, Structure, Suggestion, Tolerance, Turn, TurnUpdate, Withheld,
-    apply_mask, apply_suggestions, is_valid_card_number, is_valid_id_card,
+    Finding, LastExchange, LearnedModel, Matcher, NearMiss, Report, Role, RoleScope, Rule, Ruleset,
+    RulesetError, Session, Severity, Span, Status, Structure, Suggestion, Tolerance, Turn,
+    TurnUpdate, Withheld, apply_mask, apply_suggestions, is_valid_card_number, is_valid_id_card,
 };
 
 /// Ruleset tests: validate a ruleset and run every rule's examples (and the regex-literal lint), as
 /// `huashu test-ruleset` does. `ruleset_tests::run(&engine)` returns an `Outcome` with its `problems`.
 pub mod ruleset_tests {
     pub use huashu_engine::selftest::{MIN_EXAMPLES, Outcome, Problem, run};
+}
+
+/// The learned backstop: models over character n-grams that batch scoring runs after the rules
+/// ([`Engine::with_learned`], docs/learned.md), their features and their trainer.
+pub mod learned {
+    pub use huashu_engine::learned::{Backstop, Example, Settings, keys, sigmoid, train};
 }
 
 /// The old name of [`ruleset_tests`], kept so that code written against it still builds.

@@ -31,6 +31,9 @@ pub struct BatchArgs {
     /// Rule ids to switch off for this run (comma-separated), without editing the ruleset.
     #[arg(long, value_delimiter = ',')]
     pub disable: Vec<String>,
+    /// The rules alone: leave the ruleset's learned models (`learned/*.tsv`) out.
+    #[arg(long)]
+    pub rules_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

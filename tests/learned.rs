@@ -1,0 +1,153 @@
+//! The learned backstop (docs/learned.md): trained on the hand-written sets written before blind9, does it find
+//! in blind9 and blind10 what the rules miss, without a false positive more? And the bundled models: what they
+//! add on a turn no rule lists, and nothing on compliant ones.
+
+use huashu::eval::{CorpusRefs, LabelledTurn, evaluate, read_labels};
+use huashu::learned::{Example, Settings, keys, train};
+use huashu::{Category, Engine, LearnedModel, Role, Ruleset};
+
+/// The hand-written sets older than blind9 (no real turns: this test needs no `../shared` data).
+const OLDER: [&str; 10] = [
+    "handwritten",
+    "blind",
+    "blind2",
+    "blind3",
+    "blind4",
+    "blind5",
+    "blind6",
+    "blind7",
+    "blind8",
+    "grid",
+];
+
+fn read(name: &str) -> Vec<LabelledTurn> {
+    let path = huashu_tests::root().join("corpora/labelled").join(name);
+    let text = std::fs::read_to_string(&path).expect("labelled set");
+    read_labels(&text, &mut CorpusRefs::new(None)).expect("labels parse")
+}
+
+/// The bundled models' headers, their weights trained on the older sets.
+fn trained_on_older_sets(engine: &Engine, ruleset: &str, lang: &str) -> Vec<LearnedModel> {
+    let turns: Vec<LabelledTurn> = OLDER
+        .iter()
+        .flat_map(|n| read(&format!("{n}-{lang}.jsonl")))
+        .filter(|t| t.role == Role::Agent)
+        .collect();
+    let features: Vec<Vec<u64>> = turns
+        .iter()
+        .map(|t| keys(engine.normalize(&t.text).as_str()))
+        .collect();
+    LearnedModel::load_all(ruleset)
+        .expect("bundled models")
+        .into_iter()
+        .map(|m| {
+            let examples: Vec<Example> = turns
+                .iter()
+                .zip(&features)
+                .map(|(t, k)| Example {
+                    keys: k.clone(),
+                    positive: t.expect.contains(&m.category),
+                })
+                .collect();
+            let (bias, weights) = train(&examples, &Settings::default());
+            LearnedModel { bias, weights, ..m }
+        })
+        .collect()
+}
+
+/// (category, least true positives with the models) on blind9 + blind10; the models may add no false positive.
+fn held_out(ruleset: &str, lang: &str, floors: &[(&str, usize)]) {
+    let rules = Engine::new(Ruleset::builtin(ruleset).expect("ruleset")).expect("engine");
+    let models = trained_on_older_sets(&rules, ruleset, lang);
+    let both = Engine::new(Ruleset::builtin(ruleset).expect("ruleset"))
+        .expect("engine")
+        .with_learned(&models)
+        .expect("models");
+    let turns: Vec<LabelledTurn> = ["blind9", "blind10"]
+        .iter()
+        .flat_map(|n| read(&format!("{n}-{lang}.jsonl")))
+        .collect();
+    let (alone, with) = (evaluate(&rules, &turns), evaluate(&both, &turns));
+    for &(cat, least) in floors {
+        let (a, w) = (&alone.categories[cat], &with.categories[cat]);
+        println!(
+            "{lang} {cat}: rules tp {} fp {} fn {}; with the models tp {} fp {} fn {}",
+            a.tp, a.fp, a.fn_, w.tp, w.fp, w.fn_
+        );
+        assert!(
+            w.tp >= least,
+            "{lang} {cat}: {} true positives, floor {least}",
+            w.tp
+        );
+        assert_eq!(w.fp, a.fp, "{lang} {cat}: the models added false positives");
+    }
+}
+
+// Measured at the commit that added the models (rules alone → with them, blind9 + blind10): zh promise 60 → 64
+// of 68, privacy 45 → 46 of 46; en promise 40 → 43 of 50, privacy 36 → 37 of 42.
+#[test]
+fn trained_on_older_sets_it_finds_more_of_the_newer_ones_zh() {
+    held_out("zh-CN", "zh", &[("promise", 64), ("privacy", 46)]);
+}
+
+#[test]
+fn trained_on_older_sets_it_finds_more_of_the_newer_ones_en() {
+    held_out("en", "en", &[("promise", 43), ("privacy", 37)]);
+}
+
+fn bundled(ruleset: &str) -> Engine {
+    Engine::new(Ruleset::builtin(ruleset).expect("ruleset"))
+        .expect("engine")
+        .with_learned(&LearnedModel::load_all(ruleset).expect("models"))
+        .expect("compiles")
+}
+
+#[test]
+fn the_bundled_models_find_a_promise_no_rule_lists() {
+    let engine = bundled("zh-CN");
+    let text = "这款产品您就放心买吧，用个十年八年一点问题都没有";
+    let rules = Engine::new(Ruleset::builtin("zh-CN").expect("ruleset")).expect("engine");
+    assert!(rules.scan(Role::Agent, text).is_empty());
+    let f = engine.scan(Role::Agent, text);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (&*f[0].rule_id, f[0].category, f[0].matched.as_str()),
+        ("L-promise", Category::Promise, "用个十年八年一点问题都没有")
+    );
+    assert!(
+        f[0].message.starts_with("读起来像违规承诺（学习模型评分 "),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn the_bundled_models_leave_compliant_turns_alone() {
+    for (ruleset, texts) in [
+        (
+            "zh-CN",
+            &[
+                "您好，很高兴为您服务，请问有什么可以帮您？",
+                "这款理财产品不保本，理财有风险，投资需谨慎",
+                "请您在App内自行输入验证码，我们的工作人员不会向您索要验证码或密码",
+                "产品符合行业标准，我们会尽力保障您的权益",
+                "跟您保证我们会尽快为您审核处理的，请您放心",
+                "尾号0123的银行卡已经收到退款了",
+            ][..],
+        ),
+        (
+            "en",
+            &[
+                "Hi, thanks for reaching out. How can I help you today?",
+                "We will do our best to get this resolved for you",
+                "Please enter the code in the app yourself; we will never ask you for it",
+                "Could you confirm the last four digits of the card?",
+            ][..],
+        ),
+    ] {
+        let engine = bundled(ruleset);
+        for t in texts {
+            assert_eq!(engine.scan(Role::Agent, t), vec![], "{ruleset}: {t}");
+        }
+    }
+}
