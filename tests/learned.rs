@@ -83,11 +83,16 @@ fn held_out(ruleset: &str, lang: &str, floors: &[(&str, usize)]) {
     }
 }
 
-// Measured at the commit that added the models (rules alone → with them, blind9 + blind10): zh promise 60 → 64
-// of 68, privacy 45 → 46 of 46; en promise 40 → 43 of 50, privacy 36 → 37 of 42.
+// Measured at the commit that added the models (rules alone → with them, blind9 + blind10): zh forbidden 78 → 87
+// of 102, promise 60 → 64 of 68, privacy 45 → 46 of 46; en promise 40 → 43 of 50, privacy 36 → 37 of 42 (en has
+// no forbidden model: on real English turns it added only false positives, docs/learned.md).
 #[test]
 fn trained_on_older_sets_it_finds_more_of_the_newer_ones_zh() {
-    held_out("zh-CN", "zh", &[("promise", 64), ("privacy", 46)]);
+    held_out(
+        "zh-CN",
+        "zh",
+        &[("forbidden", 87), ("promise", 64), ("privacy", 46)],
+    );
 }
 
 #[test]
@@ -133,6 +138,8 @@ fn the_bundled_models_leave_compliant_turns_alone() {
                 "产品符合行业标准，我们会尽力保障您的权益",
                 "跟您保证我们会尽快为您审核处理的，请您放心",
                 "尾号0123的银行卡已经收到退款了",
+                "这个问题我来帮您跟进处理，有结果第一时间回复您",
+                "不好意思，这个我不太清楚，我帮您问一下同事，稍后回复您",
             ][..],
         ),
         (

@@ -71,9 +71,10 @@ pub struct PyEngine {
 #[pymethods]
 impl PyEngine {
     /// `Engine()` or `Engine("zh-CN")`: a bundled ruleset; `Engine("path/to/ruleset")`: a directory.
+    /// `learned=True` adds the ruleset's learned models after the rules, as `huashu scan` does (docs/learned.md).
     #[new]
-    #[pyo3(signature = (ruleset = None))]
-    fn new(py: Python<'_>, ruleset: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (ruleset = None, learned = false))]
+    fn new(py: Python<'_>, ruleset: Option<PathBuf>, learned: bool) -> PyResult<Self> {
         let name = match &ruleset {
             None => "zh-CN".to_string(),
             Some(p) => p
@@ -83,7 +84,12 @@ impl PyEngine {
         };
         let engine = py.detach(|| {
             let rs = Ruleset::load(&name).map_err(|e| e.to_string())?;
-            huashu::Engine::new(rs).map_err(|e| e.to_string())
+            let engine = huashu::Engine::new(rs).map_err(|e| e.to_string())?;
+            if !learned {
+                return Ok(engine);
+            }
+            let models = huashu::LearnedModel::load_all(&name).map_err(|e| e.to_string())?;
+            engine.with_learned(&models).map_err(|e| e.to_string())
         });
         match engine {
             Ok(e) => Ok(PyEngine { inner: Arc::new(e) }),

@@ -254,3 +254,14 @@ def test_threads_argument(engine: huashu.Engine) -> None:
     assert a == b
     with pytest.raises(huashu.HuashuError):
         engine.scan_many(texts, threads=0)
+
+
+def test_learned_models_run_after_the_rules_when_asked() -> None:
+    text = "这款产品您就放心买吧，用个十年八年一点问题都没有"
+    assert huashu.Engine().scan(text) == []
+    findings = huashu.Engine(learned=True).scan(text)
+    assert [(f.rule, f.category, f.matched) for f in findings] == [
+        ("L-promise", "promise", "用个十年八年一点问题都没有")
+    ]
+    assert findings[0].severity == "minor"
+    assert huashu.Engine(learned=True).rewrite(text) is None

@@ -100,9 +100,50 @@ fn fold_classes(
     out
 }
 
+/// A learned model as `explain` shows it: what it flags, where it lives, and the n-grams that weigh most either way.
+fn explain_model(m: &LearnedModel) -> String {
+    let mut s = format!(
+        "{} learned model ({}, minor; batch scoring only, docs/learned.md)\n  message:   {}\n",
+        m.id,
+        m.category.as_str(),
+        m.message
+    );
+    if let Some(sug) = &m.suggestion {
+        s.push_str(&format!("  suggest:   {sug} (for review; never applied)\n"));
+    }
+    s.push_str(&format!(
+        "  file:      {}\n  threshold: {} (bias {}, {} n-grams)\n",
+        m.file,
+        m.threshold,
+        m.bias,
+        m.weights.len()
+    ));
+    let mut by_weight: Vec<&(String, f32)> = m.weights.iter().collect();
+    by_weight.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let show = |v: &mut dyn Iterator<Item = &&(String, f32)>| -> String {
+        v.take(15)
+            .map(|(g, w)| format!("{g} {w:+.2}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    s.push_str(&format!("  for:       {}\n", show(&mut by_weight.iter())));
+    s.push_str(&format!(
+        "  against:   {}\n",
+        show(&mut by_weight.iter().rev())
+    ));
+    s
+}
+
 pub fn explain(ruleset: &str, id: &str) -> Result<ExitCode> {
     let engine = load_engine(ruleset, &[], false)?;
     let Some(rule) = engine.rule(id) else {
+        if let Some(model) = LearnedModel::load_all(ruleset)?
+            .into_iter()
+            .find(|m| m.id == id)
+        {
+            crate::out!("{}", explain_model(&model))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         eprintln!(
             "huashu explain: no rule {id:?} in {}",
             engine.ruleset().version_tag()

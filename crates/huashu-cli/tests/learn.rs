@@ -126,10 +126,7 @@ fn learn_trains_the_models_of_a_ruleset_directory() {
         &["scan", "--ruleset", dir.to_str().expect("utf-8"), "-"],
         "honestly it is zorbly, zero worries\n",
     );
-    assert_eq!(
-        rules_of(&scanned),
-        vec!["L-promise honestly it is zorbly"]
-    );
+    assert_eq!(rules_of(&scanned), vec!["L-promise honestly it is zorbly"]);
 }
 
 #[test]
@@ -173,5 +170,26 @@ fn learn_needs_model_files_and_a_broken_one_is_named() {
         huashu(&["scan", "--rules-only", "--ruleset", d, "-"], "你好\n")
             .status
             .success()
+    );
+}
+
+#[test]
+fn explain_shows_a_learned_model() {
+    let out = huashu(&["explain", "L-promise"], "");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(
+            "L-promise learned model (promise, minor; batch scoring only, docs/learned.md)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  file:      rulesets/zh-CN/learned/promise.tsv\n  threshold: 0.98 (bias "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  for:       ") && text.contains("\n  against:   "),
+        "{text}"
     );
 }
