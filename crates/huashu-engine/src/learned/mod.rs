@@ -184,7 +184,7 @@ fn best_clause(m: &Compiled, text: &str, norm: &Normalized, findings: &[Finding]
     }
     clauses.push(start..normalized.len());
     let grams = grams(normalized);
-    let mut best: Option<(f32, Span)> = None;
+    let mut best: Option<(bool, f32, Span)> = None;
     for clause in clauses {
         let trimmed = trim(normalized, clause);
         if trimmed.is_empty() {
@@ -204,11 +204,17 @@ fn best_clause(m: &Compiled, text: &str, norm: &Normalized, findings: &[Finding]
             .filter(|g| g.start >= trimmed.start && g.end <= trimmed.end)
             .filter_map(|g| m.weights.get(&g.key))
             .sum();
-        if best.as_ref().is_none_or(|(w, _)| weight > *w) {
-            best = Some((weight, span));
+        // A clause of one or two characters (不会, 好的) is an answer, not the words that carry the meaning: it is
+        // the span only when no longer clause is free.
+        let worded = normalized[trimmed].chars().nth(2).is_some();
+        if best
+            .as_ref()
+            .is_none_or(|(b_worded, w, _)| (worded, weight) > (*b_worded, *w))
+        {
+            best = Some((worded, weight, span));
         }
     }
-    best.map(|(_, span)| span)
+    best.map(|(_, _, span)| span)
 }
 
 fn trim(s: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {

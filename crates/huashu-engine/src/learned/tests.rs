@@ -152,3 +152,23 @@ fn training_finds_the_cue_and_is_reproducible() {
     // Seen in one turn only: no weight.
     assert!(!weights.iter().any(|(g, _)| g == "稳赚"));
 }
+
+#[test]
+fn a_clause_of_one_or_two_characters_is_the_span_only_when_nothing_longer_is_free() {
+    let model = LearnedModel::parse(
+        "test/promise.tsv",
+        "id\tL-promise\ncategory\tpromise\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n不会\t6\n倍儿棒\t2\n",
+    )
+    .unwrap();
+    let e = Engine::default_ruleset()
+        .unwrap()
+        .with_learned(&[model])
+        .unwrap();
+    let f = e.scan(Role::Agent, "不会，这款倍儿棒的");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].matched, "这款倍儿棒的");
+    // Nothing longer: the answer itself.
+    let f = e.scan(Role::Agent, "不会，好");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].matched, "不会");
+}
