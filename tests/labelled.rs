@@ -163,6 +163,12 @@ fn blind10_turns() {
 }
 
 #[test]
+fn blind11_turns() {
+    holds("blind11-zh.jsonl", "zh-CN", false, BLIND11_ZH);
+    holds("blind11-en.jsonl", "en", false, BLIND11_EN);
+}
+
+#[test]
 fn grid_en_turns() {
     holds("grid-en.jsonl", "en", false, GRID_EN);
 }
@@ -222,6 +228,8 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind9-en.jsonl", "en", false),
         ("blind10-zh.jsonl", "zh-CN", false),
         ("blind10-en.jsonl", "en", false),
+        ("blind11-zh.jsonl", "zh-CN", false),
+        ("blind11-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

@@ -158,3 +158,34 @@ fn the_bundled_models_leave_compliant_turns_alone() {
         }
     }
 }
+
+/// blind11 (written after the bundled models were trained, never trained on): (category, least true positives,
+/// most false positives) with the models. At first contact the rules alone: zh forbidden 23/1, promise 26/2, privacy
+/// 36/1 (tp/fp; 60, 45, 45 positive); en forbidden 9/1, promise 16/0, privacy 17/0 (40, 30, 30 positive).
+#[test]
+fn the_bundled_models_on_a_set_written_after_them() {
+    for (ruleset, file, floors) in [
+        (
+            "zh-CN",
+            "blind11-zh.jsonl",
+            &[("forbidden", 36, 1), ("promise", 39, 2), ("privacy", 42, 1)][..],
+        ),
+        (
+            "en",
+            "blind11-en.jsonl",
+            &[("forbidden", 9, 1), ("promise", 23, 2), ("privacy", 22, 0)][..],
+        ),
+    ] {
+        let e = evaluate(&bundled(ruleset), &read(file));
+        for &(cat, least, most) in floors {
+            let c = &e.categories[cat];
+            println!("{file} {cat}: tp {} fp {} fn {}", c.tp, c.fp, c.fn_);
+            assert!(
+                c.tp >= least && c.fp <= most,
+                "{file} {cat}: tp {} fp {}",
+                c.tp,
+                c.fp
+            );
+        }
+    }
+}

@@ -276,6 +276,19 @@ pub(crate) const BLIND10_EN: Floors = &[
     ("privacy", 1.00, 0.96),
     ("promise", 1.00, 0.90),
 ];
+// blind11 (BLIND11.md, BLIND11-en.md): half positive, written blind after blind10 and the learned backstop; the
+// rules alone at first contact (not tuned on): zh recall .383/.578/.800, en .225/.533/.567 (forbidden/promise/
+// privacy). With the bundled learned models: tests/learned.rs.
+pub(crate) const BLIND11_ZH: Floors = &[
+    ("forbidden", 0.95, 0.38),
+    ("privacy", 0.97, 0.80),
+    ("promise", 0.92, 0.57),
+];
+pub(crate) const BLIND11_EN: Floors = &[
+    ("forbidden", 0.90, 0.22),
+    ("privacy", 1.00, 0.56),
+    ("promise", 1.00, 0.53),
+];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
