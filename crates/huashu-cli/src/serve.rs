@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// A bundled ruleset name or a ruleset directory, watched for changes (overrides the config).
     #[arg(long)]
     ruleset: Option<String>,
+    /// Run the ruleset's learned models after the rules (docs/learned.md; off by default for live assist).
+    #[arg(long)]
+    learned: bool,
     /// A ggml Whisper model for live audio on /v1/stream (default: $HUASHU_WHISPER_MODEL; needs the `audio`
     /// build feature).
     #[arg(long, value_name = "PATH")]
@@ -41,6 +44,9 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     if let Some(r) = args.ruleset {
         config.ruleset = r;
+    }
+    if args.learned {
+        config.learned = true;
     }
     if let Some(m) = args.model {
         config.audio.model = Some(m);

@@ -46,7 +46,13 @@ impl App {
     /// The ruleset cannot be loaded.
     pub fn new(config: Config) -> Result<Arc<App>, SidecarError> {
         m::install();
-        let engines = Engines::new(&config.ruleset, config.reload.selftest)?;
+        let engines = Engines::new(
+            &config.ruleset,
+            crate::engines::Build {
+                selftest: config.reload.selftest,
+                learned: config.learned,
+            },
+        )?;
         let (shutdown, _) = watch::channel(false);
         let speech = std::sync::OnceLock::new();
         #[cfg(feature = "audio")]

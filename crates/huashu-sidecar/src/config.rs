@@ -24,6 +24,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// A bundled ruleset name or a ruleset directory; a directory is watched and hot-reloaded.
     pub ruleset: String,
+    /// Run the ruleset's learned models after the rules (docs/learned.md). Off: live assist offers words and a
+    /// fix, which a model finding has not; turn it on where the daemon scores finished conversations.
+    pub learned: bool,
     /// Bearer tokens accepted on the API (more from `HUASHU_TOKENS`). None at all: no auth (loopback only).
     pub tokens: Vec<String>,
     /// Allow running without tokens on a non-loopback address.
@@ -208,6 +211,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             ruleset: "zh-CN".into(),
+            learned: false,
             tokens: Vec::new(),
             allow_anonymous: false,
             allowed_origins: Vec::new(),

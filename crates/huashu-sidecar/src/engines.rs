@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
-use huashu::{Engine, Ruleset};
+use huashu::{Engine, LearnedModel, Ruleset};
 
 use crate::error::SidecarError;
 
@@ -40,22 +40,37 @@ pub struct Engines {
     generation: AtomicU64,
     named: Mutex<HashMap<String, Arc<Loaded>>>,
     status: Mutex<ReloadStatus>,
-    selftest: bool,
+    build: Build,
+}
+
+/// How every engine of the process is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Build {
+    /// Run every rule's examples of a ruleset directory before serving it.
+    pub selftest: bool,
+    /// Add the ruleset's learned models (`Config::learned`).
+    pub learned: bool,
 }
 
 /// Loads and validates a ruleset: parse + field checks, compile, and (optionally) every rule's examples.
 ///
 /// # Errors
 /// Whatever is wrong, as one message naming files and lines.
-pub fn load_checked(source: &str, selftest: bool) -> Result<Engine, SidecarError> {
+pub fn load_checked(source: &str, how: Build) -> Result<Engine, SidecarError> {
     let err = |message: String| SidecarError::Ruleset {
         name: source.to_string(),
         message,
     };
     let ruleset = Ruleset::load(source).map_err(|e| err(e.to_string()))?;
-    let engine = Engine::new(ruleset).map_err(|e| err(e.to_string()))?;
+    let mut engine = Engine::new(ruleset).map_err(|e| err(e.to_string()))?;
+    if how.learned {
+        let models = LearnedModel::load_all(source).map_err(|e| err(e.to_string()))?;
+        engine = engine
+            .with_learned(&models)
+            .map_err(|e| err(e.to_string()))?;
+    }
     // Bundled rulesets are self-tested in CI; a directory someone just edited is checked here.
-    if selftest && Path::new(source).is_dir() {
+    if how.selftest && Path::new(source).is_dir() {
         let outcome = huashu::ruleset_tests::run(&engine);
         if !outcome.passed() {
             let mut msg = format!("{} problem(s) in rule examples", outcome.problems.len());
@@ -71,7 +86,7 @@ pub fn load_checked(source: &str, selftest: bool) -> Result<Engine, SidecarError
 /// A build for the builder thread: what to load, whether to self-test, where to answer.
 type Job = (
     String,
-    bool,
+    Build,
     std::sync::mpsc::Sender<Result<Engine, SidecarError>>,
 );
 
@@ -81,15 +96,15 @@ type Job = (
 /// and each such thread also gave every shared regex lazy-DFA caches of its own when it ran the rule
 /// examples. The first reload, the first build off the main thread, still added 12–15 MiB that stayed.
 /// When the thread cannot be started the build runs here.
-fn build(source: &str, selftest: bool) -> Result<Engine, SidecarError> {
+fn build(source: &str, how: Build) -> Result<Engine, SidecarError> {
     static BUILDER: OnceLock<Option<Mutex<std::sync::mpsc::Sender<Job>>>> = OnceLock::new();
     let builder = BUILDER.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("huashu-build".into())
             .spawn(move || {
-                while let Ok((source, selftest, answer)) = rx.recv() {
-                    let _ = answer.send(load_checked(&source, selftest));
+                while let Ok((source, how, answer)) = rx.recv() {
+                    let _ = answer.send(load_checked(&source, how));
                 }
             })
             .ok()
@@ -99,12 +114,12 @@ fn build(source: &str, selftest: bool) -> Result<Engine, SidecarError> {
     let sent = builder.as_ref().is_some_and(|b| {
         b.lock()
             .unwrap_or_else(|p| p.into_inner())
-            .send((source.to_string(), selftest, answer))
+            .send((source.to_string(), how, answer))
             .is_ok()
     });
     match sent.then(|| result.recv().ok()).flatten() {
         Some(built) => built,
-        None => load_checked(source, selftest),
+        None => load_checked(source, how),
     }
 }
 
@@ -113,8 +128,8 @@ impl Engines {
     ///
     /// # Errors
     /// The ruleset cannot be loaded or fails validation.
-    pub fn new(source: &str, selftest: bool) -> Result<Engines, SidecarError> {
-        let engine = build(source, selftest)?;
+    pub fn new(source: &str, how: Build) -> Result<Engines, SidecarError> {
+        let engine = build(source, how)?;
         let version = engine.ruleset().version_tag();
         Ok(Engines {
             source: source.to_string(),
@@ -126,7 +141,7 @@ impl Engines {
             generation: AtomicU64::new(0),
             named: Mutex::new(HashMap::new()),
             status: Mutex::new(ReloadStatus::default()),
-            selftest,
+            build: how,
         })
     }
 
@@ -162,7 +177,14 @@ impl Engines {
         if let Some(l) = named.get(name) {
             return Ok((false, Arc::clone(l)));
         }
-        let engine = build(name, false).map_err(|e| e.to_string())?;
+        let engine = build(
+            name,
+            Build {
+                selftest: false,
+                ..self.build
+            },
+        )
+        .map_err(|e| e.to_string())?;
         let loaded = Arc::new(Loaded {
             version: engine.ruleset().version_tag(),
             engine: Arc::new(engine),
@@ -181,7 +203,7 @@ impl Engines {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .ok();
-        let result = build(&self.source, self.selftest);
+        let result = build(&self.source, self.build);
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         status.last_attempt = attempt;
         match result {

@@ -64,3 +64,26 @@ async fn a_draft_scan_sees_the_previous_turn_it_is_given() {
     srv.shutdown();
     srv.stopped().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_learned_models_run_only_when_the_config_says_so() {
+    let body = r#"{"role":"agent","text":"这款产品您就放心买吧，用个十年八年一点问题都没有"}"#;
+    let srv = start(config()).await;
+    let (s, live) = http(srv.addr, "POST", "/v1/scan", None, Some(body)).await;
+    assert_eq!(s, 200, "{live}");
+    assert!(live.contains(r#""findings":[]"#), "{live}");
+    srv.shutdown();
+    srv.stopped().await;
+    let mut c = config();
+    c.learned = true;
+    let srv = start(c).await;
+    let (s, scored) = http(srv.addr, "POST", "/v1/scan", None, Some(body)).await;
+    assert_eq!(s, 200, "{scored}");
+    assert!(
+        scored.contains(r#""rule":"L-promise""#)
+            && scored.contains(r#""matched":"用个十年八年一点问题都没有""#),
+        "{scored}"
+    );
+    srv.shutdown();
+    srv.stopped().await;
+}
