@@ -1,14 +1,21 @@
 #![no_main]
-//! Scanning any text never panics, findings never overlap and their spans are exact.
+//! Scanning any text never panics, findings never overlap and their spans are exact — the learned models'
+//! findings included.
 
 use std::sync::OnceLock;
 
-use huashu::{Engine, Role, apply_suggestions};
+use huashu::{Engine, LearnedModel, Role, apply_suggestions};
 use libfuzzer_sys::fuzz_target;
 
 fn engine() -> &'static Engine {
     static E: OnceLock<Engine> = OnceLock::new();
-    E.get_or_init(|| Engine::default_ruleset().expect("default ruleset"))
+    E.get_or_init(|| {
+        let models = LearnedModel::load_all("zh-CN").expect("bundled models");
+        Engine::default_ruleset()
+            .expect("default ruleset")
+            .with_learned(&models)
+            .expect("bundled models compile")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
