@@ -163,6 +163,11 @@ fn blind10_turns() {
 }
 
 #[test]
+fn train1_turns() {
+    holds("train1-en.jsonl", "en", false, TRAIN1_EN);
+}
+
+#[test]
 fn blind11_turns() {
     holds("blind11-zh.jsonl", "zh-CN", false, BLIND11_ZH);
     holds("blind11-en.jsonl", "en", false, BLIND11_EN);
@@ -230,6 +235,7 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind10-en.jsonl", "en", false),
         ("blind11-zh.jsonl", "zh-CN", false),
         ("blind11-en.jsonl", "en", false),
+        ("train1-en.jsonl", "en", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

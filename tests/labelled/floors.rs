@@ -289,6 +289,9 @@ pub(crate) const BLIND11_EN: Floors = &[
     ("privacy", 1.00, 0.56),
     ("promise", 1.00, 0.53),
 ];
+// train1-en (TRAIN1-en.md): 400 English turns, forbidden and compliant only, written from POLICY.md as training data
+// for the learned backstop (it did not help; not in the bundled models' training). The rules at first contact.
+pub(crate) const TRAIN1_EN: Floors = &[("forbidden", 0.98, 0.65)];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
