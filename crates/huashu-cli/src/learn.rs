@@ -43,7 +43,11 @@ pub fn run(args: &LearnArgs) -> Result<ExitCode> {
     let corpora = crate::eval::corpora_dir(args.corpora.as_deref());
     let mut refs = CorpusRefs::new(corpora.as_deref());
     let mut turns: Vec<LabelledTurn> = Vec::new();
-    for path in &args.labels {
+    // The files in one order whatever the shell's glob gave: the same labels give the same models.
+    let mut files = args.labels.clone();
+    files.sort();
+    files.dedup();
+    for path in &files {
         let input = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let read = read_labels(&input, &mut refs).with_context(|| path.display().to_string())?;
