@@ -165,6 +165,7 @@ fn blind10_turns() {
 #[test]
 fn train1_turns() {
     holds("train1-en.jsonl", "en", false, TRAIN1_EN);
+    holds("train1-zh.jsonl", "zh-CN", false, TRAIN1_ZH);
 }
 
 #[test]
@@ -236,6 +237,7 @@ fn a_rewrite_is_compliant_or_absent() {
         ("blind11-zh.jsonl", "zh-CN", false),
         ("blind11-en.jsonl", "en", false),
         ("train1-en.jsonl", "en", false),
+        ("train1-zh.jsonl", "zh-CN", false),
         ("grid-en.jsonl", "en", false),
         ("grid-zh.jsonl", "zh-CN", false),
     ] {

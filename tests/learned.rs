@@ -161,7 +161,8 @@ fn the_bundled_models_leave_compliant_turns_alone() {
 
 /// blind11 (written after the bundled models were trained, never trained on): (category, least true positives,
 /// most false positives) with the models. At first contact the rules alone: zh forbidden 23/1, promise 26/2, privacy
-/// 36/1 (tp/fp; 60, 45, 45 positive); en forbidden 9/1, promise 16/0, privacy 17/0 (40, 30, 30 positive).
+/// 36/1 (tp/fp; 60, 45, 45 positive); en forbidden 9/1, promise 16/0, privacy 17/0 (40, 30, 30 positive). train1-zh
+/// (written after the models too): the rules alone forbidden 142/3 of 200.
 #[test]
 fn the_bundled_models_on_a_set_written_after_them() {
     for (ruleset, file, floors) in [
@@ -170,6 +171,7 @@ fn the_bundled_models_on_a_set_written_after_them() {
             "blind11-zh.jsonl",
             &[("forbidden", 36, 1), ("promise", 39, 2), ("privacy", 42, 1)][..],
         ),
+        ("zh-CN", "train1-zh.jsonl", &[("forbidden", 160, 7)][..]),
         (
             "en",
             "blind11-en.jsonl",
