@@ -444,7 +444,7 @@ def measure(args):
         want_even = args.half == "even"
         rows = [r for r in rows if (hashlib.sha256(r["id"].encode()).digest()[0] % 2 == 0) == want_even]
     inp = "".join(json.dumps({"role": "agent", "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows)
-    res = subprocess.run([args.measure, "scan", "-j", "1", "--ruleset", args.ruleset], input=inp.encode(),
+    res = subprocess.run([args.measure, "scan", "--rules-only", "-j", "1", "--ruleset", args.ruleset], input=inp.encode(),
                          capture_output=True, check=True).stdout.decode().splitlines()
     got = [sorted({f["category"] for f in json.loads(l)["findings"]}) for l in res]
     per = defaultdict(lambda: [0, 0])

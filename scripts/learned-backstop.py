@@ -84,7 +84,7 @@ def rule_flags(turns, ruleset):
     lines = "\n".join(json.dumps({"id": t["id"], "role": "agent", "text": t["text"],
                                   **({"previous": t["previous"]} if t.get("previous") else {})}, ensure_ascii=False)
                       for t in turns)
-    out = subprocess.run([str(ROOT / "target/release/huashu"), "scan", "-j", "1", "--ruleset", ruleset, "-"],
+    out = subprocess.run([str(ROOT / "target/release/huashu"), "scan", "--rules-only", "-j", "1", "--ruleset", ruleset, "-"],
                          input=lines, capture_output=True, text=True, check=True).stdout
     flags = {}
     for line in out.splitlines():

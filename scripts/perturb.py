@@ -189,7 +189,7 @@ def scan(binary, ruleset, turns):
         json.dumps({"id": i, "role": "agent", "text": t}, ensure_ascii=False) + "\n" for i, t in turns
     )
     out = subprocess.run(
-        [binary, "scan", "--ruleset", ruleset, "-j", "1"],
+        [binary, "scan", "--rules-only", "--ruleset", ruleset, "-j", "1"],
         input=payload.encode(),
         capture_output=True,
         check=False,
