@@ -292,8 +292,9 @@ pub(crate) const BLIND11_EN: Floors = &[
 // train1-en (TRAIN1-en.md): 400 English turns, forbidden and compliant only, written from POLICY.md as training data
 // for the learned backstop (it did not help; not in the bundled models' training). The rules at first contact.
 pub(crate) const TRAIN1_EN: Floors = &[("forbidden", 0.98, 0.65)];
-// train1-zh (TRAIN1.md): the same for Chinese, 400 turns; the rules at first contact P .979, R .710.
-pub(crate) const TRAIN1_ZH: Floors = &[("forbidden", 0.97, 0.71)];
+// train1-zh (TRAIN1.md): the same for Chinese, 400 turns; the rules at first contact P .979, R .710; after the train1
+// pass (dialect refusals, no information to give, the agent's own lookups) P 1.0, R .750.
+pub(crate) const TRAIN1_ZH: Floors = &[("forbidden", 0.99, 0.75)];
 // grid-en: the component grid (scripts/grid_en.py; docs/eval.md, "The component grid"): 3,277 English agent turns,
 // every combination (or a seeded sample) of a POLICY.md clause's parts — who speaks, the act, its object, a tail —
 // with and without what makes it compliant. Main's rules (250f38e) on it: forbidden 1.0/.799, privacy 1.0/.910,
