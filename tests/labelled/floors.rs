@@ -291,7 +291,8 @@ pub(crate) const BLIND11_EN: Floors = &[
 ];
 // train1-en (TRAIN1-en.md): 400 English turns, forbidden and compliant only, written from POLICY.md as training data
 // for the learned backstop (it did not help; not in the bundled models' training). The rules at first contact.
-pub(crate) const TRAIN1_EN: Floors = &[("forbidden", 0.98, 0.65)];
+// After the en train1 pass (EF064–EF069, EF041/45/46/50 widened; a training figure): P .990, R .985.
+pub(crate) const TRAIN1_EN: Floors = &[("forbidden", 0.98, 0.98)];
 // train1-zh (TRAIN1.md): the same for Chinese, 400 turns; the rules at first contact P .979, R .710; after the train1
 // pass (dialect refusals, no information to give, the agent's own lookups) P 1.0, R .750.
 pub(crate) const TRAIN1_ZH: Floors = &[("forbidden", 0.99, 0.75)];
