@@ -83,21 +83,22 @@ fn held_out(ruleset: &str, lang: &str, floors: &[(&str, usize)]) {
     }
 }
 
-// Measured at the commit that added the models (rules alone → with them, blind9 + blind10): zh forbidden 78 → 87
-// of 102, promise 60 → 64 of 68, privacy 45 → 46 of 46; en promise 40 → 43 of 50, privacy 36 → 37 of 42 (en has
-// no forbidden model: on real English turns it added only false positives, docs/learned.md).
+// Measured (rules alone → with them, blind9 + blind10): zh forbidden 78 → 84 of 102, promise 60 → 63 of 68, privacy
+// 45 → 46 of 46; en promise 40 → 43 of 50, privacy 36 → 36 of 42 (en has no forbidden model: on real English turns it
+// added only false positives, docs/learned.md). Before the models deferred to the rules' exemptions (session 23):
+// zh forbidden 87, promise 64, en privacy 37.
 #[test]
 fn trained_on_older_sets_it_finds_more_of_the_newer_ones_zh() {
     held_out(
         "zh-CN",
         "zh",
-        &[("forbidden", 87), ("promise", 64), ("privacy", 46)],
+        &[("forbidden", 84), ("promise", 63), ("privacy", 46)],
     );
 }
 
 #[test]
 fn trained_on_older_sets_it_finds_more_of_the_newer_ones_en() {
-    held_out("en", "en", &[("promise", 43), ("privacy", 37)]);
+    held_out("en", "en", &[("promise", 43), ("privacy", 36)]);
 }
 
 fn bundled(ruleset: &str) -> Engine {
@@ -160,7 +161,9 @@ fn the_bundled_models_leave_compliant_turns_alone() {
 }
 
 /// blind11 (written after the bundled models were trained, never trained on): (category, least true positives,
-/// most false positives) with the models. At first contact the rules alone: zh forbidden 23/1, promise 26/2, privacy
+/// most false positives) with the models, as they stand after session 23's precision changes (zh privacy at 0.995,
+/// the models deferring to the rules' exemptions: first contact had zh 36/39/42 and en promise 23). The rules alone at
+/// first contact: zh forbidden 23/1, promise 26/2, privacy
 /// 36/1 (tp/fp; 60, 45, 45 positive); en forbidden 9/1, promise 16/0, privacy 17/0 (40, 30, 30 positive). train1-zh
 /// (written after the models too): the rules alone forbidden 142/3 of 200.
 #[test]
@@ -169,13 +172,13 @@ fn the_bundled_models_on_a_set_written_after_them() {
         (
             "zh-CN",
             "blind11-zh.jsonl",
-            &[("forbidden", 36, 1), ("promise", 39, 2), ("privacy", 42, 1)][..],
+            &[("forbidden", 35, 1), ("promise", 37, 2), ("privacy", 39, 1)][..],
         ),
-        ("zh-CN", "train1-zh.jsonl", &[("forbidden", 160, 7)][..]),
+        ("zh-CN", "train1-zh.jsonl", &[("forbidden", 167, 2)][..]),
         (
             "en",
             "blind11-en.jsonl",
-            &[("forbidden", 9, 1), ("promise", 23, 2), ("privacy", 22, 0)][..],
+            &[("forbidden", 11, 1), ("promise", 22, 2), ("privacy", 22, 0)][..],
         ),
     ] {
         let e = evaluate(&bundled(ruleset), &read(file));

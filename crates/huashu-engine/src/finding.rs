@@ -160,6 +160,22 @@ pub enum DroppedBy {
     Overlap { rule_id: Arc<str> },
 }
 
+impl DroppedBy {
+    /// Whether the turn itself met an exemption of the rule (an `unless_*` word, an allow-list word, a number
+    /// failing its checksum): the rule judged the wording compliant. Not a missing required word, a missing
+    /// previous turn, or another rule's finding.
+    pub fn is_exemption(&self) -> bool {
+        match self {
+            DroppedBy::Checksum | DroppedBy::AllowList { .. } => true,
+            DroppedBy::Context { condition, words } => {
+                words.is_some() && condition.starts_with("unless")
+            }
+            DroppedBy::Exchange { condition } => condition.starts_with("unless"),
+            DroppedBy::Overlap { .. } => false,
+        }
+    }
+}
+
 impl std::fmt::Display for DroppedBy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

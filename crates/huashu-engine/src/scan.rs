@@ -5,7 +5,7 @@
 //! only for the scorecard's conversation checks. `Engine::check` and `POST /v1/check` are the older names of
 //! the turn scan and stay as aliases.
 
-use huashu_rules::Role;
+use huashu_rules::{Category, Role};
 
 use crate::{Engine, Finding, LastExchange, NearMiss};
 
@@ -29,7 +29,21 @@ impl Engine {
     ) -> Vec<Finding> {
         let mut findings = self.matcher().scan_turn(role, text, exchange, turn_index);
         if let Some(backstop) = self.learned().filter(|_| role == Role::Agent) {
-            backstop.add_findings(text, &self.normalize(text), turn_index, &mut findings);
+            // Asked only when a model passes its threshold (rare): a rule of its category matched here and
+            // was kept quiet by an exemption (a next step, the customer's words restated, an allow-list word, a
+            // failed checksum) — the rules have judged this wording, and the model does not overrule them.
+            let exempted = |category: Category| {
+                self.near_misses(role, text, exchange)
+                    .iter()
+                    .any(|m| m.category == category && m.dropped_by.is_exemption())
+            };
+            backstop.add_findings(
+                text,
+                &self.normalize(text),
+                turn_index,
+                &mut findings,
+                exempted,
+            );
         }
         findings
     }

@@ -108,15 +108,16 @@ impl Backstop {
     }
 
     /// The models' findings on an agent's turn `text` (normalised: `norm`) that the rules' `findings` leave
-    /// room for: one per model whose score reaches its threshold, for a category no rule found in the turn,
-    /// on the clause that weighs most among those no finding touches. Appended to `findings`, which stay
-    /// sorted by position and never overlap.
+    /// room for: one per model whose score reaches its threshold, for a category no rule found in the turn
+    /// and `exempted` does not clear (asked only then), on the clause that weighs most among those no finding
+    /// touches. Appended to `findings`, which stay sorted by position and never overlap.
     pub(crate) fn add_findings(
         &self,
         text: &str,
         norm: &Normalized,
         turn_index: usize,
         findings: &mut Vec<Finding>,
+        exempted: impl Fn(Category) -> bool,
     ) {
         let normalized = norm.as_str();
         let keys = keys(normalized);
@@ -126,7 +127,7 @@ impl Backstop {
                 continue;
             }
             let score = m.score(&keys);
-            if score < m.threshold {
+            if score < m.threshold || exempted(m.category) {
                 continue;
             }
             let Some(span) = best_clause(m, text, norm, findings) else {

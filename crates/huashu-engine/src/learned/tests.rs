@@ -172,3 +172,29 @@ fn a_clause_of_one_or_two_characters_is_the_span_only_when_nothing_longer_is_fre
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].matched, "不会");
 }
+
+#[test]
+fn a_wording_a_rule_of_its_category_exempted_is_left_to_the_rule() {
+    let model = LearnedModel::parse(
+        "test/forbidden.tsv",
+        "id\tL-forbidden\ncategory\tforbidden\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n倍儿棒\t6\n",
+    )
+    .unwrap();
+    let e = Engine::default_ruleset()
+        .unwrap()
+        .with_learned(&[model])
+        .unwrap();
+    let f = e.scan(Role::Agent, "这个倍儿棒的呢");
+    assert_eq!(
+        f.iter().map(|f| &*f.rule_id).collect::<Vec<_>>(),
+        vec!["L-forbidden"]
+    );
+    // F001's 不知道 with the agent's own next step: the rule let it pass, so does the model.
+    let text = "这个倍儿棒的我也不知道哦 我帮您查一下";
+    assert!(
+        e.near_misses(Role::Agent, text, crate::LastExchange::default())
+            .iter()
+            .any(|m| m.category == Category::Forbidden && m.dropped_by.is_exemption())
+    );
+    assert_eq!(e.scan(Role::Agent, text), vec![]);
+}
