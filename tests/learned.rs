@@ -3,7 +3,7 @@
 //! add on a turn no rule lists, and nothing on compliant ones.
 
 use huashu::eval::{CorpusRefs, LabelledTurn, evaluate, read_labels};
-use huashu::learned::{Example, Settings, keys, train};
+use huashu::learned::{Settings, retrain};
 use huashu::{Category, Engine, LearnedModel, Role, Ruleset};
 
 /// The hand-written sets older than blind9 (no real turns: this test needs no `../shared` data).
@@ -31,28 +31,9 @@ fn trained_on_older_sets(engine: &Engine, ruleset: &str, lang: &str) -> Vec<Lear
     let turns: Vec<LabelledTurn> = OLDER
         .iter()
         .flat_map(|n| read(&format!("{n}-{lang}.jsonl")))
-        .filter(|t| t.role == Role::Agent)
         .collect();
-    let features: Vec<Vec<u64>> = turns
-        .iter()
-        .map(|t| keys(engine.normalize(&t.text).as_str()))
-        .collect();
-    LearnedModel::load_all(ruleset)
-        .expect("bundled models")
-        .into_iter()
-        .map(|m| {
-            let examples: Vec<Example> = turns
-                .iter()
-                .zip(&features)
-                .map(|(t, k)| Example {
-                    keys: k.clone(),
-                    positive: t.expect.contains(&m.category),
-                })
-                .collect();
-            let (bias, weights) = train(&examples, &Settings::default());
-            LearnedModel { bias, weights, ..m }
-        })
-        .collect()
+    let models = LearnedModel::load_all(ruleset).expect("bundled models");
+    retrain(engine, models, &turns, &Settings::default())
 }
 
 /// (category, least true positives with the models) on blind9 + blind10; the models may add no false positive.
@@ -234,20 +215,15 @@ fn the_bundled_models_are_what_learn_gives_on_the_documented_sets() {
             })
             .filter(|t| t.role == Role::Agent)
             .collect();
-        let features: Vec<Vec<u64>> = turns
-            .iter()
-            .map(|t| keys(engine.normalize(&t.text).as_str()))
-            .collect();
-        for bundled in LearnedModel::load_all(ruleset).expect("bundled models") {
-            let examples: Vec<Example> = turns
-                .iter()
-                .zip(&features)
-                .map(|(t, k)| Example {
-                    keys: k.clone(),
-                    positive: t.expect.contains(&bundled.category),
-                })
-                .collect();
-            let (bias, weights) = train(&examples, &Settings::default());
+        let bundled_models = LearnedModel::load_all(ruleset).expect("bundled models");
+        let retrained = retrain(
+            &engine,
+            bundled_models.clone(),
+            &turns,
+            &Settings::default(),
+        );
+        for (bundled, again) in bundled_models.iter().zip(retrained) {
+            let (bias, weights) = (again.bias, again.weights);
             assert!(
                 (bias - bundled.bias).abs() < 0.01,
                 "{}: bias {bias} vs {}",

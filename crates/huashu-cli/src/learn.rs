@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use huashu::eval::{CorpusRefs, LabelledTurn, read_labels};
-use huashu::learned::{Example, Settings, keys, train};
+use huashu::learned::{Settings, retrain};
 use huashu::{Engine, LearnedModel, Role, Ruleset};
 
 #[derive(clap::Args)]
@@ -56,38 +56,23 @@ pub fn run(args: &LearnArgs) -> Result<ExitCode> {
     if turns.is_empty() {
         bail!("no agent turns in {} label file(s)", args.labels.len());
     }
-    let features: Vec<Vec<u64>> = turns
-        .iter()
-        .map(|t| keys(engine.normalize(&t.text).as_str()))
-        .collect();
     let settings = Settings {
         epochs: args.epochs,
         prune: args.prune,
         ..Settings::default()
     };
-    for model in models {
-        let examples: Vec<Example> = turns
+    for trained in retrain(&engine, models, &turns, &settings) {
+        let positives = turns
             .iter()
-            .zip(&features)
-            .map(|(t, k)| Example {
-                keys: k.clone(),
-                positive: t.expect.contains(&model.category),
-            })
-            .collect();
-        let positives = examples.iter().filter(|e| e.positive).count();
-        let (bias, weights) = train(&examples, &settings);
-        let trained = LearnedModel {
-            bias,
-            weights,
-            ..model
-        };
+            .filter(|t| t.expect.contains(&trained.category))
+            .count();
         write(Path::new(&trained.file), &trained.to_text())?;
         crate::outln!(
             "{}: {} ({}) trained on {} turns, {} positive; {} n-grams",
             trained.file,
             trained.id,
             trained.category.as_str(),
-            examples.len(),
+            turns.len(),
             positives,
             trained.weights.len()
         )?;

@@ -54,12 +54,6 @@ pub mod ruleset_tests {
     pub use huashu_engine::selftest::{MIN_EXAMPLES, Outcome, Problem, run};
 }
 
-/// The learned backstop: models over character n-grams that batch scoring runs after the rules
-/// ([`Engine::with_learned`], docs/learned.md), their features and their trainer.
-pub mod learned {
-    pub use huashu_engine::learned::{Backstop, Example, Settings, keys, sigmoid, train};
-}
-
 /// The old name of [`ruleset_tests`], kept so that code written against it still builds.
 #[doc(hidden)]
 pub use huashu_engine::selftest;
@@ -67,4 +61,5 @@ pub use huashu_engine::selftest;
 pub mod drill;
 pub mod eval;
 pub mod eval_chats;
+pub mod learned;
 pub mod wire;
