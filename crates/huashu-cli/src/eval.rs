@@ -100,10 +100,21 @@ fn text(e: &Evaluation, show: usize) -> String {
             ratio(c.f1)
         ));
     }
-    s.push_str("\nrule    category   status   hits  true  precision\n");
+    // As wide as the longest id: rule ids are short (F001), a learned model's is longer (L-forbidden).
+    let w = e
+        .rules
+        .iter()
+        .map(|r| r.rule.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    s.push_str(&format!(
+        "\n{:<w$} category   status   hits  true  precision\n",
+        "rule"
+    ));
     for r in &e.rules {
         s.push_str(&format!(
-            "{:<7} {:<10} {:<7} {:>5} {:>5}  {}\n",
+            "{:<w$} {:<10} {:<7} {:>5} {:>5}  {}\n",
             r.rule,
             r.category,
             r.status,
