@@ -28,24 +28,43 @@ impl Engine {
         turn_index: usize,
     ) -> Vec<Finding> {
         let mut findings = self.matcher().scan_turn(role, text, exchange, turn_index);
-        if let Some(backstop) = self.learned().filter(|_| role == Role::Agent) {
-            // Asked only when a model passes its threshold (rare): a rule of its category matched here and
-            // was kept quiet by an exemption (a next step, the customer's words restated, an allow-list word, a
-            // failed checksum) — the rules have judged this wording, and the model does not overrule them.
-            let exempted = |category: Category| {
-                self.near_misses(role, text, exchange)
-                    .iter()
-                    .any(|m| m.category == category && m.dropped_by.is_exemption())
-            };
-            backstop.add_findings(
+        if self.learned().is_some() {
+            self.add_learned(
+                role,
                 text,
                 &self.normalize(text),
+                exchange,
                 turn_index,
                 &mut findings,
-                exempted,
             );
         }
         findings
+    }
+
+    /// The learned models' findings on a turn (normalised: `norm`), added to the rules' `findings` (see
+    /// [`crate::learned::Backstop`]): agent turns only, nothing without models. A scanned turn and a final
+    /// turn of a session both come here.
+    pub(crate) fn add_learned(
+        &self,
+        role: Role,
+        text: &str,
+        norm: &huashu_text::Normalized,
+        exchange: LastExchange<'_>,
+        turn_index: usize,
+        findings: &mut Vec<Finding>,
+    ) {
+        let Some(backstop) = self.learned().filter(|_| role == Role::Agent) else {
+            return;
+        };
+        // Asked only when a model passes its threshold (rare): a rule of its category matched here and was kept
+        // quiet by an exemption (a next step, the customer's words restated, an allow-list word, a failed
+        // checksum) — the rules have judged this wording, and the model does not overrule them.
+        let exempted = |category: Category| {
+            self.near_misses(role, text, exchange)
+                .iter()
+                .any(|m| m.category == category && m.dropped_by.is_exemption())
+        };
+        backstop.add_findings(text, norm, turn_index, findings, exempted);
     }
 
     /// The preview rules' findings for one turn on its own (empty when the ruleset has none): reported

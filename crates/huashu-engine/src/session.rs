@@ -192,7 +192,7 @@ impl Session {
         let own = o
             .filter(|&p| self.answered[p].is_some())
             .map(|p| self.answered_norm[p].as_str());
-        let findings = engine.matcher().check_normalized_asr(
+        let mut findings = engine.matcher().check_normalized_asr(
             turn.role,
             &turn.text,
             &norm,
@@ -200,6 +200,13 @@ impl Session {
             index,
             asr,
         );
+        if engine.learned().is_some() {
+            let exchange = LastExchange {
+                previous: o.and_then(|p| self.last[p].as_deref()),
+                own_previous: o.and_then(|p| self.answered[p].as_deref()),
+            };
+            engine.add_learned(turn.role, &turn.text, &norm, exchange, index, &mut findings);
+        }
         if let (Some(at), Some(o)) = (party(turn.role), o) {
             // This turn answers the other party's last turn: keep it as the question of the exchange.
             match &self.last[o] {

@@ -198,3 +198,45 @@ fn a_wording_a_rule_of_its_category_exempted_is_left_to_the_rule() {
     );
     assert_eq!(e.scan(Role::Agent, text), vec![]);
 }
+
+#[test]
+fn a_conversation_scored_with_models_carries_their_findings() {
+    let model = LearnedModel::parse(
+        "test/forbidden.tsv",
+        "id\tL-forbidden\ncategory\tforbidden\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n倍儿棒\t6\n",
+    )
+    .unwrap();
+    let engine = std::sync::Arc::new(
+        Engine::default_ruleset()
+            .unwrap()
+            .with_learned(&[model])
+            .unwrap(),
+    );
+    let turns = [
+        crate::Turn::customer("这个耳机怎么样"),
+        crate::Turn::agent("这个倍儿棒的呢"),
+    ];
+    let report = engine.score(&turns);
+    let ids: Vec<(&str, usize)> = report
+        .findings
+        .iter()
+        .map(|f| (&*f.rule_id, f.turn_index))
+        .collect();
+    assert_eq!(ids, vec![("L-forbidden", 1)]);
+    // A session's final turn and a scanned turn agree.
+    let mut session = engine.session();
+    session.push(turns[0].clone());
+    let update = session.push(turns[1].clone());
+    assert_eq!(
+        update.findings,
+        engine.scan_turn(
+            Role::Agent,
+            "这个倍儿棒的呢",
+            crate::LastExchange {
+                previous: Some("这个耳机怎么样"),
+                own_previous: None
+            },
+            1
+        )
+    );
+}
