@@ -193,3 +193,32 @@ fn explain_shows_a_learned_model() {
         "{text}"
     );
 }
+
+#[test]
+fn conversation_scoring_counts_a_model_finding_unless_told_rules_only() {
+    let chat = r#"{"id":"x","turns":[{"role":"customer","text":"这个质量怎么样"},{"role":"agent","text":"这款产品您就放心买吧，用个十年八年一点问题都没有"}]}"#;
+    let score = |args: &[&str]| -> (Vec<String>, u64) {
+        let out = huashu(args, &format!("{chat}\n"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim())
+                .expect("one JSON line");
+        let rules = v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap_or("").to_string())
+            .collect();
+        (rules, v["score"].as_u64().expect("score"))
+    };
+    let (with, scored) = score(&["score", "-"]);
+    let (without, plain) = score(&["score", "--rules-only", "-"]);
+    assert_eq!(with, vec!["L-promise"]);
+    assert!(without.is_empty());
+    // A minor finding costs the conversation a few points, as a minor rule would.
+    assert!(scored < plain, "{scored} vs {plain}");
+}
