@@ -119,8 +119,15 @@ impl Backstop {
         findings: &mut Vec<Finding>,
         exempted: impl Fn(Category) -> bool,
     ) {
-        let normalized = norm.as_str();
-        let keys = keys(normalized);
+        // A turn the rules already flagged in every model's category needs no n-grams at all.
+        if self
+            .models
+            .iter()
+            .all(|m| findings.iter().any(|f| f.category == m.category))
+        {
+            return;
+        }
+        let keys = keys(norm.as_str());
         let mut added = false;
         for m in &self.models {
             if findings.iter().any(|f| f.category == m.category) {

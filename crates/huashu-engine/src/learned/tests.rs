@@ -16,6 +16,18 @@ fn promise_model() -> LearnedModel {
     .unwrap()
 }
 
+/// The default ruleset with one model of `category` (threshold 0.9, bias −3) weighing `weights`.
+fn with_model(category: &str, weights: &str) -> Engine {
+    let text = format!(
+        "id\tL-{category}\ncategory\t{category}\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n{weights}"
+    );
+    let model = LearnedModel::parse(&format!("test/{category}.tsv"), &text).unwrap();
+    Engine::default_ruleset()
+        .unwrap()
+        .with_learned(&[model])
+        .unwrap()
+}
+
 fn engine() -> Engine {
     Engine::default_ruleset()
         .unwrap()
@@ -155,15 +167,7 @@ fn training_finds_the_cue_and_is_reproducible() {
 
 #[test]
 fn a_clause_of_one_or_two_characters_is_the_span_only_when_nothing_longer_is_free() {
-    let model = LearnedModel::parse(
-        "test/promise.tsv",
-        "id\tL-promise\ncategory\tpromise\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n不会\t6\n倍儿棒\t2\n",
-    )
-    .unwrap();
-    let e = Engine::default_ruleset()
-        .unwrap()
-        .with_learned(&[model])
-        .unwrap();
+    let e = with_model("promise", "不会\t6\n倍儿棒\t2\n");
     let f = e.scan(Role::Agent, "不会，这款倍儿棒的");
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].matched, "这款倍儿棒的");
@@ -175,15 +179,7 @@ fn a_clause_of_one_or_two_characters_is_the_span_only_when_nothing_longer_is_fre
 
 #[test]
 fn a_wording_a_rule_of_its_category_exempted_is_left_to_the_rule() {
-    let model = LearnedModel::parse(
-        "test/forbidden.tsv",
-        "id\tL-forbidden\ncategory\tforbidden\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n倍儿棒\t6\n",
-    )
-    .unwrap();
-    let e = Engine::default_ruleset()
-        .unwrap()
-        .with_learned(&[model])
-        .unwrap();
+    let e = with_model("forbidden", "倍儿棒\t6\n");
     let f = e.scan(Role::Agent, "这个倍儿棒的呢");
     assert_eq!(
         f.iter().map(|f| &*f.rule_id).collect::<Vec<_>>(),
@@ -201,17 +197,7 @@ fn a_wording_a_rule_of_its_category_exempted_is_left_to_the_rule() {
 
 #[test]
 fn a_conversation_scored_with_models_carries_their_findings() {
-    let model = LearnedModel::parse(
-        "test/forbidden.tsv",
-        "id\tL-forbidden\ncategory\tforbidden\nthreshold\t0.9\nbias\t-3\nmessage\tm\n\n倍儿棒\t6\n",
-    )
-    .unwrap();
-    let engine = std::sync::Arc::new(
-        Engine::default_ruleset()
-            .unwrap()
-            .with_learned(&[model])
-            .unwrap(),
-    );
+    let engine = std::sync::Arc::new(with_model("forbidden", "倍儿棒\t6\n"));
     let turns = [
         crate::Turn::customer("这个耳机怎么样"),
         crate::Turn::agent("这个倍儿棒的呢"),
